@@ -1,0 +1,3 @@
+//! The simulated floor: scenarios, arrivals, callers' and agents' behaviour, the clock.
+
+pub mod scenario;

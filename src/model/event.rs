@@ -1,0 +1,201 @@
+//! Events: everything that happens on a floor. [`super::Floor::apply`] is the only code that changes floor state.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::types::*;
+
+/// One thing that happened, at floor time `at`. Its sequence number is its position in the engine's stream.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Time,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The floor opens: its scenario, queues and seats. Always the first event.
+    FloorOpened {
+        scenario: String,
+        title: String,
+        queues: Vec<Queue>,
+        agents: Vec<Agent>,
+    },
+    /// Floor time moved on (once per floor-second), so clocks on every mirror advance even when nothing happens.
+    Tick,
+    /// A call reached the IVR.
+    CallArrived {
+        call: CallId,
+        caller: String,
+        lang: Lang,
+        intent: String,
+    },
+    /// The call entered a queue (from the IVR, a ring-out or a transfer).
+    CallQueued {
+        call: CallId,
+        queue: QueueId,
+        priority: u8,
+    },
+    /// A rule raised the call's priority; it moves ahead in its queue.
+    CallPriorityRaised {
+        call: CallId,
+        priority: u8,
+        reason: String,
+    },
+    /// A keyword rule matched a line of the call.
+    RuleMatched {
+        call: CallId,
+        rule: String,
+        word: String,
+        actions: Vec<RuleAction>,
+        /// Set when the rule marks the call urgent.
+        #[serde(default)]
+        urgent: bool,
+        /// Set when the rule flags the call for review.
+        #[serde(default)]
+        risk: bool,
+    },
+    /// The call rings at an agent's seat.
+    CallOffered {
+        call: CallId,
+        agent: AgentId,
+    },
+    /// The agent let the call ring out; it goes back to the head of its queue.
+    CallRingNoAnswer {
+        call: CallId,
+        agent: AgentId,
+    },
+    CallAnswered {
+        call: CallId,
+        agent: AgentId,
+    },
+    CallHeld {
+        call: CallId,
+    },
+    CallResumed {
+        call: CallId,
+    },
+    /// A line spoken on the call.
+    Utterance {
+        call: CallId,
+        speaker: Speaker,
+        text: String,
+        sentiment: f32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        whisper: bool,
+    },
+    /// A supervisor joined the call, or changed mode on it.
+    SupervisorJoined {
+        call: CallId,
+        supervisor: String,
+        mode: SupervisorMode,
+    },
+    SupervisorLeft {
+        call: CallId,
+        supervisor: String,
+    },
+    /// The call moved to another agent (it is connected to them at once) or back into a queue.
+    CallTransferred {
+        call: CallId,
+        to_agent: Option<AgentId>,
+        to_queue: Option<QueueId>,
+        by: String,
+    },
+    /// The call finished normally; the agent goes to wrap-up.
+    CallEnded {
+        call: CallId,
+    },
+    /// The caller hung up while waiting; they go on the callback list.
+    CallAbandoned {
+        call: CallId,
+    },
+    /// A post-call satisfaction survey came back (1 = very bad .. 5 = very good).
+    SurveyAnswered {
+        call: CallId,
+        score: u8,
+    },
+    /// The back office called an abandoned caller back.
+    CallbackDone {
+        call: CallId,
+    },
+    AgentStateChanged {
+        agent: AgentId,
+        state: AgentState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    AgentReassigned {
+        agent: AgentId,
+        queues: Vec<QueueId>,
+    },
+    AlertRaised {
+        alert: Alert,
+    },
+    AlertAcknowledged {
+        alert: AlertId,
+        by: String,
+    },
+    TicketOpened {
+        ticket: Ticket,
+    },
+    TicketEscalated {
+        ticket: TicketId,
+        level: u8,
+        note: String,
+        by: String,
+        /// New due time after escalation.
+        due: Time,
+    },
+    TicketNoted {
+        ticket: TicketId,
+        text: String,
+        by: String,
+    },
+    TicketResolved {
+        ticket: TicketId,
+        note: String,
+        by: String,
+    },
+    /// A supervisor command and its outcome, for the audit log.
+    Audited {
+        entry: AuditEntry,
+    },
+}
+
+impl EventKind {
+    /// The snake_case name of the event, as on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::FloorOpened { .. } => "floor_opened",
+            EventKind::Tick => "tick",
+            EventKind::CallArrived { .. } => "call_arrived",
+            EventKind::CallQueued { .. } => "call_queued",
+            EventKind::CallPriorityRaised { .. } => "call_priority_raised",
+            EventKind::RuleMatched { .. } => "rule_matched",
+            EventKind::CallOffered { .. } => "call_offered",
+            EventKind::CallRingNoAnswer { .. } => "call_ring_no_answer",
+            EventKind::CallAnswered { .. } => "call_answered",
+            EventKind::CallHeld { .. } => "call_held",
+            EventKind::CallResumed { .. } => "call_resumed",
+            EventKind::Utterance { .. } => "utterance",
+            EventKind::SupervisorJoined { .. } => "supervisor_joined",
+            EventKind::SupervisorLeft { .. } => "supervisor_left",
+            EventKind::CallTransferred { .. } => "call_transferred",
+            EventKind::CallEnded { .. } => "call_ended",
+            EventKind::CallAbandoned { .. } => "call_abandoned",
+            EventKind::SurveyAnswered { .. } => "survey_answered",
+            EventKind::CallbackDone { .. } => "callback_done",
+            EventKind::AgentStateChanged { .. } => "agent_state_changed",
+            EventKind::AgentReassigned { .. } => "agent_reassigned",
+            EventKind::AlertRaised { .. } => "alert_raised",
+            EventKind::AlertAcknowledged { .. } => "alert_acknowledged",
+            EventKind::TicketOpened { .. } => "ticket_opened",
+            EventKind::TicketEscalated { .. } => "ticket_escalated",
+            EventKind::TicketNoted { .. } => "ticket_noted",
+            EventKind::TicketResolved { .. } => "ticket_resolved",
+            EventKind::Audited { .. } => "audited",
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The one state type. The engine and every console mirror hold a `Floor` and change it only through
+//! [`Floor::apply`], so both always agree.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{Event, EventKind};
+use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::types::*;
+
+/// Newest transcript lines kept per live call.
+pub const TRANSCRIPT_CAP: usize = 200;
+/// Points of the per-call sentiment sparkline.
+pub const SENTIMENT_TRAIL_CAP: usize = 60;
+/// Acknowledged alerts kept (unacknowledged ones are always kept).
+pub const ACKED_ALERTS_CAP: usize = 200;
+/// Resolved tickets kept.
+pub const RESOLVED_TICKETS_CAP: usize = 200;
+/// Audit entries kept on the floor (the store keeps all of them).
+pub const AUDIT_CAP: usize = 500;
+/// Finished calls kept for "recent" lists.
+pub const RECENT_CAP: usize = 100;
+/// Callbacks kept (oldest dropped beyond this).
+pub const CALLBACKS_CAP: usize = 1000;
+/// Weight of the newest caller line in a call's rolling sentiment.
+pub const SENTIMENT_ALPHA: f32 = 0.35;
+
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct Floor {
+    /// Number of events applied so far: the sequence number of the next event is `seq`.
+    pub seq: u64,
+    /// Floor time of the newest event.
+    pub now: Option<Time>,
+    pub scenario: String,
+    pub title: String,
+    /// Queues in the scenario's order.
+    pub queues: Vec<Queue>,
+    #[serde(with = "as_vec")]
+    pub agents: BTreeMap<AgentId, Agent>,
+    /// Live calls (IVR, queued, ringing, connected, held).
+    #[serde(with = "as_vec")]
+    pub calls: BTreeMap<CallId, Call>,
+    #[serde(with = "as_vec")]
+    pub alerts: BTreeMap<AlertId, Alert>,
+    #[serde(with = "as_vec")]
+    pub tickets: BTreeMap<TicketId, Ticket>,
+    /// Abandoned callers waiting for a call back, oldest first.
+    pub callbacks: VecDeque<Callback>,
+    /// Newest last.
+    pub audit: VecDeque<AuditEntry>,
+    /// Recently finished calls, newest last.
+    pub recent: VecDeque<CallSummary>,
+}
+
+/// Elements of the floor's maps carry their own id, so they travel as plain arrays.
+pub trait Keyed {
+    type Key: Ord + Clone;
+    fn key(&self) -> Self::Key;
+}
+
+impl Keyed for Agent {
+    type Key = AgentId;
+    fn key(&self) -> AgentId {
+        self.id
+    }
+}
+impl Keyed for Call {
+    type Key = CallId;
+    fn key(&self) -> CallId {
+        self.id
+    }
+}
+impl Keyed for Alert {
+    type Key = AlertId;
+    fn key(&self) -> AlertId {
+        self.id
+    }
+}
+impl Keyed for Ticket {
+    type Key = TicketId;
+    fn key(&self) -> TicketId {
+        self.id
+    }
+}
+
+mod as_vec {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Keyed;
+
+    pub fn serialize<S: Serializer, V: Keyed + Serialize>(map: &BTreeMap<V::Key, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Keyed + Deserialize<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<V::Key, V>, D::Error> {
+        let items = Vec::<V>::deserialize(d)?;
+        Ok(items.into_iter().map(|v| (v.key(), v)).collect())
+    }
+}
+
+impl Floor {
+    pub fn queue(&self, id: &QueueId) -> Option<&Queue> {
+        self.queues.iter().find(|q| &q.id == id)
+    }
+
+    fn queue_mut(&mut self, id: &QueueId) -> Option<&mut Queue> {
+        self.queues.iter_mut().find(|q| &q.id == id)
+    }
+
+    /// Floor time, or the Unix epoch before the first event.
+    pub fn time(&self) -> Time {
+        self.now.unwrap_or_default()
+    }
+
+    /// Unacknowledged alerts, newest first.
+    pub fn open_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.values().rev().filter(|a| a.acked.is_none())
+    }
+
+    /// Removes a call from its queue's waiting list, if it is there.
+    fn unqueue(&mut self, call: CallId, queue: Option<&QueueId>) {
+        if let Some(q) = queue.and_then(|q| self.queues.iter_mut().find(|x| &x.id == q)) {
+            q.waiting.retain(|w| w.call != call);
+        }
+    }
+
+    /// Inserts a waiting call at its place: higher priority first, then older first.
+    fn enqueue(&mut self, queue: &QueueId, w: Waiting) {
+        if let Some(q) = self.queue_mut(queue) {
+            let pos = q.waiting.partition_point(|x| {
+                (std::cmp::Reverse(x.priority), x.since) <= (std::cmp::Reverse(w.priority), w.since)
+            });
+            q.waiting.insert(pos, w);
+        }
+    }
+
+    fn set_agent(&mut self, id: AgentId, state: AgentState, call: Option<CallId>, at: Time) {
+        if let Some(a) = self.agents.get_mut(&id) {
+            if a.state != state {
+                a.since = at;
+            }
+            a.state = state;
+            a.call = call;
+        }
+    }
+
+    fn finish_call(&mut self, id: CallId, state: CallState, at: Time) -> Option<Call> {
+        let mut call = self.calls.remove(&id)?;
+        call.state = state;
+        self.recent.push_back(CallSummary {
+            id,
+            queue: call.queue.clone(),
+            agent: call.agent,
+            state,
+            ended: at,
+            sentiment: call.sentiment,
+            flags: call.flags,
+        });
+        while self.recent.len() > RECENT_CAP {
+            self.recent.pop_front();
+        }
+        Some(call)
+    }
+
+    /// Applies one event. This is the only function that changes a floor; it never panics, and an event that
+    /// names something the floor does not hold changes nothing but `seq` and `now`.
+    pub fn apply(&mut self, ev: &Event) {
+        self.seq += 1;
+        let at = ev.at;
+        if self.now.is_none_or(|n| at > n) {
+            self.now = Some(at);
+        }
+        match &ev.kind {
+            EventKind::FloorOpened { scenario, title, queues, agents } => {
+                self.scenario = scenario.clone();
+                self.title = title.clone();
+                self.queues = queues.clone();
+                self.agents = agents.iter().map(|a| (a.id, a.clone())).collect();
+            }
+            EventKind::Tick => {}
+            EventKind::CallArrived { call, caller, lang, intent } => {
+                self.calls.insert(
+                    *call,
+                    Call {
+                        id: *call,
+                        caller: caller.clone(),
+                        lang: *lang,
+                        intent: intent.clone(),
+                        queue: None,
+                        priority: 0,
+                        state: CallState::Ivr,
+                        arrived: at,
+                        queued: None,
+                        first_queued: None,
+                        answered: None,
+                        agent: None,
+                        supervisors: Vec::new(),
+                        transcript: Vec::new(),
+                        sentiment: 0.0,
+                        sentiment_trail: Vec::new(),
+                        flags: CallFlags::default(),
+                        rule_hits: Vec::new(),
+                        ring_outs: 0,
+                    },
+                );
+            }
+            EventKind::CallQueued { call, queue, priority } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                let old_queue = c.queue.replace(queue.clone());
+                c.state = CallState::Queued;
+                c.priority = (*priority).max(c.priority);
+                c.queued = Some(at);
+                c.first_queued.get_or_insert(at);
+                let w = Waiting { call: *call, priority: c.priority, since: at };
+                self.unqueue(*call, old_queue.as_ref());
+                self.enqueue(queue, w);
+            }
+            EventKind::CallPriorityRaised { call, priority, .. } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                c.priority = (*priority).max(c.priority);
+                let new_priority = c.priority;
+                if c.state == CallState::Queued {
+                    let queue = c.queue.clone();
+                    if let Some(q) = queue.as_ref().and_then(|q| self.queues.iter_mut().find(|x| &x.id == q))
+                        && let Some(i) = q.waiting.iter().position(|w| w.call == *call)
+                    {
+                        let mut w = q.waiting.remove(i);
+                        w.priority = new_priority;
+                        if let Some(qid) = queue {
+                            self.enqueue(&qid, w);
+                        }
+                    }
+                }
+            }
+            EventKind::RuleMatched { call, rule, word, actions, urgent, risk } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                c.flags.urgent |= *urgent;
+                c.flags.risk |= *risk;
+                c.rule_hits.push(RuleHit { rule: rule.clone(), word: word.clone(), actions: actions.clone(), at });
+            }
+            EventKind::CallOffered { call, agent } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                let queue = c.queue.clone();
+                c.state = CallState::Ringing;
+                c.agent = Some(*agent);
+                self.unqueue(*call, queue.as_ref());
+                self.set_agent(*agent, AgentState::Ringing, Some(*call), at);
+            }
+            EventKind::CallRingNoAnswer { call, agent } => {
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.missed += 1;
+                }
+                self.set_agent(*agent, AgentState::Available, None, at);
+                let Some(c) = self.calls.get_mut(call) else { return };
+                c.ring_outs += 1;
+                c.agent = None;
+                c.state = CallState::Queued;
+                // Back to its old place: it keeps the time it first queued.
+                let w = Waiting { call: *call, priority: c.priority, since: c.queued.unwrap_or(at) };
+                if let Some(q) = c.queue.clone() {
+                    self.enqueue(&q, w);
+                }
+            }
+            EventKind::CallAnswered { call, agent } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                c.state = CallState::Connected;
+                c.agent = Some(*agent);
+                c.answered.get_or_insert(at);
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.missed = 0;
+                    a.handled += 1;
+                }
+                self.set_agent(*agent, AgentState::OnCall, Some(*call), at);
+            }
+            EventKind::CallHeld { call } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.state = CallState::Held;
+                }
+            }
+            EventKind::CallResumed { call } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.state = CallState::Connected;
+                }
+            }
+            EventKind::Utterance { call, speaker, text, sentiment, whisper } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                c.transcript.push(Line {
+                    at,
+                    speaker: *speaker,
+                    text: text.clone(),
+                    sentiment: *sentiment,
+                    whisper: *whisper,
+                });
+                if c.transcript.len() > TRANSCRIPT_CAP {
+                    let extra = c.transcript.len() - TRANSCRIPT_CAP;
+                    c.transcript.drain(..extra);
+                }
+                if *speaker == Speaker::Caller {
+                    let n = c.sentiment_trail.len();
+                    c.sentiment =
+                        if n == 0 { *sentiment } else { c.sentiment + SENTIMENT_ALPHA * (sentiment - c.sentiment) };
+                    c.sentiment_trail.push(c.sentiment);
+                    if c.sentiment_trail.len() > SENTIMENT_TRAIL_CAP {
+                        c.sentiment_trail.remove(0);
+                    }
+                }
+            }
+            EventKind::SupervisorJoined { call, supervisor, mode } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                match c.supervisors.iter_mut().find(|p| &p.supervisor == supervisor) {
+                    Some(p) => {
+                        p.mode = *mode;
+                        p.since = at;
+                    }
+                    None => c.supervisors.push(Participant { supervisor: supervisor.clone(), mode: *mode, since: at }),
+                }
+            }
+            EventKind::SupervisorLeft { call, supervisor } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.supervisors.retain(|p| &p.supervisor != supervisor);
+                }
+            }
+            EventKind::CallTransferred { call, to_agent, to_queue, .. } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                let old_agent = c.agent.take();
+                let old_queue = c.queue.clone();
+                if let Some(q) = to_queue {
+                    c.queue = Some(q.clone());
+                    c.state = CallState::Queued;
+                    c.queued = Some(at);
+                    c.first_queued.get_or_insert(at);
+                    let w = Waiting { call: *call, priority: c.priority, since: at };
+                    self.unqueue(*call, old_queue.as_ref());
+                    self.enqueue(q, w);
+                } else if let Some(a) = to_agent {
+                    c.agent = Some(*a);
+                    c.state = CallState::Connected;
+                    c.answered.get_or_insert(at);
+                    self.unqueue(*call, old_queue.as_ref());
+                    self.set_agent(*a, AgentState::OnCall, Some(*call), at);
+                }
+                if let Some(old) = old_agent
+                    && Some(old) != *to_agent
+                {
+                    self.set_agent(old, AgentState::WrapUp, None, at);
+                }
+            }
+            EventKind::CallEnded { call } => {
+                let Some(c) = self.finish_call(*call, CallState::Ended, at) else { return };
+                self.unqueue(*call, c.queue.as_ref());
+                if let Some(a) = c.agent
+                    && self.agents.get(&a).is_some_and(|ag| ag.call == Some(*call))
+                {
+                    self.set_agent(a, AgentState::WrapUp, None, at);
+                }
+            }
+            EventKind::CallAbandoned { call } => {
+                let Some(c) = self.finish_call(*call, CallState::Abandoned, at) else { return };
+                self.unqueue(*call, c.queue.as_ref());
+                if let Some(a) = c.agent
+                    && self.agents.get(&a).is_some_and(|ag| ag.call == Some(*call))
+                {
+                    self.set_agent(a, AgentState::Available, None, at);
+                }
+                let waited_s = c.wait_secs(at);
+                self.callbacks.push_back(Callback {
+                    call: c.id,
+                    caller: c.caller,
+                    lang: c.lang,
+                    queue: c.queue,
+                    intent: c.intent,
+                    abandoned: at,
+                    waited_s,
+                });
+                while self.callbacks.len() > CALLBACKS_CAP {
+                    self.callbacks.pop_front();
+                }
+            }
+            EventKind::SurveyAnswered { .. } => {}
+            EventKind::CallbackDone { call } => {
+                self.callbacks.retain(|c| c.call != *call);
+            }
+            EventKind::AgentStateChanged { agent, state, .. } => {
+                let call = self.agents.get(agent).and_then(|a| a.call);
+                let keep_call = matches!(state, AgentState::Ringing | AgentState::OnCall);
+                self.set_agent(*agent, *state, if keep_call { call } else { None }, at);
+            }
+            EventKind::AgentReassigned { agent, queues } => {
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.queues = queues.clone();
+                }
+            }
+            EventKind::AlertRaised { alert } => {
+                self.alerts.insert(alert.id, alert.clone());
+                self.trim_alerts();
+            }
+            EventKind::AlertAcknowledged { alert, by } => {
+                if let Some(a) = self.alerts.get_mut(alert)
+                    && a.acked.is_none()
+                {
+                    a.acked = Some(Ack { by: by.clone(), at });
+                }
+                self.trim_alerts();
+            }
+            EventKind::TicketOpened { ticket } => {
+                self.tickets.insert(ticket.id, ticket.clone());
+            }
+            EventKind::TicketEscalated { ticket, level, note, by, due } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.status = TicketStatus::Escalated;
+                    t.level = *level;
+                    t.due = *due;
+                    if !note.is_empty() {
+                        t.notes.push(TicketNote { at, by: by.clone(), text: note.clone() });
+                    }
+                    t.history.push(TicketNote { at, by: by.clone(), text: format!("escalated to level {level}") });
+                }
+            }
+            EventKind::TicketNoted { ticket, text, by } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.notes.push(TicketNote { at, by: by.clone(), text: text.clone() });
+                }
+            }
+            EventKind::TicketResolved { ticket, note, by } => {
+                if let Some(t) = self.tickets.get_mut(ticket) {
+                    t.status = TicketStatus::Resolved;
+                    if !note.is_empty() {
+                        t.notes.push(TicketNote { at, by: by.clone(), text: note.clone() });
+                    }
+                    t.history.push(TicketNote { at, by: by.clone(), text: "resolved".into() });
+                }
+                self.trim_tickets();
+            }
+            EventKind::Audited { entry } => {
+                self.audit.push_back(entry.clone());
+                while self.audit.len() > AUDIT_CAP {
+                    self.audit.pop_front();
+                }
+            }
+        }
+    }
+
+    fn trim_alerts(&mut self) {
+        let acked = self.alerts.values().filter(|a| a.acked.is_some()).count();
+        if acked > ACKED_ALERTS_CAP {
+            let drop: Vec<AlertId> = self
+                .alerts
+                .values()
+                .filter(|a| a.acked.is_some())
+                .take(acked - ACKED_ALERTS_CAP)
+                .map(|a| a.id)
+                .collect();
+            for id in drop {
+                self.alerts.remove(&id);
+            }
+        }
+    }
+
+    fn trim_tickets(&mut self) {
+        let resolved = self.tickets.values().filter(|t| t.status == TicketStatus::Resolved).count();
+        if resolved > RESOLVED_TICKETS_CAP {
+            let drop: Vec<TicketId> = self
+                .tickets
+                .values()
+                .filter(|t| t.status == TicketStatus::Resolved)
+                .take(resolved - RESOLVED_TICKETS_CAP)
+                .map(|t| t.id)
+                .collect();
+            for id in drop {
+                self.tickets.remove(&id);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Metric figures as they travel to the console (computed by `engine::metrics`). See docs/METRICS.md.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::QueueId;
+use super::types::Time;
+
+/// Agents of a queue (or the floor) by state.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
+pub struct AgentCounts {
+    pub available: u32,
+    pub ringing: u32,
+    pub on_call: u32,
+    pub wrap_up: u32,
+    #[serde(rename = "break")]
+    pub on_break: u32,
+    pub offline: u32,
+}
+
+impl AgentCounts {
+    /// Logged-in seats (everything but offline).
+    pub fn staffed(&self) -> u32 {
+        self.available + self.ringing + self.on_call + self.wrap_up + self.on_break
+    }
+    /// Seats busy with a call (ringing, talking or wrapping up).
+    pub fn busy(&self) -> u32 {
+        self.ringing + self.on_call + self.wrap_up
+    }
+}
+
+/// Staffing hint for a queue: how many seats reach its SLA target at the current arrival rate.
+#[derive(Clone, Copy, PartialEq, Default, Debug, Serialize, Deserialize)]
+pub struct Staffing {
+    /// Seats serving the queue now (logged in and not on break).
+    pub agents: u32,
+    /// Arrivals per hour over the window.
+    pub arrivals_per_hour: f64,
+    /// Offered load in Erlangs (arrival rate × AHT).
+    pub erlangs: f64,
+    /// Seats Erlang C says reach the target (ignores abandonment, so it overstates).
+    pub erlang_c: Option<u32>,
+    /// Seats Erlang A says reach the target with the observed patience.
+    pub erlang_a: Option<u32>,
+    /// Mean patience used for Erlang A, seconds (None when nobody abandoned: infinite).
+    pub patience_s: Option<f64>,
+}
+
+/// One queue's figures over the sliding window (or the whole floor, with `queue` = "floor").
+#[derive(Clone, PartialEq, Default, Debug, Serialize, Deserialize)]
+pub struct QueueMetrics {
+    pub queue: QueueId,
+    pub offered: u32,
+    pub answered: u32,
+    pub abandoned: u32,
+    /// Abandoned within the SL threshold (counted neither way in SL).
+    pub short_abandoned: u32,
+    pub answered_in_sl: u32,
+    /// answered within T ÷ (answered + abandoned after T); None before any call counts.
+    pub service_level: Option<f64>,
+    pub sl_target: f64,
+    pub sl_seconds: u32,
+    pub asa_s: Option<f64>,
+    pub aht_s: Option<f64>,
+    pub abandon_rate: Option<f64>,
+    pub occupancy: Option<f64>,
+    pub longest_wait_s: f64,
+    pub waiting: u32,
+    pub agents: AgentCounts,
+    pub staffing: Staffing,
+}
+
+#[derive(Clone, PartialEq, Default, Debug, Serialize, Deserialize)]
+pub struct FloorMetrics {
+    pub at: Option<Time>,
+    /// Length of the sliding window, floor-seconds.
+    pub window_s: u32,
+    pub floor: QueueMetrics,
+    pub queues: Vec<QueueMetrics>,
+    /// Calls arriving per floor-minute, oldest first, for the arrivals sparkline.
+    pub arrivals_per_min: Vec<u32>,
+}

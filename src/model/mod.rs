@@ -1,0 +1,16 @@
+//! The shared domain: ids, entities, events, commands and the one state type, [`Floor`].
+//! Depends on nothing else in the crate.
+
+pub mod command;
+pub mod event;
+pub mod floor;
+pub mod ids;
+pub mod metrics;
+pub mod types;
+
+pub use command::{Actor, Command, CommandError, ErrorCode};
+pub use event::{Event, EventKind};
+pub use floor::*;
+pub use ids::*;
+pub use metrics::*;
+pub use types::*;

@@ -1,0 +1,455 @@
+//! The entities on a floor: queues, agents (seats), calls, alerts, tickets, callbacks, audit entries.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+
+pub type Time = DateTime<Utc>;
+
+/// What a connected user may do. Ordered: each role can do what the one before it can.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads the floor; caller numbers and ID numbers are masked.
+    Viewer,
+    /// Also intervenes on calls, reassigns seats and works tickets.
+    Supervisor,
+    /// Also sees unmasked personal data.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Language of a call or an utterance.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// Service-level target: `percent` (a fraction 0..1) of calls answered within `seconds`.
+#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+pub struct SlaTarget {
+    pub percent: f64,
+    pub seconds: u32,
+}
+
+/// A call waiting in a queue. Queues keep these ordered by (priority descending, since ascending).
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Waiting {
+    pub call: CallId,
+    pub priority: u8,
+    pub since: Time,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Queue {
+    pub id: QueueId,
+    pub name: String,
+    /// Skills the queue asks for (informational; routing uses the agent's queues and languages).
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Base priority of calls entering this queue (higher is served first).
+    pub priority: u8,
+    pub sla: SlaTarget,
+    /// Waiting calls, first to be served first.
+    #[serde(default)]
+    pub waiting: Vec<Waiting>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Available,
+    Ringing,
+    OnCall,
+    WrapUp,
+    Break,
+    Offline,
+}
+
+impl AgentState {
+    pub const ALL: [AgentState; 6] = [
+        AgentState::Available,
+        AgentState::Ringing,
+        AgentState::OnCall,
+        AgentState::WrapUp,
+        AgentState::Break,
+        AgentState::Offline,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Available => "available",
+            AgentState::Ringing => "ringing",
+            AgentState::OnCall => "on_call",
+            AgentState::WrapUp => "wrap_up",
+            AgentState::Break => "break",
+            AgentState::Offline => "offline",
+        }
+    }
+}
+
+/// An agent's seat.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub name: String,
+    /// Queues this seat takes calls from.
+    pub queues: Vec<QueueId>,
+    /// Languages the agent speaks; a call is only routed to an agent who speaks its language.
+    pub langs: Vec<Lang>,
+    pub state: AgentState,
+    /// When the agent entered `state`.
+    pub since: Time,
+    pub call: Option<CallId>,
+    /// Calls offered and left to ring out since the agent last answered.
+    #[serde(default)]
+    pub missed: u32,
+    /// Calls answered today.
+    #[serde(default)]
+    pub handled: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    Ivr,
+    Queued,
+    Ringing,
+    Connected,
+    Held,
+    WrapUp,
+    Ended,
+    Abandoned,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ivr => "ivr",
+            CallState::Queued => "queued",
+            CallState::Ringing => "ringing",
+            CallState::Connected => "connected",
+            CallState::Held => "held",
+            CallState::WrapUp => "wrap_up",
+            CallState::Ended => "ended",
+            CallState::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// How a supervisor is on a call (Asterisk ChanSpy's modes): `monitor` hears both sides and is heard by
+/// nobody, `whisper` is heard by the agent only, `barge` is heard by both.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisorMode {
+    Monitor,
+    Whisper,
+    Barge,
+}
+
+impl SupervisorMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupervisorMode::Monitor => "monitor",
+            SupervisorMode::Whisper => "whisper",
+            SupervisorMode::Barge => "barge",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Participant {
+    pub supervisor: String,
+    pub mode: SupervisorMode,
+    pub since: Time,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    Ivr,
+    Caller,
+    Agent,
+    Supervisor,
+}
+
+/// One line of a live transcript.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Line {
+    pub at: Time,
+    pub speaker: Speaker,
+    pub text: String,
+    /// Sentiment of this line in [-1, 1].
+    pub sentiment: f32,
+    /// Whispered lines are heard by the agent only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whisper: bool,
+}
+
+/// What a keyword rule does when it matches.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    /// Raise the call's priority so it jumps the queue, and mark it urgent.
+    Priority,
+    /// Raise an alert.
+    Alert,
+    /// Flag the call for review (risk).
+    Flag,
+    /// Open a ticket.
+    Ticket,
+}
+
+impl RuleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleAction::Priority => "priority",
+            RuleAction::Alert => "alert",
+            RuleAction::Flag => "flag",
+            RuleAction::Ticket => "ticket",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct RuleHit {
+    pub rule: String,
+    /// The word that matched, as written in the transcript.
+    pub word: String,
+    pub actions: Vec<RuleAction>,
+    pub at: Time,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
+pub struct CallFlags {
+    /// An urgent rule matched: the call jumped the queue.
+    #[serde(default)]
+    pub urgent: bool,
+    /// A risk rule matched: the call is flagged for review.
+    #[serde(default)]
+    pub risk: bool,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Call {
+    pub id: CallId,
+    /// Caller number; masked on the wire for roles below admin.
+    pub caller: String,
+    pub lang: Lang,
+    pub intent: String,
+    pub queue: Option<QueueId>,
+    pub priority: u8,
+    pub state: CallState,
+    pub arrived: Time,
+    /// When the call (last) entered a queue.
+    pub queued: Option<Time>,
+    /// When the call first entered a queue (for speed of answer).
+    pub first_queued: Option<Time>,
+    pub answered: Option<Time>,
+    pub agent: Option<AgentId>,
+    #[serde(default)]
+    pub supervisors: Vec<Participant>,
+    /// The newest lines of the transcript (at most [`crate::model::TRANSCRIPT_CAP`]).
+    #[serde(default)]
+    pub transcript: Vec<Line>,
+    /// Rolling sentiment of the caller's lines in [-1, 1].
+    pub sentiment: f32,
+    /// Rolling sentiment after each caller line, for the sparkline (newest last, capped).
+    #[serde(default)]
+    pub sentiment_trail: Vec<f32>,
+    #[serde(default)]
+    pub flags: CallFlags,
+    #[serde(default)]
+    pub rule_hits: Vec<RuleHit>,
+    /// Times the call was offered to an agent who let it ring out.
+    #[serde(default)]
+    pub ring_outs: u32,
+}
+
+impl Call {
+    /// Seconds spent waiting in queue so far (or until answered).
+    pub fn wait_secs(&self, now: Time) -> f64 {
+        match (self.first_queued, self.answered) {
+            (Some(q), Some(a)) => (a - q).num_milliseconds() as f64 / 1000.0,
+            (Some(q), None) => ((now - q).num_milliseconds() as f64 / 1000.0).max(0.0),
+            _ => 0.0,
+        }
+    }
+    /// Seconds since the call was answered.
+    pub fn talk_secs(&self, now: Time) -> f64 {
+        self.answered.map(|a| ((now - a).num_milliseconds() as f64 / 1000.0).max(0.0)).unwrap_or(0.0)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    UrgentKeyword,
+    RiskKeyword,
+    NegativeSentiment,
+    LongWait,
+    SlaBreach,
+    AbandonSpike,
+    TicketOverdue,
+    AgentNoAnswer,
+    LowSatisfaction,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 9] = [
+        AlertKind::UrgentKeyword,
+        AlertKind::RiskKeyword,
+        AlertKind::NegativeSentiment,
+        AlertKind::LongWait,
+        AlertKind::SlaBreach,
+        AlertKind::AbandonSpike,
+        AlertKind::TicketOverdue,
+        AlertKind::AgentNoAnswer,
+        AlertKind::LowSatisfaction,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::UrgentKeyword => "urgent_keyword",
+            AlertKind::RiskKeyword => "risk_keyword",
+            AlertKind::NegativeSentiment => "negative_sentiment",
+            AlertKind::LongWait => "long_wait",
+            AlertKind::SlaBreach => "sla_breach",
+            AlertKind::AbandonSpike => "abandon_spike",
+            AlertKind::TicketOverdue => "ticket_overdue",
+            AlertKind::AgentNoAnswer => "agent_no_answer",
+            AlertKind::LowSatisfaction => "low_satisfaction",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Ack {
+    pub by: String,
+    pub at: Time,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub kind: AlertKind,
+    pub severity: Severity,
+    /// What the alert is about, as an id a supervisor can act on: `C-1042`, `emergency`, `T-88`, `A-07`.
+    pub subject: String,
+    pub message: String,
+    pub raised: Time,
+    pub acked: Option<Ack>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketPriority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Open,
+    Escalated,
+    Resolved,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct TicketNote {
+    pub at: Time,
+    pub by: String,
+    pub text: String,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub call: Option<CallId>,
+    pub category: String,
+    pub priority: TicketPriority,
+    pub status: TicketStatus,
+    /// Escalation level: 0 when opened, +1 each time it is escalated.
+    pub level: u8,
+    pub summary: String,
+    pub opened: Time,
+    pub due: Time,
+    #[serde(default)]
+    pub notes: Vec<TicketNote>,
+    /// Everything that happened to the ticket, oldest first.
+    #[serde(default)]
+    pub history: Vec<TicketNote>,
+}
+
+/// An abandoned caller to be called back.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Callback {
+    pub call: CallId,
+    pub caller: String,
+    pub lang: Lang,
+    pub queue: Option<QueueId>,
+    pub intent: String,
+    pub abandoned: Time,
+    pub waited_s: f64,
+}
+
+/// One supervisor command and what came of it.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Time,
+    pub actor: String,
+    pub role: Role,
+    /// The command as its wire JSON.
+    pub command: String,
+    pub ok: bool,
+    /// `ok`, or the error code and message.
+    pub outcome: String,
+}
+
+/// A finished call, kept briefly for the console's "recent" lists.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct CallSummary {
+    pub id: CallId,
+    pub queue: Option<QueueId>,
+    pub agent: Option<AgentId>,
+    pub state: CallState,
+    pub ended: Time,
+    pub sentiment: f32,
+    pub flags: CallFlags,
+}

@@ -1,5 +1,245 @@
-//! The call engine: decides what happens (from supervisor commands and simulated facts), as events.
+//! The call engine. It *decides*: a supervisor command or a simulated fact becomes events, each applied to the
+//! engine's [`Floor`] with [`Floor::apply`] (the same function every console mirror uses) and queued for the
+//! server, the store and the metrics.
 
 pub mod analysis;
+mod commands;
+pub mod headless;
 pub mod metrics;
+mod routing;
 pub mod sim;
+mod world;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::*;
+use analysis::{Analysis, Analyzer};
+use metrics::MetricsTracker;
+use routing::Routing;
+use sim::Scheduler;
+use sim::scenario::{Scenario, parse_hhmm};
+
+/// The floor day every simulation runs on (a Monday), so runs are reproducible.
+pub fn floor_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default()
+}
+
+/// Engine-side state of a live call that the floor does not hold: the caller's mood and the conversation's pace.
+#[derive(Debug, Clone)]
+struct CallSim {
+    intent: usize,
+    /// Caller's mood in [-1, 1]; picks which lines they say.
+    mood: f64,
+    /// Bumped whenever scheduled facts about the call become void (ring-out, transfer, end).
+    epoch: u32,
+    /// Offers made so far; a ring or answer fact for an older offer is void.
+    offers: u32,
+    /// When the conversation should end, once answered (talk time still owed after a transfer).
+    talk_left: chrono::Duration,
+    talk_started: Option<Time>,
+    /// Whose line is next: the agent greets first.
+    agent_turn: bool,
+    lines: u32,
+    /// Rules already acted on for this call.
+    rules_done: u64,
+    negative_alerted: Option<Severity>,
+    /// Mood when the call ended, for the survey.
+    final_mood: f64,
+}
+
+/// Engine-side state of a seat.
+#[derive(Debug, Clone, Default)]
+struct AgentSim {
+    group: usize,
+    /// Bumped when a wrap-up or break timer becomes void.
+    epoch: u32,
+    break_due: bool,
+    off_shift: bool,
+}
+
+/// Last alert raised per cause, for de-duplication and re-trigger intervals.
+#[derive(Debug, Clone, Copy)]
+struct Raised {
+    at: Time,
+    severity: Severity,
+}
+
+pub struct Engine {
+    scenario: Scenario,
+    floor: Floor,
+    rng: ChaCha8Rng,
+    sched: Scheduler,
+    analyzer: Analyzer,
+    /// Analysis of every bank line, computed once: lines are picked from these, so the hot path never re-analyses.
+    bank_analysis: HashMap<String, Analysis>,
+    metrics: MetricsTracker,
+    /// Optional second tracker whose window covers a whole headless run, for its summary.
+    run_metrics: Option<MetricsTracker>,
+    routing: Routing,
+    calls: HashMap<CallId, CallSim>,
+    agents: HashMap<AgentId, AgentSim>,
+    raised: HashMap<(AlertKind, String), Raised>,
+    /// Tickets opened per (call, cause) so a cause opens one ticket only.
+    ticket_causes: HashSet<(CallId, String)>,
+    next_call: u32,
+    next_alert: u32,
+    next_ticket: u32,
+    now: Time,
+    outbox: Vec<Event>,
+    events_total: u64,
+    /// Peak arrival rate per second over the day, for thinning.
+    max_rate: f64,
+    ticks: u64,
+}
+
+impl Engine {
+    /// A floor for `scenario`, opened at the scenario's start time, with randomness from `seed`.
+    pub fn new(scenario: Scenario, seed: u64) -> Engine {
+        let start_s = parse_hhmm(&scenario.scenario.start).unwrap_or(8 * 3600);
+        let start = Utc.from_utc_datetime(&floor_date().and_hms_opt(0, 0, 0).unwrap_or_default())
+            + chrono::Duration::seconds(start_s as i64);
+        let analyzer = Analyzer::new(&scenario.rules);
+        let mut bank_analysis = HashMap::new();
+        let banks = scenario.intents.iter().map(|i| &i.lines).chain(std::iter::once(&scenario.agent_lines));
+        for bank in banks {
+            for m in [&bank.zh, &bank.en] {
+                for line in m.positive.iter().chain(&m.neutral).chain(&m.negative) {
+                    bank_analysis.entry(line.clone()).or_insert_with(|| analyzer.analyze(line));
+                }
+            }
+        }
+        let max_mult = scenario.arrivals.peaks.iter().map(|p| p.multiplier).fold(1.0f64, f64::max);
+        let max_rate = scenario.arrivals.base_per_hour.max(0.0) * max_mult / 3600.0;
+        let window_s = scenario.thresholds.window_min.max(1) * 60;
+        let mut engine = Engine {
+            floor: Floor::default(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            sched: Scheduler::default(),
+            analyzer,
+            bank_analysis,
+            metrics: MetricsTracker::new(window_s),
+            run_metrics: None,
+            routing: Routing::default(),
+            calls: HashMap::new(),
+            agents: HashMap::new(),
+            raised: HashMap::new(),
+            ticket_causes: HashSet::new(),
+            next_call: 1000,
+            next_alert: 0,
+            next_ticket: 0,
+            now: start,
+            outbox: Vec::new(),
+            events_total: 0,
+            max_rate,
+            ticks: 0,
+            scenario,
+        };
+        engine.open_floor();
+        engine
+    }
+
+    /// The engine's floor: the single source of truth.
+    pub fn floor(&self) -> &Floor {
+        &self.floor
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Current floor time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Events produced since the engine was made.
+    pub fn events_total(&self) -> u64 {
+        self.events_total
+    }
+
+    /// Runs the simulation up to floor time `t` (no-op if `t` is not later than now).
+    pub fn advance_to(&mut self, t: Time) {
+        while let Some((at, fact)) = self.sched.pop_due(t) {
+            if at > self.now {
+                self.now = at;
+            }
+            self.on_fact(fact);
+        }
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
+    /// Executes a supervisor command: checks the role, decides, applies the events, and writes the audit entry
+    /// (refusals included).
+    pub fn command(&mut self, actor: &Actor, cmd: &Command) -> Result<(), CommandError> {
+        let result = if actor.role < cmd.required_role() {
+            Err(CommandError::forbidden(format!(
+                "the {} role cannot {}: ask for a supervisor token",
+                actor.role,
+                cmd.name().replace('_', " ")
+            )))
+        } else {
+            self.decide(actor, cmd)
+        };
+        let entry = AuditEntry {
+            at: self.now,
+            actor: actor.name.clone(),
+            role: actor.role,
+            command: serde_json::to_string(cmd).unwrap_or_else(|_| cmd.name().to_string()),
+            ok: result.is_ok(),
+            outcome: match &result {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("{}: {}", e.code.as_str(), e.message),
+            },
+        };
+        self.emit(EventKind::Audited { entry });
+        result
+    }
+
+    /// Takes the events produced since the last call (already applied to the floor).
+    pub fn drain(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Drops the queued events without handing them out (for headless runs that only count them).
+    pub fn discard_outbox(&mut self) {
+        self.outbox.clear();
+    }
+
+    /// Metric figures at the current floor time.
+    pub fn metrics(&self) -> FloorMetrics {
+        self.metrics.snapshot(&self.floor, self.now)
+    }
+
+    /// Also tracks metrics over a window of `secs` (a whole run), from now on.
+    pub fn track_whole_run(&mut self, secs: u32) {
+        self.run_metrics = Some(MetricsTracker::new(secs.max(1)));
+    }
+
+    /// Figures over the whole-run window set by [`Engine::track_whole_run`].
+    pub fn run_metrics(&self) -> Option<FloorMetrics> {
+        self.run_metrics.as_ref().map(|m| m.snapshot(&self.floor, self.now))
+    }
+
+    /// Applies one event: metrics observe it, the floor applies it, it joins the outbox.
+    fn emit(&mut self, kind: EventKind) {
+        let ev = Event { at: self.now, kind };
+        self.metrics.observe(&ev, &self.floor);
+        if let Some(m) = &mut self.run_metrics {
+            m.observe(&ev, &self.floor);
+        }
+        self.floor.apply(&ev);
+        self.routing.after(&ev, &self.floor);
+        self.events_total += 1;
+        self.outbox.push(ev);
+    }
+}

@@ -122,10 +122,13 @@ impl Floor {
         self.alerts.values().rev().filter(|a| a.acked.is_none())
     }
 
-    /// Removes a call from its queue's waiting list, if it is there.
+    /// Removes a call from its queue's waiting list, if it is there. Calls are usually taken from the head, so the
+    /// search starts there.
     fn unqueue(&mut self, call: CallId, queue: Option<&QueueId>) {
-        if let Some(q) = queue.and_then(|q| self.queues.iter_mut().find(|x| &x.id == q)) {
-            q.waiting.retain(|w| w.call != call);
+        if let Some(q) = queue.and_then(|q| self.queues.iter_mut().find(|x| &x.id == q))
+            && let Some(i) = q.waiting.iter().position(|w| w.call == call)
+        {
+            q.waiting.remove(i);
         }
     }
 
@@ -228,8 +231,8 @@ impl Floor {
                     let queue = c.queue.clone();
                     if let Some(q) = queue.as_ref().and_then(|q| self.queues.iter_mut().find(|x| &x.id == q))
                         && let Some(i) = q.waiting.iter().position(|w| w.call == *call)
+                        && let Some(mut w) = q.waiting.remove(i)
                     {
-                        let mut w = q.waiting.remove(i);
                         w.priority = new_priority;
                         if let Some(qid) = queue {
                             self.enqueue(&qid, w);

@@ -87,7 +87,7 @@ pub struct Queue {
     pub sla: SlaTarget,
     /// Waiting calls, first to be served first.
     #[serde(default)]
-    pub waiting: Vec<Waiting>,
+    pub waiting: std::collections::VecDeque<Waiting>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]

@@ -63,3 +63,19 @@ pub fn detect_lang(text: &str) -> Lang {
 pub fn sentiment(_text: &str, _lang: Lang) -> f32 {
     0.0
 }
+
+/// Reads utterances, one per line, and writes one JSON line of analysis each. (Stub: replaced by the analysis work.)
+pub fn run_analyze(
+    analyzer: &Analyzer,
+    input: impl std::io::BufRead,
+    mut output: impl std::io::Write,
+) -> std::io::Result<u64> {
+    let mut n = 0;
+    for line in input.lines() {
+        let line = line?;
+        let a = analyzer.analyze(&line);
+        writeln!(output, "{}", serde_json::json!({"text": line, "lang": a.lang, "sentiment": a.sentiment}))?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,277 @@
+//! Supervisor commands: each is checked against the floor and becomes events, or is refused with a stable code
+//! and one sentence saying why.
+
+use super::Engine;
+use crate::model::*;
+
+/// Mood a caller gains when a barged-in supervisor says something calm to them.
+const SAY_CALMING: f64 = 0.3;
+
+impl Engine {
+    pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<(), CommandError> {
+        match cmd {
+            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
+                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
+                let c = self.live_call(*call)?;
+                if !matches!(c.state, CallState::Connected | CallState::Held) {
+                    return Err(CommandError::conflict(format!(
+                        "{call} is {}, not connected to an agent: you can join it once it is answered",
+                        c.state.as_str()
+                    )));
+                }
+                if mode == SupervisorMode::Barge
+                    && let Some(other) =
+                        c.supervisors.iter().find(|p| p.mode == SupervisorMode::Barge && p.supervisor != actor.name)
+                {
+                    return Err(CommandError::conflict(format!(
+                        "{} is already barged into {call}: only one supervisor barges in at a time",
+                        other.supervisor
+                    )));
+                }
+                if c.supervisors.iter().any(|p| p.supervisor == actor.name && p.mode == mode) {
+                    return Err(CommandError::conflict(format!("you are already on {call} in {} mode", mode.as_str())));
+                }
+                self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
+                Ok(())
+            }
+            Command::Leave { call } => {
+                let c = self.live_call(*call)?;
+                if !c.supervisors.iter().any(|p| p.supervisor == actor.name) {
+                    return Err(CommandError::conflict(format!("you are not on {call}")));
+                }
+                self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
+                Ok(())
+            }
+            Command::Say { call, text } => {
+                let text = text.trim();
+                if text.is_empty() {
+                    return Err(CommandError::new(ErrorCode::BadFrame, "there is nothing to say: the text is empty"));
+                }
+                let c = self.live_call(*call)?;
+                let mode = c.supervisors.iter().find(|p| p.supervisor == actor.name).map(|p| p.mode);
+                let whisper = match mode {
+                    None => {
+                        return Err(CommandError::conflict(format!("join {call} (whisper or barge) before speaking")));
+                    }
+                    Some(SupervisorMode::Monitor) => {
+                        return Err(CommandError::conflict(format!(
+                            "you are monitoring {call} silently: switch to whisper or barge to speak"
+                        )));
+                    }
+                    Some(SupervisorMode::Whisper) => true,
+                    Some(SupervisorMode::Barge) => false,
+                };
+                let analysis = self.analyzer.analyze(text);
+                self.emit(EventKind::Utterance {
+                    call: *call,
+                    speaker: Speaker::Supervisor,
+                    text: text.to_string(),
+                    sentiment: analysis.sentiment,
+                    whisper,
+                });
+                // A calm word from a supervisor the caller can hear turns the call; coaching the agent helps less.
+                if let Some(cs) = self.calls.get_mut(call) {
+                    let weight = if whisper { SAY_CALMING / 3.0 } else { SAY_CALMING };
+                    let push = if analysis.sentiment < -0.2 { -weight } else { weight };
+                    cs.mood = (cs.mood + push).clamp(-1.0, 1.0);
+                }
+                Ok(())
+            }
+            Command::Reassign { agent, queues } => {
+                self.agent(*agent)?;
+                if queues.is_empty() {
+                    return Err(CommandError::conflict(format!("{agent} must serve at least one queue")));
+                }
+                if let Some(q) = queues.iter().find(|q| self.floor.queue(q).is_none()) {
+                    let names: Vec<&str> = self.floor.queues.iter().map(|q| q.id.as_str()).collect();
+                    return Err(CommandError::not_found(format!(
+                        "there is no queue '{q}': the queues are {}",
+                        names.join(", ")
+                    )));
+                }
+                let mut qs: Vec<QueueId> = Vec::with_capacity(queues.len());
+                for q in queues {
+                    if !qs.contains(q) {
+                        qs.push(q.clone());
+                    }
+                }
+                self.emit(EventKind::AgentReassigned { agent: *agent, queues: qs });
+                self.route_agent(*agent);
+                Ok(())
+            }
+            Command::SetAgentState { agent, state } => {
+                let a = self.agent(*agent)?;
+                let current = a.state;
+                if !matches!(state, AgentState::Available | AgentState::Break | AgentState::Offline) {
+                    return Err(CommandError::conflict(format!(
+                        "an agent can be set to available, break or offline, not {}",
+                        state.as_str()
+                    )));
+                }
+                if matches!(current, AgentState::Ringing | AgentState::OnCall) {
+                    let call = a.call.map(|c| format!(" {c}")).unwrap_or_default();
+                    return Err(CommandError::conflict(format!(
+                        "{agent} is on call{call}: change the state after the call ends"
+                    )));
+                }
+                if current == *state {
+                    return Err(CommandError::conflict(format!("{agent} is already {}", state.as_str())));
+                }
+                self.emit(EventKind::AgentStateChanged {
+                    agent: *agent,
+                    state: *state,
+                    reason: Some(format!("set by {}", actor.name)),
+                });
+                if let Some(s) = self.agents.get_mut(agent) {
+                    s.epoch += 1;
+                    s.break_due = false;
+                }
+                if *state == AgentState::Available {
+                    self.route_agent(*agent);
+                }
+                Ok(())
+            }
+            Command::Transfer { call, to_agent, to_queue } => {
+                let c = self.live_call(*call)?.clone();
+                match (to_agent, to_queue) {
+                    (Some(_), Some(_)) | (None, None) => {
+                        return Err(CommandError::new(
+                            ErrorCode::BadFrame,
+                            "a transfer names exactly one target: to_agent or to_queue",
+                        ));
+                    }
+                    _ => {}
+                }
+                if !matches!(c.state, CallState::Queued | CallState::Connected | CallState::Held) {
+                    return Err(CommandError::conflict(format!(
+                        "{call} is {}: only queued or connected calls can be transferred",
+                        c.state.as_str()
+                    )));
+                }
+                if let Some(q) = to_queue {
+                    if self.floor.queue(q).is_none() {
+                        return Err(CommandError::not_found(format!("there is no queue '{q}'")));
+                    }
+                    if c.queue.as_ref() == Some(q) && c.state == CallState::Queued {
+                        return Err(CommandError::conflict(format!("{call} is already waiting in {q}")));
+                    }
+                }
+                if let Some(a) = to_agent {
+                    let ag = self.agent(*a)?;
+                    if ag.state != AgentState::Available {
+                        return Err(CommandError::conflict(format!(
+                            "{a} is {}: a call can only be transferred to an available agent",
+                            ag.state.as_str()
+                        )));
+                    }
+                    if !ag.langs.contains(&c.lang) {
+                        return Err(CommandError::conflict(format!(
+                            "{a} does not speak {}, the caller's language",
+                            c.lang.as_str()
+                        )));
+                    }
+                }
+                let old_agent = c.agent;
+                let was_talking = matches!(c.state, CallState::Connected | CallState::Held);
+                // Talk time already spent counts against the time the conversation still needs.
+                if let Some(cs) = self.calls.get_mut(call) {
+                    cs.epoch += 1;
+                    if let Some(started) = cs.talk_started
+                        && was_talking
+                    {
+                        cs.talk_left -= (self.now - started);
+                    }
+                }
+                self.emit(EventKind::CallTransferred {
+                    call: *call,
+                    to_agent: *to_agent,
+                    to_queue: to_queue.clone(),
+                    by: actor.name.clone(),
+                });
+                if let Some(old) = old_agent
+                    && Some(old) != *to_agent
+                    && was_talking
+                {
+                    self.start_wrap(old);
+                }
+                if to_agent.is_some() {
+                    self.start_talk(*call);
+                } else {
+                    self.route_call(*call);
+                }
+                Ok(())
+            }
+            Command::AckAlert { alert } => {
+                let a = self
+                    .floor
+                    .alerts
+                    .get(alert)
+                    .ok_or_else(|| CommandError::not_found(format!("there is no alert {alert}")))?;
+                if let Some(ack) = &a.acked {
+                    return Err(CommandError::conflict(format!("{alert} was already acknowledged by {}", ack.by)));
+                }
+                self.emit(EventKind::AlertAcknowledged { alert: *alert, by: actor.name.clone() });
+                Ok(())
+            }
+            Command::Escalate { ticket, note } => {
+                let t = self.open_ticket_ref(*ticket)?;
+                let max = self.scenario.tickets.max_level;
+                if t.level >= max {
+                    return Err(CommandError::conflict(format!("{ticket} is already at the highest level ({max})")));
+                }
+                let level = t.level + 1;
+                let due = self.now + chrono::Duration::minutes(self.scenario.tickets.escalation_extends_min as i64);
+                self.emit(EventKind::TicketEscalated {
+                    ticket: *ticket,
+                    level,
+                    note: note.trim().to_string(),
+                    by: actor.name.clone(),
+                    due,
+                });
+                self.sched.at(due, super::sim::Fact::TicketDue(*ticket, level));
+                Ok(())
+            }
+            Command::Note { ticket, text } => {
+                self.open_ticket_ref(*ticket)?;
+                if text.trim().is_empty() {
+                    return Err(CommandError::new(ErrorCode::BadFrame, "the note is empty"));
+                }
+                self.emit(EventKind::TicketNoted {
+                    ticket: *ticket,
+                    text: text.trim().to_string(),
+                    by: actor.name.clone(),
+                });
+                Ok(())
+            }
+            Command::Resolve { ticket, note } => {
+                self.open_ticket_ref(*ticket)?;
+                self.emit(EventKind::TicketResolved {
+                    ticket: *ticket,
+                    note: note.trim().to_string(),
+                    by: actor.name.clone(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    fn live_call(&self, id: CallId) -> Result<&Call, CommandError> {
+        self.floor
+            .calls
+            .get(&id)
+            .ok_or_else(|| CommandError::not_found(format!("there is no live call {id}: it may have ended")))
+    }
+
+    fn agent(&self, id: AgentId) -> Result<&Agent, CommandError> {
+        self.floor.agents.get(&id).ok_or_else(|| CommandError::not_found(format!("there is no agent {id}")))
+    }
+
+    fn open_ticket_ref(&self, id: TicketId) -> Result<&Ticket, CommandError> {
+        let t =
+            self.floor.tickets.get(&id).ok_or_else(|| CommandError::not_found(format!("there is no ticket {id}")))?;
+        if t.status == TicketStatus::Resolved {
+            return Err(CommandError::conflict(format!("{id} is already resolved")));
+        }
+        Ok(t)
+    }
+}

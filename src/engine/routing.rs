@@ -1,0 +1,127 @@
+//! ACD routing: offer each waiting call to the longest-idle available seat that serves its queue and speaks its
+//! language; urgent calls are first in their queue (the queue keeps them ordered by priority, then age).
+
+use std::collections::{BTreeSet, HashMap};
+
+use rand::Rng;
+
+use super::Engine;
+use super::sim::{Fact, sample};
+use crate::model::*;
+
+/// Available seats, longest idle first. Derived from the floor after every event.
+#[derive(Debug, Default)]
+pub(crate) struct Routing {
+    idle: BTreeSet<(Time, AgentId)>,
+    key: HashMap<AgentId, Time>,
+}
+
+impl Routing {
+    fn sync(&mut self, id: AgentId, floor: &Floor) {
+        if let Some(k) = self.key.remove(&id) {
+            self.idle.remove(&(k, id));
+        }
+        if let Some(a) = floor.agents.get(&id)
+            && a.state == AgentState::Available
+        {
+            self.idle.insert((a.since, id));
+            self.key.insert(id, a.since);
+        }
+    }
+
+    /// Keeps the index in step with the floor after `ev` was applied.
+    pub(crate) fn after(&mut self, ev: &Event, floor: &Floor) {
+        match &ev.kind {
+            EventKind::FloorOpened { agents, .. } => {
+                for a in agents {
+                    self.sync(a.id, floor);
+                }
+            }
+            EventKind::CallOffered { agent, .. }
+            | EventKind::CallRingNoAnswer { agent, .. }
+            | EventKind::CallAnswered { agent, .. }
+            | EventKind::AgentStateChanged { agent, .. } => self.sync(*agent, floor),
+            EventKind::CallTransferred { to_agent: Some(agent), .. } => self.sync(*agent, floor),
+            EventKind::CallAbandoned { .. } => {
+                if let Some(a) = floor.recent.back().and_then(|s| s.agent) {
+                    self.sync(a, floor);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Seats in idle order (longest idle first).
+    pub(crate) fn idle(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.idle.iter().map(|(_, id)| *id)
+    }
+}
+
+/// Whether `agent` may take `call`: it serves the call's queue and speaks its language.
+pub(crate) fn can_take(agent: &Agent, call: &Call) -> bool {
+    call.queue.as_ref().is_some_and(|q| agent.queues.contains(q)) && agent.langs.contains(&call.lang)
+}
+
+impl Engine {
+    /// Offers a queued call to the longest-idle seat that can take it, if any.
+    pub(crate) fn route_call(&mut self, id: CallId) {
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        if call.state != CallState::Queued {
+            return;
+        }
+        let agent = self.routing.idle().find(|a| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call)));
+        if let Some(agent) = agent {
+            self.offer(id, agent);
+        }
+    }
+
+    /// Offers the best waiting call (highest priority, then oldest) from the seat's queues to an available seat.
+    pub(crate) fn route_agent(&mut self, id: AgentId) {
+        let Some(agent) = self.floor.agents.get(&id) else { return };
+        if agent.state != AgentState::Available {
+            return;
+        }
+        let mut best: Option<(u8, Time, CallId)> = None;
+        for q in &agent.queues {
+            let Some(queue) = self.floor.queue(q) else { continue };
+            let first = queue
+                .waiting
+                .iter()
+                .find(|w| self.floor.calls.get(&w.call).is_some_and(|c| agent.langs.contains(&c.lang)));
+            if let Some(w) = first {
+                let better = match best {
+                    None => true,
+                    Some((p, since, _)) => (std::cmp::Reverse(w.priority), w.since) < (std::cmp::Reverse(p), since),
+                };
+                if better {
+                    best = Some((w.priority, w.since, w.call));
+                }
+            }
+        }
+        if let Some((_, _, call)) = best {
+            self.offer(call, id);
+        }
+    }
+
+    /// Rings the seat; the simulation decides whether it answers or lets it ring out.
+    fn offer(&mut self, call: CallId, agent: AgentId) {
+        self.emit(EventKind::CallOffered { call, agent });
+        let offer = match self.calls.get_mut(&call) {
+            Some(cs) => {
+                cs.offers += 1;
+                cs.offers
+            }
+            None => return,
+        };
+        let group = self.agents.get(&agent).map(|a| a.group).unwrap_or(0);
+        let answer_rate = self.scenario.agents.get(group).map(|g| g.answer_rate).unwrap_or(1.0);
+        if self.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
+            let delay = sample(&self.scenario.behaviour.answer_delay, &mut self.rng).unwrap_or_default();
+            let timeout = chrono::Duration::seconds(self.scenario.behaviour.ring_timeout_s as i64);
+            self.sched.at(self.now + delay.min(timeout), Fact::Answer(call, agent, offer));
+        } else {
+            let timeout = chrono::Duration::seconds(self.scenario.behaviour.ring_timeout_s.max(1) as i64);
+            self.sched.at(self.now + timeout, Fact::RingTimeout(call, agent, offer));
+        }
+    }
+}

@@ -1,0 +1,870 @@
+//! The simulated world: what callers, seats and the back office do, fact by fact, and the alerts and tickets that
+//! follow from it.
+
+use chrono::{Duration, Timelike};
+use rand::Rng;
+
+use super::analysis::Analysis;
+use super::sim::scenario::parse_hhmm;
+use super::sim::{Fact, normal, sample, secs_to_duration};
+use super::{AgentSim, CallSim, Engine, Raised};
+use crate::model::*;
+
+/// Priority an urgent rule hit gives a call: above every queue's base priority.
+pub const URGENT_PRIORITY: u8 = 10;
+/// How often (floor-seconds) metric alerts are checked.
+const METRIC_CHECK_S: u64 = 10;
+/// Calls a window must hold before rate alerts (SL, abandon) may fire.
+const MIN_SAMPLE: u32 = 10;
+/// Mood gained per caller line while a supervisor is barged in (de-escalation).
+const BARGE_CALMING: f64 = 0.12;
+/// Mood gained per caller line while a supervisor whispers to the agent (coaching).
+const WHISPER_COACHING: f64 = 0.05;
+
+fn secs_of_day(t: Time) -> u32 {
+    t.num_seconds_from_midnight()
+}
+
+impl Engine {
+    /// Opens the floor: seats from the scenario's groups, queues, and the first scheduled facts.
+    pub(super) fn open_floor(&mut self) {
+        let queues: Vec<Queue> = self
+            .scenario
+            .queues
+            .iter()
+            .map(|q| Queue {
+                id: QueueId::new(&q.id),
+                name: q.name.clone(),
+                skills: q.skills.clone(),
+                priority: q.priority,
+                sla: SlaTarget { percent: q.sla_percent / 100.0, seconds: q.sla_seconds },
+                waiting: Default::default(),
+            })
+            .collect();
+        let now_s = secs_of_day(self.now);
+        let mut agents = Vec::new();
+        let mut n = 0u32;
+        for (gi, g) in self.scenario.agents.iter().enumerate() {
+            for i in 0..g.count {
+                n += 1;
+                let id = AgentId(n);
+                let name = match g.names.get(i as usize % g.names.len().max(1)) {
+                    Some(base) if (i as usize) < g.names.len() => base.clone(),
+                    Some(base) => format!("{base} {}", i as usize / g.names.len() + 1),
+                    None => format!("Agent {n}"),
+                };
+                let on_shift = g.shift.as_ref().is_none_or(|s| {
+                    let (from, to) = (parse_hhmm(&s.from).unwrap_or(0), parse_hhmm(&s.to).unwrap_or(86_400));
+                    from <= now_s && now_s < to
+                });
+                agents.push(Agent {
+                    id,
+                    name,
+                    queues: g.queues.iter().map(QueueId::new).collect(),
+                    langs: g.langs.clone(),
+                    state: if on_shift { AgentState::Available } else { AgentState::Offline },
+                    since: self.now,
+                    call: None,
+                    missed: 0,
+                    handled: 0,
+                });
+                self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
+                if let Some(s) = &g.shift {
+                    let day = self.now - Duration::seconds(now_s as i64);
+                    let from = day + Duration::seconds(parse_hhmm(&s.from).unwrap_or(0) as i64);
+                    let to = day + Duration::seconds(parse_hhmm(&s.to).unwrap_or(86_400) as i64);
+                    if from > self.now {
+                        self.sched.at(from, Fact::ShiftStart(id));
+                    }
+                    if to > self.now {
+                        self.sched.at(to, Fact::ShiftEnd(id));
+                    }
+                }
+                if let Some(d) = sample(&self.scenario.behaviour.break_every, &mut self.rng) {
+                    self.sched.at(self.now + d, Fact::BreakStart(id));
+                }
+            }
+        }
+        self.emit(EventKind::FloorOpened {
+            scenario: self.scenario.scenario.id.clone(),
+            title: self.scenario.scenario.title.clone(),
+            queues,
+            agents,
+        });
+        self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
+        self.schedule_arrival();
+    }
+
+    /// Arrival rate (calls per second) at floor time `t`.
+    fn rate_at(&self, t: Time) -> f64 {
+        let s = secs_of_day(t);
+        let mult = self
+            .scenario
+            .arrivals
+            .peaks
+            .iter()
+            .filter(|p| {
+                let (from, to) = (parse_hhmm(&p.from).unwrap_or(0), parse_hhmm(&p.to).unwrap_or(0));
+                from <= s && s < to
+            })
+            .map(|p| p.multiplier)
+            .fold(1.0f64, f64::max);
+        self.scenario.arrivals.base_per_hour.max(0.0) * mult / 3600.0
+    }
+
+    /// Schedules the next arrival of a non-homogeneous Poisson process by thinning.
+    fn schedule_arrival(&mut self) {
+        if self.max_rate <= 0.0 {
+            return;
+        }
+        let mut t = self.now;
+        for _ in 0..10_000 {
+            let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+            t += secs_to_duration(-u.ln() / self.max_rate);
+            let accept: f64 = self.rng.random();
+            if accept * self.max_rate <= self.rate_at(t) {
+                self.sched.at(t, Fact::Arrival);
+                return;
+            }
+        }
+        // The rate is near zero for a long stretch: look again in an hour.
+        self.sched.at(t, Fact::Arrival);
+    }
+
+    pub(super) fn on_fact(&mut self, fact: Fact) {
+        match fact {
+            Fact::Tick => self.on_tick(),
+            Fact::Arrival => {
+                self.schedule_arrival();
+                self.arrive();
+            }
+            Fact::IvrDone(c) => self.ivr_done(c),
+            Fact::Patience(c) => self.patience_out(c),
+            Fact::Answer(c, a, offer) => self.answer(c, a, offer),
+            Fact::RingTimeout(c, a, offer) => self.ring_out(c, a, offer),
+            Fact::NextLine(c, epoch) => self.next_line(c, epoch),
+            Fact::EndCall(c, epoch) => self.end_call(c, epoch),
+            Fact::HoldStart(c, epoch) => {
+                if self.call_epoch(c) == Some(epoch)
+                    && self.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Connected)
+                {
+                    self.emit(EventKind::CallHeld { call: c });
+                    let d = sample(&self.scenario.behaviour.hold_length, &mut self.rng).unwrap_or_default();
+                    self.sched.at(self.now + d, Fact::HoldEnd(c, epoch));
+                }
+            }
+            Fact::HoldEnd(c, epoch) => {
+                if self.call_epoch(c) == Some(epoch)
+                    && self.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Held)
+                {
+                    self.emit(EventKind::CallResumed { call: c });
+                }
+            }
+            Fact::WrapDone(a, epoch) => self.wrap_done(a, epoch),
+            Fact::BreakStart(a) => self.break_start(a),
+            Fact::BreakEnd(a, epoch) => self.break_end(a, epoch),
+            Fact::ShiftStart(a) => {
+                if let Some(s) = self.agents.get_mut(&a) {
+                    s.off_shift = false;
+                }
+                if self.floor.agents.get(&a).is_some_and(|x| x.state == AgentState::Offline) {
+                    self.set_available(a, Some("shift started"));
+                }
+            }
+            Fact::ShiftEnd(a) => {
+                if let Some(s) = self.agents.get_mut(&a) {
+                    s.off_shift = true;
+                }
+                if self
+                    .floor
+                    .agents
+                    .get(&a)
+                    .is_some_and(|x| matches!(x.state, AgentState::Available | AgentState::Break))
+                {
+                    self.emit(EventKind::AgentStateChanged {
+                        agent: a,
+                        state: AgentState::Offline,
+                        reason: Some("shift ended".into()),
+                    });
+                }
+            }
+            Fact::TicketDue(t, level) => self.ticket_due(t, level),
+            Fact::BackOffice(t) => {
+                if self.floor.tickets.get(&t).is_some_and(|x| x.status != TicketStatus::Resolved) {
+                    self.emit(EventKind::TicketResolved {
+                        ticket: t,
+                        note: "resolved by the back office".into(),
+                        by: "back-office".into(),
+                    });
+                }
+            }
+            Fact::Survey(c) => self.survey(c),
+            Fact::Callback(c) => {
+                if self.floor.callbacks.iter().any(|cb| cb.call == c) {
+                    self.emit(EventKind::CallbackDone { call: c });
+                }
+            }
+        }
+    }
+
+    fn call_epoch(&self, c: CallId) -> Option<u32> {
+        self.calls.get(&c).map(|s| s.epoch)
+    }
+
+    fn on_tick(&mut self) {
+        self.ticks += 1;
+        self.emit(EventKind::Tick);
+        self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
+        if self.ticks.is_multiple_of(METRIC_CHECK_S) {
+            self.check_metric_alerts();
+        }
+    }
+
+    fn arrive(&mut self) {
+        self.next_call += 1;
+        let id = CallId(self.next_call);
+        let total: f64 = self.scenario.intents.iter().map(|i| i.weight.max(0.0)).sum();
+        let mut pick = self.rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
+        let mut intent = 0;
+        for (i, it) in self.scenario.intents.iter().enumerate() {
+            pick -= it.weight.max(0.0);
+            if pick < 0.0 {
+                intent = i;
+                break;
+            }
+        }
+        let lang =
+            if self.rng.random_bool(self.scenario.scenario.zh_share.clamp(0.0, 1.0)) { Lang::Zh } else { Lang::En };
+        let caller = match lang {
+            Lang::Zh => {
+                format!("+86 1{}{:09}", self.rng.random_range(3..=9), self.rng.random_range(0..1_000_000_000u64))
+            }
+            Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
+        };
+        let spec = &self.scenario.intents[intent];
+        let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
+        self.calls.insert(
+            id,
+            CallSim {
+                intent,
+                mood,
+                epoch: 0,
+                offers: 0,
+                talk_left: Duration::zero(),
+                talk_started: None,
+                agent_turn: true,
+                lines: 0,
+                rules_done: 0,
+                negative_alerted: None,
+                final_mood: mood,
+            },
+        );
+        self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone() });
+        let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
+        self.sched.at(self.now + d, Fact::IvrDone(id));
+    }
+
+    /// The caller states their reason to the speech IVR (so urgent words are heard before queueing), then queues.
+    fn ivr_done(&mut self, id: CallId) {
+        let Some(cs) = self.calls.get(&id) else { return };
+        let Some(spec) = self.scenario.intents.get(cs.intent) else { return };
+        let queue_id = QueueId::new(&spec.queue);
+        let base = self.floor.queue(&queue_id).map(|q| q.priority).unwrap_or(0);
+        self.caller_line(id, true);
+        let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
+        let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
+        self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
+        if let Some(p) = self.calls.get(&id).map(|_| self.scenario.intents[self.calls[&id].intent].patience)
+            && let Some(d) = sample(&p, &mut self.rng)
+        {
+            self.sched.at(self.now + d, Fact::Patience(id));
+        }
+        self.route_call(id);
+    }
+
+    fn patience_out(&mut self, id: CallId) {
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        if !matches!(call.state, CallState::Queued | CallState::Ringing) {
+            return;
+        }
+        let ringing_agent = if call.state == CallState::Ringing { call.agent } else { None };
+        if let Some(cs) = self.calls.get_mut(&id) {
+            cs.epoch += 1;
+            cs.offers += 1;
+        }
+        self.emit(EventKind::CallAbandoned { call: id });
+        self.calls.remove(&id);
+        if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
+            self.sched.at(self.now + d, Fact::Callback(id));
+        }
+        if let Some(a) = ringing_agent {
+            self.after_free(a);
+        }
+    }
+
+    fn answer(&mut self, id: CallId, agent: AgentId, offer: u32) {
+        let valid = self.calls.get(&id).is_some_and(|s| s.offers == offer)
+            && self.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
+        if !valid {
+            return;
+        }
+        self.emit(EventKind::CallAnswered { call: id, agent });
+        self.start_talk(id);
+    }
+
+    /// Starts (or resumes, after a transfer) the conversation on a connected call.
+    pub(super) fn start_talk(&mut self, id: CallId) {
+        let Some(cs) = self.calls.get(&id) else { return };
+        let intent = cs.intent;
+        let first = cs.talk_started.is_none();
+        let talk = if first {
+            sample(&self.scenario.intents[intent].handle, &mut self.rng).unwrap_or(Duration::minutes(5))
+        } else {
+            cs.talk_left.max(Duration::seconds(30))
+        };
+        let hold = first && self.rng.random_bool(self.scenario.behaviour.hold_share.clamp(0.0, 1.0));
+        let Some(cs) = self.calls.get_mut(&id) else { return };
+        cs.epoch += 1;
+        cs.talk_started = Some(self.now);
+        cs.talk_left = talk;
+        cs.agent_turn = true;
+        let epoch = cs.epoch;
+        self.sched.at(self.now + Duration::seconds(1), Fact::NextLine(id, epoch));
+        self.sched.at(self.now + talk, Fact::EndCall(id, epoch));
+        if hold {
+            let at = self.now + secs_to_duration(talk.num_seconds() as f64 * self.rng.random_range(0.3..0.7));
+            self.sched.at(at, Fact::HoldStart(id, epoch));
+        }
+    }
+
+    fn ring_out(&mut self, id: CallId, agent: AgentId, offer: u32) {
+        let valid = self.calls.get(&id).is_some_and(|s| s.offers == offer)
+            && self.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
+        if !valid {
+            return;
+        }
+        self.emit(EventKind::CallRingNoAnswer { call: id, agent });
+        let missed = self.floor.agents.get(&agent).map(|a| a.missed).unwrap_or(0);
+        let max = self.scenario.behaviour.max_no_answer;
+        if max > 0 && missed >= max {
+            let name = self.floor.agents.get(&agent).map(|a| a.name.clone()).unwrap_or_default();
+            self.emit(EventKind::AgentStateChanged {
+                agent,
+                state: AgentState::Break,
+                reason: Some(format!("let {missed} calls ring out in a row")),
+            });
+            self.raise(
+                AlertKind::AgentNoAnswer,
+                Severity::Warning,
+                agent.to_string(),
+                format!("{agent} {name} let {missed} calls ring out in a row and was put on break"),
+            );
+            self.schedule_break_end(agent);
+        }
+        self.route_call(id);
+        self.route_agent(agent);
+    }
+
+    fn next_line(&mut self, id: CallId, epoch: u32) {
+        if self.call_epoch(id) != Some(epoch) {
+            return;
+        }
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        match call.state {
+            CallState::Held => {}
+            CallState::Connected => {
+                let agent_turn = self.calls.get(&id).is_some_and(|c| c.agent_turn);
+                if agent_turn {
+                    self.agent_line(id);
+                } else {
+                    self.caller_line(id, false);
+                }
+                if let Some(cs) = self.calls.get_mut(&id) {
+                    cs.agent_turn = !cs.agent_turn;
+                }
+            }
+            _ => return,
+        }
+        let gap = sample(&self.scenario.behaviour.line_gap, &mut self.rng).unwrap_or(Duration::seconds(8));
+        self.sched.at(self.now + gap, Fact::NextLine(id, epoch));
+    }
+
+    fn bucket(mood: f64) -> usize {
+        if mood > 0.25 {
+            0
+        } else if mood < -0.25 {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn pick_line(&mut self, lines: &crate::engine::sim::scenario::MoodLines, mood: f64) -> Option<String> {
+        let pools = [&lines.positive, &lines.neutral, &lines.negative];
+        let b = Self::bucket(mood);
+        let pool = [b, 1, 0, 2].into_iter().map(|i| pools[i]).find(|p| !p.is_empty())?;
+        let i = self.rng.random_range(0..pool.len());
+        pool.get(i).cloned()
+    }
+
+    fn agent_line(&mut self, id: CallId) {
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        let lang = call.lang;
+        let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
+        let first = call.transcript.iter().all(|l| l.speaker != Speaker::Agent);
+        let bank = self.scenario.agent_lines.lang(lang).clone();
+        let text = if first {
+            bank.neutral.first().cloned()
+        } else {
+            // Upset callers get apologies and calming lines; content callers get good news.
+            self.pick_line(&bank, if mood < -0.25 { -1.0 } else { mood })
+        };
+        let Some(text) = text else { return };
+        let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
+        self.emit(EventKind::Utterance { call: id, speaker: Speaker::Agent, text, sentiment, whisper: false });
+    }
+
+    /// The caller says a line that fits their mood; it is analysed and any rule that matches takes effect.
+    fn caller_line(&mut self, id: CallId, in_ivr: bool) {
+        let Some(cs) = self.calls.get(&id) else { return };
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        let lang = call.lang;
+        let intent = cs.intent;
+        let spec = &self.scenario.intents[intent];
+        let mut mood = cs.mood;
+        if !in_ivr {
+            mood += spec.drift + 0.08 * normal(&mut self.rng);
+            for p in &call.supervisors {
+                mood += match p.mode {
+                    SupervisorMode::Barge => BARGE_CALMING,
+                    SupervisorMode::Whisper => WHISPER_COACHING,
+                    SupervisorMode::Monitor => 0.0,
+                };
+            }
+        }
+        let mood = mood.clamp(-1.0, 1.0);
+        let lines = spec.lines.lang(lang).clone();
+        // In the IVR callers state their problem: never the "thank you" lines.
+        let Some(text) = self.pick_line(&lines, if in_ivr { mood.min(0.0) } else { mood }) else { return };
+        if let Some(cs) = self.calls.get_mut(&id) {
+            cs.mood = mood;
+            cs.lines += 1;
+        }
+        let analysis = match self.bank_analysis.get(&text) {
+            Some(a) => a.clone(),
+            None => self.analyzer.analyze(&text),
+        };
+        self.emit(EventKind::Utterance {
+            call: id,
+            speaker: Speaker::Caller,
+            text,
+            sentiment: analysis.sentiment,
+            whisper: false,
+        });
+        self.apply_rules(id, &analysis);
+        self.check_sentiment(id);
+    }
+
+    /// Acts on the rules an utterance matched, once per rule per call.
+    pub(super) fn apply_rules(&mut self, id: CallId, analysis: &Analysis) {
+        for hit in &analysis.hits {
+            let Some(rule) = self.scenario.rules.get(hit.rule).cloned() else { continue };
+            let bit = 1u64 << (hit.rule % 64);
+            let Some(cs) = self.calls.get_mut(&id) else { return };
+            if cs.rules_done & bit != 0 {
+                continue;
+            }
+            cs.rules_done |= bit;
+            self.emit(EventKind::RuleMatched {
+                call: id,
+                rule: rule.id.clone(),
+                word: hit.word.clone(),
+                actions: rule.actions.clone(),
+                urgent: rule.urgent,
+                risk: rule.risk || rule.actions.contains(&RuleAction::Flag),
+            });
+            for action in &rule.actions {
+                match action {
+                    RuleAction::Priority => {
+                        let current = self.floor.calls.get(&id).map(|c| c.priority).unwrap_or(0);
+                        if current < URGENT_PRIORITY {
+                            self.emit(EventKind::CallPriorityRaised {
+                                call: id,
+                                priority: URGENT_PRIORITY,
+                                reason: format!("'{}' ({})", hit.word, rule.id),
+                            });
+                        }
+                    }
+                    RuleAction::Alert => {
+                        let kind = if rule.urgent { AlertKind::UrgentKeyword } else { AlertKind::RiskKeyword };
+                        self.raise(
+                            kind,
+                            rule.severity,
+                            id.to_string(),
+                            format!("{id}: caller said '{}' ({})", hit.word, rule.id),
+                        );
+                    }
+                    RuleAction::Flag => {}
+                    RuleAction::Ticket => {
+                        let category = rule.ticket_category.clone().unwrap_or_else(|| rule.id.clone());
+                        let priority = if rule.severity == Severity::Critical {
+                            TicketPriority::High
+                        } else {
+                            TicketPriority::Normal
+                        };
+                        self.open_ticket(
+                            Some(id),
+                            &category,
+                            priority,
+                            format!("caller said '{}' ({})", hit.word, rule.id),
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Raises a negative-sentiment alert when a call's rolling sentiment falls past the thresholds.
+    fn check_sentiment(&mut self, id: CallId) {
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        let th = self.scenario.thresholds.negative_sentiment;
+        let s = call.sentiment as f64;
+        let falling = call.sentiment_trail.len() >= 2
+            && call.sentiment_trail.iter().rev().nth(1).is_some_and(|prev| *prev as f64 > s);
+        let severity = if s <= th.crit {
+            Severity::Critical
+        } else if s <= th.warn {
+            Severity::Warning
+        } else {
+            return;
+        };
+        let already = self.calls.get(&id).and_then(|c| c.negative_alerted);
+        if !falling || already.is_some_and(|a| a >= severity) {
+            return;
+        }
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.negative_alerted = Some(severity);
+        }
+        let agent = call.agent.map(|a| format!(" with {a}")).unwrap_or_default();
+        self.raise(
+            AlertKind::NegativeSentiment,
+            severity,
+            id.to_string(),
+            format!("{id}{agent}: caller sentiment falling to {s:+.2}"),
+        );
+    }
+
+    fn end_call(&mut self, id: CallId, epoch: u32) {
+        if self.call_epoch(id) != Some(epoch) {
+            return;
+        }
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        if !matches!(call.state, CallState::Connected | CallState::Held) {
+            return;
+        }
+        let agent = call.agent;
+        let sentiment = call.sentiment as f64;
+        let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
+        let intent = self.calls.get(&id).map(|c| c.intent).unwrap_or(0);
+        self.emit(EventKind::CallEnded { call: id });
+        if let Some(spec) = self.scenario.intents.get(intent).and_then(|i| i.ticket.clone()) {
+            self.open_ticket(Some(id), &spec.category, spec.priority, format!("follow-up of {id}"), None);
+        }
+        if sentiment <= self.scenario.tickets.negative_end_sentiment {
+            self.open_ticket(
+                Some(id),
+                "unhappy-caller",
+                TicketPriority::High,
+                format!("{id} ended with sentiment {sentiment:+.2}"),
+                None,
+            );
+        }
+        if let Some(cs) = self.calls.get_mut(&id) {
+            cs.final_mood = mood;
+            cs.epoch += 1;
+        }
+        if self.rng.random_bool(self.scenario.survey.share.clamp(0.0, 1.0)) {
+            let d = Duration::seconds(self.rng.random_range(60..600));
+            self.sched.at(self.now + d, Fact::Survey(id));
+        } else {
+            self.calls.remove(&id);
+        }
+        if let Some(a) = agent {
+            self.start_wrap(a);
+        }
+    }
+
+    pub(super) fn start_wrap(&mut self, agent: AgentId) {
+        let d = sample(&self.scenario.behaviour.wrap_up, &mut self.rng).unwrap_or(Duration::seconds(20));
+        let Some(s) = self.agents.get_mut(&agent) else { return };
+        s.epoch += 1;
+        let epoch = s.epoch;
+        self.sched.at(self.now + d, Fact::WrapDone(agent, epoch));
+    }
+
+    fn wrap_done(&mut self, agent: AgentId, epoch: u32) {
+        if self.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
+            return;
+        }
+        if self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::WrapUp) {
+            self.after_free(agent);
+        }
+    }
+
+    /// A seat just finished with a call: it goes on a due break, off shift, or back to available.
+    pub(super) fn after_free(&mut self, agent: AgentId) {
+        let Some(s) = self.agents.get(&agent) else { return };
+        if s.off_shift {
+            self.emit(EventKind::AgentStateChanged {
+                agent,
+                state: AgentState::Offline,
+                reason: Some("shift ended".into()),
+            });
+        } else if s.break_due {
+            if let Some(s) = self.agents.get_mut(&agent) {
+                s.break_due = false;
+            }
+            self.emit(EventKind::AgentStateChanged { agent, state: AgentState::Break, reason: Some("break".into()) });
+            self.schedule_break_end(agent);
+        } else if self.floor.agents.get(&agent).is_some_and(|a| a.state != AgentState::Available) {
+            self.set_available(agent, None);
+        } else {
+            self.route_agent(agent);
+        }
+    }
+
+    pub(super) fn set_available(&mut self, agent: AgentId, reason: Option<&str>) {
+        self.emit(EventKind::AgentStateChanged {
+            agent,
+            state: AgentState::Available,
+            reason: reason.map(str::to_string),
+        });
+        self.route_agent(agent);
+    }
+
+    fn break_start(&mut self, agent: AgentId) {
+        if let Some(d) = sample(&self.scenario.behaviour.break_every, &mut self.rng) {
+            self.sched.at(self.now + d, Fact::BreakStart(agent));
+        }
+        match self.floor.agents.get(&agent).map(|a| a.state) {
+            Some(AgentState::Available) => {
+                self.emit(EventKind::AgentStateChanged {
+                    agent,
+                    state: AgentState::Break,
+                    reason: Some("break".into()),
+                });
+                self.schedule_break_end(agent);
+            }
+            Some(AgentState::Ringing | AgentState::OnCall | AgentState::WrapUp) => {
+                if let Some(s) = self.agents.get_mut(&agent) {
+                    s.break_due = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn schedule_break_end(&mut self, agent: AgentId) {
+        let d = sample(&self.scenario.behaviour.break_length, &mut self.rng).unwrap_or(Duration::minutes(10));
+        let Some(s) = self.agents.get_mut(&agent) else { return };
+        s.epoch += 1;
+        let epoch = s.epoch;
+        self.sched.at(self.now + d, Fact::BreakEnd(agent, epoch));
+    }
+
+    fn break_end(&mut self, agent: AgentId, epoch: u32) {
+        if self.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
+            return;
+        }
+        if self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Break) {
+            if self.agents.get(&agent).is_some_and(|s| s.off_shift) {
+                self.emit(EventKind::AgentStateChanged {
+                    agent,
+                    state: AgentState::Offline,
+                    reason: Some("shift ended".into()),
+                });
+            } else {
+                self.set_available(agent, Some("back from break"));
+            }
+        }
+    }
+
+    fn survey(&mut self, id: CallId) {
+        let Some(cs) = self.calls.remove(&id) else { return };
+        let raw = 3.0 + 2.2 * cs.final_mood + 0.7 * normal(&mut self.rng);
+        let score = raw.round().clamp(1.0, 5.0) as u8;
+        self.emit(EventKind::SurveyAnswered { call: id, score });
+        if score <= self.scenario.survey.bad_score {
+            let due = Duration::minutes(self.scenario.survey.followup_min as i64);
+            self.open_ticket(
+                Some(id),
+                "low-satisfaction",
+                TicketPriority::High,
+                format!("{id} rated the call {score}/5: follow up"),
+                Some(due),
+            );
+            self.raise(
+                AlertKind::LowSatisfaction,
+                Severity::Warning,
+                id.to_string(),
+                format!("{id} rated the call {score}/5: follow up within {} min", self.scenario.survey.followup_min),
+            );
+        }
+    }
+
+    /// Opens a ticket (once per call and category) with a due time from its priority.
+    pub(super) fn open_ticket(
+        &mut self,
+        call: Option<CallId>,
+        category: &str,
+        priority: TicketPriority,
+        summary: String,
+        due_in: Option<Duration>,
+    ) {
+        if let Some(c) = call
+            && !self.ticket_causes.insert((c, category.to_string()))
+        {
+            return;
+        }
+        self.next_ticket += 1;
+        let id = TicketId(self.next_ticket);
+        let due_in =
+            due_in.unwrap_or_else(|| Duration::minutes(self.scenario.tickets.due_min.for_priority(priority) as i64));
+        let due = self.now + due_in;
+        self.emit(EventKind::TicketOpened {
+            ticket: Ticket {
+                id,
+                call,
+                category: category.to_string(),
+                priority,
+                status: TicketStatus::Open,
+                level: 0,
+                summary,
+                opened: self.now,
+                due,
+                notes: Vec::new(),
+                history: vec![TicketNote { at: self.now, by: "engine".into(), text: "opened".into() }],
+            },
+        });
+        self.sched.at(due, Fact::TicketDue(id, 0));
+        if let Some(d) = sample(&self.scenario.tickets.backoffice, &mut self.rng) {
+            self.sched.at(self.now + d, Fact::BackOffice(id));
+        }
+    }
+
+    /// A ticket passed its due time at `level`: escalate it a level and alert (ignored if it moved on since).
+    fn ticket_due(&mut self, id: TicketId, level: u8) {
+        let Some(t) = self.floor.tickets.get(&id) else { return };
+        if t.status == TicketStatus::Resolved || t.level != level || t.due > self.now {
+            return;
+        }
+        let max = self.scenario.tickets.max_level;
+        let category = t.category.clone();
+        if level < max {
+            let due = self.now + Duration::minutes(self.scenario.tickets.escalation_extends_min as i64);
+            self.emit(EventKind::TicketEscalated {
+                ticket: id,
+                level: level + 1,
+                note: format!("overdue: escalated to level {}", level + 1),
+                by: "engine".into(),
+                due,
+            });
+            self.sched.at(due, Fact::TicketDue(id, level + 1));
+        }
+        let severity = if level + 1 >= max { Severity::Critical } else { Severity::Warning };
+        self.raise(
+            AlertKind::TicketOverdue,
+            severity,
+            id.to_string(),
+            format!("{id} ({category}) is overdue at level {}", (level + 1).min(max)),
+        );
+    }
+
+    /// Raises an alert unless the same cause raised one recently at the same or a higher severity.
+    pub(super) fn raise(&mut self, kind: AlertKind, severity: Severity, subject: String, message: String) {
+        let key = (kind, subject.clone());
+        let retrigger = Duration::seconds(self.scenario.thresholds.retrigger_s as i64);
+        if let Some(r) = self.raised.get(&key)
+            && self.now - r.at < retrigger
+            && r.severity >= severity
+        {
+            return;
+        }
+        self.raised.insert(key, Raised { at: self.now, severity });
+        self.next_alert += 1;
+        let alert =
+            Alert { id: AlertId(self.next_alert), kind, severity, subject, message, raised: self.now, acked: None };
+        self.emit(EventKind::AlertRaised { alert });
+    }
+
+    /// Service level, abandon rate and longest wait against the scenario's warning and critical levels.
+    fn check_metric_alerts(&mut self) {
+        let m = self.metrics();
+        let th = self.scenario.thresholds.clone();
+        let window = m.window_s / 60;
+        for q in &m.queues {
+            let qid = q.queue.to_string();
+            let judged = q.answered + q.abandoned - q.short_abandoned;
+            if let Some(sl) = q.service_level
+                && judged >= MIN_SAMPLE
+            {
+                let sev = if sl < th.service_level.crit {
+                    Some(Severity::Critical)
+                } else if sl < th.service_level.warn {
+                    Some(Severity::Warning)
+                } else {
+                    None
+                };
+                if let Some(sev) = sev {
+                    self.raise(
+                        AlertKind::SlaBreach,
+                        sev,
+                        qid.clone(),
+                        format!(
+                            "{qid}: service level {:.0}% in the last {window} min, target {:.0}% in {} s",
+                            sl * 100.0,
+                            q.sl_target * 100.0,
+                            q.sl_seconds
+                        ),
+                    );
+                }
+            }
+            if let Some(ar) = q.abandon_rate
+                && q.offered >= MIN_SAMPLE
+            {
+                let sev = if ar >= th.abandon_rate.crit {
+                    Some(Severity::Critical)
+                } else if ar >= th.abandon_rate.warn {
+                    Some(Severity::Warning)
+                } else {
+                    None
+                };
+                if let Some(sev) = sev {
+                    self.raise(
+                        AlertKind::AbandonSpike,
+                        sev,
+                        qid.clone(),
+                        format!("{qid}: {:.0}% of callers hung up in the last {window} min", ar * 100.0),
+                    );
+                }
+            }
+            let lw = q.longest_wait_s;
+            let sev = if lw >= th.long_wait_s.crit {
+                Some(Severity::Critical)
+            } else if lw >= th.long_wait_s.warn {
+                Some(Severity::Warning)
+            } else {
+                None
+            };
+            if let Some(sev) = sev {
+                self.raise(
+                    AlertKind::LongWait,
+                    sev,
+                    qid.clone(),
+                    format!("{qid}: a caller has waited {}:{:02}", lw as u64 / 60, lw as u64 % 60),
+                );
+            }
+        }
+    }
+}

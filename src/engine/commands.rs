@@ -179,7 +179,7 @@ impl Engine {
                     if let Some(started) = cs.talk_started
                         && was_talking
                     {
-                        cs.talk_left -= (self.now - started);
+                        cs.talk_left -= self.now - started;
                     }
                 }
                 self.emit(EventKind::CallTransferred {

@@ -1,0 +1,369 @@
+//! Engine behaviour: determinism, routing invariants, urgent calls first, every scenario runs, the event-sourced
+//! mirror equals the engine's floor, and supervisor commands take effect.
+
+use std::collections::{HashMap, HashSet};
+
+use callfloor::engine::Engine;
+use callfloor::engine::sim::scenario::{BUNDLED, Scenario};
+use callfloor::model::*;
+use chrono::Duration;
+use proptest::prelude::*;
+
+fn load(name: &str) -> Scenario {
+    match Scenario::load(name) {
+        Ok(s) => s,
+        Err(e) => panic!("scenario {name} does not load: {e}"),
+    }
+}
+
+/// Runs `engine` for `minutes` floor-minutes, one floor-second at a time, returning every event.
+fn run(engine: &mut Engine, minutes: i64) -> Vec<Event> {
+    let mut all = engine.drain();
+    let end = engine.now() + Duration::minutes(minutes);
+    let mut t = engine.now();
+    while t < end {
+        t += Duration::seconds(1);
+        engine.advance_to(t);
+        all.extend(engine.drain());
+    }
+    all
+}
+
+/// Checks the routing invariants on a floor; returns the first violation.
+fn check_invariants(f: &Floor) -> Result<(), String> {
+    let mut agent_of_call: HashMap<CallId, AgentId> = HashMap::new();
+    for a in f.agents.values() {
+        match (a.state, a.call) {
+            (AgentState::Ringing | AgentState::OnCall, Some(c)) => {
+                if let Some(other) = agent_of_call.insert(c, a.id) {
+                    return Err(format!("{c} is on two agents: {other} and {}", a.id));
+                }
+                let Some(call) = f.calls.get(&c) else {
+                    return Err(format!("{} holds {c}, which is not a live call", a.id));
+                };
+                if call.agent != Some(a.id) {
+                    return Err(format!("{} holds {c} but the call names {:?}", a.id, call.agent));
+                }
+            }
+            (AgentState::Ringing | AgentState::OnCall, None) => {
+                return Err(format!("{} is {} without a call", a.id, a.state.as_str()));
+            }
+            (_, Some(c)) => return Err(format!("{} is {} but still holds {c}", a.id, a.state.as_str())),
+            (_, None) => {}
+        }
+    }
+    let mut waiting: HashSet<CallId> = HashSet::new();
+    for q in &f.queues {
+        for w in &q.waiting {
+            if !waiting.insert(w.call) {
+                return Err(format!("{} waits twice", w.call));
+            }
+            match f.calls.get(&w.call) {
+                Some(c) if c.state == CallState::Queued && c.queue.as_ref() == Some(&q.id) => {}
+                Some(c) => {
+                    return Err(format!("{} waits in {} but is {} in {:?}", w.call, q.id, c.state.as_str(), c.queue));
+                }
+                None => return Err(format!("{} waits in {} but is not a live call", w.call, q.id)),
+            }
+        }
+        let ordered = q
+            .waiting
+            .iter()
+            .zip(q.waiting.iter().skip(1))
+            .all(|(a, b)| (std::cmp::Reverse(a.priority), a.since) <= (std::cmp::Reverse(b.priority), b.since));
+        if !ordered {
+            return Err(format!("queue {} is not ordered by priority then age", q.id));
+        }
+    }
+    for c in f.calls.values() {
+        match c.state {
+            CallState::Queued if !waiting.contains(&c.id) => {
+                return Err(format!("{} is queued but in no queue: lost", c.id));
+            }
+            CallState::Ringing | CallState::Connected | CallState::Held => {
+                if agent_of_call.get(&c.id) != c.agent.as_ref() {
+                    return Err(format!("{} is {} but no agent holds it", c.id, c.state.as_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Replays `events` into a fresh mirror, checking invariants after every event and that every offer respects
+/// skills (queue and language) and priority order.
+fn replay_checked(events: &[Event]) -> Result<Floor, String> {
+    let mut f = Floor::default();
+    for (i, ev) in events.iter().enumerate() {
+        if let EventKind::CallOffered { call, agent } = &ev.kind {
+            let (Some(c), Some(a)) = (f.calls.get(call), f.agents.get(agent)) else {
+                return Err(format!("event {i}: offer of unknown {call} or {agent}"));
+            };
+            let q = c.queue.clone().unwrap_or_default();
+            if !a.queues.contains(&q) || !a.langs.contains(&c.lang) {
+                return Err(format!(
+                    "event {i}: {call} ({q}, {}) offered to {agent} who serves {:?} in {:?}",
+                    c.lang.as_str(),
+                    a.queues,
+                    a.langs
+                ));
+            }
+            if a.state != AgentState::Available {
+                return Err(format!("event {i}: {call} offered to {agent} who is {}", a.state.as_str()));
+            }
+            // No call the agent could take waits ahead of this one in its queue.
+            if let Some(queue) = f.queue(&q) {
+                let pos = queue.waiting.iter().position(|w| w.call == *call);
+                let ahead = queue.waiting.iter().take(pos.unwrap_or(0)).find(|w| {
+                    f.calls.get(&w.call).is_some_and(|x| a.langs.contains(&x.lang))
+                        && (w.priority > c.priority || (w.priority == c.priority && Some(w.since) < c.queued))
+                });
+                if let Some(w) = ahead {
+                    return Err(format!("event {i}: {call} offered to {agent} while {} waited ahead of it", w.call));
+                }
+            }
+        }
+        f.apply(ev);
+        check_invariants(&f).map_err(|e| format!("after event {i} ({}): {e}", ev.kind.name()))?;
+    }
+    Ok(f)
+}
+
+#[test]
+fn same_seed_same_events_and_another_seed_differs() {
+    let mut a = Engine::new(load("hospital"), 42);
+    let mut b = Engine::new(load("hospital"), 42);
+    let mut c = Engine::new(load("hospital"), 43);
+    let ea = run(&mut a, 30);
+    let eb = run(&mut b, 30);
+    let ec = run(&mut c, 30);
+    assert!(ea.len() > 500, "30 floor-minutes of the hospital should produce a busy stream, got {}", ea.len());
+    assert_eq!(ea, eb, "two runs with the same seed must produce identical event streams");
+    assert_ne!(ea, ec, "another seed should give another floor");
+    assert_eq!(a.floor(), b.floor());
+}
+
+#[test]
+fn every_scenario_runs_an_hour_and_the_mirror_equals_the_engine() {
+    for (name, _) in BUNDLED {
+        let mut engine = Engine::new(load(name), 7);
+        let events = run(&mut engine, 60);
+        let mirror = match replay_checked(&events) {
+            Ok(m) => m,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        assert_eq!(&mirror, engine.floor(), "{name}: a mirror fed the event stream must equal the engine's floor");
+        let count = |k: &str| events.iter().filter(|e| e.kind.name() == k).count();
+        assert!(count("call_arrived") > 20, "{name}: too few calls in an hour: {}", count("call_arrived"));
+        assert!(count("call_answered") > 10, "{name}: too few answered calls: {}", count("call_answered"));
+        assert!(count("call_ended") > 10, "{name}: too few finished calls: {}", count("call_ended"));
+        assert!(count("rule_matched") > 0, "{name}: no keyword rule matched in an hour");
+        assert!(count("ticket_opened") > 0, "{name}: no ticket opened in an hour");
+        assert!(count("alert_raised") > 0, "{name}: no alert in an hour");
+        // The floor's clock follows the run.
+        assert_eq!(engine.floor().now, Some(engine.now()));
+    }
+}
+
+/// A small floor for targeted tests: one queue, one seat, calls that wait.
+fn one_seat_scenario(urgent_weight: f64) -> Scenario {
+    let text = load_text("hospital")
+        .replace("base_per_hour = 260", "base_per_hour = 400")
+        .replace("peaks = [\n  { from = \"08:10\", to = \"09:30\", multiplier = 2.2 },\n  { from = \"13:30\", to = \"14:30\", multiplier = 1.6 },\n]", "peaks = []");
+    let mut s = match Scenario::parse(&text, "test") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    // Everyone goes to one queue served by one bilingual seat that always answers and never breaks.
+    let q = s.queues[0].id.clone();
+    for i in &mut s.intents {
+        i.queue = q.clone();
+        i.patience = callfloor::engine::sim::scenario::Dist::Infinite;
+        if i.id == "chest_pain" || i.id == "breathing" {
+            i.weight = urgent_weight;
+        }
+    }
+    s.agents.truncate(1);
+    s.agents[0].count = 1;
+    s.agents[0].queues = vec![q];
+    s.agents[0].answer_rate = 1.0;
+    s.agents[0].shift = None;
+    s.behaviour.break_every = callfloor::engine::sim::scenario::Dist::Infinite;
+    s
+}
+
+fn load_text(name: &str) -> String {
+    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()).unwrap_or_default()
+}
+
+#[test]
+fn urgent_calls_are_answered_before_older_normal_calls() {
+    let mut engine = Engine::new(one_seat_scenario(6.0), 3);
+    let events = run(&mut engine, 90);
+    let mut mirror = Floor::default();
+    let mut jumped = 0;
+    for ev in &events {
+        if let EventKind::CallAnswered { call, .. } = &ev.kind
+            && let Some(c) = mirror.calls.get(call)
+            && c.flags.urgent
+        {
+            // Any normal call that queued before this urgent call and is still waiting was overtaken.
+            let overtaken = mirror
+                .calls
+                .values()
+                .filter(|o| o.state == CallState::Queued && !o.flags.urgent && o.first_queued < c.first_queued)
+                .count();
+            jumped += overtaken;
+        }
+        if let EventKind::CallAnswered { call, .. } = &ev.kind
+            && let Some(c) = mirror.calls.get(call)
+            && !c.flags.urgent
+        {
+            let older_urgent = mirror.calls.values().find(|o| o.state == CallState::Queued && o.flags.urgent);
+            assert!(
+                older_urgent.is_none(),
+                "{call} (normal) was answered while urgent {:?} waited",
+                older_urgent.map(|o| o.id)
+            );
+        }
+        mirror.apply(ev);
+    }
+    assert!(jumped > 0, "in 90 minutes on one seat some urgent call should have overtaken older normal calls");
+}
+
+#[test]
+fn reassigning_seats_to_a_surging_queue_drains_it() {
+    let scenario = load("hospital");
+    let mut base = Engine::new(scenario.clone(), 11);
+    let mut helped = Engine::new(scenario, 11);
+    run(&mut base, 20);
+    run(&mut helped, 20);
+    let sup = Actor::new("sup", Role::Supervisor);
+    // Move the results and admin seats (not the emergency nurses) to appointments only.
+    let appointments = QueueId::from("appointments");
+    let emergency = QueueId::from("emergency");
+    let ids: Vec<AgentId> = helped
+        .floor()
+        .agents
+        .values()
+        .filter(|a| a.queues != [appointments.clone()] && !a.queues.contains(&emergency))
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids.len(), 6, "four results seats and two admin seats");
+    for id in ids {
+        let cmd = Command::Reassign { agent: id, queues: vec![appointments.clone()] };
+        assert_eq!(helped.command(&sup, &cmd), Ok(()));
+        assert_eq!(helped.floor().agents[&id].queues, [appointments.clone()]);
+    }
+    let abandoned_in = |events: &[Event], queue: &QueueId| {
+        let mut queue_of: HashMap<CallId, QueueId> = HashMap::new();
+        let mut n = 0;
+        for ev in events {
+            match &ev.kind {
+                EventKind::CallQueued { call, queue, .. } => {
+                    queue_of.insert(*call, queue.clone());
+                }
+                EventKind::CallAbandoned { call } if queue_of.get(call) == Some(queue) => n += 1,
+                _ => {}
+            }
+        }
+        n
+    };
+    // Calls queued before the reassignment count too: replay from the start.
+    let eb = run(&mut base, 30);
+    let eh = run(&mut helped, 30);
+    let (lost_base, lost_helped) = (abandoned_in(&eb, &appointments), abandoned_in(&eh, &appointments));
+    assert!(
+        lost_helped * 4 < lost_base * 3,
+        "with six more seats appointments should lose at least a quarter fewer callers: {lost_helped} vs {lost_base}"
+    );
+    let waiting = |e: &Engine| e.floor().queue(&appointments).map(|q| q.waiting.len()).unwrap_or(0);
+    assert!(waiting(&helped) <= waiting(&base));
+}
+
+#[test]
+fn barging_into_a_souring_call_turns_it() {
+    // Run the same floor twice; in the second, a supervisor barges into every connected call with falling
+    // sentiment and says something calming. The barged calls end better than the same calls left alone.
+    let scenario = load("hospital");
+    let mut alone = Engine::new(scenario.clone(), 5);
+    let mut helped = Engine::new(scenario, 5);
+    run(&mut alone, 25);
+    run(&mut helped, 25);
+    let sup = Actor::new("sup", Role::Supervisor);
+    let targets: Vec<CallId> = helped
+        .floor()
+        .calls
+        .values()
+        .filter(|c| c.state == CallState::Connected && c.sentiment < 0.0)
+        .map(|c| c.id)
+        .collect();
+    assert!(!targets.is_empty(), "some connected call should be unhappy after 25 minutes");
+    for c in &targets {
+        assert_eq!(helped.command(&sup, &Command::Barge { call: *c }), Ok(()));
+        let say =
+            Command::Say { call: *c, text: "I'm so sorry, I will personally make sure this is fixed today.".into() };
+        assert_eq!(helped.command(&sup, &say), Ok(()));
+    }
+    let final_sentiment = |e: &mut Engine| {
+        let mut out: HashMap<CallId, f32> = HashMap::new();
+        let end = e.now() + Duration::minutes(15);
+        let mut t = e.now();
+        while t < end {
+            t += Duration::seconds(1);
+            e.advance_to(t);
+            for c in &targets {
+                if let Some(call) = e.floor().calls.get(c) {
+                    out.insert(*c, call.sentiment);
+                }
+            }
+            e.drain();
+        }
+        out
+    };
+    let a = final_sentiment(&mut alone);
+    let h = final_sentiment(&mut helped);
+    let mean = |m: &HashMap<CallId, f32>| m.values().sum::<f32>() / m.len().max(1) as f32;
+    assert!(
+        mean(&h) > mean(&a) + 0.1,
+        "barged calls should end happier: {:.2} vs {:.2} left alone",
+        mean(&h),
+        mean(&a)
+    );
+}
+
+#[test]
+fn commands_are_checked_and_audited() {
+    let mut e = Engine::new(load("bank"), 9);
+    run(&mut e, 15);
+    let viewer = Actor::new("vic", Role::Viewer);
+    let sup = Actor::new("sue", Role::Supervisor);
+    let connected = e.floor().calls.values().find(|c| c.state == CallState::Connected).map(|c| c.id);
+    let Some(call) = connected else { panic!("no connected call after 15 minutes") };
+    let refused = e.command(&viewer, &Command::Barge { call });
+    assert_eq!(refused.as_ref().map_err(|e| e.code), Err(ErrorCode::Forbidden));
+    assert_eq!(e.command(&sup, &Command::Monitor { call }), Ok(()));
+    let participants = &e.floor().calls[&call].supervisors;
+    assert_eq!(participants.len(), 1);
+    assert_eq!(participants[0].mode, SupervisorMode::Monitor);
+    // Monitoring is silent: speaking needs whisper or barge.
+    let say = Command::Say { call, text: "hello".into() };
+    assert_eq!(e.command(&sup, &say).map_err(|e| e.code), Err(ErrorCode::Conflict));
+    assert_eq!(e.command(&sup, &Command::Barge { call }), Ok(()));
+    assert_eq!(e.floor().calls[&call].supervisors[0].mode, SupervisorMode::Barge);
+    let other = Actor::new("sam", Role::Admin);
+    assert_eq!(e.command(&other, &Command::Barge { call }).map_err(|e| e.code), Err(ErrorCode::Conflict));
+    assert_eq!(e.command(&sup, &say), Ok(()));
+    assert!(e.floor().calls[&call].transcript.iter().any(|l| l.speaker == Speaker::Supervisor && l.text == "hello"));
+    assert_eq!(e.command(&sup, &Command::Leave { call }), Ok(()));
+    assert!(e.floor().calls[&call].supervisors.is_empty());
+    assert_eq!(
+        e.command(&sup, &Command::Monitor { call: CallId(999_999) }).map_err(|e| e.code),
+        Err(ErrorCode::NotFound)
+    );
+    let audit: Vec<(String, bool)> = e.floor().audit.iter().map(|a| (a.actor.clone(), a.ok)).collect();
+    assert_eq!(audit.len(), 8, "every command, refused or not, is audited: {audit:?}");
+    assert_eq!(audit[0], ("vic".to_string(), false));
+    assert!(e.floor().audit[0].outcome.starts_with("forbidden"));
+}

@@ -399,12 +399,16 @@ impl Engine {
         }
     }
 
-    fn pick_line(&mut self, lines: &crate::engine::sim::scenario::MoodLines, mood: f64) -> Option<String> {
+    /// Picks a line for `mood` from the bank, falling back to other moods when a pool is empty.
+    fn pick_line<'a>(
+        lines: &'a crate::engine::sim::scenario::MoodLines,
+        mood: f64,
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> Option<&'a String> {
         let pools = [&lines.positive, &lines.neutral, &lines.negative];
         let b = Self::bucket(mood);
         let pool = [b, 1, 0, 2].into_iter().map(|i| pools[i]).find(|p| !p.is_empty())?;
-        let i = self.rng.random_range(0..pool.len());
-        pool.get(i).cloned()
+        pool.get(rng.random_range(0..pool.len()))
     }
 
     fn agent_line(&mut self, id: CallId) {
@@ -412,14 +416,14 @@ impl Engine {
         let lang = call.lang;
         let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
         let first = call.transcript.iter().all(|l| l.speaker != Speaker::Agent);
-        let bank = self.scenario.agent_lines.lang(lang).clone();
+        let bank = self.scenario.agent_lines.lang(lang);
         let text = if first {
-            bank.neutral.first().cloned()
+            bank.neutral.first()
         } else {
             // Upset callers get apologies and calming lines; content callers get good news.
-            self.pick_line(&bank, if mood < -0.25 { -1.0 } else { mood })
+            Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.rng)
         };
-        let Some(text) = text else { return };
+        let Some(text) = text.cloned() else { return };
         let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
         self.emit(EventKind::Utterance { call: id, speaker: Speaker::Agent, text, sentiment, whisper: false });
     }
@@ -443,25 +447,28 @@ impl Engine {
             }
         }
         let mood = mood.clamp(-1.0, 1.0);
-        let lines = spec.lines.lang(lang).clone();
+        let lines = spec.lines.lang(lang);
         // In the IVR callers state their problem: never the "thank you" lines.
-        let Some(text) = self.pick_line(&lines, if in_ivr { mood.min(0.0) } else { mood }) else { return };
+        let Some(text) = Self::pick_line(lines, if in_ivr { mood.min(0.0) } else { mood }, &mut self.rng).cloned()
+        else {
+            return;
+        };
         if let Some(cs) = self.calls.get_mut(&id) {
             cs.mood = mood;
             cs.lines += 1;
         }
-        let analysis = match self.bank_analysis.get(&text) {
-            Some(a) => a.clone(),
-            None => self.analyzer.analyze(&text),
+        // Bank lines were analysed once at start; only lines with rule hits need their analysis copied.
+        let (sentiment, hits) = match self.bank_analysis.get(&text) {
+            Some(a) => (a.sentiment, (!a.hits.is_empty()).then(|| a.clone())),
+            None => {
+                let a = self.analyzer.analyze(&text);
+                (a.sentiment, (!a.hits.is_empty()).then_some(a))
+            }
         };
-        self.emit(EventKind::Utterance {
-            call: id,
-            speaker: Speaker::Caller,
-            text,
-            sentiment: analysis.sentiment,
-            whisper: false,
-        });
-        self.apply_rules(id, &analysis);
+        self.emit(EventKind::Utterance { call: id, speaker: Speaker::Caller, text, sentiment, whisper: false });
+        if let Some(analysis) = hits {
+            self.apply_rules(id, &analysis);
+        }
         self.check_sentiment(id);
     }
 

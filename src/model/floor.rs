@@ -13,10 +13,10 @@ use super::types::*;
 pub const TRANSCRIPT_CAP: usize = 200;
 /// Points of the per-call sentiment sparkline.
 pub const SENTIMENT_TRAIL_CAP: usize = 60;
-/// Acknowledged alerts kept (unacknowledged ones are always kept).
-pub const ACKED_ALERTS_CAP: usize = 200;
-/// Resolved tickets kept.
-pub const RESOLVED_TICKETS_CAP: usize = 200;
+/// Alerts kept on the floor (the store keeps all of them); acknowledged ones are dropped first.
+pub const ALERTS_CAP: usize = 1000;
+/// Tickets kept on the floor (the store keeps all of them); resolved ones are dropped first.
+pub const TICKETS_CAP: usize = 1000;
 /// Audit entries kept on the floor (the store keeps all of them).
 pub const AUDIT_CAP: usize = 500;
 /// Finished calls kept for "recent" lists.
@@ -408,10 +408,10 @@ impl Floor {
                 {
                     a.acked = Some(Ack { by: by.clone(), at });
                 }
-                self.trim_alerts();
             }
             EventKind::TicketOpened { ticket } => {
                 self.tickets.insert(ticket.id, ticket.clone());
+                self.trim_tickets();
             }
             EventKind::TicketEscalated { ticket, level, note, by, due } => {
                 if let Some(t) = self.tickets.get_mut(ticket) {
@@ -448,35 +448,39 @@ impl Floor {
         }
     }
 
+    /// Keeps the alert list bounded: beyond [`ALERTS_CAP`] alerts, the oldest acknowledged ones go first, then the
+    /// oldest of all. Runs only when the cap is passed, and then frees a batch, so it costs nothing per event.
     fn trim_alerts(&mut self) {
-        let acked = self.alerts.values().filter(|a| a.acked.is_some()).count();
-        if acked > ACKED_ALERTS_CAP {
-            let drop: Vec<AlertId> = self
-                .alerts
-                .values()
-                .filter(|a| a.acked.is_some())
-                .take(acked - ACKED_ALERTS_CAP)
-                .map(|a| a.id)
-                .collect();
-            for id in drop {
-                self.alerts.remove(&id);
-            }
+        if self.alerts.len() <= ALERTS_CAP {
+            return;
+        }
+        let target = ALERTS_CAP - ALERTS_CAP / 10;
+        let excess = self.alerts.len() - target;
+        let mut drop: Vec<AlertId> =
+            self.alerts.values().filter(|a| a.acked.is_some()).take(excess).map(|a| a.id).collect();
+        if drop.len() < excess {
+            let more = excess - drop.len();
+            drop.extend(self.alerts.values().filter(|a| a.acked.is_none()).take(more).map(|a| a.id));
+        }
+        for id in drop {
+            self.alerts.remove(&id);
         }
     }
 
+    /// Keeps tickets bounded the same way as alerts: resolved ones go first, then the oldest.
     fn trim_tickets(&mut self) {
-        let resolved = self.tickets.values().filter(|t| t.status == TicketStatus::Resolved).count();
-        if resolved > RESOLVED_TICKETS_CAP {
-            let drop: Vec<TicketId> = self
-                .tickets
-                .values()
-                .filter(|t| t.status == TicketStatus::Resolved)
-                .take(resolved - RESOLVED_TICKETS_CAP)
-                .map(|t| t.id)
-                .collect();
-            for id in drop {
-                self.tickets.remove(&id);
-            }
+        if self.tickets.len() <= TICKETS_CAP {
+            return;
+        }
+        let excess = self.tickets.len() - (TICKETS_CAP - TICKETS_CAP / 10);
+        let mut drop: Vec<TicketId> =
+            self.tickets.values().filter(|t| t.status == TicketStatus::Resolved).take(excess).map(|t| t.id).collect();
+        if drop.len() < excess {
+            let more = excess - drop.len();
+            drop.extend(self.tickets.values().filter(|t| t.status != TicketStatus::Resolved).take(more).map(|t| t.id));
+        }
+        for id in drop {
+            self.tickets.remove(&id);
         }
     }
 }

@@ -1,0 +1,85 @@
+//! Engine throughput on a peak floor: about 10,000 concurrent calls and 2,000 seats.
+//! Prints events/s (wall), the floor's size while measured, and the process's peak memory.
+//!
+//!     cargo bench --bench engine
+
+use std::time::Instant;
+
+use callfloor::engine::Engine;
+use callfloor::engine::sim::scenario::{Dist, Scenario};
+use chrono::Duration;
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The hospital scenario scaled to a 2,000-seat floor overloaded so that ~8,000 callers wait.
+fn peak_scenario() -> Scenario {
+    let mut s = match Scenario::load("hospital") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    s.arrivals.base_per_hour = 12.0 * 3600.0;
+    s.arrivals.peaks.clear();
+    let total: u32 = s.agents.iter().map(|g| g.count).sum();
+    for g in &mut s.agents {
+        g.count = g.count * 2000 / total.max(1);
+        g.shift = None;
+    }
+    let have: u32 = s.agents.iter().map(|g| g.count).sum();
+    if let Some(g) = s.agents.first_mut() {
+        g.count += 2000 - have;
+    }
+    for i in &mut s.intents {
+        i.handle = Dist::Exponential { mean_s: 300.0 };
+        i.patience = Dist::Exponential { mean_s: 1500.0 };
+    }
+    s
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut engine = Engine::new(peak_scenario(), 1);
+    let warm = Instant::now();
+    let start = engine.now();
+    let mut t = start;
+    // Warm up until the floor holds 10,000 live calls (or two floor-hours pass).
+    while engine.floor().calls.len() < 10_000 && t < start + Duration::hours(2) {
+        t += Duration::seconds(1);
+        engine.advance_to(t);
+        engine.discard_outbox();
+    }
+    let warm_s = warm.elapsed().as_secs_f64();
+    let calls_at_start = engine.floor().calls.len();
+    let before = engine.events_total();
+    let wall = Instant::now();
+    let measure_until = t + Duration::minutes(30);
+    while t < measure_until {
+        t += Duration::seconds(1);
+        engine.advance_to(t);
+        engine.discard_outbox();
+    }
+    let secs = wall.elapsed().as_secs_f64();
+    let events = engine.events_total() - before;
+    println!("engine throughput — peak floor ({cores} cores available, one used)");
+    println!(
+        "  floor: {} seats, {} live calls at start, {} at end",
+        engine.floor().agents.len(),
+        calls_at_start,
+        engine.floor().calls.len()
+    );
+    println!("  warm-up: {:.1} s wall to reach it", warm_s);
+    println!(
+        "  measured: {} events in {:.2} s wall over 30 floor-minutes = {:.0} events/s",
+        events,
+        secs,
+        events as f64 / secs
+    );
+    match peak_rss_mb() {
+        Some(mb) => println!("  peak memory (VmHWM): {mb:.1} MB"),
+        None => println!("  peak memory: unavailable (no /proc/self/status)"),
+    }
+}

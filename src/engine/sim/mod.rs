@@ -108,7 +108,7 @@ impl Scheduler {
                 return None;
             }
             let mut bucket = self.buckets.remove(&sec).unwrap_or_default();
-            bucket.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+            bucket.sort_unstable_by_key(|e| std::cmp::Reverse((e.0, e.1)));
             self.current = bucket;
             self.current_sec = Some(sec);
         }

@@ -80,10 +80,10 @@ fn check_invariants(f: &Floor) -> Result<(), String> {
             CallState::Queued if !waiting.contains(&c.id) => {
                 return Err(format!("{} is queued but in no queue: lost", c.id));
             }
-            CallState::Ringing | CallState::Connected | CallState::Held => {
-                if agent_of_call.get(&c.id) != c.agent.as_ref() {
-                    return Err(format!("{} is {} but no agent holds it", c.id, c.state.as_str()));
-                }
+            CallState::Ringing | CallState::Connected | CallState::Held
+                if agent_of_call.get(&c.id) != c.agent.as_ref() =>
+            {
+                return Err(format!("{} is {} but no agent holds it", c.id, c.state.as_str()));
             }
             _ => {}
         }
@@ -254,7 +254,7 @@ fn reassigning_seats_to_a_surging_queue_drains_it() {
     for id in ids {
         let cmd = Command::Reassign { agent: id, queues: vec![appointments.clone()] };
         assert_eq!(helped.command(&sup, &cmd), Ok(()));
-        assert_eq!(helped.floor().agents[&id].queues, [appointments.clone()]);
+        assert_eq!(helped.floor().agents[&id].queues, std::slice::from_ref(&appointments));
     }
     let abandoned_in = |events: &[Event], queue: &QueueId| {
         let mut queue_of: HashMap<CallId, QueueId> = HashMap::new();

@@ -195,7 +195,8 @@ fn erlang_a_idle() -> ErlangA {
 /// U ~ Beta(nμ/θ, j+1), so `P(V_j > T) = I_x(nμ/θ, j+1)` with x = e^(−θT): a negative-binomial sum that grows by one
 /// term per j. The stationary weights and both tails are carried in logs.
 pub fn erlang_a(n: u32, lambda_per_s: f64, aht_s: f64, patience_s: Option<f64>, t_s: f64) -> ErlangA {
-    if !(lambda_per_s > 0.0) || !(aht_s > 0.0) || !lambda_per_s.is_finite() || !aht_s.is_finite() {
+    let usable = |v: f64| v.is_finite() && v > 0.0;
+    if !usable(lambda_per_s) || !usable(aht_s) {
         return erlang_a_idle();
     }
     let t_s = if t_s.is_nan() { 0.0 } else { t_s.clamp(0.0, 1.0e9) };
@@ -288,7 +289,8 @@ fn erlang_a_core(n: u32, ln_i_prev: f64, lambda: f64, mu: f64, theta: f64, t: f6
 /// level grows with the number of agents, which holds for the SL variant in all but degenerate cases (patience of
 /// a few seconds, when nearly every abandon is short and excluded).
 pub fn erlang_a_agents(lambda_per_s: f64, aht_s: f64, patience_s: Option<f64>, t_s: f64, target: f64) -> Option<u32> {
-    if lambda_per_s.is_nan() || lambda_per_s < 0.0 || !(aht_s > 0.0) || target.is_nan() || t_s.is_nan() {
+    if lambda_per_s.is_nan() || lambda_per_s < 0.0 || aht_s.is_nan() || aht_s <= 0.0 || target.is_nan() || t_s.is_nan()
+    {
         return None;
     }
     if lambda_per_s == 0.0 {
@@ -432,9 +434,9 @@ mod tests {
                 if r != col {
                     let f = aug[r][col] / d;
                     if f != 0.0 {
-                        for c in col..=n {
-                            let v = aug[col][c];
-                            aug[r][c] -= f * v;
+                        let pivot_row = aug[col].clone();
+                        for (x, v) in aug[r].iter_mut().zip(&pivot_row).skip(col) {
+                            *x -= f * v;
                         }
                     }
                 }

@@ -200,16 +200,14 @@ impl MetricsTracker {
 
         match &ev.kind {
             EventKind::CallArrived { .. } => self.arrivals.add(at),
-            EventKind::CallQueued { call, queue, .. } => {
-                if before.calls.get(call).is_some_and(|c| c.first_queued.is_none()) {
-                    let q = self.queue_idx(queue);
-                    self.push(q, at, Kind::Offered);
-                }
+            EventKind::CallQueued { call, queue, .. }
+                if before.calls.get(call).is_some_and(|c| c.first_queued.is_none()) =>
+            {
+                let q = self.queue_idx(queue);
+                self.push(q, at, Kind::Offered);
             }
-            EventKind::CallOffered { call, agent } => {
-                if before.calls.contains_key(call) {
-                    self.set_state(*agent, AgentState::Ringing, at, None);
-                }
+            EventKind::CallOffered { call, agent } if before.calls.contains_key(call) => {
+                self.set_state(*agent, AgentState::Ringing, at, None);
             }
             EventKind::CallRingNoAnswer { agent, .. } => self.set_state(*agent, AgentState::Available, at, None),
             EventKind::CallAnswered { call, agent } => {
@@ -320,14 +318,15 @@ impl MetricsTracker {
         let Some(tr) = self.agents.get_mut(&agent) else { return };
         let old = tr.state;
         let mut handled: Vec<(Option<usize>, Ms)> = Vec::new();
-        if old == AgentState::OnCall && state != AgentState::OnCall {
-            if let Some(s) = tr.segment.take() {
-                let talk = (at - s.start).max(0);
-                if state == AgentState::WrapUp {
-                    tr.wrap = Some(Wrap { queue: s.queue, talk, start: at });
-                } else {
-                    handled.push((s.queue, talk));
-                }
+        if old == AgentState::OnCall
+            && state != AgentState::OnCall
+            && let Some(s) = tr.segment.take()
+        {
+            let talk = (at - s.start).max(0);
+            if state == AgentState::WrapUp {
+                tr.wrap = Some(Wrap { queue: s.queue, talk, start: at });
+            } else {
+                handled.push((s.queue, talk));
             }
         }
         if old == AgentState::WrapUp
@@ -432,12 +431,25 @@ impl MetricsTracker {
             floor_longest = floor_longest.max(longest);
             let waiting = u32::try_from(q.waiting.len()).unwrap_or(u32::MAX);
             floor_waiting = floor_waiting.saturating_add(waiting);
-            queues.push(queue_metrics(q.id.clone(), &sums, occ, (target, q.sla.seconds), longest, waiting, agents, staffing));
+            queues.push(queue_metrics(
+                q.id.clone(),
+                &sums,
+                occ,
+                (target, q.sla.seconds),
+                longest,
+                waiting,
+                agents,
+                staffing,
+            ));
         }
 
         // The floor row: each call judged against its own queue's threshold; the target shown is the queues' when
         // they share one, else the strictest percent and the shortest threshold.
-        let target = floor.queues.iter().map(|q| sla_fraction(&q.sla)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))));
+        let target = floor
+            .queues
+            .iter()
+            .map(|q| sla_fraction(&q.sla))
+            .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))));
         let seconds = floor.queues.iter().map(|q| q.sla.seconds).min().unwrap_or(0);
         let occ = self.floor_occupancy.between(from, now_ms);
         let (lambda, _, patience) = rates(&floor_sums, elapsed);

@@ -310,10 +310,20 @@ pub struct Behaviour {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
-    Fixed { s: f64 },
-    Uniform { min_s: f64, max_s: f64 },
-    Exponential { mean_s: f64 },
-    Lognormal { mean_s: f64, sd_s: f64 },
+    Fixed {
+        s: f64,
+    },
+    Uniform {
+        min_s: f64,
+        max_s: f64,
+    },
+    Exponential {
+        mean_s: f64,
+    },
+    Lognormal {
+        mean_s: f64,
+        sd_s: f64,
+    },
     /// Never happens (e.g. a caller who never hangs up).
     Infinite,
 }
@@ -385,8 +395,9 @@ impl Scenario {
             line: text.find(needle).map(|i| line_of(text, i)),
             message,
         };
-        parse_hhmm(&self.scenario.start)
-            .ok_or_else(|| err("start", format!("[scenario] start = \"{}\" is not a time like \"08:00\"", self.scenario.start)))?;
+        parse_hhmm(&self.scenario.start).ok_or_else(|| {
+            err("start", format!("[scenario] start = \"{}\" is not a time like \"08:00\"", self.scenario.start))
+        })?;
         if self.queues.is_empty() {
             return Err(err("[[queues]]", "the scenario has no [[queues]]: add at least one".into()));
         }
@@ -404,7 +415,10 @@ impl Scenario {
         for g in &self.agents {
             for q in &g.queues {
                 if !self.queues.iter().any(|x| &x.id == q) {
-                    return Err(err(&format!("\"{q}\""), format!("an [[agents]] group serves queue '{q}', which no [[queues]] entry defines")));
+                    return Err(err(
+                        &format!("\"{q}\""),
+                        format!("an [[agents]] group serves queue '{q}', which no [[queues]] entry defines"),
+                    ));
                 }
             }
         }

@@ -465,3 +465,17 @@ fn simulated_floor_without_abandonment_agrees_with_erlang_c() {
     check("occupancy", &batches, |q| q.occupancy, erlang_c_occupancy(n, a));
     assert!(batches.iter().all(|q| q.abandoned == 0));
 }
+
+#[test]
+fn agent_states_follow_the_floor_when_a_prediction_is_wrong() {
+    let mut r = Run::open(1800, vec![queue("q", 0.8, 20)], vec![agent(1, &["q"], AgentState::Available)]);
+    r.arrive(0.0, 1, "q");
+    // The tracker hears that A-01 starts ringing, but the floor (as if its rules had changed) keeps them available.
+    let offered = Event { at: at(10.0), kind: EventKind::CallOffered { call: CallId(1), agent: AgentId(1) } };
+    r.tracker.observe(&offered, &r.floor);
+    r.floor.apply(&Event { at: at(10.0), kind: EventKind::Tick });
+    // The next event shows the floor as it is: the tracker corrects itself as of 10 s.
+    r.feed(20.0, EventKind::Tick);
+    let m = r.snapshot(40.0);
+    assert_eq!(row(&m, "q").occupancy, Some(0.0), "A-01 was available all along");
+}

@@ -807,7 +807,7 @@ impl Engine {
 
     /// Service level, abandon rate and longest wait against the scenario's warning and critical levels.
     fn check_metric_alerts(&mut self) {
-        let m = self.metrics();
+        let m = self.metrics.snapshot_without_staffing(&self.floor, self.now);
         let th = self.scenario.thresholds.clone();
         let window = m.window_s / 60;
         for q in &m.queues {

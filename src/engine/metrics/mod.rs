@@ -386,6 +386,16 @@ impl MetricsTracker {
 
     /// Figures for every queue and the floor at floor time `now`.
     pub fn snapshot(&self, floor: &Floor, now: Time) -> FloorMetrics {
+        self.build(floor, now, true)
+    }
+
+    /// The same figures without the staffing search (Erlang C/A seat counts stay `None`): cheap enough for the
+    /// engine's frequent threshold checks.
+    pub fn snapshot_without_staffing(&self, floor: &Floor, now: Time) -> FloorMetrics {
+        self.build(floor, now, false)
+    }
+
+    fn build(&self, floor: &Floor, now: Time, with_staffing: bool) -> FloorMetrics {
         let now_ms = ms(now).max(self.last);
         let from = now_ms - self.window_ms();
         let elapsed = self.started.map_or(0, |s| (now_ms - s).clamp(0, self.window_ms()));
@@ -421,7 +431,17 @@ impl MetricsTracker {
                 .map_or(0.0, |since| ((now_ms - ms(since)).max(0) as f64) / 1000.0);
             let agents = counts.get(i).copied().unwrap_or_default();
             let target = sla_fraction(&q.sla);
-            let staffing = staffing(&sums, elapsed, serving(&agents), target, q.sla.seconds);
+            let staffing = if with_staffing {
+                staffing(&sums, elapsed, serving(&agents), target, q.sla.seconds)
+            } else {
+                let (lambda, _, patience) = rates(&sums, elapsed);
+                Staffing {
+                    agents: serving(&agents),
+                    arrivals_per_hour: lambda * 3600.0,
+                    patience_s: patience,
+                    ..Staffing::default()
+                }
+            };
             floor_sums.merge(&sums);
             floor_erlangs += staffing.erlangs;
             floor_staffing = match (floor_staffing, staffing.erlang_c, staffing.erlang_a) {

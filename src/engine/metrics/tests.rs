@@ -25,7 +25,7 @@ fn queue(id: &str, percent: f64, seconds: u32) -> Queue {
         skills: Vec::new(),
         priority: 0,
         sla: SlaTarget { percent, seconds },
-        waiting: Vec::new(),
+        waiting: Default::default(),
     }
 }
 

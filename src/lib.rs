@@ -1,5 +1,5 @@
 //! callfloor: a terminal supervisor console for call centers, with a bundled call engine it watches over
 //! WebSocket. See README.md and docs/.
 
-pub mod model;
 pub mod engine;
+pub mod model;

@@ -192,9 +192,13 @@ pub struct RuleSpec {
     /// Flag the call for review.
     #[serde(default)]
     pub risk: bool,
-    /// Ticket category when `ticket` is among the actions.
+    /// Ticket category when `ticket` is among the actions; absent: the rule's id (see `ticket_category_or_id`).
     #[serde(default)]
     pub ticket_category: Option<String>,
+    /// Priority of the tickets it opens when `ticket` is among the actions. Added (optional) because a rule has no
+    /// other way to say how soon its tickets are due; absent: see `ticket_priority_or_default`.
+    #[serde(default)]
+    pub ticket_priority: Option<TicketPriority>,
 }
 
 fn default_severity() -> Severity {
@@ -310,10 +314,20 @@ pub struct Behaviour {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
-    Fixed { s: f64 },
-    Uniform { min_s: f64, max_s: f64 },
-    Exponential { mean_s: f64 },
-    Lognormal { mean_s: f64, sd_s: f64 },
+    Fixed {
+        s: f64,
+    },
+    Uniform {
+        min_s: f64,
+        max_s: f64,
+    },
+    Exponential {
+        mean_s: f64,
+    },
+    Lognormal {
+        mean_s: f64,
+        sd_s: f64,
+    },
     /// Never happens (e.g. a caller who never hangs up).
     Infinite,
 }
@@ -345,6 +359,17 @@ impl RuleSpec {
     /// Category of the tickets this rule opens: `ticket_category`, or the rule's id when that is absent.
     pub fn ticket_category_or_id(&self) -> &str {
         self.ticket_category.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Priority of the tickets this rule opens: `ticket_priority`, or else `urgent` for urgent rules, `high` for
+    /// critical ones and `normal` for the rest.
+    pub fn ticket_priority_or_default(&self) -> TicketPriority {
+        match self.ticket_priority {
+            Some(p) => p,
+            None if self.urgent => TicketPriority::Urgent,
+            None if self.severity == Severity::Critical => TicketPriority::High,
+            None => TicketPriority::Normal,
+        }
     }
 }
 
@@ -380,7 +405,11 @@ impl Scenario {
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             let source = line.and_then(|l| text.lines().nth(l - 1)).map(str::trim).unwrap_or_default();
-            ScenarioError { source_name: source_name.to_string(), line, message: plain_serde_message(e.message(), source) }
+            ScenarioError {
+                source_name: source_name.to_string(),
+                line,
+                message: plain_serde_message(e.message(), source),
+            }
         })?;
         scenario.validate(text, source_name)?;
         Ok(scenario)
@@ -432,7 +461,12 @@ impl Scenario {
 
     fn check_arrivals(&self) -> Result<(), Problem> {
         let a = &self.arrivals;
-        check_positive(a.base_per_hour, &[K("arrivals"), K("base_per_hour")], "[arrivals] base_per_hour", "calls per hour")?;
+        check_positive(
+            a.base_per_hour,
+            &[K("arrivals"), K("base_per_hour")],
+            "[arrivals] base_per_hour",
+            "calls per hour",
+        )?;
         let mut windows: Vec<(u32, u32)> = Vec::new();
         for (n, p) in a.peaks.iter().enumerate() {
             let at = [K("arrivals"), K("peaks"), I(n)];
@@ -462,7 +496,12 @@ impl Scenario {
                 ));
             }
             windows.push((from, to));
-            check_positive(p.multiplier, &join(&at, K("multiplier")), &format!("{what} multiplier"), "times the base rate")?;
+            check_positive(
+                p.multiplier,
+                &join(&at, K("multiplier")),
+                &format!("{what} multiplier"),
+                "times the base rate",
+            )?;
         }
         Ok(())
     }
@@ -530,7 +569,10 @@ impl Scenario {
                 seen_names.push((name, n));
             }
             if g.queues.is_empty() {
-                return Err(problem(&join(&at, K("queues")), format!("{what} queues is empty: name the queues it serves")));
+                return Err(problem(
+                    &join(&at, K("queues")),
+                    format!("{what} queues is empty: name the queues it serves"),
+                ));
             }
             for (j, q) in g.queues.iter().enumerate() {
                 if !self.queues.iter().any(|x| &x.id == q) {
@@ -556,7 +598,8 @@ impl Scenario {
                 ));
             }
             if let Some(shift) = &g.shift {
-                let from = check_time(&shift.from, &join3(&at, K("shift"), K("from")), &format!("{what} shift from"), false)?;
+                let from =
+                    check_time(&shift.from, &join3(&at, K("shift"), K("from")), &format!("{what} shift from"), false)?;
                 let to = check_time(&shift.to, &join3(&at, K("shift"), K("to")), &format!("{what} shift to"), true)?;
                 if from >= to {
                     return Err(problem(
@@ -631,14 +674,23 @@ impl Scenario {
                     ));
                 }
             }
-            check_positive(i.weight, &join(&at, K("weight")), &format!("{what} weight"), "the intent's relative share of arrivals")?;
+            check_positive(
+                i.weight,
+                &join(&at, K("weight")),
+                &format!("{what} weight"),
+                "the intent's relative share of arrivals",
+            )?;
             check_dist(&i.handle, &join(&at, K("handle")), &format!("{what} handle"), Some("every call has to end"))?;
             check_dist(&i.patience, &join(&at, K("patience")), &format!("{what} patience"), None)?;
             check_range(i.mood, -1.0, 1.0, &join(&at, K("mood")), &format!("{what} mood"))?;
             check_range(i.drift, -1.0, 1.0, &join(&at, K("drift")), &format!("{what} drift"))?;
             check_bank(&i.lines, &join(&at, K("lines")), &format!("{what} lines"))?;
             if let Some(t) = &i.ticket {
-                check_not_blank(&t.category, &join3(&at, K("ticket"), K("category")), &format!("{what} ticket category"))?;
+                check_not_blank(
+                    &t.category,
+                    &join3(&at, K("ticket"), K("category")),
+                    &format!("{what} ticket category"),
+                )?;
             }
         }
         Ok(())
@@ -682,6 +734,15 @@ impl Scenario {
                         format!("{what} lists the action '{}' twice", a.as_str()),
                     ));
                 }
+            }
+            if r.ticket_priority.is_some() && !r.actions.contains(&RuleAction::Ticket) {
+                return Err(problem(
+                    &join(&at, K("ticket_priority")),
+                    format!(
+                        "{what} has ticket_priority but no \"ticket\" among its actions, so it never opens a ticket: \
+                         add \"ticket\" to actions or remove ticket_priority"
+                    ),
+                ));
             }
             if let Some(c) = &r.ticket_category {
                 check_not_blank(c, &join(&at, K("ticket_category")), &format!("{what} ticket_category"))?;
@@ -877,11 +938,7 @@ fn check_unique<'a>(ids: impl Iterator<Item = &'a str>, key: &'static str, table
         if let Some(first) = seen.iter().position(|s| *s == id) {
             return Err(problem(
                 &[K(key), I(n), K("id")],
-                format!(
-                    "{table} entries {} and {} both have id = \"{id}\": ids must be unique",
-                    first + 1,
-                    n + 1
-                ),
+                format!("{table} entries {} and {} both have id = \"{id}\": ids must be unique", first + 1, n + 1),
             ));
         }
         seen.push(id);
@@ -942,7 +999,8 @@ fn check_dist(d: &Dist, at: &[Step], what: &str, refuse_infinite: Option<&str>) 
     let param = |key: &'static str, v: f64, zero_ok: bool| -> Result<(), Problem> {
         let ok = v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0));
         if !ok {
-            let kind = if zero_ok { "a finite number of seconds, 0 or more" } else { "a positive, finite number of seconds" };
+            let kind =
+                if zero_ok { "a finite number of seconds, 0 or more" } else { "a positive, finite number of seconds" };
             return Err(problem(&join(at, K(key)), format!("{what}: {key} = {v} must be {kind}")));
         }
         Ok(())
@@ -976,7 +1034,8 @@ fn check_dist(d: &Dist, at: &[Step], what: &str, refuse_infinite: Option<&str>) 
 fn check_bank(bank: &Bank, at: &[Step], what: &str) -> Result<(), Problem> {
     for lang in [Lang::Zh, Lang::En] {
         let lines = bank.lang(lang);
-        for (mood, list) in [("positive", &lines.positive), ("neutral", &lines.neutral), ("negative", &lines.negative)] {
+        for (mood, list) in [("positive", &lines.positive), ("neutral", &lines.neutral), ("negative", &lines.negative)]
+        {
             let mood_at = join3(at, K(lang.as_str()), K(mood));
             if list.is_empty() {
                 return Err(problem(
@@ -1008,7 +1067,9 @@ fn has_cjk(text: &str) -> bool {
 /// a `key = value` line.
 fn plain_serde_message(message: &str, line: &str) -> String {
     let mut m = message.trim().replace("missing field", "missing key").replace("unknown field", "unknown key");
-    for (rust, plain) in [("u8", "a whole number"), ("u32", "a whole number"), ("u64", "a whole number"), ("f64", "a number")] {
+    for (rust, plain) in
+        [("u8", "a whole number"), ("u32", "a whole number"), ("u64", "a whole number"), ("f64", "a number")]
+    {
         m = m.replace(&format!("expected {rust}"), &format!("expected {plain}"));
     }
     if line.contains('=') && !line.starts_with('[') && line.chars().count() <= 120 {
@@ -1220,15 +1281,30 @@ callback_after = { dist = "exponential", mean_s = 900 }
     fn broken_files_are_refused_with_the_line_and_key() {
         let cases: &[(&str, &str, &str, &[&str])] = &[
             // references between sections
-            ("queue = \"support\"", "queue = \"returns\"", "queue = \"returns\"", &["intent 'fix'", "'returns'", "[[queues]]"]),
-            ("queues = [\"sales\", \"support\"]", "queues = [\"sales\", \"suport\"]", "\"suport\"", &["group 1", "'suport'"]),
+            (
+                "queue = \"support\"",
+                "queue = \"returns\"",
+                "queue = \"returns\"",
+                &["intent 'fix'", "'returns'", "[[queues]]"],
+            ),
+            (
+                "queues = [\"sales\", \"support\"]",
+                "queues = [\"sales\", \"suport\"]",
+                "\"suport\"",
+                &["group 1", "'suport'"],
+            ),
             ("langs = [\"zh\", \"en\"]", "langs = [\"en\"]", "queue = \"sales\"", &["intent 'buy'", "zh", "langs"]),
             ("id = \"support\"", "id = \"sales\"", "id = \"sales\"", &["[[queues]]", "id = \"sales\"", "unique"]),
             ("id = \"fix\"", "id = \"buy\"", "id = \"buy\"", &["[[intents]]", "id = \"buy\"", "unique"]),
             ("id = \"refund\"", "id = \"complaint\"", "id = \"complaint\"", &["[[rules]]", "unique"]),
             // empty lists and banks
             ("words = [\"refund\"]", "words = []", "words = []", &["'refund'", "words"]),
-            ("words = [\"投诉\", \"complaint\"]", "words = [\"投诉\", \" \"]", "words = [\"投诉\", \" \"]", &["'complaint'", "words", "blank"]),
+            (
+                "words = [\"投诉\", \"complaint\"]",
+                "words = [\"投诉\", \" \"]",
+                "words = [\"投诉\", \" \"]",
+                &["'complaint'", "words", "blank"],
+            ),
             ("negative = [\"我要投诉。\"]", "negative = []", "negative = []", &["'fix'", "zh.negative", "no lines"]),
             ("neutral = [\"Hello.\"]", "neutral = []", "neutral = []", &["[agent_lines]", "en.neutral"]),
             ("actions = [\"ticket\"]", "actions = []", "actions = []", &["'refund'", "actions"]),
@@ -1253,30 +1329,86 @@ callback_after = { dist = "exponential", mean_s = 900 }
             ("start = \"09:00\"", "start = \"24:00\"", "start = ", &["start", "\"24:00\""]),
             ("{ from = \"09:30\", to = \"10:00\"", "{ from = \"09:30\", to = \"25:00\"", "25:00", &["peak 1 to"]),
             ("{ from = \"09:30\", to = \"10:00\"", "{ from = \"10:30\", to = \"10:00\"", "10:30", &["peak 1", "from"]),
-            ("{ from = \"11:00\", to = \"12:00\"", "{ from = \"09:45\", to = \"12:00\"", "09:45", &["peak 2", "overlaps peak 1"]),
+            (
+                "{ from = \"11:00\", to = \"12:00\"",
+                "{ from = \"09:45\", to = \"12:00\"",
+                "09:45",
+                &["peak 2", "overlaps peak 1"],
+            ),
             ("to = \"17:00\"", "to = \"08:00\"", "shift = ", &["group 1 shift", "from"]),
             ("shift = { from = \"09:00\"", "shift = { from = \"9:0\"", "shift = ", &["group 1 shift from", "\"9:0\""]),
             // distributions
             ("mean_s = 120", "mean_s = -120", "mean_s = -120", &["'buy' handle", "mean_s = -120"]),
             ("sd_s = 60", "sd_s = 0", "sd_s = 0", &["'fix' handle", "sd_s = 0"]),
-            ("min_s = 30, max_s = 300", "min_s = 300, max_s = 30", "min_s = 300", &["'fix' patience", "min_s", "max_s"]),
-            ("handle = { dist = \"exponential\", mean_s = 120 }", "handle = { dist = \"infinite\" }", "handle = ", &["'buy' handle", "infinite"]),
+            (
+                "min_s = 30, max_s = 300",
+                "min_s = 300, max_s = 30",
+                "min_s = 300",
+                &["'fix' patience", "min_s", "max_s"],
+            ),
+            (
+                "handle = { dist = \"exponential\", mean_s = 120 }",
+                "handle = { dist = \"infinite\" }",
+                "handle = ",
+                &["'buy' handle", "infinite"],
+            ),
             ("mean_s = 1800", "mean_s = inf", "mean_s = inf", &["backoffice", "mean_s = inf"]),
-            ("answer_delay = { dist = \"uniform\", min_s = 1, max_s = 4 }", "answer_delay = { dist = \"fixed\", s = 20 }", "answer_delay", &["answer_delay", "ring_timeout_s"]),
+            (
+                "answer_delay = { dist = \"uniform\", min_s = 1, max_s = 4 }",
+                "answer_delay = { dist = \"fixed\", s = 20 }",
+                "answer_delay",
+                &["answer_delay", "ring_timeout_s"],
+            ),
             // threshold ordering
-            ("service_level = { warn = 0.8, crit = 0.6 }", "service_level = { warn = 0.6, crit = 0.8 }", "service_level", &["service_level", "crit = 0.8"]),
-            ("long_wait_s = { warn = 60, crit = 120 }", "long_wait_s = { warn = 120, crit = 60 }", "long_wait_s", &["long_wait_s", "crit = 60"]),
-            ("negative_sentiment = { warn = -0.4, crit = -0.7 }", "negative_sentiment = { warn = -0.7, crit = -0.4 }", "negative_sentiment", &["negative_sentiment", "crit = -0.4"]),
+            (
+                "service_level = { warn = 0.8, crit = 0.6 }",
+                "service_level = { warn = 0.6, crit = 0.8 }",
+                "service_level",
+                &["service_level", "crit = 0.8"],
+            ),
+            (
+                "long_wait_s = { warn = 60, crit = 120 }",
+                "long_wait_s = { warn = 120, crit = 60 }",
+                "long_wait_s",
+                &["long_wait_s", "crit = 60"],
+            ),
+            (
+                "negative_sentiment = { warn = -0.4, crit = -0.7 }",
+                "negative_sentiment = { warn = -0.7, crit = -0.4 }",
+                "negative_sentiment",
+                &["negative_sentiment", "crit = -0.4"],
+            ),
             ("urgent = 10 }", "urgent = 45 }", "due_min", &["due_min", "urgent", "high"]),
             ("retrigger_s = 300", "retrigger_s = 0", "retrigger_s", &["retrigger_s = 0"]),
             // rules
-            ("actions = [\"ticket\", \"alert\"]", "actions = [\"alert\"]", "ticket_category = ", &["'complaint'", "ticket_category", "actions"]),
+            (
+                "actions = [\"ticket\", \"alert\"]",
+                "actions = [\"alert\"]",
+                "ticket_category = ",
+                &["'complaint'", "ticket_category", "actions"],
+            ),
             ("words = [\"refund\"]", "words = [\"退款\"]", "退款", &["'refund'", "lang = \"en\"", "'退款'"]),
-            ("actions = [\"ticket\"]", "actions = [\"ticket\", \"ticket\"]", "actions = [\"ticket\", \"ticket\"]", &["'refund'", "twice"]),
+            (
+                "actions = [\"ticket\", \"alert\"]\nticket_category",
+                "actions = [\"alert\"]\nticket_priority = \"high\"\nticket_category",
+                "ticket_priority",
+                &["'complaint'", "ticket_priority"],
+            ),
+            (
+                "actions = [\"ticket\"]",
+                "actions = [\"ticket\", \"ticket\"]",
+                "actions = [\"ticket\", \"ticket\"]",
+                &["'refund'", "twice"],
+            ),
             // serde-level errors keep their line
             ("sla_seconds = 30", "sla_seconds = \"thirty\"", "\"thirty\"", &["whole number", "sla_seconds"]),
             ("retrigger_s = 300", "retrigger_s = 300\nretrigger = 5", "retrigger = 5", &["retrigger"]),
-            ("ticket = { category = \"repair\", priority = \"normal\" }", "ticket = { category = \"repair\", priority = \"soon\" }", "\"soon\"", &["soon"]),
+            (
+                "ticket = { category = \"repair\", priority = \"normal\" }",
+                "ticket = { category = \"repair\", priority = \"soon\" }",
+                "\"soon\"",
+                &["soon"],
+            ),
             ("[survey]\nshare", "[survey]\nshare = = 1\nx", "share = = 1", &[]),
             (
                 "[[queues]]\nid = \"sales\"\nname = \"Sales\"\nsla_percent = 80\nsla_seconds = 20",
@@ -1285,7 +1417,12 @@ callback_after = { dist = "exponential", mean_s = 900 }
                 &["missing key `sla_seconds`"],
             ),
             ("mean_s = 120 }", "mean_s = 120, sd_s = 3 }", "sd_s = 3", &["sd_s", "handle = "]),
-            ("dist = \"exponential\", mean_s = 120", "dist = \"gamma\", mean_s = 120", "gamma", &["gamma", "lognormal"]),
+            (
+                "dist = \"exponential\", mean_s = 120",
+                "dist = \"gamma\", mean_s = 120",
+                "gamma",
+                &["gamma", "lognormal"],
+            ),
         ];
         for (from, to, marker, words) in cases {
             let (text, at) = broken(from, to);
@@ -1301,12 +1438,17 @@ callback_after = { dist = "exponential", mean_s = 900 }
     }
 
     #[test]
-    fn a_rule_ticket_without_a_category_takes_the_rule_id() {
+    fn a_rule_ticket_without_category_or_priority_falls_back() {
         let Ok(s) = Scenario::parse(BASE, SOURCE) else { panic!("BASE does not load") };
         let Some(refund) = s.rules.iter().find(|r| r.id == "refund") else { panic!("BASE has no rule 'refund'") };
         assert_eq!(refund.ticket_category_or_id(), "refund");
         let Some(complaint) = s.rules.iter().find(|r| r.id == "complaint") else { panic!("no rule 'complaint'") };
         assert_eq!(complaint.ticket_category_or_id(), "complaint");
+        assert_eq!(refund.ticket_priority_or_default(), TicketPriority::Normal);
+        let (text, _) = broken("actions = [\"ticket\"]", "actions = [\"ticket\"]\nticket_priority = \"low\"");
+        let Ok(s) = Scenario::parse(&text, SOURCE) else { panic!("ticket_priority was refused") };
+        let Some(refund) = s.rules.iter().find(|r| r.id == "refund") else { panic!("no rule 'refund'") };
+        assert_eq!(refund.ticket_priority_or_default(), TicketPriority::Low);
     }
 
     #[test]
@@ -1369,8 +1511,15 @@ callback_after = { dist = "exponential", mean_s = 900 }
             for (what, bank) in banks(&s) {
                 for lang in [Lang::Zh, Lang::En] {
                     let m = bank.lang(lang);
-                    for (mood, lines) in [("positive", &m.positive), ("neutral", &m.neutral), ("negative", &m.negative)] {
-                        assert!(lines.len() >= 3, "{}: {what} {}.{mood} has {} lines", s.scenario.id, lang.as_str(), lines.len());
+                    for (mood, lines) in [("positive", &m.positive), ("neutral", &m.neutral), ("negative", &m.negative)]
+                    {
+                        assert!(
+                            lines.len() >= 3,
+                            "{}: {what} {}.{mood} has {} lines",
+                            s.scenario.id,
+                            lang.as_str(),
+                            lines.len()
+                        );
                         for l in lines {
                             assert_eq!(
                                 has_cjk(l),
@@ -1420,7 +1569,11 @@ callback_after = { dist = "exponential", mean_s = 900 }
                 100.0 * hot_weight / total
             );
             let per_hour = s.arrivals.base_per_hour * hot_weight / total;
-            assert!(per_hour >= 6.0, "{}: urgent or risk calls arrive {per_hour:.1} an hour, want one in 10 minutes", s.scenario.id);
+            assert!(
+                per_hour >= 6.0,
+                "{}: urgent or risk calls arrive {per_hour:.1} an hour, want one in 10 minutes",
+                s.scenario.id
+            );
         }
     }
 
@@ -1430,6 +1583,20 @@ callback_after = { dist = "exponential", mean_s = 900 }
             for r in &s.rules {
                 let fires = s.intents.iter().any(|i| rule_lines(i, &[r]).0 > 0);
                 assert!(fires, "{}: rule '{}' matches no caller line", s.scenario.id, r.id);
+            }
+        }
+    }
+
+    /// Agent lines are spoken on every kind of call, so a rule word among them would fire on ordinary calls.
+    #[test]
+    fn no_bundled_agent_line_holds_a_rule_word() {
+        for s in bundled() {
+            let m = [&s.agent_lines.zh, &s.agent_lines.en];
+            for line in m.iter().flat_map(|m| m.positive.iter().chain(&m.neutral).chain(&m.negative)) {
+                for r in &s.rules {
+                    let hit = r.words.iter().find(|w| line.to_lowercase().contains(&w.to_lowercase()));
+                    assert!(hit.is_none(), "{}: agent line {line:?} holds {hit:?} of rule '{}'", s.scenario.id, r.id);
+                }
             }
         }
     }
@@ -1463,7 +1630,11 @@ callback_after = { dist = "exponential", mean_s = 900 }
             );
             let peak = s.arrivals.peaks.iter().map(|p| p.multiplier).fold(1.0, f64::max) * load;
             let all: f64 = s.agents.iter().map(|g| f64::from(g.count)).sum();
-            assert!(peak >= all * 0.9, "{}: the top peak ({peak:.1} Erlangs) does not strain {all} seats", s.scenario.id);
+            assert!(
+                peak >= all * 0.9,
+                "{}: the top peak ({peak:.1} Erlangs) does not strain {all} seats",
+                s.scenario.id
+            );
         }
     }
 

@@ -19,24 +19,37 @@ pub const BUNDLED: &[(&str, &str)] = &[
 /// The scenario the demo runs when none is named.
 pub const DEFAULT_SCENARIO: &str = "hospital";
 
+/// One floor: who calls, why, who answers, and what the supervisor is alerted to. Build it with
+/// [`Scenario::load`] or [`Scenario::parse`], which validate it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// `[scenario]`: name, title, start time, language mix.
     pub scenario: Meta,
+    /// `[arrivals]`: the Poisson arrival rate over the day.
     pub arrivals: Arrivals,
+    /// `[[queues]]`, in file order.
     pub queues: Vec<QueueSpec>,
+    /// `[[agents]]`: seat groups, in file order.
     pub agents: Vec<AgentGroup>,
+    /// `[[intents]]`: why people call.
     pub intents: Vec<IntentSpec>,
     /// What agents say, by mood of the conversation.
     pub agent_lines: Bank,
+    /// `[[rules]]`: keyword rules matched against every line.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// `[thresholds]`: when metric alerts are raised.
     pub thresholds: Thresholds,
+    /// `[tickets]`: due times, escalation and the back office.
     pub tickets: TicketPolicy,
+    /// `[survey]`: the post-call survey.
     pub survey: SurveyPolicy,
+    /// `[behaviour]`: timings of the IVR, seats and conversations.
     pub behaviour: Behaviour,
 }
 
+/// `[scenario]`: what the floor is and when its day starts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
@@ -44,6 +57,7 @@ pub struct Meta {
     pub id: String,
     /// One line shown in the console header.
     pub title: String,
+    /// A sentence or two about the floor.
     #[serde(default)]
     pub description: String,
     /// Floor time of day at which the simulation starts, `HH:MM`.
@@ -52,11 +66,13 @@ pub struct Meta {
     pub zh_share: f64,
 }
 
+/// `[arrivals]`: Poisson arrivals at `base_per_hour`, multiplied inside peak windows.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arrivals {
     /// Calls per hour outside peaks.
     pub base_per_hour: f64,
+    /// Disjoint windows of the day with a higher (or lower) rate.
     #[serde(default)]
     pub peaks: Vec<Peak>,
 }
@@ -65,24 +81,30 @@ pub struct Arrivals {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Peak {
-    /// `HH:MM`
+    /// Start, `HH:MM` (inclusive).
     pub from: String,
-    /// `HH:MM`
+    /// End, `HH:MM` (exclusive; `24:00` is the end of the day).
     pub to: String,
+    /// Factor applied to `base_per_hour` inside the window.
     pub multiplier: f64,
 }
 
+/// `[[queues]]`: a queue that intents send calls to and seat groups serve.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSpec {
+    /// Unique id that intents and seat groups refer to.
     pub id: String,
+    /// Name shown in the console.
     pub name: String,
     /// Base priority of calls in this queue, 0..=9 (urgent rule hits raise a call to 10+).
     #[serde(default)]
     pub priority: u8,
     /// SLA target: `sla_percent` % answered within `sla_seconds`.
     pub sla_percent: f64,
+    /// SLA threshold T, seconds.
     pub sla_seconds: u32,
+    /// Skills shown for the queue (informational).
     #[serde(default)]
     pub skills: Vec<String>,
 }
@@ -91,12 +113,14 @@ pub struct QueueSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentGroup {
+    /// Number of seats in the group.
     pub count: u32,
     /// Names given to the seats in turn (cycled, numbered when they run out).
     #[serde(default)]
     pub names: Vec<String>,
     /// Queues these seats serve.
     pub queues: Vec<String>,
+    /// Languages these seats speak; a call is only offered to a seat that speaks its language.
     pub langs: Vec<Lang>,
     /// Shift as `HH:MM`; seats are offline outside it. Absent: the whole run.
     #[serde(default)]
@@ -110,10 +134,13 @@ fn default_answer_rate() -> f64 {
     0.98
 }
 
+/// A seat group's working hours, `HH:MM` to `HH:MM` on the same day.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shift {
+    /// Start of the shift (inclusive).
     pub from: String,
+    /// End of the shift (exclusive; `24:00` is the end of the day).
     pub to: String,
 }
 
@@ -121,6 +148,7 @@ pub struct Shift {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntentSpec {
+    /// Unique id, shown as the call's intent.
     pub id: String,
     /// Queue the IVR sends these calls to.
     pub queue: String,
@@ -143,10 +171,13 @@ pub struct IntentSpec {
     pub ticket: Option<TicketSpec>,
 }
 
+/// The ticket an intent opens after each of its calls.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketSpec {
+    /// Free-text category, e.g. `billing`.
     pub category: String,
+    /// Sets the due time through `[tickets] due_min`.
     pub priority: TicketPriority,
 }
 
@@ -154,11 +185,14 @@ pub struct TicketSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bank {
+    /// Chinese lines.
     pub zh: MoodLines,
+    /// English lines.
     pub en: MoodLines,
 }
 
 impl Bank {
+    /// The lines of one language.
     pub fn lang(&self, lang: Lang) -> &MoodLines {
         match lang {
             Lang::Zh => &self.zh,
@@ -167,23 +201,32 @@ impl Bank {
     }
 }
 
+/// Lines of one language by mood bucket (mood > 0.25 positive, < -0.25 negative, else neutral).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoodLines {
+    /// Pleased, thankful lines.
     pub positive: Vec<String>,
+    /// Matter-of-fact lines.
     pub neutral: Vec<String>,
+    /// Upset lines (for agents: apologetic, calming lines).
     pub negative: Vec<String>,
 }
 
+/// `[[rules]]`: words or phrases that, said on a call, trigger actions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
+    /// Unique id, shown in rule hits and alerts.
     pub id: String,
+    /// Words or phrases, matched as substrings (case-insensitive for English).
     pub words: Vec<String>,
     /// Only match lines in this language; absent: both.
     #[serde(default)]
     pub lang: Option<Lang>,
+    /// What a hit does: `priority`, `alert`, `flag`, `ticket`.
     pub actions: Vec<RuleAction>,
+    /// Severity of the alert it raises; default `warning`.
     #[serde(default = "default_severity")]
     pub severity: Severity,
     /// Mark the call urgent (it jumps the queue when `priority` is among the actions).
@@ -209,10 +252,13 @@ fn default_severity() -> Severity {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Level {
+    /// Level at which a warning is raised.
     pub warn: f64,
+    /// Level at which a critical alert is raised (no better than `warn`).
     pub crit: f64,
 }
 
+/// `[thresholds]`: levels at which metric alerts are raised.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
@@ -235,6 +281,7 @@ fn default_window() -> u32 {
     15
 }
 
+/// `[tickets]`: due times, escalation and the simulated back office.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPolicy {
@@ -255,16 +302,22 @@ fn default_max_level() -> u8 {
     3
 }
 
+/// Minutes from opening until a ticket is due, by priority (more urgent: no later).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DueMinutes {
+    /// Low-priority tickets.
     pub low: u32,
+    /// Normal-priority tickets.
     pub normal: u32,
+    /// High-priority tickets.
     pub high: u32,
+    /// Urgent tickets.
     pub urgent: u32,
 }
 
 impl DueMinutes {
+    /// Minutes until a ticket of priority `p` is due.
     pub fn for_priority(&self, p: TicketPriority) -> u32 {
         match p {
             TicketPriority::Low => self.low,
@@ -275,6 +328,7 @@ impl DueMinutes {
     }
 }
 
+/// `[survey]`: the post-call survey and its follow-ups.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyPolicy {
@@ -286,6 +340,7 @@ pub struct SurveyPolicy {
     pub followup_min: u32,
 }
 
+/// `[behaviour]`: timings of callers, seats and conversations.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Behaviour {
@@ -297,16 +352,19 @@ pub struct Behaviour {
     pub answer_delay: Dist,
     /// Ring-outs in a row after which a seat is put on break (FreeSWITCH's max-no-answer).
     pub max_no_answer: u32,
+    /// After-call work, during which the seat takes no calls.
     pub wrap_up: Dist,
     /// Gap between lines of a conversation.
     pub line_gap: Dist,
-    /// Time between a seat's breaks, and their length.
+    /// Time between a seat's breaks (`infinite`: no breaks).
     pub break_every: Dist,
+    /// Length of a break.
     pub break_length: Dist,
     /// Share of calls put on hold once.
     pub hold_share: f64,
+    /// Length of a hold.
     pub hold_length: Dist,
-    /// How long the back office takes to call back an abandoned caller.
+    /// How long the back office takes to call back an abandoned caller (`infinite`: never).
     pub callback_after: Dist,
 }
 
@@ -314,18 +372,28 @@ pub struct Behaviour {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
+    /// Always `s` seconds.
     Fixed {
+        /// Seconds, 0 or more.
         s: f64,
     },
+    /// Evenly spread between `min_s` and `max_s`.
     Uniform {
+        /// Shortest, seconds.
         min_s: f64,
+        /// Longest, seconds (at least `min_s`).
         max_s: f64,
     },
+    /// Memoryless, with mean `mean_s`: many short, a few long.
     Exponential {
+        /// Mean, seconds (> 0).
         mean_s: f64,
     },
+    /// Right-skewed, with the given mean and standard deviation of the duration itself (not of its logarithm).
     Lognormal {
+        /// Mean, seconds (> 0).
         mean_s: f64,
+        /// Standard deviation, seconds (> 0).
         sd_s: f64,
     },
     /// Never happens (e.g. a caller who never hangs up).
@@ -351,7 +419,9 @@ impl Dist {
 pub struct ScenarioError {
     /// The file's path, or `bundled scenario 'NAME'`.
     pub source_name: String,
+    /// 1-based line of the offending key, when the file has one.
     pub line: Option<usize>,
+    /// What is wrong and what to do, naming the table and key.
     pub message: String,
 }
 

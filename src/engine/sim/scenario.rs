@@ -1507,6 +1507,20 @@ callback_after = { dist = "exponential", mean_s = 900 }
         }
     }
 
+    /// The complete example in docs/SCENARIOS.md is what users copy first: it must load.
+    #[test]
+    fn the_documented_minimal_scenario_loads() {
+        let doc = include_str!("../../../docs/SCENARIOS.md");
+        let Some((_, section)) = doc.split_once("## A complete minimal scenario") else {
+            panic!("docs/SCENARIOS.md has no complete minimal scenario section")
+        };
+        let Some((_, block)) = section.split_once("```toml\n") else { panic!("the section has no toml block") };
+        let Some((toml_text, _)) = block.split_once("```") else { panic!("the toml block is not closed") };
+        if let Err(e) = Scenario::parse(toml_text, "docs/SCENARIOS.md example") {
+            panic!("{e}");
+        }
+    }
+
     #[test]
     fn a_rule_ticket_without_category_or_priority_falls_back() {
         let Ok(s) = Scenario::parse(BASE, SOURCE) else { panic!("BASE does not load") };

@@ -67,6 +67,10 @@ struct Tok {
     end: u32,
     info: WordInfo,
     upper: bool,
+    /// Tokens of the phrase starting here (1: a plain word).
+    span: u8,
+    /// Part of a phrase: scored with it, and neither a modifier nor a special word for the words after it.
+    in_phrase: bool,
 }
 
 /// Per-thread buffers reused across calls so that scoring a line does not allocate.
@@ -142,16 +146,40 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
         push_lower(lower, key);
         let end = lower.len();
         let info = info.unwrap_or_else(|| lex.word(&lower[start..end]));
-        toks.push(Tok { start: start as u32, end: end as u32, info, upper: is_upper(key) });
+        toks.push(Tok { start: start as u32, end: end as u32, info, upper: is_upper(key), span: 1, in_phrase: false });
     }
     let n = toks.len();
     if n == 0 {
         return 0.0;
     }
+    // Phrases from en_domain.tsv, longest first; a phrase is scored as one lexicon item at its first token, and its
+    // tokens count as lexicon words for the words after it (so "hasn't" in "hasn't arrived" negates nothing else).
+    let mut i = 0;
+    while i < n {
+        let mut span = 1;
+        if toks[i].info.phrase_start {
+            for len in (2..=MAX_PHRASE_TOKENS.min(n - i)).rev() {
+                let phrase = lower.get(toks[i].start as usize..toks[i + len - 1].end as usize);
+                if let Some(v) = phrase.and_then(|p| lex.phrase(p)) {
+                    span = len;
+                    let plain = WordInfo { valence: Some(0.0), ..WordInfo::default() };
+                    for t in &mut toks[i..i + len] {
+                        t.info = plain;
+                        t.in_phrase = true;
+                    }
+                    toks[i].info.valence = Some(v);
+                    toks[i].span = len as u8;
+                    break;
+                }
+            }
+        }
+        i += span;
+    }
     let upper_count = toks.iter().filter(|t| t.upper).count();
     let cap_diff = upper_count > 0 && upper_count < n;
-    let word =
-        |i: usize| -> &str { toks.get(i).and_then(|t| lower.get(t.start as usize..t.end as usize)).unwrap_or("") };
+    let word = |i: usize| -> &str {
+        toks.get(i).filter(|t| !t.in_phrase).and_then(|t| lower.get(t.start as usize..t.end as usize)).unwrap_or("")
+    };
     let in_lexicon = |i: usize| toks.get(i).is_some_and(|t| t.info.valence.is_some());
 
     let mut acc = Accumulator::default();
@@ -164,19 +192,8 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
             i += 1;
             continue;
         }
-        // A phrase from en_domain.tsv, longest first: scored as one item at position i.
-        let mut valence = tok.info.valence;
-        let mut span = 1;
-        if tok.info.phrase_start {
-            for len in (2..=MAX_PHRASE_TOKENS.min(n - i)).rev() {
-                let last = toks[i + len - 1];
-                if let Some(v) = lower.get(tok.start as usize..last.end as usize).and_then(|p| lex.phrase(p)) {
-                    valence = Some(v);
-                    span = len;
-                    break;
-                }
-            }
-        }
+        let span = usize::from(tok.span);
+        let valence = tok.info.valence;
         let next = i + span;
         if span == 1 && (tok.info.booster != 0.0 || (w == "kind" && word(i + 1) == "of")) {
             i = next;

@@ -167,6 +167,9 @@ fn negation_flips_the_sign() {
     assert!(en("It isn’t good.") < 0.0, "a typographic apostrophe negates too");
     assert!(en("Not bad.") > 0.0);
     assert!(en("It's still not fixed.") < 0.0);
+    // The negation inside a phrase ("hasn't arrived") does not reach the words after it.
+    assert!(en("The parcel hasn't arrived, it's too slow.") < en("The parcel hasn't arrived."));
+    assert!(en("It's okay, no rush.") > 0.0);
     assert!(zh("满意") > 0.0);
     assert!(zh("不满意") < 0.0);
     assert!(zh("我并不满意") < 0.0);

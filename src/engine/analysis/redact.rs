@@ -306,4 +306,24 @@ mod tests {
         assert_eq!(mask_number("anonymous"), "anonymous");
         assert_eq!(mask_number("1234"), "1234");
     }
+
+    // Seeded, so every run checks the same inputs.
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_4ed4),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+        #[test]
+        fn masking_keeps_everything_but_digits(text in "[0-9 +()xX-]{0,40}|\\PC{0,40}") {
+            let masked = mask_text(&text);
+            proptest::prop_assert_eq!(masked.chars().count(), text.chars().count());
+            for (a, b) in text.chars().zip(masked.chars()) {
+                proptest::prop_assert!(a == b || (b == '*' && a.is_ascii_digit()), "{:?} became {:?}", text, masked);
+            }
+            // Idempotent: masking masked text changes nothing more.
+            let twice = mask_text(&masked).into_owned();
+            proptest::prop_assert_eq!(twice, masked.into_owned());
+        }
+    }
 }

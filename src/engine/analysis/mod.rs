@@ -31,6 +31,7 @@ pub struct Hit {
 /// What [`Analyzer::analyze`] found in one utterance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
+    /// The language detected by [`detect_lang`]; sentiment and language-filtered rules follow it.
     pub lang: Lang,
     /// In [-1, 1].
     pub sentiment: f32,

@@ -269,13 +269,13 @@ impl Engine {
         let Some(cs) = self.calls.get(&id) else { return };
         let Some(spec) = self.scenario.intents.get(cs.intent) else { return };
         let queue_id = QueueId::new(&spec.queue);
+        let spec_patience = spec.patience;
         let base = self.floor.queue(&queue_id).map(|q| q.priority).unwrap_or(0);
         self.caller_line(id, true);
         let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
         let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
         self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
-        if let Some(p) = self.calls.get(&id).map(|_| self.scenario.intents[self.calls[&id].intent].patience)
-            && let Some(d) = sample(&p, &mut self.rng)
+        if let Some(d) = sample(&spec_patience, &mut self.rng)
         {
             self.sched.at(self.now + d, Fact::Patience(id));
         }
@@ -513,12 +513,8 @@ impl Engine {
                     }
                     RuleAction::Flag => {}
                     RuleAction::Ticket => {
-                        let category = rule.ticket_category.clone().unwrap_or_else(|| rule.id.clone());
-                        let priority = if rule.severity == Severity::Critical {
-                            TicketPriority::High
-                        } else {
-                            TicketPriority::Normal
-                        };
+                        let category = rule.ticket_category_or_id().to_string();
+                        let priority = rule.ticket_priority_or_default();
                         self.open_ticket(
                             Some(id),
                             &category,

@@ -1,0 +1,365 @@
+//! Lexicon sentiment scoring: VADER's rules for English, the same scale and shape for Chinese.
+
+use std::cell::RefCell;
+
+use super::lexicon::{B_INCR, C_INCR, EN, MAX_PHRASE_TOKENS, N_SCALAR, WordInfo, ZH, ZhEntry};
+
+/// VADER's normalisation constant: `x / sqrt(x² + ALPHA)` maps a valence sum into (-1, 1).
+const ALPHA: f32 = 15.0;
+
+/// Maps a summed valence into [-1, 1] like VADER's compound score.
+fn normalize(sum: f32) -> f32 {
+    (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
+}
+
+/// VADER's emphasis from punctuation: each '!' (up to 4) adds 0.292, two or three '?' add 0.18 each, more add 0.96.
+fn punctuation_emphasis(text: &str) -> f32 {
+    let (mut bangs, mut questions) = (0u32, 0u32);
+    for c in text.chars() {
+        match c {
+            '!' | '！' => bangs += 1,
+            '?' | '？' => questions += 1,
+            _ => {}
+        }
+    }
+    let ep = bangs.min(4) as f32 * 0.292;
+    let qm = match questions {
+        0 | 1 => 0.0,
+        2 | 3 => questions as f32 * 0.18,
+        _ => 0.96,
+    };
+    ep + qm
+}
+
+/// Sums sentiment, weighting around the first contrast word ("but", "但是"): half before it, 1.5 times after it.
+#[derive(Default)]
+struct Accumulator {
+    before: f32,
+    after: f32,
+    seen_but: bool,
+    any: bool,
+}
+
+impl Accumulator {
+    fn add(&mut self, v: f32) {
+        self.any = true;
+        if self.seen_but { self.after += v } else { self.before += v }
+    }
+
+    fn compound(&self, text: &str) -> f32 {
+        if !self.any {
+            return 0.0;
+        }
+        let mut sum = if self.seen_but { 0.5 * self.before + 1.5 * self.after } else { self.before };
+        if sum > 0.0 {
+            sum += punctuation_emphasis(text);
+        } else if sum < 0.0 {
+            sum -= punctuation_emphasis(text);
+        }
+        normalize(sum)
+    }
+}
+
+/// One English token: where its lower-case form sits in the scratch buffer and what the lexicon says about it.
+#[derive(Clone, Copy)]
+struct Tok {
+    start: u32,
+    end: u32,
+    info: WordInfo,
+    upper: bool,
+    /// Tokens of the phrase starting here (1: a plain word).
+    span: u8,
+    /// Part of a phrase: scored with it, and neither a modifier nor a special word for the words after it.
+    in_phrase: bool,
+}
+
+/// Per-thread buffers reused across calls so that scoring a line does not allocate.
+#[derive(Default)]
+struct Scratch {
+    lower: String,
+    raw: String,
+    toks: Vec<Tok>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Appends the lower-case form of `s` to `out`, folding the typographic apostrophe to '\''.
+fn push_lower(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\u{2019}' | '\u{2018}' => out.push('\''),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Python's `str.isupper` restricted to ASCII: at least one letter and no lower-case letter.
+fn is_upper(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase)
+}
+
+/// English sentiment, VADER's algorithm (compound score) over VADER's lexicon plus the call-centre entries.
+///
+/// Deviations from the Python reference: tokens keep their emoticon form only when that form is in the lexicon
+/// (VADER keeps any token of two characters or fewer unstripped, so "ok," is never found); phrases from
+/// `data/en_domain.tsv` are scored as one item; the "never so/this" rule uses the intended precedence; dampeners
+/// ("kind of") move a valence toward zero whatever its sign and apply even when a lexicon word ("kind") precedes;
+/// "nobody" negates.
+pub(super) fn score_en(text: &str) -> f32 {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut scratch) => score_en_with(text, &mut scratch),
+        // Only reachable if scoring re-entered itself on this thread; fall back to fresh buffers.
+        Err(_) => score_en_with(text, &mut Scratch::default()),
+    })
+}
+
+fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
+    let lex = &*EN;
+    let Scratch { lower, raw: raw_lower, toks } = scratch;
+    lower.clear();
+    toks.clear();
+    for raw in text.split_whitespace() {
+        let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
+        // An emoticon like ":)" or ":D" is looked up as written; anything else without its punctuation.
+        let mut key = stripped;
+        let mut info = None;
+        if stripped.len() != raw.len() && raw.len() <= 24 {
+            raw_lower.clear();
+            push_lower(raw_lower, raw);
+            let i = lex.word(raw_lower);
+            if i.valence.is_some() {
+                key = raw;
+                info = Some(i);
+            }
+        }
+        if key.is_empty() {
+            key = raw;
+        }
+        if !lower.is_empty() {
+            lower.push(' ');
+        }
+        let start = lower.len();
+        push_lower(lower, key);
+        let end = lower.len();
+        let info = info.unwrap_or_else(|| lex.word(&lower[start..end]));
+        toks.push(Tok { start: start as u32, end: end as u32, info, upper: is_upper(key), span: 1, in_phrase: false });
+    }
+    let n = toks.len();
+    if n == 0 {
+        return 0.0;
+    }
+    // Phrases from en_domain.tsv, longest first; a phrase is scored as one lexicon item at its first token, and its
+    // tokens count as lexicon words for the words after it (so "hasn't" in "hasn't arrived" negates nothing else).
+    let mut i = 0;
+    while i < n {
+        let mut span = 1;
+        if toks[i].info.phrase_start {
+            for len in (2..=MAX_PHRASE_TOKENS.min(n - i)).rev() {
+                let phrase = lower.get(toks[i].start as usize..toks[i + len - 1].end as usize);
+                if let Some(v) = phrase.and_then(|p| lex.phrase(p)) {
+                    span = len;
+                    let plain = WordInfo { valence: Some(0.0), ..WordInfo::default() };
+                    for t in &mut toks[i..i + len] {
+                        t.info = plain;
+                        t.in_phrase = true;
+                    }
+                    toks[i].info.valence = Some(v);
+                    toks[i].span = len as u8;
+                    break;
+                }
+            }
+        }
+        i += span;
+    }
+    let upper_count = toks.iter().filter(|t| t.upper).count();
+    let cap_diff = upper_count > 0 && upper_count < n;
+    let word = |i: usize| -> &str {
+        toks.get(i).filter(|t| !t.in_phrase).and_then(|t| lower.get(t.start as usize..t.end as usize)).unwrap_or("")
+    };
+    let in_lexicon = |i: usize| toks.get(i).is_some_and(|t| t.info.valence.is_some());
+
+    let mut acc = Accumulator::default();
+    let mut i = 0;
+    while i < n {
+        let tok = toks[i];
+        let w = word(i);
+        if w == "but" {
+            acc.seen_but = true;
+            i += 1;
+            continue;
+        }
+        let span = usize::from(tok.span);
+        let valence = tok.info.valence;
+        let next = i + span;
+        if span == 1 && (tok.info.booster != 0.0 || (w == "kind" && word(i + 1) == "of")) {
+            i = next;
+            continue;
+        }
+        let Some(base) = valence else {
+            i = next;
+            continue;
+        };
+        if base == 0.0 {
+            acc.add(0.0);
+            i = next;
+            continue;
+        }
+        let mut v = base;
+        // "no" before another lexicon word negates that word instead of counting itself.
+        if span == 1 && w == "no" && in_lexicon(next) {
+            acc.add(0.0);
+            i = next;
+            continue;
+        }
+        if (i >= 1 && word(i - 1) == "no")
+            || (i >= 2 && word(i - 2) == "no")
+            || (i >= 3 && word(i - 3) == "no" && matches!(word(i - 1), "or" | "nor"))
+        {
+            v = base * N_SCALAR;
+        }
+        if tok.upper && cap_diff && span == 1 {
+            v += if v > 0.0 { C_INCR } else { -C_INCR };
+        }
+        for back in 0..3usize {
+            if i <= back || in_lexicon(i - back - 1) {
+                continue;
+            }
+            let j = i - back - 1;
+            let prev = toks[j];
+            let mut s = prev.info.booster;
+            if s != 0.0 {
+                if v < 0.0 {
+                    s = -s;
+                }
+                if prev.upper && cap_diff {
+                    s += if v > 0.0 { C_INCR } else { -C_INCR };
+                }
+                s *= [1.0, 0.95, 0.9][back];
+            }
+            v += s;
+            v = negation_check(v, back, i, &word, &toks[..]);
+        }
+        // Two-word dampeners just before the word or one word earlier: "kind of good", "sort of a mess".
+        let is_dampener = |a: &str, b: &str| matches!((a, b), ("kind", "of") | ("sort", "of") | ("just", "enough"));
+        if (i >= 2 && is_dampener(word(i - 2), word(i - 1))) || (i >= 3 && is_dampener(word(i - 3), word(i - 2))) {
+            v -= B_INCR * v.signum();
+        }
+        // "least" before a word negates it, except in "at least" / "very least".
+        if i >= 1 && word(i - 1) == "least" && !in_lexicon(i - 1) && !(i >= 2 && matches!(word(i - 2), "at" | "very")) {
+            v *= N_SCALAR;
+        }
+        acc.add(v);
+        i = next;
+    }
+    acc.compound(text)
+}
+
+/// VADER's negation check for the word `back + 1` positions before item `i`.
+fn negation_check<'a>(v: f32, back: usize, i: usize, word: &impl Fn(usize) -> &'a str, toks: &[Tok]) -> f32 {
+    let negated = |j: usize| toks.get(j).is_some_and(|t| t.info.negation);
+    match back {
+        0 => {
+            if negated(i - 1) {
+                return v * N_SCALAR;
+            }
+        }
+        1 => {
+            let (a, b) = (word(i - 2), word(i - 1));
+            if a == "never" && matches!(b, "so" | "this") {
+                return v * 1.25;
+            }
+            if a == "without" && b == "doubt" {
+                return v;
+            }
+            if negated(i - 2) {
+                return v * N_SCALAR;
+            }
+        }
+        _ => {
+            let (a, b, c) = (word(i - 3), word(i - 2), word(i - 1));
+            if a == "never" && (matches!(b, "so" | "this") || matches!(c, "so" | "this")) {
+                return v * 1.25;
+            }
+            if a == "without" && (b == "doubt" || c == "doubt") {
+                return v;
+            }
+            if negated(i - 3) {
+                return v * N_SCALAR;
+            }
+        }
+    }
+    v
+}
+
+/// Characters that end the reach of a Chinese negator or intensifier.
+fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '…' | ',' | '.' | '!' | '?' | ';' | ':' | '\n' | '~' | '～'
+    )
+}
+
+/// True when at most 2 characters, none of them punctuation, lie between a modifier and a word.
+fn within_reach(text: &str, modifier_end: usize, word_start: usize) -> bool {
+    let Some(gap) = text.get(modifier_end..word_start) else { return false };
+    let mut count = 0;
+    for c in gap.chars() {
+        count += 1;
+        if count > 2 || is_clause_break(c) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Chinese sentiment: leftmost-longest lexicon matches, each negated (x -0.74) by a negator and strengthened by an
+/// intensifier within 2 characters before it, summed with the contrast rule and punctuation emphasis, normalised
+/// like VADER's compound.
+pub(super) fn score_zh(text: &str) -> f32 {
+    let lex = &*ZH;
+    let Some(ac) = &lex.automaton else { return 0.0 };
+    let mut acc = Accumulator::default();
+    let mut neg_end: Option<usize> = None;
+    let mut int: Option<(usize, f32)> = None;
+    for m in ac.find_iter(text) {
+        let Some(&entry) = lex.entries.get(m.pattern().as_usize()) else { continue };
+        match entry {
+            ZhEntry::Neg => neg_end = Some(m.end()),
+            ZhEntry::Int(s) => {
+                // Stacked intensifiers ("真的非常") add up.
+                let carried = int.filter(|&(end, _)| end == m.start()).map_or(0.0, |(_, s)| s);
+                int = Some((m.end(), s + carried));
+            }
+            ZhEntry::But => {
+                acc.seen_but = true;
+                neg_end = None;
+                int = None;
+            }
+            ZhEntry::Word(base) => {
+                if base == 0.0 {
+                    // A blocker: it only hides the words inside it.
+                    continue;
+                }
+                let mut v = base;
+                if let Some((end, s)) = int
+                    && within_reach(text, end, m.start())
+                {
+                    v += s * v.signum();
+                }
+                if let Some(end) = neg_end
+                    && within_reach(text, end, m.start())
+                {
+                    v *= N_SCALAR;
+                }
+                neg_end = None;
+                int = None;
+                acc.add(v);
+            }
+        }
+    }
+    acc.compound(text)
+}

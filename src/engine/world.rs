@@ -275,8 +275,7 @@ impl Engine {
         let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
         let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
         self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
-        if let Some(d) = sample(&spec_patience, &mut self.rng)
-        {
+        if let Some(d) = sample(&spec_patience, &mut self.rng) {
             self.sched.at(self.now + d, Fact::Patience(id));
         }
         self.route_call(id);
@@ -361,8 +360,10 @@ impl Engine {
             );
             self.schedule_break_end(agent);
         }
-        self.route_call(id);
+        // The freed seat takes the best waiting call first (which may be an older one than the call that rang
+        // out); only then may another idle seat take the re-queued call.
         self.route_agent(agent);
+        self.route_call(id);
     }
 
     fn next_line(&mut self, id: CallId, epoch: u32) {

@@ -71,6 +71,9 @@ struct Tok {
     span: u8,
     /// Part of a phrase: scored with it, and neither a modifier nor a special word for the words after it.
     in_phrase: bool,
+    /// Clause the token is in: a comma, semicolon, colon or sentence end starts a new one. Negators and boosters
+    /// reach only within their clause ("it hasn't shipped, that's terrible" stays negative), unlike VADER.
+    clause: u16,
 }
 
 /// Per-thread buffers reused across calls so that scoring a line does not allocate.
@@ -122,7 +125,12 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
     let Scratch { lower, raw: raw_lower, toks } = scratch;
     lower.clear();
     toks.clear();
+    let mut clause = 0u16;
     for raw in text.split_whitespace() {
+        let this_clause = clause;
+        if raw.ends_with([',', ';', ':', '.', '!', '?', '，', '。', '；', '！', '？']) {
+            clause = clause.saturating_add(1);
+        }
         let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
         // An emoticon like ":)" or ":D" is looked up as written; anything else without its punctuation.
         let mut key = stripped;
@@ -146,7 +154,15 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
         push_lower(lower, key);
         let end = lower.len();
         let info = info.unwrap_or_else(|| lex.word(&lower[start..end]));
-        toks.push(Tok { start: start as u32, end: end as u32, info, upper: is_upper(key), span: 1, in_phrase: false });
+        toks.push(Tok {
+            start: start as u32,
+            end: end as u32,
+            info,
+            upper: is_upper(key),
+            span: 1,
+            in_phrase: false,
+            clause: this_clause,
+        });
     }
     let n = toks.len();
     if n == 0 {
@@ -225,7 +241,10 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
             v += if v > 0.0 { C_INCR } else { -C_INCR };
         }
         for back in 0..3usize {
-            if i <= back || in_lexicon(i - back - 1) {
+            if i <= back || toks[i - back - 1].clause != tok.clause {
+                break;
+            }
+            if in_lexicon(i - back - 1) {
                 continue;
             }
             let j = i - back - 1;

@@ -14,6 +14,7 @@ fn rule(id: &str, words: &[&str], lang: Option<Lang>, actions: &[RuleAction]) ->
         urgent: false,
         risk: false,
         ticket_category: None,
+        ticket_priority: None,
     }
 }
 
@@ -215,12 +216,25 @@ fn emphasis_and_contrast() {
 }
 
 #[test]
+fn negation_and_boosters_stop_at_a_clause_break() {
+    // VADER would let "hasn't" / "not" flip the word after the comma and call these lines positive.
+    assert!(en("A week and it still hasn't shipped, that's terrible.") < -0.3);
+    assert!(en("You promised next-day delivery and it's still not here, very disappointing.") < 0.0);
+    assert!(en("I called several times and nobody answered, I'm angry.") < -0.3);
+    // Within a clause negation still works.
+    assert!(en("I'm not angry at all") > 0.0);
+}
+
+#[test]
 fn english_matches_the_vader_reference() {
     // compound scores printed by vaderSentiment 3.3.2 (Python) for these lines
     let reference = [
         ("VADER is smart, handsome, and funny.", 0.8316),
-        ("VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!", 0.9469),
-        ("VADER is not smart, handsome, nor funny.", -0.7424),
+        // Left out on purpose: ("VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!", 0.9469). VADER lets
+        // "VERY" boost "handsome" across the comma; ours stops modifiers at clause breaks (see the test below).
+        // Also left out: ("VADER is not smart, handsome, nor funny.", -0.7424): a negated list across commas. In
+        // call transcripts a comma far more often starts a new clause ("it hasn't shipped, that's terrible"), so we
+        // stop negation there and only "smart" is negated.
         ("At least it isn't a horrible book.", 0.431),
         ("The book was only kind of good.", 0.3832),
         ("The plot was good, but the characters are uncompelling and the dialog is not great.", -0.7042),
@@ -229,7 +243,8 @@ fn english_matches_the_vader_reference() {
         ("Sentiment analysis has never been this good!", 0.5672),
         ("Without a doubt, excellent idea.", 0.7013),
         ("Roger Dodger is one of the least compelling variations on this theme.", -0.1695),
-        ("Unbelievably bad acting!! Poor direction. VERY poor production.", -0.9163),
+        // ("Unbelievably bad acting!! Poor direction. VERY poor production.", -0.9163): VADER boosts "Poor" with
+        // "Unbelievably" across the sentence end; we say -0.912.
     ];
     for (line, expected) in reference {
         let got = en(line);
@@ -399,18 +414,20 @@ fn run_analyze_refuses_invalid_utf8_with_the_line_number() {
 
 /// Scenarios whose lines are checked against their moods. The other bundled scenarios are being rewritten; after
 /// the merge this becomes every name in `scenario::BUNDLED`.
-const MOOD_CHECKED: &[&str] = &["hospital"];
+const MOOD_CHECKED: &[&str] = &["hospital", "bank", "school", "gov-hotline", "ecommerce-promo"];
 
 #[test]
 fn bundled_scenario_lines_match_their_mood() {
+    let mut all = Vec::new();
     for (name, _) in BUNDLED.iter().filter(|(n, _)| MOOD_CHECKED.contains(n)) {
         let scenario = match Scenario::load(name) {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
         let wrong = misjudged_lines(&scenario);
-        assert!(wrong.is_empty(), "misjudged lines in scenario '{name}':\n{}", wrong.join("\n"));
+        all.extend(wrong.iter().map(|w| format!("{name}: {w}")));
     }
+    assert!(all.is_empty(), "misjudged lines:\n{}", all.join("\n"));
 }
 
 #[test]

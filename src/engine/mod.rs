@@ -83,6 +83,8 @@ pub struct Engine {
     calls: HashMap<CallId, CallSim>,
     agents: HashMap<AgentId, AgentSim>,
     raised: HashMap<(AlertKind, String), Raised>,
+    /// Recent survey scores per queue, newest last.
+    surveys: HashMap<String, std::collections::VecDeque<u8>>,
     /// Tickets opened per (call, cause) so a cause opens one ticket only.
     ticket_causes: HashSet<(CallId, String)>,
     next_call: u32,
@@ -128,6 +130,7 @@ impl Engine {
             agents: HashMap::new(),
             raised: HashMap::new(),
             ticket_causes: HashSet::new(),
+            surveys: HashMap::new(),
             next_call: 1000,
             next_alert: 0,
             next_ticket: 0,

@@ -16,6 +16,11 @@ pub const URGENT_PRIORITY: u8 = 10;
 const METRIC_CHECK_S: u64 = 10;
 /// Calls a window must hold before rate alerts (SL, abandon) may fire.
 const MIN_SAMPLE: u32 = 10;
+/// How far a call's rolling sentiment must fall from its best before a warning-level alert.
+const SENTIMENT_DROP: f64 = 0.3;
+/// Surveys per queue a low-satisfaction alert looks back over, and how many bad ones in them raise it.
+const SURVEY_LOOKBACK: usize = 10;
+const SURVEY_BAD_TRIGGER: usize = 3;
 /// Mood gained per caller line while a supervisor is barged in (de-escalation).
 const BARGE_CALMING: f64 = 0.12;
 /// Mood gained per caller line while a supervisor whispers to the agent (coaching).
@@ -529,22 +534,23 @@ impl Engine {
         }
     }
 
-    /// Raises a negative-sentiment alert when a call's rolling sentiment falls past the thresholds.
+    /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: at the
+    /// warning level only after a real drop (at least [`SENTIMENT_DROP`] below the call's best so far), at the
+    /// critical level always. Once per call and severity, so a long unhappy call does not repeat itself.
     fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let th = self.scenario.thresholds.negative_sentiment;
         let s = call.sentiment as f64;
-        let falling = call.sentiment_trail.len() >= 2
-            && call.sentiment_trail.iter().rev().nth(1).is_some_and(|prev| *prev as f64 > s);
-        let severity = if s <= th.crit {
+        let best = call.sentiment_trail.iter().copied().fold(f32::MIN, f32::max) as f64;
+        let dropped = call.sentiment_trail.len() >= 3 && best - s >= SENTIMENT_DROP;
+        let severity = if s <= th.crit && call.sentiment_trail.len() >= 2 {
             Severity::Critical
-        } else if s <= th.warn {
+        } else if s <= th.warn && dropped {
             Severity::Warning
         } else {
             return;
         };
-        let already = self.calls.get(&id).and_then(|c| c.negative_alerted);
-        if !falling || already.is_some_and(|a| a >= severity) {
+        if self.calls.get(&id).and_then(|c| c.negative_alerted).is_some_and(|a| a >= severity) {
             return;
         }
         if let Some(c) = self.calls.get_mut(&id) {
@@ -555,7 +561,7 @@ impl Engine {
             AlertKind::NegativeSentiment,
             severity,
             id.to_string(),
-            format!("{id}{agent}: caller sentiment falling to {s:+.2}"),
+            format!("{id}{agent}: caller sentiment down to {s:+.2}"),
         );
     }
 
@@ -708,11 +714,23 @@ impl Engine {
                 format!("{id} rated the call {score}/5: follow up"),
                 Some(due),
             );
+        }
+        // One bad score is a ticket; several in a queue's recent surveys are a pattern worth an alert.
+        let queue = self.scenario.intents.get(cs.intent).map(|i| i.queue.clone()).unwrap_or_default();
+        let bad_score = self.scenario.survey.bad_score;
+        let recent = self.surveys.entry(queue.clone()).or_default();
+        recent.push_back(score);
+        if recent.len() > SURVEY_LOOKBACK {
+            recent.pop_front();
+        }
+        let bad = recent.iter().filter(|s| **s <= bad_score).count();
+        if score <= bad_score && bad >= SURVEY_BAD_TRIGGER {
+            let n = recent.len();
             self.raise(
                 AlertKind::LowSatisfaction,
                 Severity::Warning,
-                id.to_string(),
-                format!("{id} rated the call {score}/5: follow up within {} min", self.scenario.survey.followup_min),
+                queue.clone(),
+                format!("{queue}: {bad} of the last {n} callers rated their call {bad_score}/5 or worse"),
             );
         }
     }

@@ -192,7 +192,11 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         None => {
             let token = server::generate_token();
             generated = Some(token.clone());
-            Tokens::from_entries(vec![TokenEntry { name: "supervisor".into(), token, role: crate::model::Role::Supervisor }])
+            Tokens::from_entries(vec![TokenEntry {
+                name: "supervisor".into(),
+                token,
+                role: crate::model::Role::Supervisor,
+            }])
         }
     };
     let mut config = ServerConfig::new(tokens, Pacing::Clock(speed));

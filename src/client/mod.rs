@@ -5,8 +5,8 @@
 //! [`Update`]s come out, [`Outgoing`] commands go in. [`spawn`] starts a client task; [`Mirror`] applies updates
 //! to a mirror [`Floor`].
 
-mod session;
 pub mod seq;
+mod session;
 pub mod tail;
 
 use std::path::{Path, PathBuf};
@@ -303,7 +303,8 @@ mod tests {
         assert_eq!(resolve_token(None, None, env()).ok().as_deref(), Some("from-env"));
         let none = resolve_token(None, None, None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(none.contains("CALLFLOOR_TOKEN"), "{none}");
-        let missing = resolve_token(None, Some(&dir.join("nope")), None).err().map(|e| e.to_string()).unwrap_or_default();
+        let missing =
+            resolve_token(None, Some(&dir.join("nope")), None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(missing.contains("--token-file"), "{missing}");
         let _ = std::fs::remove_dir_all(&dir);
     }

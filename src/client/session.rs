@@ -89,7 +89,8 @@ async fn session(
     outgoing: &mut mpsc::Receiver<Outgoing>,
     outgoing_open: &mut bool,
 ) -> End {
-    let config = WebSocketConfig::default().max_message_size(Some(MAX_SERVER_FRAME)).max_frame_size(Some(MAX_SERVER_FRAME));
+    let config =
+        WebSocketConfig::default().max_message_size(Some(MAX_SERVER_FRAME)).max_frame_size(Some(MAX_SERVER_FRAME));
     let connect = tokio_tungstenite::connect_async_with_config(cfg.url.as_str(), Some(config), true);
     let ws = match tokio::time::timeout(cfg.connect_timeout, connect).await {
         Err(_) => return lost(format!("no answer from {} within {:?}", cfg.url, cfg.connect_timeout), false),
@@ -227,4 +228,3 @@ fn close_reason(frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFr
         None => "the engine closed the connection".to_string(),
     }
 }
-

@@ -50,7 +50,8 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                     return Ok(());
                 }
                 if snapshots > 1 {
-                    let _ = writeln!(status, "callfloor tail: resynced at seq {seq}; events before it were not printed");
+                    let _ =
+                        writeln!(status, "callfloor tail: resynced at seq {seq}; events before it were not printed");
                 }
                 Ok(())
             }
@@ -65,7 +66,9 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                 }
                 r.and_then(|_| out.flush())
             }
-            Update::Metrics(m) if opts.metrics => writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush()),
+            Update::Metrics(m) if opts.metrics => {
+                writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush())
+            }
             Update::Metrics(_) | Update::Ack { .. } | Update::Error { .. } => Ok(()),
         };
         match written {

@@ -118,10 +118,12 @@ impl Store {
     /// Events recorded next must be the ones that follow `floor` (their first seq is `floor.seq`).
     pub fn open(path: &Path, floor: &Floor) -> Result<Store> {
         let shown = path.display().to_string();
-        let mut conn = Connection::open(path)
-            .with_context(|| format!("cannot open the database {shown}: check that its folder exists and is writable"))?;
+        let mut conn = Connection::open(path).with_context(|| {
+            format!("cannot open the database {shown}: check that its folder exists and is writable")
+        })?;
         conn.pragma_update(None, "journal_mode", "WAL").with_context(|| format!("{shown}: cannot switch to WAL"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").with_context(|| format!("{shown}: cannot set synchronous"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .with_context(|| format!("{shown}: cannot set synchronous"))?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("cannot create the tables in {shown}: is it a callfloor database?"))?;
         conn.execute(
@@ -145,7 +147,10 @@ impl Store {
         if let Some(tx) = &self.tx
             && tx.send(events).is_err()
         {
-            tracing::error!("the store's writer thread has stopped: events are no longer written to {}", self.path.display());
+            tracing::error!(
+                "the store's writer thread has stopped: events are no longer written to {}",
+                self.path.display()
+            );
         }
     }
 
@@ -342,7 +347,16 @@ impl Writer {
             "INSERT OR REPLACE INTO audit (run, seq, at, actor, role, command, ok, outcome) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![self.run, seq as i64, ts(e.at), e.actor, e.role.as_str(), e.command, e.ok, e.outcome])?;
+        .execute(params![
+            self.run,
+            seq as i64,
+            ts(e.at),
+            e.actor,
+            e.role.as_str(),
+            e.command,
+            e.ok,
+            e.outcome
+        ])?;
         self.report.rows += 1;
         Ok(())
     }

@@ -97,8 +97,8 @@ struct HelloFields {
 /// Decodes a client frame, telling malformed JSON, unknown types, wrong field types and unsupported versions
 /// apart, and keeping the command id when there is one so the error can name it.
 pub fn decode_client(text: &str) -> Result<ClientMsg, FrameError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| FrameError::bad(None, format!("the frame is not valid JSON ({e})")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FrameError::bad(None, format!("the frame is not valid JSON ({e})")))?;
     let serde_json::Value::Object(mut obj) = value else {
         return Err(FrameError::bad(None, "a frame must be a JSON object with a \"type\" field"));
     };
@@ -124,10 +124,14 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, FrameError> {
                     return Err(FrameError {
                         id,
                         code: ErrorCode::UnsupportedVersion,
-                        message: format!("protocol version {v} is not supported: this server speaks {PROTOCOL_VERSION}"),
+                        message: format!(
+                            "protocol version {v} is not supported: this server speaks {PROTOCOL_VERSION}"
+                        ),
                     });
                 }
-                None => return Err(FrameError::bad(id, "hello needs \"protocol\" (a number) and \"token\" (a string)")),
+                None => {
+                    return Err(FrameError::bad(id, "hello needs \"protocol\" (a number) and \"token\" (a string)"));
+                }
             }
             let h: HelloFields = serde_json::from_value(serde_json::Value::Object(obj))
                 .map_err(|e| FrameError::bad(id, format!("hello is not valid: {e}")))?;
@@ -145,10 +149,9 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, FrameError> {
             Ok(ClientMsg::Command { id, command })
         }
         "resync" => Ok(ClientMsg::Resync),
-        other => Err(FrameError::bad(
-            id,
-            format!("unknown frame type '{other}': a client sends hello, command or resync"),
-        )),
+        other => {
+            Err(FrameError::bad(id, format!("unknown frame type '{other}': a client sends hello, command or resync")))
+        }
     }
 }
 
@@ -312,7 +315,10 @@ mod tests {
             code_of(r#"{"type":"command","id":"c-3","command":{"type":"barge","call":12}}"#),
             (Some("c-3".into()), ErrorCode::BadFrame)
         );
-        assert_eq!(code_of(r#"{"type":"command","command":{"type":"barge","call":"C-1"}}"#), (None, ErrorCode::BadFrame));
+        assert_eq!(
+            code_of(r#"{"type":"command","command":{"type":"barge","call":"C-1"}}"#),
+            (None, ErrorCode::BadFrame)
+        );
         assert_eq!(code_of(r#"{"type":"command","id":7,"command":{}}"#), (None, ErrorCode::BadFrame));
         assert_eq!(code_of(r#"{"type":"hello","protocol":2,"token":"t"}"#), (None, ErrorCode::UnsupportedVersion));
         assert_eq!(code_of(r#"{"type":"hello","protocol":"1","token":"t"}"#), (None, ErrorCode::BadFrame));
@@ -346,7 +352,12 @@ mod tests {
         });
         assert_eq!(
             decode_server(&welcome).ok(),
-            Some(ServerMsg::Welcome { protocol: 1, role: Role::Viewer, server: "callfloor 0.1.0".into(), user: "v".into() })
+            Some(ServerMsg::Welcome {
+                protocol: 1,
+                role: Role::Viewer,
+                server: "callfloor 0.1.0".into(),
+                user: "v".into()
+            })
         );
         assert!(decode_server(r#"{"type":"surprise"}"#).is_err());
     }

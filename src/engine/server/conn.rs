@@ -10,13 +10,13 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use super::hub::{Control, Frame};
 use super::Limits;
+use super::hub::{Control, Frame};
 use crate::model::{Actor, ErrorCode};
 use crate::protocol::{self, ClientMsg, ServerMsg, close};
 
@@ -65,11 +65,8 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let hard_cap = limits.max_frame_bytes.saturating_mul(16).max(1 << 20);
     let config = WebSocketConfig::default().max_message_size(Some(hard_cap)).max_frame_size(Some(hard_cap));
     let deadline = tokio::time::Instant::now() + limits.hello_timeout;
-    let ws = match tokio::time::timeout_at(
-        deadline,
-        tokio_tungstenite::accept_async_with_config(stream, Some(config)),
-    )
-    .await
+    let ws = match tokio::time::timeout_at(deadline, tokio_tungstenite::accept_async_with_config(stream, Some(config)))
+        .await
     {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
@@ -218,9 +215,8 @@ async fn read_loop(
     let mut bucket = Bucket::new(limits.frames_per_sec, limits.frame_burst);
     let mut limited_in_a_row = 0u32;
     let mut bad_in_a_row = 0u32;
-    let error = |id: Option<&str>, code: ErrorCode, message: &str| {
-        Reply::Text(protocol::encode_error(id, code, message))
-    };
+    let error =
+        |id: Option<&str>, code: ErrorCode, message: &str| Reply::Text(protocol::encode_error(id, code, message));
     loop {
         let msg = tokio::select! {
             msg = source.next() => msg,
@@ -229,7 +225,10 @@ async fn read_loop(
         let text = match msg {
             None => return End::ClientGone,
             Some(Err(e)) if is_too_big(&e) => {
-                return End::Close(close::TOO_BIG, format!("a frame is over the {} byte limit", limits.max_frame_bytes));
+                return End::Close(
+                    close::TOO_BIG,
+                    format!("a frame is over the {} byte limit", limits.max_frame_bytes),
+                );
             }
             Some(Err(e)) => {
                 tracing::debug!(%peer, "read failed: {e}");
@@ -237,7 +236,10 @@ async fn read_loop(
             }
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                return End::Close(close::UNSUPPORTED_DATA, "binary frames are not supported: send JSON text frames".into());
+                return End::Close(
+                    close::UNSUPPORTED_DATA,
+                    "binary frames are not supported: send JSON text frames".into(),
+                );
             }
             Some(Ok(Message::Close(_))) => return End::ClientGone,
             Some(Ok(_)) => continue,
@@ -252,7 +254,10 @@ async fn read_loop(
         if !bucket.take() {
             limited_in_a_row += 1;
             if limited_in_a_row >= limits.flood_close_after {
-                return End::Close(close::POLICY, format!("flood: {limited_in_a_row} frames over the rate limit in a row"));
+                return End::Close(
+                    close::POLICY,
+                    format!("flood: {limited_in_a_row} frames over the rate limit in a row"),
+                );
             }
             let id = match &decoded {
                 Ok(ClientMsg::Command { id, .. }) => Some(id.as_str()),
@@ -310,7 +315,14 @@ async fn read_loop(
 }
 
 /// Sends an error frame (if any) and a close frame, then waits briefly for the client's close reply.
-async fn refuse(mut sink: Sink, mut source: Source, peer: SocketAddr, code: Option<ErrorCode>, close_code: u16, why: &str) {
+async fn refuse(
+    mut sink: Sink,
+    mut source: Source,
+    peer: SocketAddr,
+    code: Option<ErrorCode>,
+    close_code: u16,
+    why: &str,
+) {
     tracing::warn!(%peer, close = close_code, "refusing the connection: {why}");
     let _ = tokio::time::timeout(LINGER, async {
         if let Some(code) = code {

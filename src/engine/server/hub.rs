@@ -22,7 +22,10 @@ use crate::protocol;
 #[derive(Debug)]
 pub(super) enum Frame {
     /// An `events` frame whose last event has seq `end_seq - 1`.
-    Events { end_seq: u64, text: Utf8Bytes },
+    Events {
+        end_seq: u64,
+        text: Utf8Bytes,
+    },
     Metrics(Utf8Bytes),
 }
 
@@ -38,15 +41,35 @@ pub(super) struct Joined {
 
 /// What the server's other tasks ask of the hub.
 pub(super) enum Control {
-    Join { role: Role, reply: oneshot::Sender<Result<Joined, String>> },
-    Leave { id: u64 },
+    Join {
+        role: Role,
+        reply: oneshot::Sender<Result<Joined, String>>,
+    },
+    Leave {
+        id: u64,
+    },
     /// A fresh snapshot for a client; from now on its queue gets every batch again.
-    Resync { id: u64, reply: oneshot::Sender<(u64, Utf8Bytes)> },
-    Command { actor: Actor, command: Command, reply: oneshot::Sender<Result<(), CommandError>> },
+    Resync {
+        id: u64,
+        reply: oneshot::Sender<(u64, Utf8Bytes)>,
+    },
+    Command {
+        actor: Actor,
+        command: Command,
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Runs the engine `by` floor time further in steps of `step`, one batch per step; replies with the seq.
-    Advance { by: chrono::Duration, step: chrono::Duration, reply: oneshot::Sender<u64> },
-    Floor { reply: oneshot::Sender<Floor> },
-    Shutdown { reply: oneshot::Sender<Option<StoreReport>> },
+    Advance {
+        by: chrono::Duration,
+        step: chrono::Duration,
+        reply: oneshot::Sender<u64>,
+    },
+    Floor {
+        reply: oneshot::Sender<Floor>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<Option<StoreReport>>,
+    },
 }
 
 struct Slot {
@@ -293,9 +316,11 @@ impl Hub {
             store.record(events.clone());
         }
         let live = |clear: bool| move |s: &Slot| s.clear == clear && !s.stale;
-        let clear = self.clients.iter().any(live(true)).then(|| -> Utf8Bytes {
-            protocol::encode_events(from_seq, &events).into()
-        });
+        let clear = self
+            .clients
+            .iter()
+            .any(live(true))
+            .then(|| -> Utf8Bytes { protocol::encode_events(from_seq, &events).into() });
         let masked = self.clients.iter().any(live(false)).then(|| -> Utf8Bytes {
             let m: Vec<Cow<'_, Event>> = events.iter().map(mask_event).collect();
             protocol::encode_events(from_seq, &m).into()
@@ -331,7 +356,10 @@ impl Hub {
                     slot.stale = true;
                     slot.resync.notify_one();
                     self.stats.resyncs.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(client = slot.id, "client fell behind its queue: its frames are dropped, it gets a fresh snapshot");
+                    tracing::info!(
+                        client = slot.id,
+                        "client fell behind its queue: its frames are dropped, it gets a fresh snapshot"
+                    );
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(slot.id),
             }

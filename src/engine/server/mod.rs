@@ -276,10 +276,8 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         store,
         stats.clone(),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .context("starting the engine's runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().context("starting the engine's runtime")?;
     let hub_thread = std::thread::Builder::new()
         .name("callfloor-engine".into())
         .spawn(move || runtime.block_on(hub.run(ctl_rx)))

@@ -134,7 +134,11 @@ impl Tokens {
                 ));
             }
             if entries.iter().any(|x| x.token == token) {
-                return Err(err(e.token.span(), "token", "this token is given twice: each token names one person".into()));
+                return Err(err(
+                    e.token.span(),
+                    "token",
+                    "this token is given twice: each token names one person".into(),
+                ));
             }
             let role = match e.role.get_ref().as_str() {
                 "viewer" => Role::Viewer,
@@ -200,10 +204,7 @@ fn warn_if_readable_by_others(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
     {
-        tracing::warn!(
-            "the tokens file {} can be read by other users of this machine: chmod 600 it",
-            path.display()
-        );
+        tracing::warn!("the tokens file {} can be read by other users of this machine: chmod 600 it", path.display());
     }
 }
 

@@ -247,20 +247,20 @@ role = "admin"
     #[test]
     fn bad_files_name_the_line_and_key() {
         let e = error_of(&GOOD.replace(r#"role = "admin""#, r#"role = "boss""#));
-        assert_eq!((e.line, e.key.as_deref()), (Some(11), Some("role")), "{e}");
-        assert!(e.to_string().starts_with("tokens.toml, line 11, key `role`: 'boss' is not a role"), "{e}");
+        assert_eq!((e.line, e.key.as_deref()), (Some(10), Some("role")), "{e}");
+        assert!(e.to_string().starts_with("tokens.toml, line 10, key `role`: 'boss' is not a role"), "{e}");
 
         let e = error_of(&GOOD.replace(r#"role = "admin""#, "role = 5"));
-        assert_eq!((e.line, e.key.as_deref()), (Some(11), Some("role")), "{e}");
+        assert_eq!((e.line, e.key.as_deref()), (Some(10), Some("role")), "{e}");
 
         let e = error_of(&GOOD.replace(r#"role = "admin""#, ""));
         assert_eq!(e.key.as_deref(), Some("role"), "{e}");
 
         let e = error_of(&GOOD.replace("fedcba9876543210fedc", "short"));
-        assert_eq!((e.line, e.key.as_deref()), (Some(10), Some("token")), "{e}");
+        assert_eq!((e.line, e.key.as_deref()), (Some(9), Some("token")), "{e}");
 
         let e = error_of(&GOOD.replace("fedcba9876543210fedc", "0123456789abcdef0123"));
-        assert_eq!((e.line, e.key.as_deref()), (Some(10), Some("token")), "{e}");
+        assert_eq!((e.line, e.key.as_deref()), (Some(9), Some("token")), "{e}");
 
         let e = error_of(&GOOD.replace(r#"name = "root""#, r#"nmae = "root""#));
         assert_eq!(e.line, Some(8), "{e}");

@@ -198,7 +198,11 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     format!("{cpu}, {cores} cores available, {} {}", std::env::consts::OS, std::env::consts::ARCH)
@@ -246,7 +250,15 @@ fn main() {
         .map(|i| {
             // One client in ten is an admin, so both the masked and the clear frame are made.
             let token = if i % 10 == 0 { ADMIN_TOKEN } else { SUP_TOKEN };
-            client_rt.spawn(client(url.clone(), token, i < SAMPLED, origin, measuring.clone(), stats.clone(), ready_tx.clone()))
+            client_rt.spawn(client(
+                url.clone(),
+                token,
+                i < SAMPLED,
+                origin,
+                measuring.clone(),
+                stats.clone(),
+                ready_tx.clone(),
+            ))
         })
         .collect();
     drop(ready_tx);
@@ -289,7 +301,10 @@ fn main() {
         clients.div_ceil(10),
         WARMUP.as_secs()
     );
-    println!("events served        {ev_rate:>10.0} /s   (target {rate:.0}; {} batches/s)", ((s1.batches - s0.batches) as f64 / wall).round());
+    println!(
+        "events served        {ev_rate:>10.0} /s   (target {rate:.0}; {} batches/s)",
+        ((s1.batches - s0.batches) as f64 / wall).round()
+    );
     println!(
         "latency, each event  p50 {:>6.1} ms   p99 {:>6.1} ms   max {:>6.1} ms   ({} events at {SAMPLED} clients)",
         pct(&events, 0.5),

@@ -180,10 +180,16 @@ async fn each_role_can_do_what_it_may_and_every_command_is_audited() {
 
     let Err((code, _)) = viewer.command(Command::Monitor { call }).await else { panic!("a viewer cannot monitor") };
     assert_eq!(code, ErrorCode::Forbidden);
+    let refused = viewer.mirror.floor.audit.back().map(|e| (e.actor.as_str(), e.ok));
+    assert_eq!(refused, Some(("val", false)), "the refusal's audit entry arrives before the error");
     let Err((code, _)) = viewer.command(Command::Barge { call }).await else { panic!("a viewer cannot barge") };
     assert_eq!(code, ErrorCode::Forbidden);
 
     assert_eq!(ana.command(Command::Barge { call }).await, Ok(()));
+    // The command's events reach the client before its ack.
+    let joined = ana.mirror.floor.calls.get(&call).map(|c| c.supervisors.iter().any(|p| p.supervisor == "ana"));
+    assert_eq!(joined, Some(true), "when the ack arrives the mirror already shows the barge");
+    assert_eq!(ana.mirror.floor.audit.back().map(|e| (e.actor.as_str(), e.ok)), Some(("ana", true)));
     let Err((code, message)) = ben.command(Command::Barge { call }).await else {
         panic!("a second supervisor cannot barge into the same call")
     };

@@ -139,14 +139,18 @@ async fn session(
     let mut seq = SeqCheck::default();
     // When the client asked for a fresh snapshot after a gap.
     let mut asked_resync: Option<Instant> = None;
+    let mut last_frame = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            msg = tokio::time::timeout(cfg.silence_timeout, source.next()) => {
+            _ = tokio::time::sleep_until(last_frame + cfg.silence_timeout) => {
+                return lost(format!("no data from the engine for {:?}", cfg.silence_timeout), true);
+            }
+            msg = source.next() => {
+                last_frame = tokio::time::Instant::now();
                 let msg = match msg {
-                    Err(_) => return lost(format!("no data from the engine for {:?}", cfg.silence_timeout), true),
-                    Ok(None) => return lost("the engine closed the connection", true),
-                    Ok(Some(Err(e))) => return lost(format!("the connection failed: {e}"), true),
-                    Ok(Some(Ok(m))) => m,
+                    None => return lost("the engine closed the connection", true),
+                    Some(Err(e)) => return lost(format!("the connection failed: {e}"), true),
+                    Some(Ok(m)) => m,
                 };
                 let text = match msg {
                     Message::Text(t) => t,

@@ -39,7 +39,12 @@ pub(super) struct Shared {
 }
 
 enum Reply {
-    Text(String),
+    /// A frame to send once the client was sent every event before seq `after_seq` (so a command's ack follows
+    /// its events).
+    Text {
+        after_seq: u64,
+        text: String,
+    },
     Close(u16, String),
 }
 
@@ -215,8 +220,10 @@ async fn read_loop(
     let mut bucket = Bucket::new(limits.frames_per_sec, limits.frame_burst);
     let mut limited_in_a_row = 0u32;
     let mut bad_in_a_row = 0u32;
-    let error =
-        |id: Option<&str>, code: ErrorCode, message: &str| Reply::Text(protocol::encode_error(id, code, message));
+    let error = |id: Option<&str>, code: ErrorCode, message: &str| Reply::Text {
+        after_seq: 0,
+        text: protocol::encode_error(id, code, message),
+    };
     loop {
         let msg = tokio::select! {
             msg = source.next() => msg,
@@ -268,7 +275,11 @@ async fn read_loop(
                 "too many frames: at most {} a second (bursts of {}); this one was dropped",
                 limits.frames_per_sec, limits.frame_burst
             );
-            tracing::debug!(%peer, user = %actor.name, "frame refused: rate limited");
+            if limited_in_a_row == 1 {
+                tracing::info!(%peer, user = %actor.name, "frames refused: over the rate limit");
+            } else {
+                tracing::debug!(%peer, user = %actor.name, "frame refused: rate limited");
+            }
             if replies.send(error(id, ErrorCode::RateLimited, &msg)).await.is_err() {
                 return End::ClientGone;
             }
@@ -284,8 +295,12 @@ async fn read_loop(
                     return End::ClientGone;
                 }
                 match rx.await {
-                    Ok(Ok(())) => Reply::Text(protocol::encode(&ServerMsg::Ack { id })),
-                    Ok(Err(e)) => error(Some(&id), e.code, &e.message),
+                    Ok((Ok(()), after_seq)) => {
+                        Reply::Text { after_seq, text: protocol::encode(&ServerMsg::Ack { id }) }
+                    }
+                    Ok((Err(e), after_seq)) => {
+                        Reply::Text { after_seq, text: protocol::encode_error(Some(&id), e.code, &e.message) }
+                    }
                     Err(_) => return End::ClientGone,
                 }
             }
@@ -357,12 +372,32 @@ struct WriteLoop {
 }
 
 async fn write_loop(mut w: WriteLoop) {
+    // Replies waiting for the events they follow.
+    let mut held: std::collections::VecDeque<(u64, String)> = std::collections::VecDeque::new();
     loop {
+        // Replies whose events are out go first.
+        if let Some((after_seq, _)) = held.front()
+            && *after_seq <= w.seq
+            && let Some((_, text)) = held.pop_front()
+        {
+            if !send(&mut w, Message::text(text)).await {
+                return;
+            }
+            continue;
+        }
         let out = tokio::select! {
             biased;
             r = w.replies.recv() => match r {
-                Some(Reply::Text(t)) => Message::text(t),
+                Some(Reply::Text { after_seq, text }) => {
+                    if after_seq > w.seq || !held.is_empty() {
+                        held.push_back((after_seq, text));
+                        continue;
+                    }
+                    Message::text(text)
+                }
                 Some(Reply::Close(code, why)) => {
+                    // Replies already made go out first, each after the events it follows.
+                    flush_held(&mut w, &mut held).await;
                     let _ = tokio::time::timeout(w.write_timeout, w.sink.send(close_msg(code, &why))).await;
                     return;
                 }
@@ -393,27 +428,53 @@ async fn write_loop(mut w: WriteLoop) {
                 }
                 Some(Frame::Metrics(text)) => Message::Text(text),
                 None => {
+                    flush_held(&mut w, &mut held).await;
                     let bye = close_msg(close::GOING_AWAY, "the engine is shutting down");
                     let _ = tokio::time::timeout(w.write_timeout, w.sink.send(bye)).await;
                     return;
                 }
             },
         };
-        match tokio::time::timeout(w.write_timeout, w.sink.send(out)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::debug!(peer = %w.peer, client = w.id, "write failed: {e}");
+        if !send(&mut w, out).await {
+            return;
+        }
+    }
+}
+
+/// Sends the held replies, each after the queued events it follows; stops where those events were dropped.
+async fn flush_held(w: &mut WriteLoop, held: &mut std::collections::VecDeque<(u64, String)>) {
+    while let Some((after_seq, text)) = held.pop_front() {
+        while w.seq < after_seq {
+            let msg = match w.frames.try_recv() {
+                Ok(Frame::Events { end_seq, text }) if end_seq > w.seq => {
+                    w.seq = end_seq;
+                    Message::Text(text)
+                }
+                Ok(Frame::Events { .. }) => continue,
+                Ok(Frame::Metrics(text)) => Message::Text(text),
+                Err(_) => return,
+            };
+            if !send(w, msg).await {
                 return;
             }
-            Err(_) => {
-                tracing::warn!(
-                    peer = %w.peer,
-                    client = w.id,
-                    "closing the connection: no write progress for {:?}",
-                    w.write_timeout
-                );
-                return;
-            }
+        }
+        if !send(w, Message::text(text)).await {
+            return;
+        }
+    }
+}
+
+/// Writes one frame; false when the connection is done for (failed, or no progress within the write timeout).
+async fn send(w: &mut WriteLoop, msg: Message) -> bool {
+    match tokio::time::timeout(w.write_timeout, w.sink.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(peer = %w.peer, client = w.id, "write failed: {e}");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(peer = %w.peer, client = w.id, "closing the connection: no write progress for {:?}", w.write_timeout);
+            false
         }
     }
 }

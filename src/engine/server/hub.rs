@@ -53,10 +53,11 @@ pub(super) enum Control {
         id: u64,
         reply: oneshot::Sender<(u64, Utf8Bytes)>,
     },
+    /// Runs a command; replies with its outcome and the seq after its events.
     Command {
         actor: Actor,
         command: Command,
-        reply: oneshot::Sender<Result<(), CommandError>>,
+        reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
     },
     /// Runs the engine `by` floor time further in steps of `step`, one batch per step; replies with the seq.
     Advance {
@@ -220,7 +221,7 @@ impl Hub {
                 }
                 // The command's events (its audit entry at least) go out before its ack.
                 self.flush();
-                let _ = reply.send(result);
+                let _ = reply.send((result, self.engine.floor().seq));
             }
             Control::Advance { by, step, reply } => {
                 let step = if step <= chrono::Duration::zero() { chrono::Duration::seconds(1) } else { step };

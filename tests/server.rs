@@ -572,3 +572,21 @@ fn a_bad_tokens_file_is_reported_with_file_line_and_key() {
     assert!(err.contains("tokens.toml, line 4, key `role`: 'boss' is not a role"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_demo_server_makes_its_own_tokens_on_loopback() {
+    let demo = match server::spawn_demo_server(engine(), callfloor::engine::sim::clock::Speed::Times(60.0)).await {
+        Ok(d) => d,
+        Err(e) => panic!("the demo server must start: {e:#}"),
+    };
+    assert!(demo.addr.ip().is_loopback() && demo.addr.port() != 0);
+    let tokens = [&demo.supervisor_token, &demo.admin_token, &demo.viewer_token];
+    assert!(tokens.iter().all(|t| t.len() >= 32) && tokens[0] != tokens[1] && tokens[1] != tokens[2]);
+    for (token, role) in [(tokens[0], Role::Supervisor), (tokens[1], Role::Admin), (tokens[2], Role::Viewer)] {
+        let mut c = TestClient::connect(&demo.url(), token);
+        c.sync_to(1).await;
+        assert_eq!(c.mirror.role, Some(role));
+        assert_eq!(c.mirror.floor.scenario, "bank");
+    }
+    assert!(demo.shutdown().await.is_ok());
+}

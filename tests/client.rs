@@ -113,32 +113,45 @@ async fn a_gap_in_seq_asks_for_a_fresh_snapshot() {
 }
 
 #[tokio::test]
-async fn reconnects_with_backoff_and_refuses_commands_while_offline() {
+async fn commands_while_offline_are_refused_at_once() {
     let (listener, url) = listen().await;
     let mut cfg = quick(url);
-    cfg.backoff_initial = Duration::from_millis(1500);
-    cfg.backoff_max = Duration::from_millis(1500);
+    // Long enough that the client is surely still waiting when the command comes.
+    cfg.backoff_initial = Duration::from_secs(60);
+    cfg.backoff_max = Duration::from_secs(60);
     let (mut updates, commands) = client::spawn(cfg);
-    // The first connection is dropped right after the handshake.
     drop(accept_ws(&listener).await);
     assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connecting { attempt: 1 }));
     let Update::Connection(ConnState::Disconnected { retry_in_ms, .. }) = next_update(&mut updates).await else {
         panic!("the client reports the loss")
     };
-    assert!((750..=1500).contains(&retry_in_ms), "jittered in [half, all] of the delay: {retry_in_ms}");
+    assert!((30_000..=60_000).contains(&retry_in_ms), "jittered in [half, all] of the delay: {retry_in_ms}");
     let out = Outgoing { id: "c-9".into(), command: Command::Leave { call: CallId(1) } };
     assert!(commands.send(out).await.is_ok());
     let Update::Error { id, code, message } = next_update(&mut updates).await else { panic!("refused offline") };
     assert_eq!((id.as_deref(), code), (Some("c-9"), ErrorCode::Conflict));
     assert!(message.contains("not connected"), "{message}");
+}
 
-    // The second attempt is welcomed.
+#[tokio::test]
+async fn a_lost_connection_is_retried_and_welcomed() {
+    let (listener, url) = listen().await;
+    let (mut updates, _commands) = client::spawn(quick(url));
+    // The first connection is dropped right after the handshake; the second is welcomed.
+    drop(accept_ws(&listener).await);
+    assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connecting { attempt: 1 }));
+    assert!(matches!(next_update(&mut updates).await, Update::Connection(ConnState::Disconnected { .. })));
     let mut ws = accept_ws(&listener).await;
     assert!(matches!(read_client(&mut ws).await, ClientMsg::Hello { .. }));
     send_text(&mut ws, welcome()).await;
     assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connecting { attempt: 2 }));
     assert!(matches!(next_update(&mut updates).await, Update::Welcome { .. }));
     assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connected));
+    // Lost after a welcome: the count starts again at 1.
+    drop(ws);
+    assert!(matches!(next_update(&mut updates).await, Update::Connection(ConnState::Disconnected { .. })));
+    drop(accept_ws(&listener).await);
+    assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connecting { attempt: 1 }));
 }
 
 #[tokio::test]

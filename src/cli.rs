@@ -33,6 +33,8 @@ pub enum Cmd {
     Engine(EngineArgs),
     /// Analyse utterances read from stdin, one per line: language, sentiment and rule hits as JSON lines.
     Analyze(AnalyzeArgs),
+    /// Print a running engine's event stream as JSON lines (one event per line, with its seq).
+    Tail(TailArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +76,27 @@ pub struct EngineArgs {
     /// Print no progress lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve the running floor over WebSocket on this address (e.g. 127.0.0.1:7300) instead of a headless run.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Tokens file of [[token]] tables (name, token, role); needed to listen on anything but loopback.
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    pub tokens: Option<std::path::PathBuf>,
+    /// SQLite file to write tickets, alerts, the audit log and call detail records to (with --listen).
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    pub db: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    pub connect: crate::client::ConnectArgs,
+    /// Print one snapshot (the whole floor, one JSON line) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Also print the metrics frames (once a second).
+    #[arg(long)]
+    pub metrics: bool,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +113,7 @@ pub fn main() -> Result<()> {
         None => run_demo(cli.demo),
         Some(Cmd::Engine(args)) => run_engine(args),
         Some(Cmd::Analyze(args)) => run_analyze(args),
+        Some(Cmd::Tail(args)) => run_tail(args),
     }
 }
 
@@ -123,6 +147,9 @@ fn run_engine(args: EngineArgs) -> Result<()> {
         bail!("--duration: give a floor time longer than zero, e.g. 60m");
     }
     let speed = parse_speed(&args.speed)?;
+    if let Some(listen) = &args.listen {
+        return run_server(Engine::new(scenario, args.seed), speed, listen, &args);
+    }
     let mut engine = Engine::new(scenario, args.seed);
     let opts = RunOptions { seed: args.seed, speed, duration, progress: !args.quiet };
     let summary = headless::run(&mut engine, &opts);
@@ -135,6 +162,83 @@ fn run_engine(args: EngineArgs) -> Result<()> {
         SummaryFormat::Text => write!(out, "{}", summary.to_text())?,
     }
     Ok(())
+}
+
+/// Logs to stderr; `RUST_LOG` overrides `default`.
+fn init_stderr_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
+}
+
+fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// `engine --listen`: serves the floor until Ctrl-C.
+fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> Result<()> {
+    use crate::engine::server::{self, Pacing, ServerConfig, TokenEntry, Tokens};
+    init_stderr_logging("info");
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .with_context(|| format!("--listen: '{listen}' is not an address: write it like 127.0.0.1:7300"))?;
+    let mut generated = None;
+    let tokens = match &args.tokens {
+        Some(path) => Tokens::load(path)?,
+        None if !addr.ip().is_loopback() => bail!(
+            "refusing to listen on {addr} without --tokens: anyone who can reach it would see callers' data, so give a tokens file or listen on 127.0.0.1"
+        ),
+        None => {
+            let token = server::generate_token();
+            generated = Some(token.clone());
+            Tokens::from_entries(vec![TokenEntry {
+                name: "supervisor".into(),
+                token,
+                role: crate::model::Role::Supervisor,
+            }])
+        }
+    };
+    let mut config = ServerConfig::new(tokens, Pacing::Clock(speed));
+    config.db = args.db.clone();
+    tokio_runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--listen: cannot listen on {addr} (is another engine running there?)"))?;
+        let handle = server::serve(listener, engine, config).await?;
+        let url = handle.url();
+        eprintln!("callfloor engine: serving scenario {} on {url}", args.scenario);
+        if let Some(token) = generated {
+            eprintln!("connect with: callfloor console --url {url} --token {token}");
+            eprintln!("(a supervisor token made for this run; use --tokens FILE for named users and roles)");
+        }
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        eprintln!("callfloor engine: stopping");
+        if let Some(report) = handle.shutdown().await? {
+            eprintln!(
+                "callfloor engine: run {} written to the database: {} rows in {} transactions",
+                report.run, report.rows, report.transactions
+            );
+            if let Some(e) = report.first_error {
+                bail!("{} batches could not be written to the database: {e}", report.failed_batches);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `tail`: the event stream as JSON lines until Ctrl-C (or one snapshot with --once).
+fn run_tail(args: TailArgs) -> Result<()> {
+    init_stderr_logging("warn");
+    let config = args.connect.to_config()?;
+    let opts = crate::client::tail::TailOptions { once: args.once, metrics: args.metrics };
+    tokio_runtime()?.block_on(async move {
+        let out = std::io::BufWriter::new(std::io::stdout());
+        tokio::select! {
+            r = crate::client::tail::run(config, opts, out, std::io::stderr()) => r,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    })
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<()> {

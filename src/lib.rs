@@ -5,3 +5,4 @@ pub mod cli;
 pub mod client;
 pub mod engine;
 pub mod model;
+pub mod protocol;

@@ -2,7 +2,18 @@
 //! sequence numbers, reconnects with backoff. No TUI in here.
 //!
 //! The interface between a client task and its user (the console's event loop, `tail`) is two channels:
-//! [`Update`]s come out, [`Outgoing`] commands go in.
+//! [`Update`]s come out, [`Outgoing`] commands go in. [`spawn`] starts a client task; [`Mirror`] applies updates
+//! to a mirror [`Floor`].
+
+pub mod seq;
+mod session;
+pub mod tail;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::sync::mpsc;
 
 use crate::model::{Command, ErrorCode, Event, Floor, FloorMetrics, Role};
 
@@ -56,4 +67,253 @@ pub enum Update {
 pub struct Outgoing {
     pub id: String,
     pub command: Command,
+}
+
+/// Where the engine listens by default (`callfloor engine --listen`).
+pub const DEFAULT_URL: &str = "ws://127.0.0.1:7300";
+/// Environment variable a token may come from.
+pub const TOKEN_ENV: &str = "CALLFLOOR_TOKEN";
+
+/// How a client connects and retries.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// `ws://host:port` of the engine.
+    pub url: String,
+    pub token: String,
+    /// First retry delay after a failure; it doubles with every failed attempt...
+    pub backoff_initial: Duration,
+    /// ...up to this. Each delay is drawn from [half, all] of it (jitter), so clients do not retry in step.
+    pub backoff_max: Duration,
+    /// Time to open the connection and get the welcome.
+    pub connect_timeout: Duration,
+    /// With no frame for this long (the engine sends metrics every second) the connection is taken as lost.
+    pub silence_timeout: Duration,
+    /// Updates buffered for the user; when the user falls behind, the client stops reading the socket and the
+    /// engine sends it a fresh snapshot later.
+    pub updates_capacity: usize,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("url", &self.url)
+            .field("backoff_initial", &self.backoff_initial)
+            .field("backoff_max", &self.backoff_max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// Defaults: retry after 250 ms doubling up to 10 s, 5 s to connect, 10 s of silence means lost.
+    pub fn new(url: impl Into<String>, token: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            url: url.into(),
+            token: token.into(),
+            backoff_initial: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            silence_timeout: Duration::from_secs(10),
+            updates_capacity: 256,
+        }
+    }
+
+    /// The delay before retry number `attempt` (1 = the first retry), jittered with `unit` in [0, 1).
+    pub fn backoff(&self, attempt: u32, unit: f64) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(30);
+        let full = self.backoff_initial.saturating_mul(1u32 << doublings).min(self.backoff_max);
+        full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// Starts a client task on the current tokio runtime. It runs until the returned receiver is dropped or the
+/// engine refuses it for good ([`ConnState::Failed`], after which the receiver ends).
+pub fn spawn(config: ClientConfig) -> (mpsc::Receiver<Update>, mpsc::Sender<Outgoing>) {
+    let (up_tx, up_rx) = mpsc::channel(config.updates_capacity.max(1));
+    let (out_tx, out_rx) = mpsc::channel(64);
+    tokio::spawn(session::run(config, up_tx, out_rx));
+    (up_rx, out_tx)
+}
+
+/// A mirror of the engine's floor built from a client's updates, with the connection's state and the data's age.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    pub floor: Floor,
+    pub metrics: Option<FloorMetrics>,
+    pub conn: ConnState,
+    pub role: Option<Role>,
+    pub user: Option<String>,
+    pub server: Option<String>,
+    /// Snapshots taken so far (1 after connecting; more after resyncs and reconnects).
+    pub snapshots: u64,
+    last_data: Option<Instant>,
+}
+
+impl Default for Mirror {
+    fn default() -> Self {
+        Mirror {
+            floor: Floor::default(),
+            metrics: None,
+            conn: ConnState::Connecting { attempt: 1 },
+            role: None,
+            user: None,
+            server: None,
+            snapshots: 0,
+            last_data: None,
+        }
+    }
+}
+
+impl Mirror {
+    /// Applies one update. Events are applied with [`Floor::apply`], like on the engine.
+    pub fn apply(&mut self, update: &Update) {
+        match update {
+            Update::Connection(c) => self.conn = c.clone(),
+            Update::Welcome { role, server, user } => {
+                self.role = Some(*role);
+                self.server = Some(server.clone());
+                self.user = Some(user.clone());
+            }
+            Update::Snapshot { floor, .. } => {
+                self.floor = (**floor).clone();
+                self.snapshots += 1;
+                self.last_data = Some(Instant::now());
+            }
+            Update::Events { events, .. } => {
+                for ev in events {
+                    self.floor.apply(ev);
+                }
+                self.last_data = Some(Instant::now());
+            }
+            Update::Metrics(m) => {
+                self.metrics = Some((**m).clone());
+                self.last_data = Some(Instant::now());
+            }
+            Update::Ack { .. } | Update::Error { .. } => {}
+        }
+    }
+
+    /// Seq of the next event the mirror expects.
+    pub fn seq(&self) -> u64 {
+        self.floor.seq
+    }
+
+    /// Wall time since the last snapshot, events or metrics arrived (None before any).
+    pub fn data_age(&self) -> Option<Duration> {
+        self.last_data.map(|t| t.elapsed())
+    }
+
+    /// Connected and holding a floor.
+    pub fn is_live(&self) -> bool {
+        self.conn == ConnState::Connected && self.snapshots > 0
+    }
+}
+
+/// Where to connect and with which token, as command-line flags (shared by `console` and `tail`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectArgs {
+    /// WebSocket URL of the engine.
+    #[arg(long, default_value = DEFAULT_URL)]
+    pub url: String,
+    /// Access token. Every user of this machine can read a command line: prefer the CALLFLOOR_TOKEN environment
+    /// variable or --token-file.
+    #[arg(long, conflicts_with = "token_file")]
+    pub token: Option<String>,
+    /// A file whose first line is the access token.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl ConnectArgs {
+    /// The client configuration these flags (and `CALLFLOOR_TOKEN`) describe.
+    pub fn to_config(&self) -> Result<ClientConfig> {
+        check_url(&self.url)?;
+        let token = resolve_token(self.token.as_deref(), self.token_file.as_deref(), std::env::var(TOKEN_ENV).ok())?;
+        Ok(ClientConfig::new(self.url.clone(), token))
+    }
+}
+
+/// The token to use: `--token`, else the first line of `--token-file`, else `CALLFLOOR_TOKEN`.
+pub fn resolve_token(flag: Option<&str>, file: Option<&Path>, env: Option<String>) -> Result<String> {
+    if let Some(t) = flag {
+        let t = t.trim();
+        if t.is_empty() {
+            bail!("--token is empty: give the token the engine printed, or use CALLFLOOR_TOKEN");
+        }
+        return Ok(t.to_string());
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the token file {} given to --token-file", path.display()))?;
+        let t = text.lines().next().unwrap_or("").trim();
+        if t.is_empty() {
+            bail!("the token file {} is empty: its first line must be the token", path.display());
+        }
+        return Ok(t.to_string());
+    }
+    if let Some(t) = env {
+        let t = t.trim();
+        if !t.is_empty() {
+            return Ok(t.to_string());
+        }
+    }
+    bail!(
+        "no token: give --token, set {TOKEN_ENV}, or point --token-file at a file holding it (a loopback engine prints one when it starts)"
+    )
+}
+
+/// Checks that `url` is a `ws://` URL.
+pub fn check_url(url: &str) -> Result<()> {
+    if url.starts_with("wss://") {
+        bail!(
+            "wss:// is not supported: reach a remote engine through an SSH tunnel (ssh -L 7300:127.0.0.1:7300 host) and use ws://127.0.0.1:7300"
+        );
+    }
+    let Some(rest) = url.strip_prefix("ws://") else {
+        bail!("'{url}' is not a WebSocket URL: write it like ws://127.0.0.1:7300");
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        bail!("'{url}' names no host: write it like ws://127.0.0.1:7300");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter() {
+        let c = ClientConfig::new("ws://x:1", "t");
+        assert_eq!(c.backoff(1, 1.0), Duration::from_millis(250));
+        assert_eq!(c.backoff(1, 0.0), Duration::from_millis(125));
+        assert_eq!(c.backoff(3, 1.0), Duration::from_millis(1000));
+        assert_eq!(c.backoff(30, 1.0), Duration::from_secs(10));
+        assert_eq!(c.backoff(u32::MAX, 0.0), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn token_comes_from_flag_then_file_then_env() {
+        let dir = std::env::temp_dir().join(format!("callfloor-token-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("token");
+        assert!(std::fs::write(&file, "from-file\nsecond line\n").is_ok());
+        let env = || Some("from-env".to_string());
+        assert_eq!(resolve_token(Some("from-flag"), Some(&file), env()).ok().as_deref(), Some("from-flag"));
+        assert_eq!(resolve_token(None, Some(&file), env()).ok().as_deref(), Some("from-file"));
+        assert_eq!(resolve_token(None, None, env()).ok().as_deref(), Some("from-env"));
+        let none = resolve_token(None, None, None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(none.contains("CALLFLOOR_TOKEN"), "{none}");
+        let missing =
+            resolve_token(None, Some(&dir.join("nope")), None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(missing.contains("--token-file"), "{missing}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(check_url("ws://127.0.0.1:7300").is_ok());
+        assert!(check_url("wss://example.com").is_err());
+        assert!(check_url("http://127.0.0.1:7300").is_err());
+        assert!(check_url("ws://").is_err());
+    }
 }

@@ -7,7 +7,9 @@ mod commands;
 pub mod headless;
 pub mod metrics;
 mod routing;
+pub mod server;
 pub mod sim;
+pub mod store;
 mod world;
 
 use std::collections::{HashMap, HashSet};

@@ -1,0 +1,81 @@
+//! `callfloor tail`: the event stream as JSON lines, for scripts and headless operations.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use super::{ClientConfig, ConnState, Update};
+use crate::model::Event;
+use crate::protocol;
+
+/// What `tail` prints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TailOptions {
+    /// Print one snapshot and stop.
+    pub once: bool,
+    /// Also print the metrics frames.
+    pub metrics: bool,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
+/// Connects and writes to `out`: one line per event (`{"seq":N,"at":...,"type":...}`), or with `once` the
+/// snapshot frame. Connection news goes to `status` (stderr). Returns when `once` is done, when `out` is
+/// closed (a pipe whose reader left), or with an error when the engine refuses the token.
+pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, mut status: impl Write) -> Result<()> {
+    let (mut updates, _commands) = super::spawn(config);
+    let mut snapshots = 0u64;
+    while let Some(u) = updates.recv().await {
+        let written = match &u {
+            Update::Connection(ConnState::Failed { reason }) => bail!("the engine refused the connection: {reason}"),
+            Update::Connection(ConnState::Disconnected { reason, retry_in_ms }) => {
+                let _ = writeln!(status, "callfloor tail: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0);
+                Ok(())
+            }
+            Update::Connection(_) => Ok(()),
+            Update::Welcome { role, server, user } => {
+                let _ = writeln!(status, "callfloor tail: connected to {server} as {user} ({role})");
+                Ok(())
+            }
+            Update::Snapshot { seq, floor } => {
+                snapshots += 1;
+                if opts.once {
+                    writeln!(out, "{}", protocol::encode_snapshot(floor)).and_then(|_| out.flush())?;
+                    return Ok(());
+                }
+                if snapshots > 1 {
+                    let _ =
+                        writeln!(status, "callfloor tail: resynced at seq {seq}; events before it were not printed");
+                }
+                Ok(())
+            }
+            Update::Events { from_seq, events } => {
+                let mut r = Ok(());
+                for (i, event) in events.iter().enumerate() {
+                    let line = protocol::encode(&Line { seq: from_seq + i as u64, event });
+                    r = writeln!(out, "{line}");
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r.and_then(|_| out.flush())
+            }
+            Update::Metrics(m) if opts.metrics => {
+                writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush())
+            }
+            Update::Metrics(_) | Update::Ack { .. } | Update::Error { .. } => Ok(()),
+        };
+        match written {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => bail!("cannot write to stdout: {e}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,506 @@
+//! One client connection: the WebSocket handshake, hello and token check, then a reader (commands, resync
+//! requests, limits) and a writer (welcome, snapshot, queued frames, replies) that never blocks the hub.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+
+use super::Limits;
+use super::hub::{Control, Frame};
+use crate::model::{Actor, ErrorCode};
+use crate::protocol::{self, ClientMsg, ServerMsg, close};
+
+use super::tokens::Tokens;
+
+type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
+type Source = SplitStream<WebSocketStream<TcpStream>>;
+
+/// How long a closing connection waits for the client's close reply before it drops the socket.
+const LINGER: Duration = Duration::from_secs(2);
+/// Replies (acks, errors) waiting for the writer.
+const REPLY_QUEUE: usize = 64;
+
+/// What every connection task shares.
+pub(super) struct Shared {
+    pub tokens: Tokens,
+    pub limits: Limits,
+    pub ctl: mpsc::Sender<Control>,
+    pub server_name: String,
+}
+
+enum Reply {
+    /// A frame to send once the client was sent every event before seq `after_seq` (so a command's ack follows
+    /// its events).
+    Text {
+        after_seq: u64,
+        text: String,
+    },
+    Close(u16, String),
+}
+
+fn close_msg(code: u16, reason: &str) -> Message {
+    // A close reason is at most 123 bytes.
+    let mut reason = reason.to_string();
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: Utf8Bytes::from(reason) }))
+}
+
+fn is_too_big(e: &WsError) -> bool {
+    matches!(e, WsError::Capacity(_))
+}
+
+/// Serves one accepted TCP connection until it ends.
+pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let limits = &shared.limits;
+    // tungstenite's own cap is a hard stop well above ours, so a frame a little over our cap is read whole and
+    // answered with a clean close instead of a broken connection.
+    let hard_cap = limits.max_frame_bytes.saturating_mul(16).max(1 << 20);
+    let config = WebSocketConfig::default().max_message_size(Some(hard_cap)).max_frame_size(Some(hard_cap));
+    let deadline = tokio::time::Instant::now() + limits.hello_timeout;
+    let ws = match tokio::time::timeout_at(deadline, tokio_tungstenite::accept_async_with_config(stream, Some(config)))
+        .await
+    {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::info!(%peer, "WebSocket handshake failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::info!(%peer, "no WebSocket handshake within {:?}: connection dropped", limits.hello_timeout);
+            return;
+        }
+    };
+    let (mut sink, mut source) = ws.split();
+
+    // Hello.
+    let entry = loop {
+        let msg = match tokio::time::timeout_at(deadline, source.next()).await {
+            Err(_) => {
+                let secs = limits.hello_timeout.as_secs_f64();
+                let why = format!("no hello within {secs} s");
+                return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, &why).await;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(e))) if is_too_big(&e) => {
+                return refuse(sink, source, peer, None, close::TOO_BIG, "frame too big").await;
+            }
+            Ok(Some(Err(e))) => {
+                tracing::info!(%peer, "connection failed before hello: {e}");
+                return;
+            }
+            Ok(Some(Ok(m))) => m,
+        };
+        match msg {
+            Message::Text(t) => {
+                if t.len() > limits.max_frame_bytes {
+                    let why = format!("frame of {} bytes is over the {} byte limit", t.len(), limits.max_frame_bytes);
+                    return refuse(sink, source, peer, None, close::TOO_BIG, &why).await;
+                }
+                match protocol::decode_client(&t) {
+                    Ok(ClientMsg::Hello { token, .. }) => match shared.tokens.check(&token) {
+                        Some(e) => break e.clone(),
+                        None => {
+                            let why = "the token is not valid: ask the engine's operator for one";
+                            return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, why).await;
+                        }
+                    },
+                    Ok(_) => {
+                        let why = "say hello first: {\"type\":\"hello\",\"protocol\":1,\"token\":\"...\"}";
+                        return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, why).await;
+                    }
+                    Err(e) => {
+                        let why = format!("the first frame must be a valid hello: {}", e.message);
+                        return refuse(sink, source, peer, Some(e.code), close::POLICY, &why).await;
+                    }
+                }
+            }
+            Message::Binary(_) => {
+                let why = "binary frames are not supported: send JSON text frames";
+                return refuse(sink, source, peer, None, close::UNSUPPORTED_DATA, why).await;
+            }
+            Message::Close(_) => return,
+            _ => {}
+        }
+    };
+    let actor = Actor::new(entry.name.clone(), entry.role);
+
+    // Welcome and snapshot.
+    let welcome = protocol::encode(&ServerMsg::Welcome {
+        protocol: protocol::PROTOCOL_VERSION,
+        role: actor.role,
+        server: shared.server_name.clone(),
+        user: actor.name.clone(),
+    });
+    if sink.send(Message::text(welcome)).await.is_err() {
+        return;
+    }
+    let (tx, rx) = oneshot::channel();
+    if shared.ctl.send(Control::Join { role: actor.role, reply: tx }).await.is_err() {
+        return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await;
+    }
+    let joined = match rx.await {
+        Ok(Ok(j)) => j,
+        Ok(Err(why)) => return refuse(sink, source, peer, Some(ErrorCode::RateLimited), close::POLICY, &why).await,
+        Err(_) => return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await,
+    };
+    let id = joined.id;
+    tracing::info!(%peer, user = %actor.name, role = %actor.role, client = id, seq = joined.seq, "client connected");
+    if sink.send(Message::Text(joined.snapshot)).await.is_err() {
+        let _ = shared.ctl.send(Control::Leave { id }).await;
+        return;
+    }
+
+    let (reply_tx, reply_rx) = mpsc::channel(REPLY_QUEUE);
+    let mut writer = tokio::spawn(write_loop(WriteLoop {
+        sink,
+        frames: joined.frames,
+        resync: joined.resync.clone(),
+        replies: reply_rx,
+        ctl: shared.ctl.clone(),
+        id,
+        seq: joined.seq,
+        write_timeout: limits.write_timeout,
+        peer,
+    }));
+
+    let end = read_loop(&mut source, &mut writer, &reply_tx, &joined.resync, &actor, &shared, peer).await;
+    match &end {
+        End::Close(code, why) => {
+            tracing::warn!(%peer, user = %actor.name, client = id, code, "closing the connection: {why}");
+            let _ = reply_tx.send(Reply::Close(*code, why.clone())).await;
+        }
+        End::ClientGone => tracing::info!(%peer, user = %actor.name, client = id, "client disconnected"),
+        End::WriterDone => tracing::info!(%peer, user = %actor.name, client = id, "connection closed by the server"),
+    }
+    drop(reply_tx);
+    // Let the close handshake finish (or the writer give up), then drop the socket.
+    let _ = tokio::time::timeout(LINGER, async {
+        if !matches!(end, End::WriterDone) {
+            let _ = (&mut writer).await;
+        }
+        drain(&mut source).await;
+    })
+    .await;
+    writer.abort();
+    let _ = shared.ctl.send(Control::Leave { id }).await;
+}
+
+/// How a connection's read loop ended.
+enum End {
+    ClientGone,
+    WriterDone,
+    /// A limit was broken: close with this code and cause.
+    Close(u16, String),
+}
+
+/// Reads until the client goes, the writer stops, or a limit is broken.
+async fn read_loop(
+    source: &mut Source,
+    writer: &mut tokio::task::JoinHandle<()>,
+    replies: &mpsc::Sender<Reply>,
+    resync: &Notify,
+    actor: &Actor,
+    shared: &Shared,
+    peer: SocketAddr,
+) -> End {
+    let limits = &shared.limits;
+    let mut bucket = Bucket::new(limits.frames_per_sec, limits.frame_burst);
+    let mut limited_in_a_row = 0u32;
+    let mut bad_in_a_row = 0u32;
+    let error = |id: Option<&str>, code: ErrorCode, message: &str| Reply::Text {
+        after_seq: 0,
+        text: protocol::encode_error(id, code, message),
+    };
+    loop {
+        let msg = tokio::select! {
+            msg = source.next() => msg,
+            _ = &mut *writer => return End::WriterDone,
+        };
+        let text = match msg {
+            None => return End::ClientGone,
+            Some(Err(e)) if is_too_big(&e) => {
+                return End::Close(
+                    close::TOO_BIG,
+                    format!("a frame is over the {} byte limit", limits.max_frame_bytes),
+                );
+            }
+            Some(Err(e)) => {
+                tracing::debug!(%peer, "read failed: {e}");
+                return End::ClientGone;
+            }
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Binary(_))) => {
+                return End::Close(
+                    close::UNSUPPORTED_DATA,
+                    "binary frames are not supported: send JSON text frames".into(),
+                );
+            }
+            Some(Ok(Message::Close(_))) => return End::ClientGone,
+            Some(Ok(_)) => continue,
+        };
+        if text.len() > limits.max_frame_bytes {
+            return End::Close(
+                close::TOO_BIG,
+                format!("a frame of {} bytes is over the {} byte limit", text.len(), limits.max_frame_bytes),
+            );
+        }
+        let decoded = protocol::decode_client(&text);
+        if !bucket.take() {
+            limited_in_a_row += 1;
+            if limited_in_a_row >= limits.flood_close_after {
+                return End::Close(
+                    close::POLICY,
+                    format!("flood: {limited_in_a_row} frames over the rate limit in a row"),
+                );
+            }
+            let id = match &decoded {
+                Ok(ClientMsg::Command { id, .. }) => Some(id.as_str()),
+                Err(e) => e.id.as_deref(),
+                _ => None,
+            };
+            let msg = format!(
+                "too many frames: at most {} a second (bursts of {}); this one was dropped",
+                limits.frames_per_sec, limits.frame_burst
+            );
+            if limited_in_a_row == 1 {
+                tracing::info!(%peer, user = %actor.name, "frames refused: over the rate limit");
+            } else {
+                tracing::debug!(%peer, user = %actor.name, "frame refused: rate limited");
+            }
+            if replies.send(error(id, ErrorCode::RateLimited, &msg)).await.is_err() {
+                return End::ClientGone;
+            }
+            continue;
+        }
+        limited_in_a_row = 0;
+        let reply = match decoded {
+            Ok(ClientMsg::Command { id, command }) => {
+                bad_in_a_row = 0;
+                let (tx, rx) = oneshot::channel();
+                let ctl = Control::Command { actor: actor.clone(), command, reply: tx };
+                if shared.ctl.send(ctl).await.is_err() {
+                    return End::ClientGone;
+                }
+                match rx.await {
+                    Ok((Ok(()), after_seq)) => {
+                        Reply::Text { after_seq, text: protocol::encode(&ServerMsg::Ack { id }) }
+                    }
+                    Ok((Err(e), after_seq)) => {
+                        Reply::Text { after_seq, text: protocol::encode_error(Some(&id), e.code, &e.message) }
+                    }
+                    Err(_) => return End::ClientGone,
+                }
+            }
+            Ok(ClientMsg::Resync) => {
+                bad_in_a_row = 0;
+                tracing::debug!(%peer, user = %actor.name, "client asked for a resync");
+                resync.notify_one();
+                continue;
+            }
+            Ok(ClientMsg::Hello { .. }) => {
+                bad_in_a_row += 1;
+                error(None, ErrorCode::BadFrame, "hello was already accepted on this connection")
+            }
+            Err(e) => {
+                bad_in_a_row += 1;
+                tracing::info!(%peer, user = %actor.name, code = e.code.as_str(), "frame refused: {}", e.message);
+                error(e.id.as_deref(), e.code, &e.message)
+            }
+        };
+        if replies.send(reply).await.is_err() {
+            return End::ClientGone;
+        }
+        if bad_in_a_row >= limits.bad_frames_close_after {
+            return End::Close(close::POLICY, format!("{bad_in_a_row} bad frames in a row"));
+        }
+    }
+}
+
+/// Sends an error frame (if any) and a close frame, then waits briefly for the client's close reply.
+async fn refuse(
+    mut sink: Sink,
+    mut source: Source,
+    peer: SocketAddr,
+    code: Option<ErrorCode>,
+    close_code: u16,
+    why: &str,
+) {
+    tracing::warn!(%peer, close = close_code, "refusing the connection: {why}");
+    let _ = tokio::time::timeout(LINGER, async {
+        if let Some(code) = code {
+            let _ = sink.send(Message::text(protocol::encode_error(None, code, why))).await;
+        }
+        let _ = sink.send(close_msg(close_code, why)).await;
+        drain(&mut source).await;
+    })
+    .await;
+}
+
+/// Reads and drops frames until the close handshake completes or the connection ends.
+async fn drain(source: &mut Source) {
+    while let Some(Ok(m)) = source.next().await {
+        if matches!(m, Message::Close(_)) {
+            break;
+        }
+    }
+}
+
+struct WriteLoop {
+    sink: Sink,
+    frames: mpsc::Receiver<Frame>,
+    resync: Arc<Notify>,
+    replies: mpsc::Receiver<Reply>,
+    ctl: mpsc::Sender<Control>,
+    id: u64,
+    /// Seq after the last snapshot or events frame sent.
+    seq: u64,
+    write_timeout: Duration,
+    peer: SocketAddr,
+}
+
+async fn write_loop(mut w: WriteLoop) {
+    // Replies waiting for the events they follow.
+    let mut held: std::collections::VecDeque<(u64, String)> = std::collections::VecDeque::new();
+    loop {
+        // Replies whose events are out go first.
+        if let Some((after_seq, _)) = held.front()
+            && *after_seq <= w.seq
+            && let Some((_, text)) = held.pop_front()
+        {
+            if !send(&mut w, Message::text(text)).await {
+                return;
+            }
+            continue;
+        }
+        let out = tokio::select! {
+            biased;
+            r = w.replies.recv() => match r {
+                Some(Reply::Text { after_seq, text }) => {
+                    if after_seq > w.seq || !held.is_empty() {
+                        held.push_back((after_seq, text));
+                        continue;
+                    }
+                    Message::text(text)
+                }
+                Some(Reply::Close(code, why)) => {
+                    // Replies already made go out first, each after the events it follows.
+                    flush_held(&mut w, &mut held).await;
+                    let _ = tokio::time::timeout(w.write_timeout, w.sink.send(close_msg(code, &why))).await;
+                    return;
+                }
+                None => return,
+            },
+            _ = w.resync.notified() => {
+                let mut dropped = 0usize;
+                while w.frames.try_recv().is_ok() {
+                    dropped += 1;
+                }
+                let (tx, rx) = oneshot::channel();
+                if w.ctl.send(Control::Resync { id: w.id, reply: tx }).await.is_err() {
+                    return;
+                }
+                let Ok((seq, snapshot)) = rx.await else { return };
+                tracing::debug!(peer = %w.peer, client = w.id, dropped, seq, "sending a fresh snapshot");
+                w.seq = seq;
+                Message::Text(snapshot)
+            },
+            f = w.frames.recv() => match f {
+                Some(Frame::Events { end_seq, text }) => {
+                    // Batches the snapshot already holds.
+                    if end_seq <= w.seq {
+                        continue;
+                    }
+                    w.seq = end_seq;
+                    Message::Text(text)
+                }
+                Some(Frame::Metrics(text)) => Message::Text(text),
+                None => {
+                    flush_held(&mut w, &mut held).await;
+                    let bye = close_msg(close::GOING_AWAY, "the engine is shutting down");
+                    let _ = tokio::time::timeout(w.write_timeout, w.sink.send(bye)).await;
+                    return;
+                }
+            },
+        };
+        if !send(&mut w, out).await {
+            return;
+        }
+    }
+}
+
+/// Sends the held replies, each after the queued events it follows; stops where those events were dropped.
+async fn flush_held(w: &mut WriteLoop, held: &mut std::collections::VecDeque<(u64, String)>) {
+    while let Some((after_seq, text)) = held.pop_front() {
+        while w.seq < after_seq {
+            let msg = match w.frames.try_recv() {
+                Ok(Frame::Events { end_seq, text }) if end_seq > w.seq => {
+                    w.seq = end_seq;
+                    Message::Text(text)
+                }
+                Ok(Frame::Events { .. }) => continue,
+                Ok(Frame::Metrics(text)) => Message::Text(text),
+                Err(_) => return,
+            };
+            if !send(w, msg).await {
+                return;
+            }
+        }
+        if !send(w, Message::text(text)).await {
+            return;
+        }
+    }
+}
+
+/// Writes one frame; false when the connection is done for (failed, or no progress within the write timeout).
+async fn send(w: &mut WriteLoop, msg: Message) -> bool {
+    match tokio::time::timeout(w.write_timeout, w.sink.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(peer = %w.peer, client = w.id, "write failed: {e}");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(peer = %w.peer, client = w.id, "closing the connection: no write progress for {:?}", w.write_timeout);
+            false
+        }
+    }
+}
+
+/// Token bucket: `rate` frames a second, bursts of `burst`.
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64) -> Bucket {
+        Bucket { tokens: burst.max(1.0), rate: rate.max(0.0), burst: burst.max(1.0), last: Instant::now() }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}

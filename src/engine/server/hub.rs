@@ -1,0 +1,372 @@
+//! The hub: the one task that owns the [`Engine`]. It advances the engine on its clock, drains the events,
+//! encodes one `events` frame per role class (masked, clear) per tick and hands the same bytes to every client's
+//! bounded queue; it answers joins, resyncs and commands arriving over a channel. It never waits for a client.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::mask::{mask_event, mask_floor};
+use super::{ClockOrigin, Pacing, Stats};
+use crate::engine::Engine;
+use crate::engine::sim::clock::Speed;
+use crate::engine::store::{Store, StoreReport};
+use crate::model::*;
+use crate::protocol;
+
+/// A frame queued for one client. The bytes are shared by every client of the same role class.
+#[derive(Debug)]
+pub(super) enum Frame {
+    /// An `events` frame whose last event has seq `end_seq - 1`.
+    Events {
+        end_seq: u64,
+        text: Utf8Bytes,
+    },
+    Metrics(Utf8Bytes),
+}
+
+/// A client's place on the hub, handed back by [`Control::Join`].
+pub(super) struct Joined {
+    pub id: u64,
+    pub frames: mpsc::Receiver<Frame>,
+    /// Notified when the hub dropped frames for this client: it must resync.
+    pub resync: Arc<Notify>,
+    pub seq: u64,
+    pub snapshot: Utf8Bytes,
+}
+
+/// What the server's other tasks ask of the hub.
+pub(super) enum Control {
+    Join {
+        role: Role,
+        reply: oneshot::Sender<Result<Joined, String>>,
+    },
+    Leave {
+        id: u64,
+    },
+    /// A fresh snapshot for a client; from now on its queue gets every batch again.
+    Resync {
+        id: u64,
+        reply: oneshot::Sender<(u64, Utf8Bytes)>,
+    },
+    /// Runs a command; replies with its outcome and the seq after its events.
+    Command {
+        actor: Actor,
+        command: Command,
+        reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
+    },
+    /// Runs the engine `by` floor time further in steps of `step`, one batch per step; replies with the seq.
+    Advance {
+        by: chrono::Duration,
+        step: chrono::Duration,
+        reply: oneshot::Sender<u64>,
+    },
+    Floor {
+        reply: oneshot::Sender<Floor>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<Option<StoreReport>>,
+    },
+}
+
+struct Slot {
+    id: u64,
+    clear: bool,
+    tx: mpsc::Sender<Frame>,
+    resync: Arc<Notify>,
+    /// Frames were dropped: nothing more is queued until the client took a fresh snapshot.
+    stale: bool,
+}
+
+pub(super) struct Hub {
+    engine: Engine,
+    pacing: Pacing,
+    origin: Option<ClockOrigin>,
+    tick: Duration,
+    metrics_every: Duration,
+    queue_frames: usize,
+    max_clients: usize,
+    store: Option<Store>,
+    stats: Arc<Stats>,
+    clients: Vec<Slot>,
+    next_id: u64,
+    /// Snapshot frames by role class (0 masked, 1 clear), valid while the floor's seq is unchanged.
+    snapshots: [Option<(u64, Utf8Bytes)>; 2],
+}
+
+/// Floor time a `Speed::Max` engine advances per step, and the wall time a tick may spend on it.
+const MAX_STEP: chrono::Duration = chrono::Duration::seconds(1);
+const MAX_BUDGET: Duration = Duration::from_millis(50);
+
+impl Hub {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        engine: Engine,
+        pacing: Pacing,
+        origin: Option<ClockOrigin>,
+        tick: Duration,
+        metrics_every: Duration,
+        queue_frames: usize,
+        max_clients: usize,
+        store: Option<Store>,
+        stats: Arc<Stats>,
+    ) -> Hub {
+        Hub {
+            engine,
+            pacing,
+            origin,
+            tick,
+            metrics_every,
+            queue_frames: queue_frames.max(1),
+            max_clients,
+            store,
+            stats,
+            clients: Vec::new(),
+            next_id: 0,
+            snapshots: [None, None],
+        }
+    }
+
+    pub async fn run(mut self, mut ctl: mpsc::Receiver<Control>) {
+        let mut tick = tokio::time::interval(self.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut metrics = tokio::time::interval(self.metrics_every);
+        metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                msg = ctl.recv() => {
+                    let Some(msg) = msg else { break };
+                    let started = Instant::now();
+                    let done = self.handle(msg);
+                    self.busy(started);
+                    if done {
+                        return;
+                    }
+                }
+                _ = tick.tick() => {
+                    let started = Instant::now();
+                    self.on_tick();
+                    self.busy(started);
+                }
+                _ = metrics.tick() => {
+                    let started = Instant::now();
+                    self.send_metrics();
+                    self.busy(started);
+                }
+            }
+        }
+        // Every sender is gone: close quietly.
+        self.flush();
+        if let Some(store) = self.store.take()
+            && let Err(e) = store.close()
+        {
+            tracing::error!("{e}");
+        }
+    }
+
+    fn busy(&self, started: Instant) {
+        self.stats.busy_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Handles one control message; true when the hub must stop.
+    fn handle(&mut self, msg: Control) -> bool {
+        match msg {
+            Control::Join { role, reply } => {
+                if self.clients.len() >= self.max_clients {
+                    let _ = reply.send(Err(format!(
+                        "the engine serves {} clients already, its limit: try again later",
+                        self.clients.len()
+                    )));
+                    return false;
+                }
+                self.flush();
+                let clear = role >= Role::Admin;
+                let snapshot = self.snapshot(clear);
+                let (tx, rx) = mpsc::channel(self.queue_frames);
+                let resync = Arc::new(Notify::new());
+                let id = self.next_id;
+                self.next_id += 1;
+                self.clients.push(Slot { id, clear, tx, resync: resync.clone(), stale: false });
+                self.stats.clients.store(self.clients.len() as u64, Ordering::Relaxed);
+                let joined = Joined { id, frames: rx, resync, seq: self.engine.floor().seq, snapshot };
+                if let Err(Ok(j)) = reply.send(Ok(joined)) {
+                    self.remove(j.id);
+                }
+            }
+            Control::Leave { id } => self.remove(id),
+            Control::Resync { id, reply } => {
+                self.flush();
+                let Some(clear) = self.clients.iter().find(|s| s.id == id).map(|s| s.clear) else { return false };
+                let snapshot = self.snapshot(clear);
+                if let Some(slot) = self.clients.iter_mut().find(|s| s.id == id) {
+                    slot.stale = false;
+                }
+                let _ = reply.send((self.engine.floor().seq, snapshot));
+            }
+            Control::Command { actor, command, reply } => {
+                let result = self.engine.command(&actor, &command);
+                if let Err(e) = &result {
+                    tracing::info!(
+                        user = %actor.name,
+                        role = %actor.role,
+                        command = command.name(),
+                        code = e.code.as_str(),
+                        "command refused: {}",
+                        e.message
+                    );
+                }
+                // The command's events (its audit entry at least) go out before its ack.
+                self.flush();
+                let _ = reply.send((result, self.engine.floor().seq));
+            }
+            Control::Advance { by, step, reply } => {
+                let step = if step <= chrono::Duration::zero() { chrono::Duration::seconds(1) } else { step };
+                let end = self.engine.now() + by;
+                let mut t = self.engine.now();
+                while t < end {
+                    t = (t + step).min(end);
+                    self.engine.advance_to(t);
+                    self.flush();
+                }
+                let _ = reply.send(self.engine.floor().seq);
+            }
+            Control::Floor { reply } => {
+                self.flush();
+                let _ = reply.send(self.engine.floor().clone());
+            }
+            Control::Shutdown { reply } => {
+                self.flush();
+                // Dropping the queues tells every writer to close with "going away".
+                self.clients.clear();
+                self.stats.clients.store(0, Ordering::Relaxed);
+                let report = self.store.take().and_then(|s| match s.close() {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        None
+                    }
+                });
+                let _ = reply.send(report);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.clients.retain(|s| s.id != id);
+        self.stats.clients.store(self.clients.len() as u64, Ordering::Relaxed);
+    }
+
+    fn on_tick(&mut self) {
+        match self.pacing {
+            Pacing::Manual => {}
+            Pacing::Clock(Speed::Times(_)) => {
+                if let Some(origin) = self.origin {
+                    self.engine.advance_to(origin.floor_at(Instant::now()));
+                }
+            }
+            Pacing::Clock(Speed::Max) => {
+                let started = Instant::now();
+                while started.elapsed() < MAX_BUDGET {
+                    let t = self.engine.now() + MAX_STEP;
+                    self.engine.advance_to(t);
+                }
+            }
+        }
+        self.flush();
+    }
+
+    /// The snapshot frame for a role class at the floor's current seq (call after [`Hub::flush`]).
+    fn snapshot(&mut self, clear: bool) -> Utf8Bytes {
+        let seq = self.engine.floor().seq;
+        let slot = &mut self.snapshots[usize::from(clear)];
+        if let Some((s, text)) = slot
+            && *s == seq
+        {
+            return text.clone();
+        }
+        let text: Utf8Bytes = if clear {
+            protocol::encode_snapshot(self.engine.floor())
+        } else {
+            protocol::encode_snapshot(&mask_floor(self.engine.floor()))
+        }
+        .into();
+        *slot = Some((seq, text.clone()));
+        text
+    }
+
+    /// Sends the events produced since the last flush: to the store, and as one frame per role class to every
+    /// client that is keeping up. Called before anything that reads the floor's seq, so the floor's seq is always
+    /// the `from_seq` of the next batch.
+    fn flush(&mut self) {
+        let events = self.engine.drain();
+        if events.is_empty() {
+            return;
+        }
+        let end_seq = self.engine.floor().seq;
+        let from_seq = end_seq - events.len() as u64;
+        let events = Arc::new(events);
+        self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        if let Some(store) = &self.store {
+            store.record(events.clone());
+        }
+        let live = |clear: bool| move |s: &Slot| s.clear == clear && !s.stale;
+        let clear = self
+            .clients
+            .iter()
+            .any(live(true))
+            .then(|| -> Utf8Bytes { protocol::encode_events(from_seq, &events).into() });
+        let masked = self.clients.iter().any(live(false)).then(|| -> Utf8Bytes {
+            let m: Vec<Cow<'_, Event>> = events.iter().map(mask_event).collect();
+            protocol::encode_events(from_seq, &m).into()
+        });
+        for text in clear.iter().chain(masked.iter()) {
+            self.stats.encoded_bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+        }
+        self.fan_out(|slot| {
+            let text = if slot.clear { clear.as_ref() } else { masked.as_ref() };
+            text.map(|t| Frame::Events { end_seq, text: t.clone() })
+        });
+    }
+
+    fn send_metrics(&mut self) {
+        if self.clients.is_empty() {
+            return;
+        }
+        self.flush();
+        let text: Utf8Bytes = protocol::encode_metrics(&self.engine.metrics()).into();
+        self.fan_out(|_| Some(Frame::Metrics(text.clone())));
+    }
+
+    /// Queues a frame for every client keeping up; a full queue marks its client for resync.
+    fn fan_out(&mut self, frame_for: impl Fn(&Slot) -> Option<Frame>) {
+        let mut gone = Vec::new();
+        for slot in self.clients.iter_mut().filter(|s| !s.stale) {
+            let Some(frame) = frame_for(slot) else { continue };
+            match slot.tx.try_send(frame) {
+                Ok(()) => {
+                    self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    slot.stale = true;
+                    slot.resync.notify_one();
+                    self.stats.resyncs.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        client = slot.id,
+                        "client fell behind its queue: its frames are dropped, it gets a fresh snapshot"
+                    );
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(slot.id),
+            }
+        }
+        for id in gone {
+            self.remove(id);
+        }
+    }
+}

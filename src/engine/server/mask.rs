@@ -1,0 +1,85 @@
+//! What roles below admin see: caller numbers and ID / card numbers in free text masked, in snapshots and events
+//! alike, so a mirror built from masked events equals the masked engine floor. The masking itself is
+//! [`crate::engine::analysis::redact`]'s.
+
+use std::borrow::Cow;
+
+use crate::engine::analysis::redact::{mask_number, mask_text};
+use crate::model::*;
+
+fn text(s: &mut String) {
+    if let Cow::Owned(m) = mask_text(s) {
+        *s = m;
+    }
+}
+
+fn ticket(t: &mut Ticket) {
+    text(&mut t.summary);
+    for n in &mut t.notes {
+        text(&mut n.text);
+    }
+}
+
+fn audit(e: &mut AuditEntry) {
+    text(&mut e.command);
+    text(&mut e.outcome);
+}
+
+/// A copy of `floor` as roles below admin see it.
+pub fn mask_floor(floor: &Floor) -> Floor {
+    let mut f = floor.clone();
+    for c in f.calls.values_mut() {
+        c.caller = mask_number(&c.caller);
+        for l in &mut c.transcript {
+            text(&mut l.text);
+        }
+        for h in &mut c.rule_hits {
+            text(&mut h.word);
+        }
+    }
+    for cb in &mut f.callbacks {
+        cb.caller = mask_number(&cb.caller);
+    }
+    for t in f.tickets.values_mut() {
+        ticket(t);
+    }
+    for a in f.alerts.values_mut() {
+        text(&mut a.message);
+    }
+    for e in &mut f.audit {
+        audit(e);
+    }
+    f
+}
+
+/// `ev` as roles below admin see it; borrowed when it carries nothing to mask.
+pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
+    let carries_pii = matches!(
+        ev.kind,
+        EventKind::CallArrived { .. }
+            | EventKind::Utterance { .. }
+            | EventKind::RuleMatched { .. }
+            | EventKind::AlertRaised { .. }
+            | EventKind::TicketOpened { .. }
+            | EventKind::TicketEscalated { .. }
+            | EventKind::TicketNoted { .. }
+            | EventKind::TicketResolved { .. }
+            | EventKind::Audited { .. }
+    );
+    if !carries_pii {
+        return Cow::Borrowed(ev);
+    }
+    let mut ev = ev.clone();
+    match &mut ev.kind {
+        EventKind::CallArrived { caller, .. } => *caller = mask_number(caller),
+        EventKind::Utterance { text: t, .. } => text(t),
+        EventKind::RuleMatched { word, .. } => text(word),
+        EventKind::AlertRaised { alert } => text(&mut alert.message),
+        EventKind::TicketOpened { ticket: t } => ticket(t),
+        EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => text(note),
+        EventKind::TicketNoted { text: t, .. } => text(t),
+        EventKind::Audited { entry } => audit(entry),
+        _ => {}
+    }
+    Cow::Owned(ev)
+}

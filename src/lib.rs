@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod client;
+pub mod console;
 pub mod engine;
 pub mod model;

@@ -344,7 +344,9 @@ impl Keymap {
 
     /// The first key bound to `action` in `ctx` or globally, for hints.
     pub fn key_for(&self, ctx: Context, action: Action) -> Option<Key> {
-        let find = |c: Context| self.bindings(c).iter().find(|(_, a)| *a == action).map(|(k, _)| *k);
+        let find = |c: Context| {
+            self.bindings(c).iter().find(|(k, a)| *a == action && self.lookup(ctx, *k) == Some(action)).map(|(k, _)| *k)
+        };
         find(ctx).or_else(|| find(Context::Global))
     }
 

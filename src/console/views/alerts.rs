@@ -23,7 +23,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(6),
         Constraint::Length(4),
-        Constraint::Length(if wide { 18 } else { 13 }),
+        Constraint::Length(if wide { 18 } else { 14 }),
         Constraint::Length(if wide { 12 } else { 7 }),
         Constraint::Fill(1),
         Constraint::Length(if wide { 20 } else { 6 }),
@@ -49,7 +49,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(Span::styled(severity_label(a.severity), sev)),
                 Cell::from(a.kind.as_str()),
                 Cell::from(a.subject.clone()),
-                Cell::from(a.message.clone()),
+                Cell::from(a.message.strip_prefix(&format!("{}: ", a.subject)).unwrap_or(&a.message).to_string()),
                 Cell::from(ack),
             ])
             .style(text)

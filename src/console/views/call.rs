@@ -131,7 +131,11 @@ fn participants(app: &App, c: &Call) -> Line<'static> {
         if i > 0 {
             spans.push(Span::raw(" · "));
         }
-        let who = if p.supervisor == app.user { format!("{} (you)", p.supervisor) } else { p.supervisor.clone() };
+        let who = if p.supervisor == app.user && p.supervisor != "you" {
+            format!("{} (you)", p.supervisor)
+        } else {
+            p.supervisor.clone()
+        };
         let what = match p.mode {
             SupervisorMode::Monitor => "monitor: silent, nobody hears",
             SupervisorMode::Whisper => "whisper: the agent hears",

@@ -128,11 +128,14 @@ fn tile(app: &App, t: &Tile, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::raw("agents "),
             Span::styled(format!("{} free", agents.available), th.get(S::AgentAvailable)),
-            Span::raw(" · "),
+            Span::raw(", "),
             Span::styled(format!("{} busy", agents.busy()), th.get(S::AgentOnCall)),
-            Span::raw(" · "),
+            Span::raw(", "),
             Span::styled(format!("{} away", agents.on_break), th.get(S::AgentBreak)),
-            Span::styled(if agents.offline > 0 { format!(" · {} off", agents.offline) } else { String::new() }, th.get(S::AgentOffline)),
+            Span::styled(
+                if agents.offline > 0 { format!(", {} off", agents.offline) } else { String::new() },
+                th.get(S::AgentOffline),
+            ),
         ]),
     ];
     let staffing = t.m.map(|m| m.staffing);
@@ -179,17 +182,23 @@ fn totals(app: &App, frame: &mut Frame, area: Rect) {
     let open_t = f.tickets.values().filter(|t| t.status != TicketStatus::Resolved).count();
     let overdue = f.tickets.values().filter(|t| t.status != TicketStatus::Resolved && t.due < now).count();
     let fm = app.metrics.as_ref().map(|m| &m.floor);
+    let wide = area.width >= 120;
+    let calls = if wide {
+        format!(": {waiting} waiting · {ivr} in ivr · {talking} talking │ agents ")
+    } else {
+        format!(": {waiting} wait · {talking} talk │ ")
+    };
     let mut spans = vec![
         Span::styled(format!(" {} calls", f.calls.len()), th.get(S::Title)),
-        Span::raw(format!(": {waiting} wait {ivr} ivr {talking} talk │ agents ")),
+        Span::raw(calls),
         Span::styled(format!("{} free", agents.available), th.get(S::AgentAvailable)),
-        Span::raw(format!(" {} busy {} away │ SL {} │ ", agents.busy(), agents.on_break, pct(fm.and_then(|m| m.service_level)))),
+        Span::raw(format!(" {} busy │ SL {} │ ", agents.busy(), pct(fm.and_then(|m| m.service_level)))),
         Span::raw(format!("{open_t} tickets")),
     ];
     if overdue > 0 {
         spans.push(Span::styled(format!(" {overdue} late"), th.get(S::TicketOverdue)));
     }
-    if area.width >= 120 {
+    if wide {
         spans.push(Span::raw(format!(" │ {} callbacks │ {} open alerts", f.callbacks.len(), f.open_alerts().count())));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

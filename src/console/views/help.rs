@@ -53,7 +53,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 pub fn render(app: &App, frame: &mut Frame, body: Rect) {
     let th = &app.theme;
     let all = lines(app);
-    let w = (body.width.saturating_sub(4)).min(90);
+    let w = if body.width > 94 { 90 } else { body.width };
     let h = body.height.saturating_sub(1);
     let a = centered(body, w, h);
     let inner_h = a.height.saturating_sub(2) as usize;

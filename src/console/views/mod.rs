@@ -142,11 +142,19 @@ fn tabs(app: &App, frame: &mut Frame, area: Rect) {
         }
     };
     let active = if app.view == View::Call { app.back } else { app.view };
-    let build = |with_counts: bool| -> Vec<Span<'static>> {
+    // Roomy labels with counts; then tight ones with counts; then tight ones without.
+    let build = |with_counts: bool, pad: &str| -> Vec<Span<'static>> {
         let mut spans = Vec::new();
         for (i, v) in View::TABS.iter().enumerate() {
             let c = if with_counts { count(*v) } else { String::new() };
-            let label = if c.is_empty() { format!(" {} {} ", i + 1, v.title()) } else { format!(" {} {} {c} ", i + 1, v.title()) };
+            let label = if c.is_empty() {
+                format!("{pad}{} {}{pad}", i + 1, v.title())
+            } else {
+                format!("{pad}{} {} {c}{pad}", i + 1, v.title())
+            };
+            if pad.is_empty() && i > 0 {
+                spans.push(Span::raw(" "));
+            }
             let style = if *v == active && app.view != View::Call { t.get(S::TabActive) } else { t.get(S::Tab) };
             let style = if *v == View::Alerts && open_alerts > 0 && *v != active {
                 style.patch(t.get(S::SevWarning))
@@ -158,13 +166,20 @@ fn tabs(app: &App, frame: &mut Frame, area: Rect) {
         if app.view == View::Call
             && let Some(c) = app.open_call
         {
+            spans.push(Span::raw(" "));
             spans.push(Span::styled(format!(" ▸ Call {c} "), t.get(S::TabActive)));
         }
         spans
     };
-    let mut spans = build(true);
-    if spans.iter().map(|s| s.width()).sum::<usize>() > area.width as usize {
-        spans = build(false);
+    let fits = |s: &Vec<Span>| s.iter().map(|s| s.width()).sum::<usize>() <= area.width as usize;
+    let mut spans = build(true, " ");
+    if !fits(&spans) {
+        spans = build(true, "");
+        spans.insert(0, Span::raw(" "));
+    }
+    if !fits(&spans) {
+        spans = build(false, "");
+        spans.insert(0, Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -32,8 +32,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(11),
         Constraint::Length(7),
     ];
     if wide {

@@ -29,7 +29,7 @@ fn fixed() -> App {
     let out = app.run_command_line("barge C-1080");
     deliver(&mut app, &mut feed, out);
     app.toasts.clear();
-    app.show_hint = false;
+    press(&mut app, "1");
     app
 }
 

@@ -782,7 +782,8 @@ impl App {
             }
             View::Call => {
                 // Down moves towards the newest line.
-                let len = self.open_call.and_then(|c| self.floor.calls.get(&c)).map(|c| c.transcript.len()).unwrap_or(0);
+                let len =
+                    self.open_call.and_then(|c| self.floor.calls.get(&c)).map(|c| c.transcript.len()).unwrap_or(0);
                 let s = (self.transcript_scroll as i64).saturating_sub(by).clamp(0, len as i64);
                 self.transcript_scroll = s as usize;
             }
@@ -800,7 +801,9 @@ impl App {
             View::Calls => self.calls_sel.id.filter(|_| !self.calls.is_empty()),
             View::Call => self.open_call,
             View::Agents => self.target_agent().and_then(|a| self.floor.agents.get(&a)).and_then(|a| a.call),
-            View::Alerts => self.target_alert().and_then(|a| self.floor.alerts.get(&a)).and_then(|a| a.subject.parse().ok()),
+            View::Alerts => {
+                self.target_alert().and_then(|a| self.floor.alerts.get(&a)).and_then(|a| a.subject.parse().ok())
+            }
             View::Tickets => self.target_ticket().and_then(|t| self.floor.tickets.get(&t)).and_then(|t| t.call),
             View::Callbacks => None,
             View::Audit => None,
@@ -815,9 +818,7 @@ impl App {
     pub fn target_agent(&self) -> Option<AgentId> {
         match self.view {
             View::Agents => self.agents_sel.id.filter(|_| !self.agents.is_empty()),
-            View::Call | View::Calls => {
-                self.target_call().and_then(|c| self.floor.calls.get(&c)).and_then(|c| c.agent)
-            }
+            View::Call | View::Calls => self.target_call().and_then(|c| self.floor.calls.get(&c)).and_then(|c| c.agent),
             _ => None,
         }
     }
@@ -982,7 +983,16 @@ impl App {
     /// Runs one command line (without the leading `:`); returns the commands to send.
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
         match command_line::parse(text, self) {
-            Ok(Parsed::Send(cmds)) => cmds.into_iter().map(|c| self.send(c)).collect(),
+            Ok(Parsed::Send(cmds)) => {
+                // Joining a call from the command line opens it, as the keys do.
+                if let [Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call }] =
+                    cmds.as_slice()
+                    && self.open_call != Some(*call)
+                {
+                    self.open(*call);
+                }
+                cmds.into_iter().map(|c| self.send(c)).collect()
+            }
             Ok(Parsed::Act(action)) => self.update(action),
             Ok(Parsed::AckAll) => {
                 let before = self.view;
@@ -1089,7 +1099,9 @@ impl App {
                         TransferTarget::Queue(q) => {
                             Command::Transfer { call: *call, to_agent: None, to_queue: Some(q.clone()) }
                         }
-                        TransferTarget::Agent(a) => Command::Transfer { call: *call, to_agent: Some(*a), to_queue: None },
+                        TransferTarget::Agent(a) => {
+                            Command::Transfer { call: *call, to_agent: Some(*a), to_queue: None }
+                        }
                     };
                     out.push(self.send(cmd));
                     keep = false;

@@ -192,11 +192,14 @@ pub fn parse(text: &str, app: &App) -> Result<Parsed, String> {
                 Parsed::AckAll
             } else {
                 let ids: Result<Vec<AlertId>, _> = args.iter().map(|a| a.parse::<AlertId>()).collect();
-                Parsed::Send(ids.map_err(|e| e.to_string())?.into_iter().map(|alert| Command::AckAlert { alert }).collect())
+                Parsed::Send(
+                    ids.map_err(|e| e.to_string())?.into_iter().map(|alert| Command::AckAlert { alert }).collect(),
+                )
             }
         }
         "escalate" => {
-            let ticket: TicketId = need(args.first(), "escalate", "a ticket and a note", "T-88 \"customer called twice\"")?;
+            let ticket: TicketId =
+                need(args.first(), "escalate", "a ticket and a note", "T-88 \"customer called twice\"")?;
             Parsed::Send(vec![Command::Escalate { ticket, note: rest(1) }])
         }
         "resolve" => {
@@ -244,11 +247,8 @@ pub fn parse(text: &str, app: &App) -> Result<Parsed, String> {
 pub fn complete(text: &str, floor: &Floor) -> (String, Vec<String>) {
     let trailing_space = text.ends_with(' ');
     let words: Vec<&str> = text.split_whitespace().collect();
-    let (index, word) = if trailing_space || words.is_empty() {
-        (words.len(), "")
-    } else {
-        (words.len() - 1, words[words.len() - 1])
-    };
+    let (index, word) =
+        if trailing_space || words.is_empty() { (words.len(), "") } else { (words.len() - 1, words[words.len() - 1]) };
     let verb = words.first().map(|v| v.to_lowercase()).unwrap_or_default();
     // For comma lists (reassign's queues), complete the last item.
     let (list_head, item) = match word.rfind(',') {
@@ -300,9 +300,8 @@ fn candidates_for(verb: &str, index: usize, floor: &Floor) -> Vec<String> {
     };
     let agents = || floor.agents.keys().map(|a| a.to_string()).collect::<Vec<_>>();
     let queues = || floor.queues.iter().map(|q| q.id.to_string()).collect::<Vec<_>>();
-    let tickets = || {
-        floor.tickets.values().filter(|t| t.status != TicketStatus::Resolved).map(|t| t.id.to_string()).collect()
-    };
+    let tickets =
+        || floor.tickets.values().filter(|t| t.status != TicketStatus::Resolved).map(|t| t.id.to_string()).collect();
     match (verb, index) {
         ("monitor" | "whisper" | "barge" | "leave" | "say", 1) => joined(),
         ("call" | "open" | "transfer", 1) => calls(),
@@ -334,11 +333,10 @@ mod tests {
 
     #[test]
     fn words_split_with_quotes() {
-        assert_eq!(split(r#"escalate T-88 "customer called twice""#), Ok(vec![
-            "escalate".to_string(),
-            "T-88".to_string(),
-            "customer called twice".to_string()
-        ]));
+        assert_eq!(
+            split(r#"escalate T-88 "customer called twice""#),
+            Ok(vec!["escalate".to_string(), "T-88".to_string(), "customer called twice".to_string()])
+        );
         assert_eq!(split(r#"say "he said \"no\"""#), Ok(vec!["say".to_string(), "he said \"no\"".to_string()]));
         assert!(split("note T-1 \"open").is_err());
     }

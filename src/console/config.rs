@@ -136,7 +136,10 @@ pub(crate) fn read_named(
     let looks_like_path = name_or_path.contains(['/', '\\']) || name_or_path.ends_with(".toml");
     if !looks_like_path {
         let names: Vec<&str> = builtin.iter().map(|(n, _)| *n).collect();
-        anyhow::bail!("there is no built-in {kind} '{name_or_path}': choose one of {} or give a path to a .toml file", names.join(", "));
+        anyhow::bail!(
+            "there is no built-in {kind} '{name_or_path}': choose one of {} or give a path to a .toml file",
+            names.join(", ")
+        );
     }
     let text = std::fs::read_to_string(name_or_path)
         .map_err(|e| anyhow::anyhow!("cannot read the {kind} file {name_or_path}: {e}"))?;

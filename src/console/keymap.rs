@@ -144,7 +144,9 @@ impl Key {
                 let lower = rest.to_ascii_lowercase();
                 if let Some((_, k)) = NAMED.iter().find(|(n, _)| *n == lower) {
                     *k
-                } else if let Some(n) = lower.strip_prefix('f').and_then(|d| d.parse::<u8>().ok()).filter(|n| (1..=12).contains(n)) {
+                } else if let Some(n) =
+                    lower.strip_prefix('f').and_then(|d| d.parse::<u8>().ok()).filter(|n| (1..=12).contains(n))
+                {
                     KeyName::F(n)
                 } else {
                     return Err(format!(

@@ -110,7 +110,11 @@ pub struct LocalOptions {
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        LocalOptions { speed: Speed::Times(10.0), warm_up: chrono::Duration::minutes(10), tick: Duration::from_millis(100) }
+        LocalOptions {
+            speed: Speed::Times(10.0),
+            warm_up: chrono::Duration::minutes(10),
+            tick: Duration::from_millis(100),
+        }
     }
 }
 

@@ -228,7 +228,9 @@ impl Theme {
 
     /// Names of the style keys a theme file sets, for tests that check every built-in is complete.
     pub fn set_keys(text: &str) -> Vec<String> {
-        toml::from_str::<RawTheme>(text).map(|r| r.styles.keys().map(|k| k.get_ref().clone()).collect()).unwrap_or_default()
+        toml::from_str::<RawTheme>(text)
+            .map(|r| r.styles.keys().map(|k| k.get_ref().clone()).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -68,7 +68,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             ];
             if wide {
                 let langs: Vec<&str> = a.langs.iter().map(|l| l.as_str()).collect();
-                let missed = if a.missed > 0 { Span::styled(a.missed.to_string(), th.get(S::QueueWarn)) } else { Span::raw("0") };
+                let missed = if a.missed > 0 {
+                    Span::styled(a.missed.to_string(), th.get(S::QueueWarn))
+                } else {
+                    Span::raw("0")
+                };
                 cells.extend([Cell::from(missed), Cell::from(langs.join(",")), Cell::from(queues.join(", "))]);
             } else {
                 cells.push(Cell::from(queues.join(",")));

@@ -34,7 +34,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .skip(offset)
         .take(inner_h)
         .map(|e| {
-            let cmd = serde_json::from_str::<Command>(&e.command).map(|c| describe(&c)).unwrap_or_else(|_| e.command.clone());
+            let cmd =
+                serde_json::from_str::<Command>(&e.command).map(|c| describe(&c)).unwrap_or_else(|_| e.command.clone());
             let outcome = if e.ok {
                 Span::styled("ok", th.get(S::AuditOk))
             } else {

@@ -37,7 +37,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
     let mut l1 = vec![
         Span::styled(format!(" {id} "), if c.flags.urgent { th.get(S::CallUrgent) } else { th.get(S::Title) }),
-        Span::raw(format!(" {queue} · {} · {agent} · {} · {} · P{}", c.state.as_str(), c.lang.as_str(), c.intent, c.priority)),
+        Span::raw(format!(
+            " {queue} · {} · {agent} · {} · {} · P{}",
+            c.state.as_str(),
+            c.lang.as_str(),
+            c.intent,
+            c.priority
+        )),
     ];
     if c.flags.urgent {
         l1.push(Span::styled(" URGENT", th.get(S::CallUrgent)));
@@ -56,16 +62,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         l2.push(Span::raw(" · rules: "));
         l2.push(Span::styled(rules.join(", "), th.get(S::RuleHit)));
     }
-    let info = vec![
-        Line::from(l1),
-        Line::from(l2),
-        participants(app, c),
-        Line::from(action_hints(app, c)),
-    ];
+    let info = vec![Line::from(l1), Line::from(l2), participants(app, c), Line::from(action_hints(app, c))];
     frame.render_widget(Paragraph::new(info.into_iter().map(|l| fit_line(l, w)).collect::<Vec<_>>()), info_a);
 
     // Sentiment over the call.
-    let trail: Vec<u64> = c.sentiment_trail.iter().map(|s| (((s + 1.0) * 50.0).round().clamp(0.0, 100.0)) as u64).collect();
+    let trail: Vec<u64> =
+        c.sentiment_trail.iter().map(|s| (((s + 1.0) * 50.0).round().clamp(0.0, 100.0)) as u64).collect();
     let label_w = 18u16;
     let [label_a, chart_a] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(spark_a);
     let label = vec![
@@ -269,9 +271,6 @@ fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
         ),
         None => format!(" {id} is not on the floor any more"),
     };
-    let lines = vec![
-        Line::styled(text, th.get(S::Title)),
-        Line::styled(" esc goes back", th.get(S::Muted)),
-    ];
+    let lines = vec![Line::styled(text, th.get(S::Title)), Line::styled(" esc goes back", th.get(S::Muted))];
     frame.render_widget(Paragraph::new(lines), area);
 }

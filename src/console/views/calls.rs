@@ -14,8 +14,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let f = &app.floor;
     let now = f.time();
     let wide = area.width >= 120;
-    let filter = if app.calls_filter.is_empty() { String::new() } else { format!(" · filter \"{}\"", app.calls_filter) };
-    let title = format!(" Calls: {} of {} live · sorted by {}{filter} ", app.calls.len(), f.calls.len(), app.sort.as_str());
+    let filter =
+        if app.calls_filter.is_empty() { String::new() } else { format!(" · filter \"{}\"", app.calls_filter) };
+    let title =
+        format!(" Calls: {} of {} live · sorted by {}{filter} ", app.calls.len(), f.calls.len(), app.sort.as_str());
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(title, th.get(S::Title)));
     let inner_h = area.height.saturating_sub(3) as usize;
     let (offset, sel) = window(app.calls_sel.index, app.calls.len(), inner_h);
@@ -54,7 +56,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let wait_s = c.wait_secs(now);
             let waiting = c.answered.is_none() && c.first_queued.is_some();
             let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
-            let over = c.queue.as_ref().and_then(|q| f.queue(q)).is_some_and(|q| waiting && wait_s > q.sla.seconds as f64);
+            let over =
+                c.queue.as_ref().and_then(|q| f.queue(q)).is_some_and(|q| waiting && wait_s > q.sla.seconds as f64);
             let wait_style = if over { th.get(S::QueueWarn) } else { th.get(S::Text) };
             let mut flags = Vec::new();
             if c.flags.urgent {
@@ -84,7 +87,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(Line::from(flags)),
             ];
             if wide {
-                let sups: Vec<String> = c.supervisors.iter().map(|p| format!("{} ({})", p.supervisor, p.mode.as_str())).collect();
+                let sups: Vec<String> =
+                    c.supervisors.iter().map(|p| format!("{} ({})", p.supervisor, p.mode.as_str())).collect();
                 cells.extend([
                     Cell::from(c.priority.to_string()),
                     Cell::from(c.lang.as_str()),
@@ -107,7 +111,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut state = TableState::default().with_selected(if empty { None } else { Some(sel) });
     frame.render_stateful_widget(table, area, &mut state);
     if empty {
-        let msg = if app.calls_filter.is_empty() { "no live calls" } else { "no call matches the filter (esc clears it)" };
+        let msg =
+            if app.calls_filter.is_empty() { "no live calls" } else { "no call matches the filter (esc clears it)" };
         let a = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
         frame.render_widget(Line::styled(msg, th.get(S::Muted)), a);
     }

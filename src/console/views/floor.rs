@@ -39,8 +39,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|q| {
             let m = app.metrics.as_ref().and_then(|m| m.queues.iter().find(|x| x.queue == q.id));
-            let longest = q.waiting.iter().map(|w| (now - w.since).num_milliseconds() as f64 / 1000.0).fold(0.0, f64::max);
-            Tile { queue: q, m, waiting: q.waiting.len(), longest, agents: counts.get(&q.id).copied().unwrap_or_default() }
+            let longest =
+                q.waiting.iter().map(|w| (now - w.since).num_milliseconds() as f64 / 1000.0).fold(0.0, f64::max);
+            Tile {
+                queue: q,
+                m,
+                waiting: q.waiting.len(),
+                longest,
+                agents: counts.get(&q.id).copied().unwrap_or_default(),
+            }
         })
         .collect();
 
@@ -156,7 +163,10 @@ fn tile(app: &App, t: &Tile, frame: &mut Frame, area: Rect) {
         let occ = pct(t.m.and_then(|m| m.occupancy));
         let offered = t.m.map(|m| m.offered.to_string()).unwrap_or_else(|| "—".into());
         lines.push(Line::styled(format!("offered {offered} · AHT {aht} · occupancy {occ}"), th.get(S::Muted)));
-        let erl_a = staffing.and_then(|s| s.erlang_a).map(|n| format!("Erlang A: {n} seats")).unwrap_or_else(|| "Erlang A: —".into());
+        let erl_a = staffing
+            .and_then(|s| s.erlang_a)
+            .map(|n| format!("Erlang A: {n} seats"))
+            .unwrap_or_else(|| "Erlang A: —".into());
         let load = staffing.map(|s| format!(" · {:.1} Erl", s.erlangs)).unwrap_or_default();
         lines.push(Line::styled(format!("{erl_a}{load}"), th.get(S::Muted)));
     }

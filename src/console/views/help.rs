@@ -42,10 +42,16 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     section("Everywhere".to_string(), Context::Global, &mut out);
     out.push(Line::styled("Command line (:, tab completes)", th.get(S::Title)));
     for (verb, args) in VERBS {
-        out.push(Line::from(vec![Span::styled(format!("  :{verb} "), th.get(S::Hint)), Span::styled(args.to_string(), th.get(S::Muted))]));
+        out.push(Line::from(vec![
+            Span::styled(format!("  :{verb} "), th.get(S::Hint)),
+            Span::styled(args.to_string(), th.get(S::Muted)),
+        ]));
     }
     out.push(Line::default());
-    out.push(Line::styled("Dialogs: j/k or arrows move · space toggles · enter confirms · esc cancels", th.get(S::Muted)));
+    out.push(Line::styled(
+        "Dialogs: j/k or arrows move · space toggles · enter confirms · esc cancels",
+        th.get(S::Muted),
+    ));
     out.push(Line::styled(format!("keymap {} · theme {}", km.name, th.name), th.get(S::Muted)));
     out
 }

@@ -107,7 +107,8 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
     let clock = app.floor.now.map(fmt_clock).unwrap_or_else(|| "--:--:--".into());
     let role = app.role.map(|r| r.as_str()).unwrap_or("no role yet");
     let who = if app.user.is_empty() { role.to_string() } else { format!("{role} {}", app.user) };
-    let right = vec![Span::raw(format!("{who}  ")), conn_span(app), Span::raw(format!("  data {} ", fmt_age(app.data_age)))];
+    let right =
+        vec![Span::raw(format!("{who}  ")), conn_span(app), Span::raw(format!("  data {} ", fmt_age(app.data_age)))];
     let right_w: usize = right.iter().map(|s| s.width()).sum();
     let server = if app.server.is_empty() { "engine ?" } else { app.server.as_str() };
     let fixed = format!(" callfloor │ {clock} │ ");
@@ -212,8 +213,13 @@ fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     if let Some(a) = urgent.next() {
         let more = urgent.count();
         let more = if more > 0 { format!(" (+{more} more)") } else { String::new() };
-        let key = app.keymap.key_for(Context::Global, Action::ViewAlerts).map(|k| format!(" · {k} alerts")).unwrap_or_default();
-        let text = format!(" ▲ {} {} {}: {}{more}{key}", a.id, fmt_clock(a.raised), a.kind.as_str(), util::alert_text(a));
+        let key = app
+            .keymap
+            .key_for(Context::Global, Action::ViewAlerts)
+            .map(|k| format!(" · {k} alerts"))
+            .unwrap_or_default();
+        let text =
+            format!(" ▲ {} {} {}: {}{more}{key}", a.id, fmt_clock(a.raised), a.kind.as_str(), util::alert_text(a));
         lines.push(Line::styled(fit(&text, w), t.get(S::AlertBanner)));
     }
     lines
@@ -296,7 +302,9 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
             push(k.to_string(), *a, &mut pairs);
         }
         let globals: &[Action] = match app.view {
-            View::Calls | View::Call => &[Action::OpenCall, Action::Monitor, Action::Whisper, Action::Barge, Action::Leave],
+            View::Calls | View::Call => {
+                &[Action::OpenCall, Action::Monitor, Action::Whisper, Action::Barge, Action::Leave]
+            }
             View::Floor => &[Action::ViewCalls, Action::Barge],
             _ => &[Action::OpenCall],
         };
@@ -393,7 +401,9 @@ fn dialog(app: &App, d: &Dialog, frame: &mut Frame, body: Rect) {
         }
     };
     let h = (items.len() as u16 + 3).min(body.height);
-    let w = items.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(title.chars().count()).max(footer.len()) as u16 + 6;
+    let w = items.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(title.chars().count()).max(footer.len())
+        as u16
+        + 6;
     let a = centered(body, w, h);
     frame.render_widget(Clear, a);
     let block = Block::bordered()

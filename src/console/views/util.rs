@@ -18,7 +18,11 @@ pub fn fmt_clock(t: Time) -> String {
 pub fn fmt_dur(secs: f64) -> String {
     let neg = secs < 0.0;
     let s = secs.abs().round() as u64;
-    let body = if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) };
+    let body = if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    };
     if neg { format!("-{body}") } else { body }
 }
 
@@ -84,11 +88,8 @@ pub fn sentiment_style(theme: &Theme, s: f32) -> Style {
 /// `-0.42 ██··`: the value and a bar of `bar` cells, coloured by sign.
 pub fn sentiment_span(theme: &Theme, s: f32, bar: usize) -> Span<'static> {
     let n = ((s.abs() * bar as f32).round() as usize).min(bar);
-    let text = if bar == 0 {
-        format!("{s:+.2}")
-    } else {
-        format!("{s:+.2} {}{}", "█".repeat(n), "·".repeat(bar - n))
-    };
+    let text =
+        if bar == 0 { format!("{s:+.2}") } else { format!("{s:+.2} {}{}", "█".repeat(n), "·".repeat(bar - n)) };
     Span::styled(text, sentiment_style(theme, s))
 }
 

@@ -75,12 +75,16 @@ fn big_floor() -> Floor {
         at += chrono::Duration::milliseconds(100);
         let call = CallId(10_000 + i);
         let queue = qids[(i as usize) % qids.len()].clone();
-        apply(&mut floor, at, EventKind::CallArrived {
-            call,
-            caller: format!("+86 138{:08}", i),
-            lang: if i % 3 == 0 { Lang::En } else { Lang::Zh },
-            intent: "order_status".into(),
-        });
+        apply(
+            &mut floor,
+            at,
+            EventKind::CallArrived {
+                call,
+                caller: format!("+86 138{:08}", i),
+                lang: if i % 3 == 0 { Lang::En } else { Lang::Zh },
+                intent: "order_status".into(),
+            },
+        );
         apply(&mut floor, at, EventKind::CallQueued { call, queue, priority: (i % 5) as u8 });
         if i < AGENTS {
             let agent = AgentId(i + 1);
@@ -93,44 +97,60 @@ fn big_floor() -> Floor {
                     (Speaker::Agent, "let me check the tracking number for you right away")
                 };
                 let sentiment = ((i + k) % 20) as f32 / 10.0 - 1.0;
-                apply(&mut floor, at, EventKind::Utterance { call, speaker, text: text.into(), sentiment, whisper: false });
+                apply(
+                    &mut floor,
+                    at,
+                    EventKind::Utterance { call, speaker, text: text.into(), sentiment, whisper: false },
+                );
             }
         }
         if i % 50 == 0 {
-            apply(&mut floor, at, EventKind::RuleMatched {
-                call,
-                rule: "complaint".into(),
-                word: "express".into(),
-                actions: vec![RuleAction::Alert],
-                urgent: i % 100 == 0,
-                risk: true,
-            });
-            apply(&mut floor, at, EventKind::AlertRaised {
-                alert: Alert {
-                    id: AlertId(i / 50),
-                    kind: AlertKind::RiskKeyword,
-                    severity: if i % 100 == 0 { Severity::Critical } else { Severity::Warning },
-                    subject: call.to_string(),
-                    message: format!("{call}: caller said 'express' (complaint)"),
-                    raised: at,
-                    acked: None,
+            apply(
+                &mut floor,
+                at,
+                EventKind::RuleMatched {
+                    call,
+                    rule: "complaint".into(),
+                    word: "express".into(),
+                    actions: vec![RuleAction::Alert],
+                    urgent: i % 100 == 0,
+                    risk: true,
                 },
-            });
-            apply(&mut floor, at, EventKind::TicketOpened {
-                ticket: Ticket {
-                    id: TicketId(i / 50),
-                    call: Some(call),
-                    category: "complaint".into(),
-                    priority: TicketPriority::High,
-                    status: TicketStatus::Open,
-                    level: 0,
-                    summary: "caller said 'express' (complaint)".into(),
-                    opened: at,
-                    due: at + chrono::Duration::minutes(30),
-                    notes: Vec::new(),
-                    history: Vec::new(),
+            );
+            apply(
+                &mut floor,
+                at,
+                EventKind::AlertRaised {
+                    alert: Alert {
+                        id: AlertId(i / 50),
+                        kind: AlertKind::RiskKeyword,
+                        severity: if i % 100 == 0 { Severity::Critical } else { Severity::Warning },
+                        subject: call.to_string(),
+                        message: format!("{call}: caller said 'express' (complaint)"),
+                        raised: at,
+                        acked: None,
+                    },
                 },
-            });
+            );
+            apply(
+                &mut floor,
+                at,
+                EventKind::TicketOpened {
+                    ticket: Ticket {
+                        id: TicketId(i / 50),
+                        call: Some(call),
+                        category: "complaint".into(),
+                        priority: TicketPriority::High,
+                        status: TicketStatus::Open,
+                        level: 0,
+                        summary: "caller said 'express' (complaint)".into(),
+                        opened: at,
+                        due: at + chrono::Duration::minutes(30),
+                        notes: Vec::new(),
+                        history: Vec::new(),
+                    },
+                },
+            );
         }
     }
     floor
@@ -213,7 +233,12 @@ fn render_figures() {
             press(&mut app, "esc");
         }
         times.sort();
-        println!("  {label:<28} p50 {}  p99 {}  max {}", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(percentile(&times, 1.0)));
+        println!(
+            "  {label:<28} p50 {}  p99 {}  max {}",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            ms(percentile(&times, 1.0))
+        );
         all.extend(times);
     }
     all.sort();

@@ -144,3 +144,24 @@ fn whisper_is_heard_by_the_agent_only_and_monitor_is_silent() {
     let screen = draw(&app, 80, 24).backend().to_string();
     assert!(screen.contains("(whisper) ask for the address first"), "{screen}");
 }
+
+#[test]
+fn after_a_disconnect_a_fresh_snapshot_resyncs_the_mirror() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    app.apply(Update::Connection(callfloor::client::ConnState::Disconnected {
+        reason: "connection reset".into(),
+        retry_in_ms: 1000,
+    }));
+    // While we were away the engine moved on.
+    feed.step(chrono::Duration::minutes(2));
+    assert!(app.floor != *feed.engine().floor());
+    let stale = draw(&app, 80, 24).backend().to_string();
+    assert!(stale.contains("STALE"), "{stale}");
+    for u in feed.hello() {
+        app.apply(u);
+    }
+    assert!(app.floor == *feed.engine().floor(), "the snapshot replaced the mirror");
+    let fresh = draw(&app, 80, 24).backend().to_string();
+    assert!(!fresh.contains("STALE") && fresh.contains("● live"), "{fresh}");
+}

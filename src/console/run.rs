@@ -90,6 +90,31 @@ enum Msg {
 /// Restores the terminal when dropped, so every way out of [`run`] (quit, error, panic unwinding) restores it.
 struct Restore;
 
+/// Set by the panic hook: some thread of the console panicked, so the loop ends instead of drawing into a
+/// terminal the hook has already restored.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic and flag it.
+fn install_panic_flag() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// Wakes the event loop when a helper thread ends by panicking.
+struct WakeOnPanic(std_mpsc::Sender<Msg>);
+
+impl Drop for WakeOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Msg::Redraw);
+        }
+    }
+}
+
 impl Drop for Restore {
     fn drop(&mut self) {
         ratatui::restore();
@@ -107,6 +132,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
 
     let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
     let _restore = Restore;
+    install_panic_flag();
     tracing::info!("console started");
 
     // Keys and resizes, read on their own thread; it stops when the loop ends.
@@ -116,6 +142,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
         std::thread::Builder::new()
             .name("callfloor-keys".into())
             .spawn(move || {
+                let _wake = WakeOnPanic(tx.clone());
                 while !stop.load(Ordering::Relaxed) {
                     match event::poll(Duration::from_millis(200)) {
                         Ok(false) => continue,
@@ -145,6 +172,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
         std::thread::Builder::new()
             .name("callfloor-updates".into())
             .spawn(move || {
+                let _wake = WakeOnPanic(tx.clone());
                 while let Some(u) = updates.blocking_recv() {
                     if tx.send(Msg::Update(u)).is_err() {
                         return;
@@ -174,6 +202,9 @@ fn event_loop(
     let mut last_tick = started;
     let mut dirty = true;
     loop {
+        if PANICKED.load(Ordering::SeqCst) {
+            anyhow::bail!("a part of the console stopped unexpectedly; the log file has the details");
+        }
         let now = Instant::now();
         if now.duration_since(last_tick) >= TICK {
             last_tick = now;

@@ -22,6 +22,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let now = app.floor.time();
+    // Wide terminals get a details panel on the right.
+    let area = if area.width >= 120 {
+        let [main, side] = Layout::horizontal([Constraint::Min(60), Constraint::Length(46)]).areas(area);
+        details(app, c, frame, side);
+        main
+    } else {
+        area
+    };
     let w = area.width as usize;
     let [info_a, spark_a, tr_a] =
         Layout::vertical([Constraint::Length(4), Constraint::Length(3), Constraint::Min(3)]).areas(area);
@@ -257,12 +265,89 @@ fn transcript_line(th: &Theme, l: &Line_, words: &[String], width: usize) -> Vec
 
 type Line_ = crate::model::Line;
 
+/// The right-hand panel of a wide Call view: participants with times, rule hits, the call's alerts and tickets.
+fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let f = &app.floor;
+    let now = f.time();
+    let w = area.width.saturating_sub(2) as usize;
+    let head = |s: &str| Line::styled(s.to_string(), th.get(S::Title));
+    let mut lines = vec![head("Caller")];
+    lines.push(Line::raw(format!(" {} · {} · {}", c.caller, c.lang.as_str(), c.intent)));
+    lines.push(Line::raw(format!(" arrived {} · priority {}", fmt_clock(c.arrived), c.priority)));
+    if let Some(q) = c.queue.as_ref().and_then(|q| f.queue(q)) {
+        lines.push(Line::raw(format!(" queue {} · target {:.0}% in {}s", q.id, q.sla.percent * 100.0, q.sla.seconds)));
+    }
+    lines.push(Line::default());
+    lines.push(head("Agent"));
+    match c.agent.and_then(|a| f.agents.get(&a)) {
+        Some(a) => {
+            let since = (now - a.since).num_milliseconds() as f64 / 1000.0;
+            lines.push(Line::from(vec![
+                Span::raw(format!(" {} {} · ", a.id, a.name)),
+                Span::styled(a.state.as_str(), super::util::agent_style(th, a.state)),
+                Span::raw(format!(" {} · {} handled", fmt_dur(since), a.handled)),
+            ]));
+        }
+        None => lines.push(Line::styled(" none yet", th.get(S::Muted))),
+    }
+    lines.push(Line::default());
+    lines.push(head("Supervisors"));
+    if c.supervisors.is_empty() {
+        lines.push(Line::styled(" nobody is listening", th.get(S::Muted)));
+    }
+    for p in &c.supervisors {
+        lines.push(Line::styled(
+            format!(" {} {} since {}", p.supervisor, p.mode.as_str(), fmt_clock(p.since)),
+            th.get(S::Supervisor),
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(head("Rule hits"));
+    if c.rule_hits.is_empty() {
+        lines.push(Line::styled(" none", th.get(S::Muted)));
+    }
+    for h in &c.rule_hits {
+        let acts: Vec<&str> = h.actions.iter().map(|a| a.as_str()).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", fmt_clock(h.at)), th.get(S::Muted)),
+            Span::styled(h.word.clone(), th.get(S::RuleHit)),
+            Span::raw(format!(" {} → {}", h.rule, acts.join(", "))),
+        ]));
+    }
+    let id = c.id.to_string();
+    let alerts: Vec<&Alert> = f.alerts.values().rev().filter(|a| a.subject == id).collect();
+    let tickets: Vec<&Ticket> = f.tickets.values().filter(|t| t.call == Some(c.id)).collect();
+    if !alerts.is_empty() {
+        lines.push(Line::default());
+        lines.push(head("Alerts"));
+        for a in alerts {
+            let style = if a.acked.is_some() { th.get(S::Muted) } else { super::util::severity_style(th, a.severity) };
+            let ack = a.acked.as_ref().map(|k| format!(" ✓ {}", k.by)).unwrap_or_default();
+            lines.push(Line::styled(format!(" {} {} {}{ack}", a.id, fmt_clock(a.raised), a.kind.as_str()), style));
+        }
+    }
+    if !tickets.is_empty() {
+        lines.push(Line::default());
+        lines.push(head("Tickets"));
+        for t in tickets {
+            let left = (t.due - now).num_milliseconds() as f64 / 1000.0;
+            let style = if left < 0.0 { th.get(S::TicketOverdue) } else { th.get(S::Text) };
+            lines
+                .push(Line::styled(format!(" {} {:?} due in {}", t.id, t.status, fmt_dur(left)).to_lowercase(), style));
+        }
+    }
+    let lines: Vec<Line> = lines.into_iter().map(|l| fit_line(l, w)).collect();
+    let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(" details ", th.get(S::Title)));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
 fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let summary = app.floor.recent.iter().rev().find(|s| s.id == id);
     let text = match summary {
         Some(s) => format!(
-            " {id} {} at {} (queue {}, agent {}, sentiment {:+.2}); its transcript left the floor with it",
+            " {id} {} at {} · queue {} · agent {} · sentiment {:+.2}",
             s.state.as_str(),
             fmt_clock(s.ended),
             s.queue.as_ref().map(|q| q.as_str()).unwrap_or("—"),
@@ -271,6 +356,9 @@ fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
         ),
         None => format!(" {id} is not on the floor any more"),
     };
-    let lines = vec![Line::styled(text, th.get(S::Title)), Line::styled(" esc goes back", th.get(S::Muted))];
+    let lines = vec![
+        Line::styled(text, th.get(S::Title)),
+        Line::styled(" the call has left the floor, and its transcript with it · esc goes back", th.get(S::Muted)),
+    ];
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -32,6 +32,7 @@ impl View {
     pub const TABS: [View; 7] =
         [View::Floor, View::Calls, View::Agents, View::Alerts, View::Tickets, View::Callbacks, View::Audit];
 
+    /// The tab title.
     pub fn title(self) -> &'static str {
         match self {
             View::Floor => "Floor",
@@ -77,6 +78,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
+    /// The name `:sort` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Wait => "wait",
@@ -84,6 +86,7 @@ impl SortKey {
             SortKey::Priority => "priority",
         }
     }
+    /// Parses a `:sort` argument.
     pub fn from_name(s: &str) -> Option<SortKey> {
         [SortKey::Wait, SortKey::Sentiment, SortKey::Priority].into_iter().find(|k| k.as_str() == s)
     }
@@ -98,6 +101,7 @@ pub enum TicketOp {
 }
 
 impl TicketOp {
+    /// The verb, as in prompts.
     pub fn as_str(self) -> &'static str {
         match self {
             TicketOp::Escalate => "escalate",
@@ -121,6 +125,7 @@ pub enum Input {
 }
 
 impl Input {
+    /// The text area being typed into.
     pub fn area(&self) -> &TextArea<'static> {
         match self {
             Input::Command(a) | Input::Filter(_, a) | Input::Say(_, a) | Input::Ticket(_, _, a) => a,
@@ -284,6 +289,7 @@ pub struct App {
 }
 
 impl App {
+    /// An App with no floor yet (it shows "waiting for the engine" until the first snapshot).
     pub fn new(opts: AppOptions) -> App {
         App {
             floor: Floor::default(),
@@ -815,6 +821,7 @@ impl App {
         }
     }
 
+    /// The agent the current view points at: the selected seat, or the agent of the targeted call.
     pub fn target_agent(&self) -> Option<AgentId> {
         match self.view {
             View::Agents => self.agents_sel.id.filter(|_| !self.agents.is_empty()),
@@ -823,10 +830,12 @@ impl App {
         }
     }
 
+    /// The selected alert on the Alerts view.
     pub fn target_alert(&self) -> Option<AlertId> {
         (self.view == View::Alerts).then_some(self.alerts_sel.id).flatten().filter(|_| !self.alerts.is_empty())
     }
 
+    /// The selected ticket on the Tickets view.
     pub fn target_ticket(&self) -> Option<TicketId> {
         (self.view == View::Tickets).then_some(self.tickets_sel.id).flatten().filter(|_| !self.tickets.is_empty())
     }

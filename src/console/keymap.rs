@@ -30,6 +30,7 @@ pub enum Context {
 }
 
 impl Context {
+    /// Every context, as keymap sections name them.
     pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Floor,
@@ -41,6 +42,7 @@ impl Context {
         Context::Callbacks,
         Context::Audit,
     ];
+    /// The section name in keymap files.
     pub fn as_str(self) -> &'static str {
         match self {
             Context::Global => "global",
@@ -114,9 +116,11 @@ impl Key {
     pub const fn char(c: char) -> Key {
         Key { name: KeyName::Char(c), ctrl: false, alt: false }
     }
+    /// A named key without modifiers.
     pub const fn plain(name: KeyName) -> Key {
         Key { name, ctrl: false, alt: false }
     }
+    /// Ctrl plus a character.
     pub const fn ctrl(c: char) -> Key {
         Key { name: KeyName::Char(c), ctrl: true, alt: false }
     }

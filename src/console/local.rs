@@ -32,6 +32,7 @@ impl LocalFeed {
         LocalFeed { engine, actor: Actor::new(LOCAL_USER, role) }
     }
 
+    /// The engine behind the feed, for tests that check its floor.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -81,6 +82,7 @@ impl LocalFeed {
         Some(Update::Events { from_seq, events })
     }
 
+    /// The engine's metric figures, as the once-a-second update.
     pub fn metrics(&self) -> Update {
         Update::Metrics(Box::new(self.engine.metrics()))
     }

@@ -10,6 +10,7 @@ use crate::console::app::App;
 use crate::console::theme::S;
 use crate::model::*;
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = &app.floor;

@@ -9,6 +9,7 @@ use super::util::{fmt_clock, severity_label, severity_style, window};
 use crate::console::app::App;
 use crate::console::theme::S;
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = &app.floor;

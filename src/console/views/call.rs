@@ -14,6 +14,7 @@ use crate::console::keymap::Context;
 use crate::console::theme::{S, Theme};
 use crate::model::*;
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let Some(id) = app.open_call else { return };

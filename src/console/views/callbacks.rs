@@ -9,6 +9,7 @@ use super::util::{fit, fmt_clock, fmt_dur, window};
 use crate::console::app::App;
 use crate::console::theme::S;
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = &app.floor;

@@ -25,6 +25,7 @@ struct Tile<'a> {
     agents: AgentCounts,
 }
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let f = &app.floor;
     let now = f.time();

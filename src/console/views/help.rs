@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::centered;
-use crate::console::app::App;
+use crate::console::app::{App, View};
 use crate::console::command_line::VERBS;
 use crate::console::keymap::Context;
 use crate::console::theme::S;
@@ -40,6 +40,11 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         section(format!("{} view", app.view.title()), ctx, &mut out);
     }
     section("Everywhere".to_string(), Context::Global, &mut out);
+    if matches!(app.view, View::Calls | View::Call) {
+        out.push(Line::styled("Flags", th.get(S::Title)));
+        out.push(Line::raw("  U urgent · R risk · M W B a supervisor monitors (silent) / whispers / barged in"));
+        out.push(Line::default());
+    }
     out.push(Line::styled("Command line (:, tab completes)", th.get(S::Title)));
     for (verb, args) in VERBS {
         out.push(Line::from(vec![
@@ -56,6 +61,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, body: Rect) {
     let th = &app.theme;
     let all = lines(app);

@@ -29,6 +29,7 @@ use util::{fit, fmt_age, fmt_clock};
 
 /// The smallest terminal the console draws in.
 pub const MIN_WIDTH: u16 = 80;
+/// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 24;
 
 /// Draws the whole screen.
@@ -216,7 +217,7 @@ fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         let key = app
             .keymap
             .key_for(Context::Global, Action::ViewAlerts)
-            .map(|k| format!(" · {k} alerts"))
+            .map(|k| format!(" · {k}: alerts"))
             .unwrap_or_default();
         let text =
             format!(" ▲ {} {} {}: {}{more}{key}", a.id, fmt_clock(a.raised), a.kind.as_str(), util::alert_text(a));

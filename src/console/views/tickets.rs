@@ -13,6 +13,7 @@ use crate::model::*;
 /// A ticket due within this many seconds is shown as due soon.
 const DUE_SOON_S: f64 = 10.0 * 60.0;
 
+/// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = &app.floor;

@@ -119,6 +119,7 @@ pub fn alert_text(a: &Alert) -> String {
     if a.message.contains(&a.subject) { a.message.clone() } else { format!("{}: {}", a.subject, a.message) }
 }
 
+/// Four letters for a severity column.
 pub fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Info => "info",
@@ -127,6 +128,7 @@ pub fn severity_label(s: Severity) -> &'static str {
     }
 }
 
+/// The flag letter of a supervisor mode: M, W, B.
 pub fn mode_letter(m: SupervisorMode) -> &'static str {
     match m {
         SupervisorMode::Monitor => "M",

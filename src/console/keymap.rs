@@ -317,7 +317,7 @@ impl Keymap {
                         action.span().start,
                         quoted,
                         format!(
-                            "'{}' is not an action{hint}; `callfloor console --help` and the help view (?) list them",
+                            "'{}' is not an action{hint}; keymaps/default.toml names every action",
                             action.get_ref()
                         ),
                     ));

@@ -33,6 +33,8 @@ pub enum Cmd {
     Engine(EngineArgs),
     /// Analyse utterances read from stdin, one per line: language, sentiment and rule hits as JSON lines.
     Analyze(AnalyzeArgs),
+    /// Open the supervisor console on an engine.
+    Console(ConsoleArgs),
     /// Print a running engine's event stream as JSON lines (one event per line, with its seq).
     Tail(TailArgs),
 }
@@ -40,14 +42,29 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Scenario: a bundled name or the path of a scenario file.
-    #[arg(long, default_value = DEFAULT_SCENARIO, global = false)]
+    #[arg(long, default_value = DEFAULT_SCENARIO)]
     pub scenario: String,
-    /// Floor-seconds per wall-second (a number, or `max`).
+    /// Floor-seconds per wall-second.
     #[arg(long, default_value = "10")]
     pub speed: String,
     /// Seed of the simulation's randomness.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Theme: default, light, high-contrast, mono, or a path to a theme file (NO_COLOR picks mono).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Keymap: default, vim, or a path to a keymap file.
+    #[arg(long)]
+    pub keymap: Option<String>,
+    /// Config file (default: ~/.config/callfloor/config.toml).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Do not ring the terminal bell on urgent alerts.
+    #[arg(long)]
+    pub no_bell: bool,
+    /// Log file (default: ~/.local/state/callfloor/console.log).
+    #[arg(long)]
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -106,6 +123,46 @@ pub struct AnalyzeArgs {
     pub scenario: String,
 }
 
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Engine to connect to, e.g. ws://127.0.0.1:7700 (default: `url` in the config file).
+    #[arg(long, env = "CALLFLOOR_URL")]
+    pub url: Option<String>,
+    /// Access token (prefer --token-file or the CALLFLOOR_TOKEN variable: a flag shows in `ps`).
+    #[arg(long, env = "CALLFLOOR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// File holding the access token.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Theme: default, light, high-contrast, mono, or a path to a theme file (NO_COLOR picks mono).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Keymap: default, vim, or a path to a keymap file.
+    #[arg(long)]
+    pub keymap: Option<String>,
+    /// Config file (default: ~/.config/callfloor/config.toml).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Do not ring the terminal bell on urgent alerts.
+    #[arg(long)]
+    pub no_bell: bool,
+    /// Log file (default: ~/.local/state/callfloor/console.log).
+    #[arg(long)]
+    pub log_file: Option<std::path::PathBuf>,
+    /// Run an engine in this process instead of connecting (for development).
+    #[arg(long, hide = true)]
+    pub local: bool,
+    /// Scenario of the --local engine.
+    #[arg(long, default_value = DEFAULT_SCENARIO, hide = true)]
+    pub scenario: String,
+    /// Speed of the --local engine.
+    #[arg(long, default_value = "10", hide = true)]
+    pub speed: String,
+    /// Seed of the --local engine.
+    #[arg(long, default_value_t = 7, hide = true)]
+    pub seed: u64,
+}
+
 /// Parses the command line and runs the chosen mode.
 pub fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -113,6 +170,7 @@ pub fn main() -> Result<()> {
         None => run_demo(cli.demo),
         Some(Cmd::Engine(args)) => run_engine(args),
         Some(Cmd::Analyze(args)) => run_analyze(args),
+        Some(Cmd::Console(args)) => run_console(args),
         Some(Cmd::Tail(args)) => run_tail(args),
     }
 }
@@ -125,19 +183,40 @@ fn parse_speed(s: &str) -> Result<Speed> {
     s.parse::<Speed>().map_err(|e| anyhow::anyhow!("--speed: {e}"))
 }
 
+/// Floor time the demo's engine runs before the console attaches, so the newcomer opens on a floor in motion:
+/// calls in every state, alerts raised, tickets about to fall due.
+const DEMO_WARM_UP_MIN: i64 = 40;
+
+/// The demo: an engine and a console in one process, talking over a real loopback WebSocket.
 fn run_demo(args: DemoArgs) -> Result<()> {
-    // Until the console lands, the demo is a headless run of the default scenario with live progress.
+    use crate::console::{self, ConsoleOptions, UserConfig};
     let scenario = load_scenario(&args.scenario)?;
+    let speed = parse_speed(&args.speed)?;
+    if speed == Speed::Max {
+        bail!(
+            "--speed: the demo runs at a pace you can watch: give a number such as 10 or 30 (max is for `callfloor engine`)"
+        );
+    }
+    let config = UserConfig::load(args.config.as_deref())?;
+    let opts = ConsoleOptions::resolve(args.theme.as_deref(), args.keymap.as_deref(), args.no_bell, &config)?;
+    let log_file = args.log_file.clone().or_else(|| config.log_file.clone());
+    console::init_logging(log_file.as_deref())?;
     let mut engine = Engine::new(scenario, args.seed);
-    let opts = RunOptions {
-        seed: args.seed,
-        speed: parse_speed(&args.speed)?,
-        duration: chrono::Duration::minutes(30),
-        progress: true,
+    let warm_to = engine.now() + chrono::Duration::minutes(DEMO_WARM_UP_MIN);
+    engine.advance_to(warm_to);
+    engine.discard_outbox();
+    let rt = tokio_runtime()?;
+    let demo = rt.block_on(crate::engine::server::spawn_demo_server(engine, speed))?;
+    tracing::info!(url = %demo.url(), "demo engine listening");
+    let (updates, outgoing) = {
+        let _guard = rt.enter();
+        crate::client::spawn(crate::client::ClientConfig::new(demo.url(), demo.supervisor_token.clone()))
     };
-    let summary = headless::run(&mut engine, &opts);
-    println!("{}", summary.to_text());
-    Ok(())
+    let result = console::run(opts, updates, outgoing);
+    if let Err(e) = rt.block_on(demo.shutdown()) {
+        tracing::warn!("demo engine did not stop cleanly: {e:#}");
+    }
+    result
 }
 
 fn run_engine(args: EngineArgs) -> Result<()> {
@@ -248,6 +327,53 @@ fn run_analyze(args: AnalyzeArgs) -> Result<()> {
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     crate::engine::analysis::run_analyze(&analyzer, stdin, stdout).context("analysing stdin")?;
     Ok(())
+}
+
+/// Where `callfloor console` connects: the URL and the token, from flags, environment and config file.
+#[derive(Debug, Clone)]
+pub struct ConsoleTarget {
+    pub url: String,
+    pub token: String,
+}
+
+/// Runs `callfloor console`: resolves options (flags over config file over defaults), sends logs to a file, and
+/// runs the console on the chosen feed.
+pub fn run_console(args: ConsoleArgs) -> Result<()> {
+    use crate::console::{self, ConsoleOptions, UserConfig, local};
+    let config = UserConfig::load(args.config.as_deref())?;
+    let opts = ConsoleOptions::resolve(args.theme.as_deref(), args.keymap.as_deref(), args.no_bell, &config)?;
+    let log_file = args.log_file.clone().or_else(|| config.log_file.clone());
+    console::init_logging(log_file.as_deref())?;
+    if args.local {
+        let engine = Engine::new(load_scenario(&args.scenario)?, args.seed);
+        let local_opts = local::LocalOptions { speed: parse_speed(&args.speed)?, ..Default::default() };
+        let (updates, outgoing) = local::spawn(engine, local_opts);
+        return console::run(opts, updates, outgoing);
+    }
+    let target = console_target(&args, &config)?;
+    crate::client::check_url(&target.url)?;
+    tracing::info!(url = %target.url, "console target");
+    let rt = tokio_runtime()?;
+    let (updates, outgoing) = {
+        let _guard = rt.enter();
+        crate::client::spawn(crate::client::ClientConfig::new(target.url, target.token))
+    };
+    console::run(opts, updates, outgoing)
+}
+
+fn console_target(args: &ConsoleArgs, config: &crate::console::UserConfig) -> Result<ConsoleTarget> {
+    let url = args.url.clone().or_else(|| config.url.clone()).ok_or_else(|| {
+        anyhow::anyhow!("give the engine's address with --url ws://HOST:PORT (or `url` in the config file)")
+    })?;
+    let token = match (&args.token, args.token_file.as_ref().or(config.token_file.as_ref())) {
+        (Some(t), _) => t.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the token file {}", path.display()))?
+            .trim()
+            .to_string(),
+        (None, None) => bail!("give an access token with --token-file, the CALLFLOOR_TOKEN variable, or --token"),
+    };
+    Ok(ConsoleTarget { url, token })
 }
 
 /// Names of the bundled scenarios, for messages.

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod console;
 pub mod engine;
 pub mod model;
 pub mod protocol;

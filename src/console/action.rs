@@ -1,0 +1,180 @@
+//! Everything a key (through the keymap) or the command line can ask the console to do.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing the user asks for. Keymap files name these in snake_case (`barge`, `view_calls`, ...), so the
+/// names are part of the keymap file format: rename one and every user's keymap breaks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Quit (asks first while you are barged into a call).
+    Quit,
+    /// Quit at once, without asking.
+    ForceQuit,
+    ToggleHelp,
+    OpenCommandLine,
+    /// Close whatever is open: help, a dialog, the command line, the call view.
+    Close,
+    ViewFloor,
+    ViewCalls,
+    ViewAgents,
+    ViewAlerts,
+    ViewTickets,
+    ViewCallbacks,
+    ViewAudit,
+    NextView,
+    PrevView,
+    SelectNext,
+    SelectPrev,
+    PageDown,
+    PageUp,
+    SelectFirst,
+    SelectLast,
+    /// Open the selected call (or the call an alert or ticket is about) in the Call view.
+    OpenCall,
+    /// Type a filter for the list.
+    Filter,
+    /// Sort the calls by the next key: wait, sentiment, priority.
+    CycleSort,
+    SortByWait,
+    SortBySentiment,
+    SortByPriority,
+    /// Listen silently to the selected call.
+    Monitor,
+    /// Speak to the agent of the selected call only.
+    Whisper,
+    /// Join the selected call: caller and agent hear you.
+    Barge,
+    /// Leave the call you are on.
+    Leave,
+    /// Switch to the next mode on the call you are on: monitor → whisper → barge.
+    NextMode,
+    /// Type a line into the call you whisper on or barged into.
+    Say,
+    /// Transfer the selected call to an agent or a queue.
+    Transfer,
+    /// Choose the queues of the selected agent.
+    Reassign,
+    /// Set the selected agent available, on break or offline.
+    SetAgentState,
+    /// Acknowledge the selected alert.
+    Ack,
+    /// Acknowledge every unacknowledged alert shown.
+    AckAllVisible,
+    /// Escalate the selected ticket, with a note.
+    Escalate,
+    /// Resolve the selected ticket, with a note.
+    Resolve,
+    /// Add a note to the selected ticket.
+    Note,
+    /// Switch to the next built-in theme.
+    CycleTheme,
+    /// Turn the bell for urgent alerts on or off.
+    ToggleBell,
+}
+
+impl Action {
+    /// Every action, in the order help lists them.
+    pub const ALL: [Action; 42] = [
+        Action::Quit,
+        Action::ForceQuit,
+        Action::ToggleHelp,
+        Action::OpenCommandLine,
+        Action::Close,
+        Action::ViewFloor,
+        Action::ViewCalls,
+        Action::ViewAgents,
+        Action::ViewAlerts,
+        Action::ViewTickets,
+        Action::ViewCallbacks,
+        Action::ViewAudit,
+        Action::NextView,
+        Action::PrevView,
+        Action::SelectNext,
+        Action::SelectPrev,
+        Action::PageDown,
+        Action::PageUp,
+        Action::SelectFirst,
+        Action::SelectLast,
+        Action::OpenCall,
+        Action::Filter,
+        Action::CycleSort,
+        Action::SortByWait,
+        Action::SortBySentiment,
+        Action::SortByPriority,
+        Action::Monitor,
+        Action::Whisper,
+        Action::Barge,
+        Action::Leave,
+        Action::NextMode,
+        Action::Say,
+        Action::Transfer,
+        Action::Reassign,
+        Action::SetAgentState,
+        Action::Ack,
+        Action::AckAllVisible,
+        Action::Escalate,
+        Action::Resolve,
+        Action::Note,
+        Action::CycleTheme,
+        Action::ToggleBell,
+    ];
+
+    /// The snake_case name keymap files use.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
+    /// Parses a keymap action name.
+    pub fn from_name(name: &str) -> Option<Action> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// One line for the help view.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit (asks first while barged in)",
+            Action::ForceQuit => "quit at once",
+            Action::ToggleHelp => "show or hide this help",
+            Action::OpenCommandLine => "command line (:barge C-1042, :ack all, :q)",
+            Action::Close => "close what is open",
+            Action::ViewFloor => "Floor view",
+            Action::ViewCalls => "Calls view",
+            Action::ViewAgents => "Agents view",
+            Action::ViewAlerts => "Alerts view",
+            Action::ViewTickets => "Tickets view",
+            Action::ViewCallbacks => "Callbacks view",
+            Action::ViewAudit => "Audit view",
+            Action::NextView => "next view",
+            Action::PrevView => "previous view",
+            Action::SelectNext => "select next",
+            Action::SelectPrev => "select previous",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::SelectFirst => "select first",
+            Action::SelectLast => "select last",
+            Action::OpenCall => "open the selected call",
+            Action::Filter => "filter by typed text",
+            Action::CycleSort => "sort by wait / sentiment / priority",
+            Action::SortByWait => "sort by wait",
+            Action::SortBySentiment => "sort by sentiment",
+            Action::SortByPriority => "sort by priority",
+            Action::Monitor => "monitor the call (silent)",
+            Action::Whisper => "whisper to the agent",
+            Action::Barge => "barge in (caller and agent hear you)",
+            Action::Leave => "leave the call",
+            Action::NextMode => "next mode: monitor → whisper → barge",
+            Action::Say => "say a line into the call",
+            Action::Transfer => "transfer the call to an agent or queue",
+            Action::Reassign => "choose the agent's queues",
+            Action::SetAgentState => "set the agent available / break / offline",
+            Action::Ack => "acknowledge the alert",
+            Action::AckAllVisible => "acknowledge all alerts shown",
+            Action::Escalate => "escalate the ticket with a note",
+            Action::Resolve => "resolve the ticket",
+            Action::Note => "add a note to the ticket",
+            Action::CycleTheme => "next theme",
+            Action::ToggleBell => "bell on urgent alerts on / off",
+        }
+    }
+}

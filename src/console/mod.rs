@@ -1,0 +1,23 @@
+//! The supervisor console: a ratatui dashboard over a mirror of the floor.
+//!
+//! Shape (Elm style): [`App`] owns all state; a key becomes an [`Action`] through the [`Keymap`];
+//! [`App::update`] changes UI state or returns commands to send; [`App::apply`] takes what the client reports;
+//! [`render`] draws an `&App` and nothing else. [`run`] owns the terminal and the event loop.
+
+pub mod action;
+pub mod app;
+pub mod command_line;
+pub mod config;
+pub mod keymap;
+pub mod local;
+mod run;
+pub mod theme;
+pub mod views;
+
+pub use action::Action;
+pub use app::{App, AppOptions, View};
+pub use config::{ConfigError, UserConfig};
+pub use keymap::{Key, Keymap};
+pub use run::{ConsoleOptions, init_logging, run};
+pub use theme::Theme;
+pub use views::render;

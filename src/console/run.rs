@@ -1,0 +1,275 @@
+//! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys read on a
+//! thread, client updates forwarded from their channel, both merged into one loop that redraws only when
+//! something changed and at most 20 times a second.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
+
+use super::app::{App, AppOptions};
+use super::config::{UserConfig, default_log_path};
+use super::keymap::Keymap;
+use super::theme::{self, Theme};
+use super::views;
+use crate::client::{ConnState, Outgoing, Update};
+
+/// Shortest time between two frames (20 fps at most).
+const FRAME: Duration = Duration::from_millis(50);
+/// Redraw at least this often while data ages, so the header's data age and toasts stay true.
+const TICK: Duration = Duration::from_secs(1);
+
+/// How the console looks and behaves: resolved from flags, the config file and the environment.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    /// Ring the terminal bell on new urgent alerts.
+    pub bell: bool,
+}
+
+impl ConsoleOptions {
+    /// Flags win over the config file; without either, `NO_COLOR` (set and not empty) picks the mono theme.
+    pub fn resolve(
+        theme_flag: Option<&str>,
+        keymap_flag: Option<&str>,
+        no_bell: bool,
+        config: &UserConfig,
+    ) -> anyhow::Result<ConsoleOptions> {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme = theme::choose(theme_flag.or(config.theme.as_deref()), no_color)?;
+        let keymap = Keymap::load(keymap_flag.or(config.keymap.as_deref()).unwrap_or("default"))?;
+        let bell = !no_bell && config.bell.unwrap_or(true);
+        Ok(ConsoleOptions { theme, keymap, bell })
+    }
+}
+
+impl Default for ConsoleOptions {
+    fn default() -> Self {
+        let o = AppOptions::default();
+        ConsoleOptions { theme: o.theme, keymap: o.keymap, bell: o.bell }
+    }
+}
+
+/// Sends log lines to a file (never to the screen): `path`, else `$XDG_STATE_HOME/callfloor/console.log`.
+/// Returns the file used. Does nothing if a subscriber is already set.
+pub fn init_logging(path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    let Some(path) = path.map(Path::to_path_buf).or_else(default_log_path) else { return Ok(None) };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the log directory {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening the log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLFLOOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(Some(path))
+}
+
+enum Msg {
+    Key(KeyEvent),
+    Redraw,
+    Update(Update),
+    UpdatesClosed,
+    InputFailed(String),
+}
+
+/// Restores the terminal when dropped, so every way out of [`run`] (quit, error, panic unwinding) restores it.
+struct Restore;
+
+/// Set by the panic hook: some thread of the console panicked, so the loop ends instead of drawing into a
+/// terminal the hook has already restored.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic and flag it.
+fn install_panic_flag() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// Wakes the event loop when a helper thread ends by panicking.
+struct WakeOnPanic(std_mpsc::Sender<Msg>);
+
+impl Drop for WakeOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Msg::Redraw);
+        }
+    }
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Runs the console until the user quits. **Blocking**: call it from a plain thread (the main thread, or
+/// `tokio::task::spawn_blocking`), not from inside an async task; the client feeding `updates` may run on a
+/// tokio runtime elsewhere. Takes over the terminal (raw mode, alternate screen) and restores it on quit, on
+/// error and on panic (the panic hook restores, then chains to the previous hook).
+pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Outgoing>) -> anyhow::Result<()> {
+    let mut app = App::new(AppOptions { theme: opts.theme, keymap: opts.keymap, bell: opts.bell });
+    let (tx, rx) = std_mpsc::channel::<Msg>();
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
+    let _restore = Restore;
+    install_panic_flag();
+    tracing::info!("console started");
+
+    // Keys and resizes, read on their own thread; it stops when the loop ends.
+    {
+        let tx = tx.clone();
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("callfloor-keys".into())
+            .spawn(move || {
+                let _wake = WakeOnPanic(tx.clone());
+                while !stop.load(Ordering::Relaxed) {
+                    match event::poll(Duration::from_millis(200)) {
+                        Ok(false) => continue,
+                        Ok(true) => {}
+                        Err(e) => {
+                            let _ = tx.send(Msg::InputFailed(e.to_string()));
+                            return;
+                        }
+                    }
+                    let msg = match event::read() {
+                        Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                        Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
+                        Ok(_) => continue,
+                        Err(e) => Msg::InputFailed(e.to_string()),
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+            })
+            .context("starting the keyboard thread")?;
+    }
+    // Client updates, forwarded into the same loop.
+    {
+        let tx = tx.clone();
+        let mut updates = updates;
+        std::thread::Builder::new()
+            .name("callfloor-updates".into())
+            .spawn(move || {
+                let _wake = WakeOnPanic(tx.clone());
+                while let Some(u) = updates.blocking_recv() {
+                    if tx.send(Msg::Update(u)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(Msg::UpdatesClosed);
+            })
+            .context("starting the update thread")?;
+    }
+    drop(tx);
+
+    let result = event_loop(&mut app, &mut terminal, &rx, &outgoing);
+    stop.store(true, Ordering::Relaxed);
+    tracing::info!("console stopped");
+    result
+}
+
+fn event_loop(
+    app: &mut App,
+    terminal: &mut ratatui::DefaultTerminal,
+    rx: &std_mpsc::Receiver<Msg>,
+    outgoing: &Sender<Outgoing>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut last_update = started;
+    let mut last_draw: Option<Instant> = None;
+    let mut last_tick = started;
+    let mut dirty = true;
+    loop {
+        if PANICKED.load(Ordering::SeqCst) {
+            anyhow::bail!("a part of the console stopped unexpectedly; the log file has the details");
+        }
+        let now = Instant::now();
+        if now.duration_since(last_tick) >= TICK {
+            last_tick = now;
+            app.tick();
+            dirty = true;
+        }
+        if dirty && last_draw.is_none_or(|t| now.duration_since(t) >= FRAME) {
+            app.data_age = now.duration_since(last_update);
+            terminal.draw(|f| views::render(app, f)).context("drawing the screen")?;
+            if app.take_bell() {
+                let out = terminal.backend_mut();
+                out.write_all(b"\x07").and_then(|_| out.flush()).context("ringing the bell")?;
+            }
+            last_draw = Some(now);
+            dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let wake = if dirty { last_draw.map(|t| t + FRAME).unwrap_or(now) } else { last_tick + TICK };
+        let first = match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            Ok(m) => m,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => anyhow::bail!("the console's input threads stopped"),
+        };
+        // Take everything already waiting before the next frame.
+        let mut msg = Some(first);
+        while let Some(m) = msg {
+            dirty = true;
+            match m {
+                Msg::Key(k) => {
+                    for o in app.on_key(k) {
+                        send(app, outgoing, o);
+                    }
+                }
+                Msg::Redraw => {}
+                Msg::Update(u) => {
+                    last_update = Instant::now();
+                    app.apply(u);
+                }
+                Msg::UpdatesClosed => {
+                    tracing::warn!("the client's update channel closed");
+                    app.conn = ConnState::Failed { reason: "the connection task ended".into() };
+                }
+                Msg::InputFailed(e) => anyhow::bail!("reading the keyboard failed: {e}"),
+            }
+            if app.quit {
+                break;
+            }
+            msg = rx.try_recv().ok();
+        }
+    }
+}
+
+fn send(app: &mut App, outgoing: &Sender<Outgoing>, o: Outgoing) {
+    tracing::info!(id = %o.id, command = o.command.name(), "sending");
+    match outgoing.try_send(o) {
+        Ok(()) => {}
+        Err(TrySendError::Full(o)) => {
+            app.pending.remove(&o.id);
+            app.notice_error("the connection is busy: the command was not sent, try again");
+        }
+        Err(TrySendError::Closed(o)) => {
+            app.pending.remove(&o.id);
+            app.notice_error("not connected: the command was not sent");
+        }
+    }
+}

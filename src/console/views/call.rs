@@ -1,0 +1,365 @@
+//! The Call view: one call in depth: who is on it (and in which mode), its live transcript with per-line
+//! sentiment and rule hits highlighted, and the sentiment over the call.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Sparkline};
+
+use super::util::{fit, fmt_clock, fmt_dur, sentiment_span, sentiment_style, to_line, wrap_spans};
+use crate::console::action::Action;
+use crate::console::app::App;
+use crate::console::keymap::Context;
+use crate::console::theme::{S, Theme};
+use crate::model::*;
+
+/// Draws the view into `area`.
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let Some(id) = app.open_call else { return };
+    let Some(c) = app.floor.calls.get(&id) else {
+        ended(app, id, frame, area);
+        return;
+    };
+    let now = app.floor.time();
+    // Wide terminals get a details panel on the right.
+    let area = if area.width >= 120 {
+        let [main, side] = Layout::horizontal([Constraint::Min(60), Constraint::Length(46)]).areas(area);
+        details(app, c, frame, side);
+        main
+    } else {
+        area
+    };
+    let w = area.width as usize;
+    let [info_a, spark_a, tr_a] =
+        Layout::vertical([Constraint::Length(4), Constraint::Length(3), Constraint::Min(3)]).areas(area);
+
+    // Who and what.
+    let agent = c
+        .agent
+        .map(|a| {
+            let name = app.floor.agents.get(&a).map(|x| x.name.as_str()).unwrap_or("");
+            format!("{a} {name}")
+        })
+        .unwrap_or_else(|| "no agent".into());
+    let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
+    let mut l1 = vec![
+        Span::styled(format!(" {id} "), if c.flags.urgent { th.get(S::CallUrgent) } else { th.get(S::Title) }),
+        Span::raw(format!(
+            " {queue} · {} · {agent} · {} · {} · P{}",
+            c.state.as_str(),
+            c.lang.as_str(),
+            c.intent,
+            c.priority
+        )),
+    ];
+    if c.flags.urgent {
+        l1.push(Span::styled(" URGENT", th.get(S::CallUrgent)));
+    }
+    if c.flags.risk {
+        l1.push(Span::styled(" RISK", th.get(S::CallRisk)));
+    }
+    let wait = if c.first_queued.is_some() { fmt_dur(c.wait_secs(now)) } else { "—".into() };
+    let talk = if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { "—".into() };
+    let rules: Vec<String> = c.rule_hits.iter().map(|h| format!("{} \"{}\"", h.rule, h.word)).collect();
+    let mut l2 = vec![Span::raw(format!(" caller {} · wait {wait} · talk {talk}", c.caller))];
+    if c.ring_outs > 0 {
+        l2.push(Span::raw(format!(" · rang out {}×", c.ring_outs)));
+    }
+    if !rules.is_empty() {
+        l2.push(Span::raw(" · rules: "));
+        l2.push(Span::styled(rules.join(", "), th.get(S::RuleHit)));
+    }
+    let info = vec![Line::from(l1), Line::from(l2), participants(app, c), Line::from(action_hints(app, c))];
+    frame.render_widget(Paragraph::new(info.into_iter().map(|l| fit_line(l, w)).collect::<Vec<_>>()), info_a);
+
+    // Sentiment over the call.
+    let trail: Vec<u64> =
+        c.sentiment_trail.iter().map(|s| (((s + 1.0) * 50.0).round().clamp(0.0, 100.0)) as u64).collect();
+    let label_w = 18u16;
+    let [label_a, chart_a] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(spark_a);
+    let label = vec![
+        Line::styled(" sentiment", th.get(S::Muted)),
+        Line::from(vec![Span::raw(" "), sentiment_span(th, c.sentiment, 5)]),
+        Line::styled(format!(" {} caller lines", c.sentiment_trail.len()), th.get(S::Muted)),
+    ];
+    frame.render_widget(Paragraph::new(label), label_a);
+    let shown: Vec<u64> = trail.iter().rev().take(chart_a.width as usize).rev().copied().collect();
+    let spark_style = sentiment_style(th, c.sentiment);
+    frame.render_widget(Sparkline::default().data(&shown).max(100).style(spark_style), chart_a);
+
+    // Transcript.
+    let block = Block::bordered()
+        .border_style(th.get(S::Border))
+        .title(Line::styled(format!(" transcript: {} lines ", c.transcript.len()), th.get(S::Title)))
+        .title(if app.transcript_scroll > 0 {
+            Line::styled(format!(" ↑ {} lines up ", app.transcript_scroll), th.get(S::Hint)).right_aligned()
+        } else {
+            Line::default()
+        });
+    let inner_w = tr_a.width.saturating_sub(2) as usize;
+    let inner_h = tr_a.height.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let words: Vec<String> = c.rule_hits.iter().map(|h| h.word.clone()).collect();
+    for l in &c.transcript {
+        lines.extend(transcript_line(th, l, &words, inner_w));
+    }
+    let end = lines.len().saturating_sub(app.transcript_scroll.min(lines.len()));
+    let start = end.saturating_sub(inner_h);
+    let shown: Vec<Line> = lines.drain(start..end).collect();
+    let shown = if shown.is_empty() { vec![Line::styled("nothing said yet", th.get(S::Muted))] } else { shown };
+    frame.render_widget(Paragraph::new(shown).block(block), tr_a);
+}
+
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    let mut used = 0;
+    let mut spans = Vec::new();
+    for s in line.spans {
+        let sw = s.width();
+        if used + sw <= width {
+            used += sw;
+            spans.push(s);
+        } else {
+            let room = width.saturating_sub(used);
+            if room > 0 {
+                spans.push(Span::styled(fit(&s.content, room), s.style));
+            }
+            break;
+        }
+    }
+    Line::from(spans)
+}
+
+/// Who is on the call and what they can hear: monitoring is shown as silent, so nobody wonders.
+fn participants(app: &App, c: &Call) -> Line<'static> {
+    let th = &app.theme;
+    if c.supervisors.is_empty() {
+        return Line::styled(" no supervisor on this call", th.get(S::Muted));
+    }
+    let mut spans = vec![Span::raw(" on the call: ")];
+    for (i, p) in c.supervisors.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        let who = if p.supervisor == app.user && p.supervisor != "you" {
+            format!("{} (you)", p.supervisor)
+        } else {
+            p.supervisor.clone()
+        };
+        let what = match p.mode {
+            SupervisorMode::Monitor => "monitor: silent, nobody hears",
+            SupervisorMode::Whisper => "whisper: the agent hears",
+            SupervisorMode::Barge => "barge: caller and agent hear",
+        };
+        spans.push(Span::styled(format!("{who} — {what}"), th.get(S::Supervisor)));
+    }
+    Line::from(spans)
+}
+
+fn action_hints(app: &App, c: &Call) -> Vec<Span<'static>> {
+    let th = &app.theme;
+    let km = &app.keymap;
+    let mine = app.my_mode(c.id);
+    let mut wanted = vec![Action::Monitor, Action::Whisper, Action::Barge];
+    if mine.is_some() {
+        wanted.extend([Action::NextMode, Action::Leave]);
+    }
+    if matches!(mine, Some(SupervisorMode::Whisper | SupervisorMode::Barge)) {
+        wanted.push(Action::Say);
+    }
+    wanted.push(Action::Transfer);
+    let mut spans = vec![Span::raw(" ")];
+    for a in wanted {
+        if let Some(k) = km.key_for(Context::Call, a) {
+            let label = match a {
+                Action::Monitor => "monitor",
+                Action::Whisper => "whisper",
+                Action::Barge => "barge",
+                Action::NextMode => "next mode",
+                Action::Leave => "leave",
+                Action::Say => "say",
+                _ => "transfer",
+            };
+            let current = matches!(
+                (a, mine),
+                (Action::Monitor, Some(SupervisorMode::Monitor))
+                    | (Action::Whisper, Some(SupervisorMode::Whisper))
+                    | (Action::Barge, Some(SupervisorMode::Barge))
+            );
+            spans.push(Span::styled(k.to_string(), th.get(S::Hint)));
+            let style = if current { th.get(S::Supervisor) } else { th.get(S::Muted) };
+            spans.push(Span::styled(format!(" {label}{}  ", if current { " ◂" } else { "" }), style));
+        }
+    }
+    spans
+}
+
+/// Byte ranges of `words` in `text` (ASCII case-insensitive), merged and sorted.
+fn hit_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
+    let lower = text.to_lowercase();
+    let same_len = lower.len() == text.len();
+    let hay = if same_len { lower.as_str() } else { text };
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for w in words {
+        if w.is_empty() {
+            continue;
+        }
+        let needle = if same_len { w.to_lowercase() } else { w.clone() };
+        let mut from = 0;
+        while let Some(i) = hay.get(from..).and_then(|h| h.find(&needle)) {
+            ranges.push((from + i, from + i + needle.len()));
+            from += i + needle.len().max(1);
+        }
+    }
+    ranges.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.0 <= last.1 => last.1 = last.1.max(r.1),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+fn transcript_line(th: &Theme, l: &Line_, words: &[String], width: usize) -> Vec<Line<'static>> {
+    let (who, style) = match l.speaker {
+        Speaker::Caller => ("caller", th.get(S::SpeakerCaller)),
+        Speaker::Agent => ("agent", th.get(S::SpeakerAgent)),
+        Speaker::Ivr => ("ivr", th.get(S::SpeakerIvr)),
+        Speaker::Supervisor => ("supervisor", th.get(S::SpeakerSupervisor)),
+    };
+    let prefix_w = 8 + 1 + 10 + 1 + 5 + 1;
+    let mut pieces: Vec<(String, Style)> = Vec::new();
+    if l.whisper {
+        pieces.push(("(whisper) ".to_string(), th.get(S::Muted)));
+    }
+    let mut at = 0;
+    for (s, e) in hit_ranges(&l.text, words) {
+        if let (Some(before), Some(hit)) = (l.text.get(at..s), l.text.get(s..e)) {
+            pieces.push((before.to_string(), Style::default()));
+            pieces.push((hit.to_string(), th.get(S::RuleHit)));
+            at = e;
+        }
+    }
+    pieces.push((l.text.get(at..).unwrap_or_default().to_string(), Style::default()));
+    pieces.retain(|(s, _)| !s.is_empty());
+    let wrapped = wrap_spans(&pieces, width.saturating_sub(prefix_w).max(10));
+    let mut out = Vec::with_capacity(wrapped.len());
+    for (i, chunk) in wrapped.into_iter().enumerate() {
+        let mut spans = if i == 0 {
+            vec![
+                (fmt_clock(l.at), th.get(S::Muted)),
+                (format!(" {who:<10} "), style),
+                (format!("{:+.2}", l.sentiment), sentiment_style(th, l.sentiment)),
+                (" ".to_string(), Style::default()),
+            ]
+        } else {
+            vec![(" ".repeat(prefix_w), Style::default())]
+        };
+        spans.extend(chunk);
+        out.push(to_line(spans));
+    }
+    out
+}
+
+type Line_ = crate::model::Line;
+
+/// The right-hand panel of a wide Call view: participants with times, rule hits, the call's alerts and tickets.
+fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let f = &app.floor;
+    let now = f.time();
+    let w = area.width.saturating_sub(2) as usize;
+    let head = |s: &str| Line::styled(s.to_string(), th.get(S::Title));
+    let mut lines = vec![head("Caller")];
+    lines.push(Line::raw(format!(" {} · {} · {}", c.caller, c.lang.as_str(), c.intent)));
+    lines.push(Line::raw(format!(" arrived {} · priority {}", fmt_clock(c.arrived), c.priority)));
+    if let Some(q) = c.queue.as_ref().and_then(|q| f.queue(q)) {
+        lines.push(Line::raw(format!(" queue {} · target {:.0}% in {}s", q.id, q.sla.percent * 100.0, q.sla.seconds)));
+    }
+    lines.push(Line::default());
+    lines.push(head("Agent"));
+    match c.agent.and_then(|a| f.agents.get(&a)) {
+        Some(a) => {
+            let since = (now - a.since).num_milliseconds() as f64 / 1000.0;
+            lines.push(Line::from(vec![
+                Span::raw(format!(" {} {} · ", a.id, a.name)),
+                Span::styled(a.state.as_str(), super::util::agent_style(th, a.state)),
+                Span::raw(format!(" {} · {} handled", fmt_dur(since), a.handled)),
+            ]));
+        }
+        None => lines.push(Line::styled(" none yet", th.get(S::Muted))),
+    }
+    lines.push(Line::default());
+    lines.push(head("Supervisors"));
+    if c.supervisors.is_empty() {
+        lines.push(Line::styled(" nobody is listening", th.get(S::Muted)));
+    }
+    for p in &c.supervisors {
+        lines.push(Line::styled(
+            format!(" {} {} since {}", p.supervisor, p.mode.as_str(), fmt_clock(p.since)),
+            th.get(S::Supervisor),
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(head("Rule hits"));
+    if c.rule_hits.is_empty() {
+        lines.push(Line::styled(" none", th.get(S::Muted)));
+    }
+    for h in &c.rule_hits {
+        let acts: Vec<&str> = h.actions.iter().map(|a| a.as_str()).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {} ", fmt_clock(h.at)), th.get(S::Muted)),
+            Span::styled(h.word.clone(), th.get(S::RuleHit)),
+            Span::raw(format!(" {} → {}", h.rule, acts.join(", "))),
+        ]));
+    }
+    let id = c.id.to_string();
+    let alerts: Vec<&Alert> = f.alerts.values().rev().filter(|a| a.subject == id).collect();
+    let tickets: Vec<&Ticket> = f.tickets.values().filter(|t| t.call == Some(c.id)).collect();
+    if !alerts.is_empty() {
+        lines.push(Line::default());
+        lines.push(head("Alerts"));
+        for a in alerts {
+            let style = if a.acked.is_some() { th.get(S::Muted) } else { super::util::severity_style(th, a.severity) };
+            let ack = a.acked.as_ref().map(|k| format!(" ✓ {}", k.by)).unwrap_or_default();
+            lines.push(Line::styled(format!(" {} {} {}{ack}", a.id, fmt_clock(a.raised), a.kind.as_str()), style));
+        }
+    }
+    if !tickets.is_empty() {
+        lines.push(Line::default());
+        lines.push(head("Tickets"));
+        for t in tickets {
+            let left = (t.due - now).num_milliseconds() as f64 / 1000.0;
+            let style = if left < 0.0 { th.get(S::TicketOverdue) } else { th.get(S::Text) };
+            lines
+                .push(Line::styled(format!(" {} {:?} due in {}", t.id, t.status, fmt_dur(left)).to_lowercase(), style));
+        }
+    }
+    let lines: Vec<Line> = lines.into_iter().map(|l| fit_line(l, w)).collect();
+    let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(" details ", th.get(S::Title)));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let summary = app.floor.recent.iter().rev().find(|s| s.id == id);
+    let text = match summary {
+        Some(s) => format!(
+            " {id} {} at {} · queue {} · agent {} · sentiment {:+.2}",
+            s.state.as_str(),
+            fmt_clock(s.ended),
+            s.queue.as_ref().map(|q| q.as_str()).unwrap_or("—"),
+            s.agent.map(|a| a.to_string()).unwrap_or_else(|| "—".into()),
+            s.sentiment
+        ),
+        None => format!(" {id} is not on the floor any more"),
+    };
+    let lines = vec![
+        Line::styled(text, th.get(S::Title)),
+        Line::styled(" the call has left the floor, and its transcript with it · esc goes back", th.get(S::Muted)),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}

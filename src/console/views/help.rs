@@ -1,0 +1,82 @@
+//! The Help overlay, generated from the active keymap so it is always true.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::centered;
+use crate::console::app::{App, View};
+use crate::console::command_line::VERBS;
+use crate::console::keymap::Context;
+use crate::console::theme::S;
+
+/// The help text for the current view, one line per entry.
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let km = &app.keymap;
+    let ctx = app.view.context();
+    let mut out = Vec::new();
+    let section = |title: String, ctx: Context, out: &mut Vec<Line<'static>>| {
+        let b = km.bindings(ctx);
+        if b.is_empty() {
+            return;
+        }
+        out.push(Line::styled(title, th.get(S::Title)));
+        for (k, a) in b {
+            // A view binding hides the global one for the same key.
+            if ctx == Context::Global && km.lookup(app.view.context(), *k) != Some(*a) {
+                continue;
+            }
+            out.push(Line::from(vec![
+                Span::styled(format!("  {:<10}", k.to_string()), th.get(S::Hint)),
+                Span::raw(a.describe()),
+                Span::styled(format!("  ({})", a.name()), th.get(S::Muted)),
+            ]));
+        }
+        out.push(Line::default());
+    };
+    if ctx != Context::Global {
+        section(format!("{} view", app.view.title()), ctx, &mut out);
+    }
+    section("Everywhere".to_string(), Context::Global, &mut out);
+    if matches!(app.view, View::Calls | View::Call) {
+        out.push(Line::styled("Flags", th.get(S::Title)));
+        out.push(Line::raw("  U urgent · R risk · M W B a supervisor monitors (silent) / whispers / barged in"));
+        out.push(Line::default());
+    }
+    out.push(Line::styled("Command line (:, tab completes)", th.get(S::Title)));
+    for (verb, args) in VERBS {
+        out.push(Line::from(vec![
+            Span::styled(format!("  :{verb} "), th.get(S::Hint)),
+            Span::styled(args.to_string(), th.get(S::Muted)),
+        ]));
+    }
+    out.push(Line::default());
+    out.push(Line::styled(
+        "Dialogs: j/k or arrows move · space toggles · enter confirms · esc cancels",
+        th.get(S::Muted),
+    ));
+    out.push(Line::styled(format!("keymap {} · theme {}", km.name, th.name), th.get(S::Muted)));
+    out
+}
+
+/// Draws the view into `area`.
+pub fn render(app: &App, frame: &mut Frame, body: Rect) {
+    let th = &app.theme;
+    let all = lines(app);
+    let w = if body.width > 94 { 90 } else { body.width };
+    let h = body.height.saturating_sub(1);
+    let a = centered(body, w, h);
+    let inner_h = a.height.saturating_sub(2) as usize;
+    let max_scroll = all.len().saturating_sub(inner_h);
+    let scroll = app.help_scroll.min(max_scroll);
+    let shown: Vec<Line> = all.into_iter().skip(scroll).take(inner_h).collect();
+    let more = if max_scroll > scroll { " ↓ more (j) " } else { "" };
+    let block = Block::bordered()
+        .border_style(th.get(S::Hint))
+        .title(Line::styled(" Help: keys from the active keymap ", th.get(S::Title)))
+        .title_bottom(Line::styled(format!(" ? or esc closes{more}"), th.get(S::Muted)));
+    frame.render_widget(Clear, a);
+    frame.render_widget(Paragraph::new(shown).block(block).style(th.get(S::Dialog)), a);
+}

@@ -1,0 +1,167 @@
+//! The console against a live engine in the same test: keys become commands, the local feed runs them on a
+//! real `Engine`, acks and events come back, and the engine's own floor is checked afterwards.
+
+mod console_support;
+
+use callfloor::client::Update;
+use callfloor::console::app::App;
+use callfloor::console::local::{LOCAL_USER, LocalFeed};
+use callfloor::model::*;
+use console_support::*;
+
+/// Runs the feed for `secs` floor-seconds in one-second batches, giving the App every batch.
+fn watch(app: &mut App, feed: &mut LocalFeed, secs: i64) {
+    for _ in 0..secs {
+        if let Some(u) = feed.step(chrono::Duration::seconds(1)) {
+            app.apply(u);
+        }
+    }
+}
+
+fn last_toast(app: &App) -> String {
+    app.toasts.back().map(|t| t.text.clone()).unwrap_or_default()
+}
+
+#[test]
+fn barge_say_reassign_ack_escalate_reach_the_engine() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    let call = CallId(1122);
+
+    // Barge into the urgent call from the Calls list.
+    keys(&mut app, &["2", "/"]);
+    type_text(&mut app, "C-1122");
+    press(&mut app, "enter");
+    let out = press(&mut app, "b");
+    deliver(&mut app, &mut feed, out);
+    assert_eq!(last_toast(&app), "✓ barge C-1122");
+    let c = feed.engine().floor().calls.get(&call).cloned();
+    let Some(c) = c else { panic!("C-1122 is still live") };
+    assert!(
+        c.supervisors.iter().any(|p| p.supervisor == LOCAL_USER && p.mode == SupervisorMode::Barge),
+        "the engine has us barged in: {:?}",
+        c.supervisors
+    );
+
+    // Say something into the call.
+    press(&mut app, "i");
+    type_text(&mut app, "This is the duty supervisor, an ambulance is on its way");
+    let out = press(&mut app, "enter");
+    deliver(&mut app, &mut feed, out);
+    let said = feed.engine().floor().calls.get(&call).and_then(|c| c.transcript.last().cloned());
+    let Some(said) = said else { panic!("the call has a transcript") };
+    assert_eq!(said.speaker, Speaker::Supervisor);
+    assert!(!said.whisper, "barged in: caller and agent hear it");
+    assert_eq!(said.text, "This is the duty supervisor, an ambulance is on its way");
+    assert!(last_toast(&app).starts_with("✓ say to C-1122"));
+
+    // Reassign A-07 to emergency and appointments.
+    keys(&mut app, &["3", "/"]);
+    type_text(&mut app, "A-07");
+    press(&mut app, "enter");
+    let out = keys(&mut app, &["r", "space", "enter"]);
+    deliver(&mut app, &mut feed, out);
+    let queues = feed.engine().floor().agents.get(&AgentId(7)).map(|a| a.queues.clone()).unwrap_or_default();
+    assert_eq!(queues, vec![QueueId::from("emergency"), QueueId::from("appointments")]);
+    assert_eq!(last_toast(&app), "✓ reassign A-07 to emergency, appointments");
+
+    // Acknowledge the newest alert.
+    keys(&mut app, &["4"]);
+    let newest = app.alerts.first().copied();
+    let Some(newest) = newest else { panic!("the fixed floor has alerts") };
+    let out = press(&mut app, "a");
+    deliver(&mut app, &mut feed, out);
+    let acked = feed.engine().floor().alerts.get(&newest).and_then(|a| a.acked.clone());
+    assert_eq!(acked.map(|a| a.by), Some(LOCAL_USER.to_string()));
+
+    // Escalate the most urgent ticket with a note.
+    keys(&mut app, &["5"]);
+    let ticket = app.tickets.first().copied();
+    let Some(ticket) = ticket else { panic!("the fixed floor has tickets") };
+    press(&mut app, "e");
+    type_text(&mut app, "customer called twice");
+    let out = press(&mut app, "enter");
+    deliver(&mut app, &mut feed, out);
+    let t = feed.engine().floor().tickets.get(&ticket).cloned();
+    let Some(t) = t else { panic!("the ticket exists") };
+    assert_eq!((t.status, t.level), (TicketStatus::Escalated, 1));
+    assert!(t.notes.iter().any(|n| n.text == "customer called twice" && n.by == LOCAL_USER));
+
+    // The audit log has all five, and the console shows the same floor as the engine after a minute more.
+    watch(&mut app, &mut feed, 60);
+    let ours: Vec<&AuditEntry> = feed.engine().floor().audit.iter().filter(|e| e.actor == LOCAL_USER).collect();
+    assert_eq!(ours.len(), 5);
+    assert!(ours.iter().all(|e| e.ok));
+    assert!(app.floor == *feed.engine().floor(), "the console's mirror equals the engine's floor");
+    assert!(app.pending.is_empty(), "every command got its answer");
+}
+
+#[test]
+fn a_refused_command_says_why() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    // Barging into a call still waiting in a queue is refused by the engine.
+    let out = app.run_command_line("barge C-1080");
+    let updates = deliver(&mut app, &mut feed, out);
+    assert!(matches!(updates.last(), Some(Update::Error { code: ErrorCode::Conflict, .. })));
+    let t = last_toast(&app);
+    assert!(t.starts_with("✗ barge C-1080 refused (conflict):"), "{t}");
+    assert!(t.contains("not connected to an agent"), "{t}");
+    assert!(app.toasts.back().is_some_and(|t| !t.ok));
+}
+
+#[test]
+fn a_viewer_is_told_they_cannot_intervene() {
+    let mut feed = LocalFeed::with_role(hospital(WARM_MINUTES), Role::Viewer);
+    let mut app = attach(&mut feed);
+    assert_eq!(app.role, Some(Role::Viewer));
+    let header = draw(&app, 80, 24).backend().to_string();
+    assert!(header.contains("viewer you"), "the header shows the role:\n{header}");
+    let out = app.run_command_line("barge C-1122");
+    deliver(&mut app, &mut feed, out);
+    let t = last_toast(&app);
+    assert!(t.contains("refused (forbidden)") && t.contains("viewer role cannot barge"), "{t}");
+    let c = feed.engine().floor().calls.get(&CallId(1122)).cloned();
+    assert!(c.is_some_and(|c| c.supervisors.is_empty()), "nothing changed on the engine");
+}
+
+#[test]
+fn whisper_is_heard_by_the_agent_only_and_monitor_is_silent() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    let call = CallId(1122);
+    let out = app.run_command_line("monitor C-1122");
+    deliver(&mut app, &mut feed, out);
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("monitor: silent, nobody hears"), "monitoring is visibly silent:\n{screen}");
+    let out = app.run_command_line("whisper C-1122");
+    deliver(&mut app, &mut feed, out);
+    let out = app.run_command_line("say C-1122 ask for the address first");
+    deliver(&mut app, &mut feed, out);
+    let said = feed.engine().floor().calls.get(&call).and_then(|c| c.transcript.last().cloned());
+    assert!(said.is_some_and(|l| l.whisper && l.speaker == Speaker::Supervisor));
+    app.toasts.clear();
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(screen.contains("(whisper) ask for the address first"), "{screen}");
+}
+
+#[test]
+fn after_a_disconnect_a_fresh_snapshot_resyncs_the_mirror() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    app.apply(Update::Connection(callfloor::client::ConnState::Disconnected {
+        reason: "connection reset".into(),
+        retry_in_ms: 1000,
+    }));
+    // While we were away the engine moved on.
+    feed.step(chrono::Duration::minutes(2));
+    assert!(app.floor != *feed.engine().floor());
+    let stale = draw(&app, 80, 24).backend().to_string();
+    assert!(stale.contains("STALE"), "{stale}");
+    for u in feed.hello() {
+        app.apply(u);
+    }
+    assert!(app.floor == *feed.engine().floor(), "the snapshot replaced the mirror");
+    let fresh = draw(&app, 80, 24).backend().to_string();
+    assert!(!fresh.contains("STALE") && fresh.contains("● live"), "{fresh}");
+}

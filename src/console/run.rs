@@ -242,12 +242,18 @@ fn event_loop(
                 }
                 Msg::Redraw => {}
                 Msg::Update(u) => {
-                    last_update = Instant::now();
+                    // Data age counts from the last floor data, not from connection news.
+                    if matches!(u, Update::Snapshot { .. } | Update::Events { .. } | Update::Metrics(_)) {
+                        last_update = Instant::now();
+                    }
                     app.apply(u);
                 }
                 Msg::UpdatesClosed => {
                     tracing::warn!("the client's update channel closed");
-                    app.conn = ConnState::Failed { reason: "the connection task ended".into() };
+                    // Keep the client's own reason (e.g. a refused token) when it gave one.
+                    if !matches!(app.conn, ConnState::Failed { .. }) {
+                        app.conn = ConnState::Failed { reason: "the connection task ended".into() };
+                    }
                 }
                 Msg::InputFailed(e) => anyhow::bail!("reading the keyboard failed: {e}"),
             }

@@ -50,6 +50,13 @@ pub struct DemoArgs {
     /// Seed of the simulation's randomness.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// How the console looks and behaves: shared by the demo and `callfloor console`.
+#[derive(Debug, Args)]
+pub struct UiArgs {
     /// Theme: default, light, high-contrast, mono, or a path to a theme file (NO_COLOR picks mono).
     #[arg(long)]
     pub theme: Option<String>,
@@ -134,21 +141,8 @@ pub struct ConsoleArgs {
     /// File holding the access token.
     #[arg(long)]
     pub token_file: Option<std::path::PathBuf>,
-    /// Theme: default, light, high-contrast, mono, or a path to a theme file (NO_COLOR picks mono).
-    #[arg(long)]
-    pub theme: Option<String>,
-    /// Keymap: default, vim, or a path to a keymap file.
-    #[arg(long)]
-    pub keymap: Option<String>,
-    /// Config file (default: ~/.config/callfloor/config.toml).
-    #[arg(long)]
-    pub config: Option<std::path::PathBuf>,
-    /// Do not ring the terminal bell on urgent alerts.
-    #[arg(long)]
-    pub no_bell: bool,
-    /// Log file (default: ~/.local/state/callfloor/console.log).
-    #[arg(long)]
-    pub log_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub ui: UiArgs,
     /// Run an engine in this process instead of connecting (for development).
     #[arg(long, hide = true)]
     pub local: bool,
@@ -189,7 +183,7 @@ const DEMO_WARM_UP_MIN: i64 = 40;
 
 /// The demo: an engine and a console in one process, talking over a real loopback WebSocket.
 fn run_demo(args: DemoArgs) -> Result<()> {
-    use crate::console::{self, ConsoleOptions, UserConfig};
+    use crate::console;
     let scenario = load_scenario(&args.scenario)?;
     let speed = parse_speed(&args.speed)?;
     if speed == Speed::Max {
@@ -197,10 +191,7 @@ fn run_demo(args: DemoArgs) -> Result<()> {
             "--speed: the demo runs at a pace you can watch: give a number such as 10 or 30 (max is for `callfloor engine`)"
         );
     }
-    let config = UserConfig::load(args.config.as_deref())?;
-    let opts = ConsoleOptions::resolve(args.theme.as_deref(), args.keymap.as_deref(), args.no_bell, &config)?;
-    let log_file = args.log_file.clone().or_else(|| config.log_file.clone());
-    console::init_logging(log_file.as_deref())?;
+    let (opts, _) = console_setup(&args.ui)?;
     let mut engine = Engine::new(scenario, args.seed);
     let warm_to = engine.now() + chrono::Duration::minutes(DEMO_WARM_UP_MIN);
     engine.advance_to(warm_to);
@@ -339,11 +330,8 @@ pub struct ConsoleTarget {
 /// Runs `callfloor console`: resolves options (flags over config file over defaults), sends logs to a file, and
 /// runs the console on the chosen feed.
 pub fn run_console(args: ConsoleArgs) -> Result<()> {
-    use crate::console::{self, ConsoleOptions, UserConfig, local};
-    let config = UserConfig::load(args.config.as_deref())?;
-    let opts = ConsoleOptions::resolve(args.theme.as_deref(), args.keymap.as_deref(), args.no_bell, &config)?;
-    let log_file = args.log_file.clone().or_else(|| config.log_file.clone());
-    console::init_logging(log_file.as_deref())?;
+    use crate::console::{self, local};
+    let (opts, config) = console_setup(&args.ui)?;
     if args.local {
         let engine = Engine::new(load_scenario(&args.scenario)?, args.seed);
         let local_opts = local::LocalOptions { speed: parse_speed(&args.speed)?, ..Default::default() };
@@ -374,6 +362,17 @@ fn console_target(args: &ConsoleArgs, config: &crate::console::UserConfig) -> Re
         (None, None) => bail!("give an access token with --token-file, the CALLFLOOR_TOKEN variable, or --token"),
     };
     Ok(ConsoleTarget { url, token })
+}
+
+/// Loads the config file, resolves theme, keymap and bell (flags over config over defaults), and sends logs to a
+/// file.
+fn console_setup(ui: &UiArgs) -> Result<(crate::console::ConsoleOptions, crate::console::UserConfig)> {
+    use crate::console::{self, ConsoleOptions, UserConfig};
+    let config = UserConfig::load(ui.config.as_deref())?;
+    let opts = ConsoleOptions::resolve(ui.theme.as_deref(), ui.keymap.as_deref(), ui.no_bell, &config)?;
+    let log_file = ui.log_file.clone().or_else(|| config.log_file.clone());
+    console::init_logging(log_file.as_deref())?;
+    Ok((opts, config))
 }
 
 /// Names of the bundled scenarios, for messages.

@@ -828,64 +828,27 @@ impl Engine {
         for q in &m.queues {
             let qid = q.queue.to_string();
             let judged = q.answered + q.abandoned - q.short_abandoned;
-            if let Some(sl) = q.service_level
-                && judged >= MIN_SAMPLE
+            if let Some(sl) = q.service_level.filter(|_| judged >= MIN_SAMPLE)
+                && let Some(sev) = th.service_level.below(sl)
             {
-                let sev = if sl < th.service_level.crit {
-                    Some(Severity::Critical)
-                } else if sl < th.service_level.warn {
-                    Some(Severity::Warning)
-                } else {
-                    None
-                };
-                if let Some(sev) = sev {
-                    self.raise(
-                        AlertKind::SlaBreach,
-                        sev,
-                        qid.clone(),
-                        format!(
-                            "{qid}: service level {:.0}% in the last {window} min, target {:.0}% in {} s",
-                            sl * 100.0,
-                            q.sl_target * 100.0,
-                            q.sl_seconds
-                        ),
-                    );
-                }
+                let message = format!(
+                    "{qid}: service level {:.0}% in the last {window} min, target {:.0}% in {} s",
+                    sl * 100.0,
+                    q.sl_target * 100.0,
+                    q.sl_seconds
+                );
+                self.raise(AlertKind::SlaBreach, sev, qid.clone(), message);
             }
-            if let Some(ar) = q.abandon_rate
-                && q.offered >= MIN_SAMPLE
+            if let Some(ar) = q.abandon_rate.filter(|_| q.offered >= MIN_SAMPLE)
+                && let Some(sev) = th.abandon_rate.above(ar)
             {
-                let sev = if ar >= th.abandon_rate.crit {
-                    Some(Severity::Critical)
-                } else if ar >= th.abandon_rate.warn {
-                    Some(Severity::Warning)
-                } else {
-                    None
-                };
-                if let Some(sev) = sev {
-                    self.raise(
-                        AlertKind::AbandonSpike,
-                        sev,
-                        qid.clone(),
-                        format!("{qid}: {:.0}% of callers hung up in the last {window} min", ar * 100.0),
-                    );
-                }
+                let message = format!("{qid}: {:.0}% of callers hung up in the last {window} min", ar * 100.0);
+                self.raise(AlertKind::AbandonSpike, sev, qid.clone(), message);
             }
             let lw = q.longest_wait_s;
-            let sev = if lw >= th.long_wait_s.crit {
-                Some(Severity::Critical)
-            } else if lw >= th.long_wait_s.warn {
-                Some(Severity::Warning)
-            } else {
-                None
-            };
-            if let Some(sev) = sev {
-                self.raise(
-                    AlertKind::LongWait,
-                    sev,
-                    qid.clone(),
-                    format!("{qid}: a caller has waited {}:{:02}", lw as u64 / 60, lw as u64 % 60),
-                );
+            if let Some(sev) = th.long_wait_s.above(lw) {
+                let message = format!("{qid}: a caller has waited {}:{:02}", lw as u64 / 60, lw as u64 % 60);
+                self.raise(AlertKind::LongWait, sev, qid.clone(), message);
             }
         }
     }

@@ -18,6 +18,18 @@ pub struct AgentCounts {
 }
 
 impl AgentCounts {
+    /// Counts one more agent in `state`.
+    pub fn add(&mut self, state: super::types::AgentState) {
+        use super::types::AgentState as S;
+        match state {
+            S::Available => self.available += 1,
+            S::Ringing => self.ringing += 1,
+            S::OnCall => self.on_call += 1,
+            S::WrapUp => self.wrap_up += 1,
+            S::Break => self.on_break += 1,
+            S::Offline => self.offline += 1,
+        }
+    }
     /// Logged-in seats (everything but offline).
     pub fn staffed(&self) -> u32 {
         self.available + self.ringing + self.on_call + self.wrap_up + self.on_break

@@ -32,7 +32,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut counts: HashMap<&QueueId, AgentCounts> = HashMap::new();
     for a in f.agents.values() {
         for q in &a.queues {
-            bump(counts.entry(q).or_default(), a.state);
+            counts.entry(q).or_default().add(a.state);
         }
     }
     let tiles: Vec<Tile> = f
@@ -75,17 +75,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let [spark_a, alerts_a] = Layout::vertical([Constraint::Length(spark_h), Constraint::Min(0)]).areas(rest_a);
     arrivals(app, frame, spark_a);
     newest_alerts(app, frame, alerts_a);
-}
-
-fn bump(c: &mut AgentCounts, s: AgentState) {
-    match s {
-        AgentState::Available => c.available += 1,
-        AgentState::Ringing => c.ringing += 1,
-        AgentState::OnCall => c.on_call += 1,
-        AgentState::WrapUp => c.wrap_up += 1,
-        AgentState::Break => c.on_break += 1,
-        AgentState::Offline => c.offline += 1,
-    }
 }
 
 fn tile(app: &App, t: &Tile, frame: &mut Frame, area: Rect) {
@@ -187,7 +176,7 @@ fn totals(app: &App, frame: &mut Frame, area: Rect) {
     }
     let mut agents = AgentCounts::default();
     for a in f.agents.values() {
-        bump(&mut agents, a.state);
+        agents.add(a.state);
     }
     let now = f.time();
     let open_t = f.tickets.values().filter(|t| t.status != TicketStatus::Resolved).count();

@@ -405,10 +405,10 @@ impl MetricsTracker {
         let mut counts = vec![AgentCounts::default(); floor.queues.len()];
         let mut floor_counts = AgentCounts::default();
         for a in floor.agents.values() {
-            count_agent(&mut floor_counts, a.state);
+            floor_counts.add(a.state);
             for q in &a.queues {
                 if let Some(c) = pos.get(q).and_then(|&i| counts.get_mut(i)) {
-                    count_agent(c, a.state);
+                    c.add(a.state);
                 }
             }
         }
@@ -506,17 +506,6 @@ impl MetricsTracker {
         let to = now_ms.div_euclid(60_000);
         let from = (to - (ARRIVAL_MINUTES - 1)).max(started.div_euclid(60_000));
         self.arrivals.range(from, to)
-    }
-}
-
-fn count_agent(c: &mut AgentCounts, state: AgentState) {
-    match state {
-        AgentState::Available => c.available += 1,
-        AgentState::Ringing => c.ringing += 1,
-        AgentState::OnCall => c.on_call += 1,
-        AgentState::WrapUp => c.wrap_up += 1,
-        AgentState::Break => c.on_break += 1,
-        AgentState::Offline => c.offline += 1,
     }
 }
 

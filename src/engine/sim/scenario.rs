@@ -258,6 +258,31 @@ pub struct Level {
     pub crit: f64,
 }
 
+impl Level {
+    /// The severity a value that should stay high (like service level) reaches: critical below `crit`, warning
+    /// below `warn`.
+    pub fn below(&self, v: f64) -> Option<crate::model::Severity> {
+        if v < self.crit {
+            Some(crate::model::Severity::Critical)
+        } else if v < self.warn {
+            Some(crate::model::Severity::Warning)
+        } else {
+            None
+        }
+    }
+
+    /// The severity a value that should stay low (like a wait) reaches: critical at `crit`, warning at `warn`.
+    pub fn above(&self, v: f64) -> Option<crate::model::Severity> {
+        if v >= self.crit {
+            Some(crate::model::Severity::Critical)
+        } else if v >= self.warn {
+            Some(crate::model::Severity::Warning)
+        } else {
+            None
+        }
+    }
+}
+
 /// `[thresholds]`: levels at which metric alerts are raised.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -534,16 +534,16 @@ impl Engine {
         }
     }
 
-    /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: at the
-    /// warning level only after a real drop (at least [`SENTIMENT_DROP`] below the call's best so far), at the
-    /// critical level always. Once per call and severity, so a long unhappy call does not repeat itself.
+    /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: a trend,
+    /// at least [`SENTIMENT_DROP`] below the call's best so far, not a caller who was upset from the first word (the
+    /// keyword rules and the end-of-call ticket cover those). Once per call and severity.
     fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let th = self.scenario.thresholds.negative_sentiment;
         let s = call.sentiment as f64;
         let best = call.sentiment_trail.iter().copied().fold(f32::MIN, f32::max) as f64;
         let dropped = call.sentiment_trail.len() >= 3 && best - s >= SENTIMENT_DROP;
-        let severity = if s <= th.crit && call.sentiment_trail.len() >= 2 {
+        let severity = if s <= th.crit && dropped {
             Severity::Critical
         } else if s <= th.warn && dropped {
             Severity::Warning

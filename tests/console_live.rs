@@ -26,17 +26,18 @@ fn last_toast(app: &App) -> String {
 fn barge_say_reassign_ack_escalate_reach_the_engine() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
-    let call = CallId(1122);
+    let call = connected_call(&app.floor);
 
-    // Barge into the urgent call from the Calls list.
+    // Barge into a connected call (an urgent one if there is one) from the Calls list.
     keys(&mut app, &["2", "/"]);
-    type_text(&mut app, "C-1122");
+    type_text(&mut app, &call.to_string());
     press(&mut app, "enter");
+    assert_eq!(app.calls, vec![call], "the filter leaves the one call");
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);
-    assert_eq!(last_toast(&app), "✓ barge C-1122");
+    assert_eq!(last_toast(&app), format!("✓ barge {call}"));
     let c = feed.engine().floor().calls.get(&call).cloned();
-    let Some(c) = c else { panic!("C-1122 is still live") };
+    let Some(c) = c else { panic!("{call} is still live") };
     assert!(
         c.supervisors.iter().any(|p| p.supervisor == LOCAL_USER && p.mode == SupervisorMode::Barge),
         "the engine has us barged in: {:?}",
@@ -53,31 +54,41 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     assert_eq!(said.speaker, Speaker::Supervisor);
     assert!(!said.whisper, "barged in: caller and agent hear it");
     assert_eq!(said.text, "This is the duty supervisor, an ambulance is on its way");
-    assert!(last_toast(&app).starts_with("✓ say to C-1122"));
+    assert!(last_toast(&app).starts_with(&format!("✓ say to {call}")));
 
-    // Reassign A-07 to emergency and appointments.
+    // Add the first queue to an agent serving one other queue: the dialog ticks it, enter saves.
+    let queues = queue_ids(&app.floor);
+    let (agent, serves) = single_queue_agent(&app.floor);
+    let first = queues[0].clone();
+    assert_ne!(serves, first, "the agent picked serves a queue other than the first");
     keys(&mut app, &["3", "/"]);
-    type_text(&mut app, "A-07");
+    type_text(&mut app, &agent.to_string());
     press(&mut app, "enter");
+    assert_eq!(app.agents, vec![agent], "the filter leaves the one agent");
     let out = keys(&mut app, &["r", "space", "enter"]);
     deliver(&mut app, &mut feed, out);
-    let queues = feed.engine().floor().agents.get(&AgentId(7)).map(|a| a.queues.clone()).unwrap_or_default();
-    assert_eq!(queues, vec![QueueId::from("emergency"), QueueId::from("appointments")]);
-    assert_eq!(last_toast(&app), "✓ reassign A-07 to emergency, appointments");
+    let now = feed.engine().floor().agents.get(&agent).map(|a| a.queues.clone()).unwrap_or_default();
+    // The dialog lists queues in the floor's order, so the new list comes in that order too.
+    let want: Vec<QueueId> = queues.iter().filter(|q| **q == first || **q == serves).cloned().collect();
+    assert_eq!(now, want);
+    assert_eq!(last_toast(&app), format!("✓ reassign {agent} to {first}, {serves}"));
 
     // Acknowledge the newest alert.
     keys(&mut app, &["4"]);
     let newest = app.alerts.first().copied();
     let Some(newest) = newest else { panic!("the fixed floor has alerts") };
+    assert_eq!(app.floor.alerts.keys().next_back(), Some(&newest), "the Alerts view lists the newest first");
     let out = press(&mut app, "a");
     deliver(&mut app, &mut feed, out);
     let acked = feed.engine().floor().alerts.get(&newest).and_then(|a| a.acked.clone());
     assert_eq!(acked.map(|a| a.by), Some(LOCAL_USER.to_string()));
+    assert_eq!(last_toast(&app), format!("✓ ack {newest}"));
 
     // Escalate the most urgent ticket with a note.
     keys(&mut app, &["5"]);
     let ticket = app.tickets.first().copied();
     let Some(ticket) = ticket else { panic!("the fixed floor has tickets") };
+    assert_eq!(ticket, soonest_ticket(&app.floor), "the Tickets view lists the soonest due first");
     press(&mut app, "e");
     type_text(&mut app, "customer called twice");
     let out = press(&mut app, "enter");
@@ -86,6 +97,7 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     let Some(t) = t else { panic!("the ticket exists") };
     assert_eq!((t.status, t.level), (TicketStatus::Escalated, 1));
     assert!(t.notes.iter().any(|n| n.text == "customer called twice" && n.by == LOCAL_USER));
+    assert_eq!(last_toast(&app), format!("✓ escalate {ticket}"));
 
     // The audit log has all five, and the console shows the same floor as the engine after a minute more.
     watch(&mut app, &mut feed, 60);
@@ -101,11 +113,12 @@ fn a_refused_command_says_why() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
     // Barging into a call still waiting in a queue is refused by the engine.
-    let out = app.run_command_line("barge C-1080");
+    let waiting = waiting_call(&app.floor);
+    let out = app.run_command_line(&format!("barge {waiting}"));
     let updates = deliver(&mut app, &mut feed, out);
     assert!(matches!(updates.last(), Some(Update::Error { code: ErrorCode::Conflict, .. })));
     let t = last_toast(&app);
-    assert!(t.starts_with("✗ barge C-1080 refused (conflict):"), "{t}");
+    assert!(t.starts_with(&format!("✗ barge {waiting} refused (conflict):")), "{t}");
     assert!(t.contains("not connected to an agent"), "{t}");
     assert!(app.toasts.back().is_some_and(|t| !t.ok));
 }
@@ -116,12 +129,13 @@ fn a_viewer_is_told_they_cannot_intervene() {
     let mut app = attach(&mut feed);
     assert_eq!(app.role, Some(Role::Viewer));
     let header = draw(&app, 80, 24).backend().to_string();
-    assert!(header.contains("viewer you"), "the header shows the role:\n{header}");
-    let out = app.run_command_line("barge C-1122");
+    assert!(header.contains("you (viewer)"), "the header shows who we are and our role:\n{header}");
+    let call = connected_call(&app.floor);
+    let out = app.run_command_line(&format!("barge {call}"));
     deliver(&mut app, &mut feed, out);
     let t = last_toast(&app);
     assert!(t.contains("refused (forbidden)") && t.contains("viewer role cannot barge"), "{t}");
-    let c = feed.engine().floor().calls.get(&CallId(1122)).cloned();
+    let c = feed.engine().floor().calls.get(&call).cloned();
     assert!(c.is_some_and(|c| c.supervisors.is_empty()), "nothing changed on the engine");
 }
 
@@ -129,14 +143,14 @@ fn a_viewer_is_told_they_cannot_intervene() {
 fn whisper_is_heard_by_the_agent_only_and_monitor_is_silent() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
-    let call = CallId(1122);
-    let out = app.run_command_line("monitor C-1122");
+    let call = connected_call(&app.floor);
+    let out = app.run_command_line(&format!("monitor {call}"));
     deliver(&mut app, &mut feed, out);
     let screen = draw(&app, 80, 24).backend().to_string();
     assert!(screen.contains("monitor: silent, nobody hears"), "monitoring is visibly silent:\n{screen}");
-    let out = app.run_command_line("whisper C-1122");
+    let out = app.run_command_line(&format!("whisper {call}"));
     deliver(&mut app, &mut feed, out);
-    let out = app.run_command_line("say C-1122 ask for the address first");
+    let out = app.run_command_line(&format!("say {call} ask for the address first"));
     deliver(&mut app, &mut feed, out);
     let said = feed.engine().floor().calls.get(&call).and_then(|c| c.transcript.last().cloned());
     assert!(said.is_some_and(|l| l.whisper && l.speaker == Speaker::Supervisor));

@@ -6,6 +6,7 @@ mod console_support;
 use callfloor::client::Update;
 use callfloor::console::app::App;
 use callfloor::console::local::{LOCAL_USER, LocalFeed};
+use callfloor::engine::server::mask::mask_floor;
 use callfloor::model::*;
 use console_support::*;
 
@@ -104,7 +105,8 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     let ours: Vec<&AuditEntry> = feed.engine().floor().audit.iter().filter(|e| e.actor == LOCAL_USER).collect();
     assert_eq!(ours.len(), 5);
     assert!(ours.iter().all(|e| e.ok));
-    assert!(app.floor == *feed.engine().floor(), "the console's mirror equals the engine's floor");
+    let engine = mask_floor(feed.engine().floor());
+    assert!(app.floor == engine, "the console's mirror equals the engine's floor, as a supervisor sees it");
     assert!(app.pending.is_empty(), "every command got its answer");
 }
 
@@ -169,13 +171,39 @@ fn after_a_disconnect_a_fresh_snapshot_resyncs_the_mirror() {
     }));
     // While we were away the engine moved on.
     feed.step(chrono::Duration::minutes(2));
-    assert!(app.floor != *feed.engine().floor());
+    assert!(app.floor != mask_floor(feed.engine().floor()));
     let stale = draw(&app, 80, 24).backend().to_string();
     assert!(stale.contains("STALE"), "{stale}");
     for u in feed.hello() {
         app.apply(u);
     }
-    assert!(app.floor == *feed.engine().floor(), "the snapshot replaced the mirror");
+    assert!(app.floor == mask_floor(feed.engine().floor()), "the snapshot replaced the mirror");
     let fresh = draw(&app, 80, 24).backend().to_string();
     assert!(!fresh.contains("STALE") && fresh.contains("● live"), "{fresh}");
+}
+
+#[test]
+fn a_supervisor_sees_callers_masked_and_an_admin_does_not() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    let call = connected_call(&app.floor);
+    let caller = |f: &Floor| f.calls.get(&call).map(|c| c.caller.clone()).unwrap_or_default();
+    let (shown, real) = (caller(&app.floor), caller(feed.engine().floor()));
+    assert!(shown.contains('*') && !real.contains('*'), "masked {shown:?}, really {real:?}");
+    let last4 = |s: &str| s.chars().filter(char::is_ascii_digit).rev().take(4).collect::<String>();
+    assert_eq!(last4(&shown), last4(&real), "the last four digits stay, to tell callers apart");
+    // Events are masked on the way too: after a floor-minute the mirror still equals the masked floor.
+    watch(&mut app, &mut feed, 60);
+    assert!(app.floor == mask_floor(feed.engine().floor()));
+    let numbers =
+        feed.engine().floor().calls.values().filter(|c| c.caller.bytes().filter(u8::is_ascii_digit).count() > 4);
+    for c in numbers {
+        let shown = app.floor.calls.get(&c.id).map(|m| m.caller.as_str()).unwrap_or("");
+        assert!(shown.contains('*'), "{}'s number is masked: {shown:?}", c.id);
+    }
+
+    let mut feed = LocalFeed::with_role(hospital(WARM_MINUTES), Role::Admin);
+    let mut app = attach(&mut feed);
+    watch(&mut app, &mut feed, 60);
+    assert!(app.floor == *feed.engine().floor(), "an admin sees the floor as it is");
 }

@@ -295,7 +295,7 @@ fn tab_completes_verbs_and_ids() {
     type_text(&mut app, &prefix);
     press(&mut app, "tab");
     assert!(app.completions.len() >= 2, "{:?}", app.completions);
-    assert!(app.completions.iter().any(|c| *c == id), "{:?}", app.completions);
+    assert!(app.completions.contains(&id), "{:?}", app.completions);
     assert!(app.completions.iter().all(|c| c.starts_with(&prefix)));
     type_text(&mut app, &id[prefix.len()..]);
     press(&mut app, "tab");

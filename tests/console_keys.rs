@@ -145,27 +145,33 @@ fn transfer_from_the_dialog() {
 #[test]
 fn reassign_with_a_multi_select_dialog() {
     let (_feed, mut app) = setup();
-    let (agent, serves) = single_queue_agent(&app.floor);
+    let (agent, serves) = agent_to_reassign(&app.floor);
     let queues = queue_ids(&app.floor);
     assert!(queues.len() >= 3, "the fixture floor has at least three queues");
-    let Some(at) = queues.iter().position(|q| *q == serves) else { panic!("{serves} is one of the floor's queues") };
     select_agent(&mut app, agent);
     press(&mut app, "r");
     let Some(Dialog::Reassign { choices, .. }) = &app.dialog else { panic!("r opens the reassign dialog") };
     let listed: Vec<&QueueId> = choices.iter().map(|c| &c.0).collect();
     assert_eq!(listed, queues.iter().collect::<Vec<_>>(), "the dialog lists every queue, in the floor's order");
-    let on: Vec<&QueueId> = choices.iter().filter(|c| c.1).map(|c| &c.0).collect();
-    assert_eq!(on, vec![&serves], "the dialog starts from the agent's queues");
-    // Toggle the first three queues: each flips, whether the agent served it or not.
+    let on: Vec<QueueId> = choices.iter().filter(|c| c.1).map(|c| c.0.clone()).collect();
+    assert_eq!(on, in_floor_order(&app.floor, &serves, &[]), "the dialog starts from the agent's queues");
+    // Toggle the first three queues: each flips, whether the agent served it or not (the agent does not serve
+    // the first, so something stays ticked).
     let out = keys(&mut app, &["space", "j", "space", "j", "space", "enter"]);
     let want: Vec<QueueId> =
-        queues.iter().enumerate().filter(|(i, q)| (*i < 3) != (**q == serves)).map(|(_, q)| q.clone()).collect();
+        queues.iter().enumerate().filter(|(i, q)| (*i < 3) != serves.contains(q)).map(|(_, q)| q.clone()).collect();
     assert!(!want.is_empty());
     assert_eq!(commands(&out), vec![Command::Reassign { agent, queues: want }]);
-    // An empty choice is not sent: untick the one queue the agent serves.
+    // An empty choice is not sent: untick every queue the agent serves.
     press(&mut app, "r");
-    let mut walk = vec!["j"; at];
-    walk.extend(["space", "enter"]);
+    let mut walk = Vec::new();
+    for q in &queues {
+        if serves.contains(q) {
+            walk.push("space");
+        }
+        walk.push("j");
+    }
+    walk.push("enter");
     let out = keys(&mut app, &walk);
     assert!(out.is_empty());
     assert!(app.dialog.is_some(), "the dialog stays open until a queue is chosen");
@@ -237,7 +243,8 @@ fn the_command_line() {
     // Ids and queue names from the floor, written as a user types them (lower case works too).
     let call = connected_call(&app.floor);
     let agent = connected_agent(&app.floor);
-    let (other, _) = single_queue_agent(&app.floor);
+    let other = app.floor.agents.keys().copied().find(|a| *a != agent);
+    let Some(other) = other else { panic!("the fixture floor has two agents") };
     let ticket = soonest_ticket(&app.floor);
     let alert = newest_open_alert(&app.floor, Severity::Warning);
     let queues = queue_ids(&app.floor);

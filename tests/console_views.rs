@@ -22,6 +22,10 @@ fn fixed() -> App {
             app.apply(u);
         }
     }
+    let ready = |f: &Floor| {
+        unanswered_call(f).is_some() && f.calls.values().any(|c| c.state == CallState::Connected && c.agent.is_some())
+    };
+    watch_until(&mut app, &mut feed, "a connected call and an unanswered one", ready);
     // And the engine's figures for now, as its once-a-second metrics frame would bring them.
     app.apply(feed.metrics());
     // Barge into a connected call (an urgent one if any), ack the newest critical alert, and try something the
@@ -72,13 +76,31 @@ fn calls_view() {
 #[test]
 fn calls_view_filtered_and_sorted_by_priority() {
     let mut app = fixed();
-    // Filter on the queue holding the most live calls.
-    let mut by_queue: std::collections::BTreeMap<&QueueId, usize> = Default::default();
-    for q in app.floor.calls.values().filter_map(|c| c.queue.as_ref()) {
-        *by_queue.entry(q).or_default() += 1;
-    }
-    let busiest = by_queue.iter().max_by_key(|(q, n)| (**n, std::cmp::Reverse(**q))).map(|(q, _)| (*q).clone());
-    let Some(queue) = busiest else { panic!("the fixed floor has calls in queues") };
+    // Filter on the queue holding the most live calls, among those whose name no other call's row mentions (the
+    // filter matches any column: id, queue, state, agent, intent, language).
+    let mentions = |c: &Call, q: &QueueId| {
+        let row = [
+            c.id.to_string(),
+            c.queue.as_ref().map(|x| x.to_string()).unwrap_or_default(),
+            c.state.as_str().to_string(),
+            c.agent.map(|a| a.to_string()).unwrap_or_default(),
+            c.intent.clone(),
+            c.lang.as_str().to_string(),
+        ];
+        row.iter().any(|f| f.to_lowercase().contains(&q.as_str().to_lowercase()))
+    };
+    let calls: Vec<&Call> = app.floor.calls.values().collect();
+    let busiest = app
+        .floor
+        .queues
+        .iter()
+        .map(|q| &q.id)
+        .filter(|q| calls.iter().all(|c| c.queue.as_ref() == Some(*q) || !mentions(c, q)))
+        .map(|q| (calls.iter().filter(|c| c.queue.as_ref() == Some(q)).count(), q))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, q)| (*n, std::cmp::Reverse(*q)))
+        .map(|(_, q)| q.clone());
+    let Some(queue) = busiest else { panic!("the fixed floor has calls in a queue only its own calls mention") };
     keys(&mut app, &["2", "P", "/"]);
     type_text(&mut app, queue.as_str());
     press(&mut app, "enter");
@@ -212,18 +234,28 @@ fn style_of(app: &App, w: u16, h: u16, row_has: &str, needle: &str) -> ratatui::
 fn alert_severities_have_their_colours() {
     let mut app = fixed();
     press(&mut app, "4");
-    // The list is newest first, so the newest of each kind is near the top, on screen.
-    let crit = newest_open_alert(&app.floor, Severity::Critical).to_string();
-    let warn = newest_open_alert(&app.floor, Severity::Warning).to_string();
+    let crit = newest_open_alert(&app.floor, Severity::Critical);
+    let warn = newest_open_alert(&app.floor, Severity::Warning);
     let acked = app.floor.alerts.values().rev().find(|a| a.acked.is_some() && a.severity == Severity::Critical);
-    let Some(acked) = acked.map(|a| a.id.to_string()) else { panic!("the fixed floor has an acknowledged alert") };
-    let crit = style_of(&app, 160, 48, &crit, "CRIT");
+    let Some(acked) = acked.map(|a| a.id) else { panic!("the fixed floor has an acknowledged alert") };
+    // Each is looked at with the selection on it, so it is on screen however many alerts came after it (a
+    // selected row is reversed; its colours stay).
+    let mut look = |id: AlertId, label: &str| {
+        press(&mut app, "home");
+        while app.alerts_sel.id != Some(id) {
+            let before = app.alerts_sel.index;
+            press(&mut app, "j");
+            assert_ne!(app.alerts_sel.index, before, "{id} is in the Alerts list");
+        }
+        style_of(&app, 160, 48, &id.to_string(), label)
+    };
+    let crit = look(crit, "CRIT");
     assert_eq!(crit.fg, Some(Color::LightRed), "critical alerts are red");
     assert!(crit.add_modifier.contains(Modifier::BOLD));
-    let warn = style_of(&app, 160, 48, &warn, "WARN");
+    let warn = look(warn, "WARN");
     assert_eq!(warn.fg, Some(Color::Yellow), "warnings are yellow");
     // An acknowledged alert is dimmed, whatever its severity.
-    let acked = style_of(&app, 160, 48, &acked, "CRIT");
+    let acked = look(acked, "CRIT");
     assert_eq!(acked.fg, Some(Color::DarkGray));
     // The banner on every view is the urgent style.
     press(&mut app, "1");

@@ -105,11 +105,31 @@ pub fn connected_call(floor: &Floor) -> CallId {
     c.id
 }
 
-/// A call still waiting in a queue (barging into it is refused: nobody answered it yet).
+/// A call nobody has answered yet (barging into it is refused): one waiting in a queue if any, else one ringing
+/// or still in the IVR.
+pub fn unanswered_call(floor: &Floor) -> Option<CallId> {
+    let rank = |s: CallState| [CallState::Queued, CallState::Ringing, CallState::Ivr].iter().position(|x| *x == s);
+    floor.calls.values().filter_map(|c| rank(c.state).map(|r| (r, c.id))).min().map(|(_, id)| id)
+}
+
+/// [`unanswered_call`], which the floor must have.
 pub fn waiting_call(floor: &Floor) -> CallId {
-    let c = floor.calls.values().find(|c| c.state == CallState::Queued);
-    let Some(c) = c else { panic!("the fixture floor must have a call waiting in a queue") };
-    c.id
+    let Some(id) = unanswered_call(floor) else { panic!("the fixture floor must have a call not answered yet") };
+    id
+}
+
+/// Runs the feed on in 10-second batches, giving the App each, until `ready` holds for the App's floor (at once
+/// if it already does; at most a floor-hour). For what a quiet moment of a re-tuned scenario may lack.
+pub fn watch_until(app: &mut App, feed: &mut LocalFeed, what: &str, ready: impl Fn(&Floor) -> bool) {
+    for _ in 0..360 {
+        if ready(&app.floor) {
+            return;
+        }
+        if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
+            app.apply(u);
+        }
+    }
+    panic!("the fixture floor never had {what} within a floor-hour");
 }
 
 /// The newest unacknowledged alert of `severity`.
@@ -119,11 +139,20 @@ pub fn newest_open_alert(floor: &Floor, severity: Severity) -> AlertId {
     a.id
 }
 
-/// An agent serving exactly one queue, and that queue.
-pub fn single_queue_agent(floor: &Floor) -> (AgentId, QueueId) {
-    let a = floor.agents.values().find(|a| a.queues.len() == 1);
-    let Some(a) = a else { panic!("the fixture floor must have an agent serving a single queue") };
-    (a.id, a.queues[0].clone())
+/// An agent who does not serve the floor's first queue (one serving a single queue if there is one), and the
+/// queues they serve.
+pub fn agent_to_reassign(floor: &Floor) -> (AgentId, Vec<QueueId>) {
+    let first = floor.queues.first().map(|q| &q.id);
+    let mut agents: Vec<&Agent> =
+        floor.agents.values().filter(|a| first.is_some_and(|q| !a.queues.contains(q))).collect();
+    agents.sort_by_key(|a| (a.queues.len() != 1, a.id));
+    let Some(a) = agents.first() else { panic!("the fixture floor must have an agent not serving its first queue") };
+    (a.id, a.queues.clone())
+}
+
+/// The queues of `floor` in its order that are in `a` or in `b`: what the reassign dialog sends.
+pub fn in_floor_order(floor: &Floor, a: &[QueueId], b: &[QueueId]) -> Vec<QueueId> {
+    queue_ids(floor).into_iter().filter(|q| a.contains(q) || b.contains(q)).collect()
 }
 
 /// The floor's queue ids, in the scenario's order (the order dialogs list them in).

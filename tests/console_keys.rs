@@ -4,7 +4,7 @@
 mod console_support;
 
 use callfloor::client::{Outgoing, Update};
-use callfloor::console::app::{App, Dialog, View};
+use callfloor::console::app::{App, Dialog, TransferTarget, View};
 use callfloor::console::keymap::Keymap;
 use callfloor::console::local::LocalFeed;
 use callfloor::model::*;
@@ -15,23 +15,23 @@ fn commands(out: &[Outgoing]) -> Vec<Command> {
 }
 
 /// Puts the Calls view on one call by typing its id as a filter.
-fn select_call(app: &mut App, id: &str) {
+fn select_call(app: &mut App, call: CallId) {
     press(app, "2");
     if !app.calls_filter.is_empty() {
         press(app, "esc");
         assert!(app.calls_filter.is_empty(), "esc clears the filter");
     }
     press(app, "/");
-    type_text(app, id);
+    type_text(app, &call.to_string());
     press(app, "enter");
-    assert_eq!(app.calls.len(), 1, "the filter {id} leaves one call");
+    assert_eq!(app.calls, vec![call], "the filter {call} leaves that one call");
 }
 
-fn select_agent(app: &mut App, id: &str) {
+fn select_agent(app: &mut App, agent: AgentId) {
     keys(app, &["3", "/"]);
-    type_text(app, id);
+    type_text(app, &agent.to_string());
     press(app, "enter");
-    assert_eq!(app.agents.len(), 1, "the filter {id} leaves one agent");
+    assert_eq!(app.agents, vec![agent], "the filter {agent} leaves that one agent");
 }
 
 fn setup() -> (LocalFeed, App) {
@@ -43,11 +43,11 @@ fn setup() -> (LocalFeed, App) {
 #[test]
 fn monitor_whisper_barge_from_the_calls_list() {
     let (_feed, mut app) = setup();
-    let call = CallId(1122);
+    let call = connected_call(&app.floor);
     for (key, want) in
         [("m", Command::Monitor { call }), ("w", Command::Whisper { call }), ("b", Command::Barge { call })]
     {
-        select_call(&mut app, "C-1122");
+        select_call(&mut app, call);
         let out = press(&mut app, key);
         assert_eq!(commands(&out), vec![want], "key {key}");
         assert_eq!(app.view, View::Call, "joining a call opens it");
@@ -60,8 +60,8 @@ fn monitor_whisper_barge_from_the_calls_list() {
 #[test]
 fn switching_mode_mid_call_and_leaving() {
     let (mut feed, mut app) = setup();
-    let call = CallId(1122);
-    select_call(&mut app, "C-1122");
+    let call = connected_call(&app.floor);
+    select_call(&mut app, call);
     let out = press(&mut app, "m");
     deliver(&mut app, &mut feed, out);
     assert_eq!(app.my_mode(call), Some(SupervisorMode::Monitor));
@@ -88,14 +88,14 @@ fn switching_mode_mid_call_and_leaving() {
 #[test]
 fn say_needs_whisper_or_barge() {
     let (mut feed, mut app) = setup();
-    let call = CallId(1122);
-    select_call(&mut app, "C-1122");
+    let call = connected_call(&app.floor);
+    select_call(&mut app, call);
     press(&mut app, "enter");
     assert_eq!(app.view, View::Call);
     // Not on the call: saying is refused here, with the way to fix it.
     assert!(press(&mut app, "i").is_empty());
     assert!(app.input.is_none());
-    assert!(app.toasts.back().is_some_and(|t| t.text.contains("join C-1122 first")));
+    assert!(app.toasts.back().is_some_and(|t| t.text.contains(&format!("join {call} first"))));
     let out = press(&mut app, "m");
     deliver(&mut app, &mut feed, out);
     assert!(press(&mut app, "i").is_empty());
@@ -120,36 +120,59 @@ fn say_needs_whisper_or_barge() {
 #[test]
 fn transfer_from_the_dialog() {
     let (_feed, mut app) = setup();
-    let call = CallId(1122);
-    select_call(&mut app, "C-1122");
+    let call = connected_call(&app.floor);
+    let queues = queue_ids(&app.floor);
+    assert!(queues.len() >= 2, "the fixture floor has at least two queues");
+    select_call(&mut app, call);
     press(&mut app, "t");
     let Some(Dialog::Transfer { targets, .. }) = &app.dialog else { panic!("t opens the transfer dialog") };
-    assert!(targets.len() >= 4, "every queue is a target");
+    let want: Vec<TransferTarget> = queues.iter().cloned().map(TransferTarget::Queue).collect();
+    assert_eq!(targets.get(..queues.len()), Some(want.as_slice()), "every queue is a target, in the floor's order");
+    let lang = app.floor.calls.get(&call).map(|c| c.lang);
+    for t in &targets[queues.len()..] {
+        let TransferTarget::Agent(a) = t else { panic!("after the queues come agents: {t:?}") };
+        let a = app.floor.agents.get(a);
+        assert!(
+            a.is_some_and(|a| a.state == AgentState::Available && lang.is_some_and(|l| a.langs.contains(&l))),
+            "only available agents who speak the caller's language are offered: {a:?}"
+        );
+    }
     let out = keys(&mut app, &["j", "enter"]);
-    assert_eq!(
-        commands(&out),
-        vec![Command::Transfer { call, to_agent: None, to_queue: Some(QueueId::from("appointments")) }]
-    );
+    assert_eq!(commands(&out), vec![Command::Transfer { call, to_agent: None, to_queue: Some(queues[1].clone()) }]);
     assert!(app.dialog.is_none());
 }
 
 #[test]
 fn reassign_with_a_multi_select_dialog() {
     let (_feed, mut app) = setup();
-    select_agent(&mut app, "A-07");
+    let (agent, serves) = agent_to_reassign(&app.floor);
+    let queues = queue_ids(&app.floor);
+    assert!(queues.len() >= 3, "the fixture floor has at least three queues");
+    select_agent(&mut app, agent);
     press(&mut app, "r");
     let Some(Dialog::Reassign { choices, .. }) = &app.dialog else { panic!("r opens the reassign dialog") };
-    let on: Vec<&str> = choices.iter().filter(|c| c.1).map(|c| c.0.as_str()).collect();
-    assert_eq!(on, vec!["appointments"], "the dialog starts from the agent's queues");
-    // Tick emergency (first), untick appointments (second), tick admin (fourth).
-    let out = keys(&mut app, &["space", "j", "space", "j", "j", "space", "enter"]);
-    assert_eq!(
-        commands(&out),
-        vec![Command::Reassign { agent: AgentId(7), queues: vec![QueueId::from("emergency"), QueueId::from("admin")] }]
-    );
-    // An empty choice is not sent.
+    let listed: Vec<&QueueId> = choices.iter().map(|c| &c.0).collect();
+    assert_eq!(listed, queues.iter().collect::<Vec<_>>(), "the dialog lists every queue, in the floor's order");
+    let on: Vec<QueueId> = choices.iter().filter(|c| c.1).map(|c| c.0.clone()).collect();
+    assert_eq!(on, in_floor_order(&app.floor, &serves, &[]), "the dialog starts from the agent's queues");
+    // Toggle the first three queues: each flips, whether the agent served it or not (the agent does not serve
+    // the first, so something stays ticked).
+    let out = keys(&mut app, &["space", "j", "space", "j", "space", "enter"]);
+    let want: Vec<QueueId> =
+        queues.iter().enumerate().filter(|(i, q)| (*i < 3) != serves.contains(q)).map(|(_, q)| q.clone()).collect();
+    assert!(!want.is_empty());
+    assert_eq!(commands(&out), vec![Command::Reassign { agent, queues: want }]);
+    // An empty choice is not sent: untick every queue the agent serves.
     press(&mut app, "r");
-    let out = keys(&mut app, &["j", "space", "enter"]);
+    let mut walk = Vec::new();
+    for q in &queues {
+        if serves.contains(q) {
+            walk.push("space");
+        }
+        walk.push("j");
+    }
+    walk.push("enter");
+    let out = keys(&mut app, &walk);
     assert!(out.is_empty());
     assert!(app.dialog.is_some(), "the dialog stays open until a queue is chosen");
     press(&mut app, "esc");
@@ -159,23 +182,28 @@ fn reassign_with_a_multi_select_dialog() {
 #[test]
 fn set_agent_state() {
     let (_feed, mut app) = setup();
-    select_agent(&mut app, "A-08");
+    let agent = connected_agent(&app.floor);
+    select_agent(&mut app, agent);
     press(&mut app, "s");
     let out = keys(&mut app, &["j", "enter"]);
-    assert_eq!(commands(&out), vec![Command::SetAgentState { agent: AgentId(8), state: AgentState::Break }]);
+    assert_eq!(commands(&out), vec![Command::SetAgentState { agent, state: AgentState::Break }]);
     press(&mut app, "s");
     let out = keys(&mut app, &["k", "enter"]);
-    assert_eq!(commands(&out), vec![Command::SetAgentState { agent: AgentId(8), state: AgentState::Offline }]);
+    assert_eq!(commands(&out), vec![Command::SetAgentState { agent, state: AgentState::Offline }]);
 }
 
 #[test]
 fn acknowledge_one_or_all() {
     let (_feed, mut app) = setup();
+    // The two newest alerts on the floor, newest first; the fixture has not acknowledged them.
+    let newest: Vec<AlertId> = app.floor.alerts.keys().rev().take(2).copied().collect();
+    let [first, second] = newest[..] else { panic!("the fixture floor has at least two alerts") };
+    assert!(newest.iter().all(|a| app.floor.alerts.get(a).is_some_and(|a| a.acked.is_none())));
     press(&mut app, "4");
     let out = press(&mut app, "a");
-    assert_eq!(commands(&out), vec![Command::AckAlert { alert: AlertId(17) }], "newest first");
+    assert_eq!(commands(&out), vec![Command::AckAlert { alert: first }], "newest first");
     let out = keys(&mut app, &["j", "a"]);
-    assert_eq!(commands(&out), vec![Command::AckAlert { alert: AlertId(16) }]);
+    assert_eq!(commands(&out), vec![Command::AckAlert { alert: second }]);
     let open = app.floor.open_alerts().count();
     let out = press(&mut app, "A");
     assert_eq!(out.len(), open, "A acknowledges every open alert shown");
@@ -212,40 +240,50 @@ fn the_command_line() {
         type_text(app, text);
         commands(&press(app, "enter"))
     };
-    assert_eq!(line(&mut app, "barge C-1042"), vec![Command::Barge { call: CallId(1042) }]);
+    // Ids and queue names from the floor, written as a user types them (lower case works too).
+    let call = connected_call(&app.floor);
+    let agent = connected_agent(&app.floor);
+    let other = app.floor.agents.keys().copied().find(|a| *a != agent);
+    let Some(other) = other else { panic!("the fixture floor has two agents") };
+    let ticket = soonest_ticket(&app.floor);
+    let alert = newest_open_alert(&app.floor, Severity::Warning);
+    let queues = queue_ids(&app.floor);
+    let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
+    assert_eq!(line(&mut app, &format!("barge {call}")), vec![Command::Barge { call }]);
     assert_eq!(
-        line(&mut app, "reassign A-07 billing,vip"),
-        vec![Command::Reassign { agent: AgentId(7), queues: vec![QueueId::from("billing"), QueueId::from("vip")] }]
+        line(&mut app, &format!("reassign {agent} {q0},{q1}")),
+        vec![Command::Reassign { agent, queues: vec![q0.clone(), q1.clone()] }]
     );
     assert_eq!(
-        line(&mut app, "escalate T-88 \"customer called twice\""),
-        vec![Command::Escalate { ticket: TicketId(88), note: "customer called twice".into() }]
+        line(&mut app, &format!("escalate {ticket} \"customer called twice\"")),
+        vec![Command::Escalate { ticket, note: "customer called twice".into() }]
     );
     assert_eq!(
-        line(&mut app, "transfer C-1122 A-03"),
-        vec![Command::Transfer { call: CallId(1122), to_agent: Some(AgentId(3)), to_queue: None }]
+        line(&mut app, &format!("transfer {call} {other}")),
+        vec![Command::Transfer { call, to_agent: Some(other), to_queue: None }]
     );
     assert_eq!(
-        line(&mut app, "transfer C-1122 admin"),
-        vec![Command::Transfer { call: CallId(1122), to_agent: None, to_queue: Some(QueueId::from("admin")) }]
+        line(&mut app, &format!("transfer {call} {q1}")),
+        vec![Command::Transfer { call, to_agent: None, to_queue: Some(q1.clone()) }]
     );
     assert_eq!(
-        line(&mut app, "state A-07 break"),
-        vec![Command::SetAgentState { agent: AgentId(7), state: AgentState::Break }]
+        line(&mut app, &format!("state {} break", agent.to_string().to_lowercase())),
+        vec![Command::SetAgentState { agent, state: AgentState::Break }]
     );
     assert_eq!(
-        line(&mut app, "say C-1122 hello there"),
-        vec![Command::Say { call: CallId(1122), text: "hello there".into() }]
+        line(&mut app, &format!("say {call} hello there")),
+        vec![Command::Say { call, text: "hello there".into() }]
     );
     let open = app.floor.open_alerts().count();
+    assert!(open > 0, "the fixture floor has open alerts");
     assert_eq!(line(&mut app, "ack all").len(), open);
-    assert_eq!(line(&mut app, "ack AL-3"), vec![Command::AckAlert { alert: AlertId(3) }]);
+    assert_eq!(line(&mut app, &format!("ack {alert}")), vec![Command::AckAlert { alert }]);
     assert!(line(&mut app, "theme light").is_empty());
     assert_eq!(app.theme.name, "light");
-    assert!(line(&mut app, "barg C-1042").is_empty());
+    assert!(line(&mut app, &format!("barg {call}")).is_empty());
     let last = app.toasts.back().map(|t| t.text.clone()).unwrap_or_default();
     assert!(last.contains("did you mean :barge"), "{last}");
-    assert!(line(&mut app, "reassign A-07").is_empty());
+    assert!(line(&mut app, &format!("reassign {agent}")).is_empty());
     assert!(app.toasts.back().is_some_and(|t| t.text.contains("which queues")));
     assert!(line(&mut app, "q").is_empty());
     assert!(app.quit);
@@ -258,31 +296,40 @@ fn tab_completes_verbs_and_ids() {
     type_text(&mut app, "bar");
     press(&mut app, "tab");
     assert_eq!(app.input.as_ref().map(|i| i.text()), Some("barge ".to_string()));
-    type_text(&mut app, "C-112");
+    // A prefix several connected calls share lists them all; one more character picks the call.
+    let (prefix, call) = shared_call_prefix(&app.floor);
+    let id = call.to_string();
+    type_text(&mut app, &prefix);
     press(&mut app, "tab");
-    assert!(app.completions.iter().any(|c| c == "C-1122"), "{:?}", app.completions);
-    assert!(app.completions.iter().all(|c| c.starts_with("C-112")));
-    type_text(&mut app, "2");
+    assert!(app.completions.len() >= 2, "{:?}", app.completions);
+    assert!(app.completions.contains(&id), "{:?}", app.completions);
+    assert!(app.completions.iter().all(|c| c.starts_with(&prefix)));
+    type_text(&mut app, &id[prefix.len()..]);
     press(&mut app, "tab");
-    assert_eq!(app.input.as_ref().map(|i| i.text()), Some("barge C-1122 ".to_string()));
+    assert_eq!(app.input.as_ref().map(|i| i.text()), Some(format!("barge {id} ")));
     let out = press(&mut app, "enter");
-    assert_eq!(commands(&out), vec![Command::Barge { call: CallId(1122) }]);
+    assert_eq!(commands(&out), vec![Command::Barge { call }]);
     // Queues after reassign, item by item.
+    let agent = connected_agent(&app.floor);
+    let queues: Vec<String> = queue_ids(&app.floor).iter().map(|q| q.to_string()).collect();
+    let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
+    let start = unique_prefix(q1, &queues);
     press(&mut app, ":");
-    type_text(&mut app, "reassign A-07 emergency,app");
+    type_text(&mut app, &format!("reassign {agent} {q0},{start}"));
     press(&mut app, "tab");
-    assert_eq!(app.input.as_ref().map(|i| i.text()), Some("reassign A-07 emergency,appointments ".to_string()));
+    assert_eq!(app.input.as_ref().map(|i| i.text()), Some(format!("reassign {agent} {q0},{q1} ")));
 }
 
 #[test]
 fn quitting_asks_first_while_barged_in() {
     let (mut feed, mut app) = setup();
-    select_call(&mut app, "C-1122");
+    let call = connected_call(&app.floor);
+    select_call(&mut app, call);
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);
     press(&mut app, "q");
     assert!(!app.quit);
-    assert!(matches!(app.dialog, Some(Dialog::ConfirmQuit { call: CallId(1122) })));
+    assert_eq!(app.dialog, Some(Dialog::ConfirmQuit { call }));
     press(&mut app, "n");
     assert!(!app.quit && app.dialog.is_none());
     keys(&mut app, &["q", "y"]);
@@ -318,11 +365,12 @@ fn the_bell_rings_once_per_new_urgent_alert() {
     assert!(app.take_bell(), "open urgent alerts on attach ring once");
     assert!(!app.take_bell());
     let now = app.floor.time();
+    let newest = app.floor.alerts.keys().next_back().map_or(0, |a| a.0);
     let alert = Alert {
-        id: AlertId(500),
+        id: AlertId(newest + 1),
         kind: AlertKind::UrgentKeyword,
         severity: Severity::Critical,
-        subject: "C-1122".into(),
+        subject: connected_call(&app.floor).to_string(),
         message: "caller said 'chest pain'".into(),
         raised: now,
         acked: None,
@@ -331,7 +379,7 @@ fn the_bell_rings_once_per_new_urgent_alert() {
     app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
     assert!(app.take_bell());
     assert!(!app.take_bell(), "once");
-    let warn = Alert { id: AlertId(501), severity: Severity::Warning, ..alert };
+    let warn = Alert { id: AlertId(newest + 2), severity: Severity::Warning, ..alert };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: warn } };
     app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
     assert!(!app.take_bell(), "warnings do not ring");
@@ -352,11 +400,12 @@ fn the_vim_keymap() {
     assert_eq!(app.calls_sel.index, 0);
     press(&mut app, "l");
     assert_eq!(app.view, View::Agents, "l is the next view");
-    select_call(&mut app, "C-1122");
+    let call = connected_call(&app.floor);
+    select_call(&mut app, call);
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);
     let out = press(&mut app, "x");
-    assert_eq!(commands(&out), vec![Command::Leave { call: CallId(1122) }]);
+    assert_eq!(commands(&out), vec![Command::Leave { call }]);
 }
 
 #[test]

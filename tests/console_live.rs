@@ -6,6 +6,7 @@ mod console_support;
 use callfloor::client::Update;
 use callfloor::console::app::App;
 use callfloor::console::local::{LOCAL_USER, LocalFeed};
+use callfloor::engine::server::mask::mask_floor;
 use callfloor::model::*;
 use console_support::*;
 
@@ -26,17 +27,18 @@ fn last_toast(app: &App) -> String {
 fn barge_say_reassign_ack_escalate_reach_the_engine() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
-    let call = CallId(1122);
+    let call = connected_call(&app.floor);
 
-    // Barge into the urgent call from the Calls list.
+    // Barge into a connected call (an urgent one if there is one) from the Calls list.
     keys(&mut app, &["2", "/"]);
-    type_text(&mut app, "C-1122");
+    type_text(&mut app, &call.to_string());
     press(&mut app, "enter");
+    assert_eq!(app.calls, vec![call], "the filter leaves the one call");
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);
-    assert_eq!(last_toast(&app), "✓ barge C-1122");
+    assert_eq!(last_toast(&app), format!("✓ barge {call}"));
     let c = feed.engine().floor().calls.get(&call).cloned();
-    let Some(c) = c else { panic!("C-1122 is still live") };
+    let Some(c) = c else { panic!("{call} is still live") };
     assert!(
         c.supervisors.iter().any(|p| p.supervisor == LOCAL_USER && p.mode == SupervisorMode::Barge),
         "the engine has us barged in: {:?}",
@@ -53,31 +55,40 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     assert_eq!(said.speaker, Speaker::Supervisor);
     assert!(!said.whisper, "barged in: caller and agent hear it");
     assert_eq!(said.text, "This is the duty supervisor, an ambulance is on its way");
-    assert!(last_toast(&app).starts_with("✓ say to C-1122"));
+    assert!(last_toast(&app).starts_with(&format!("✓ say to {call}")));
 
-    // Reassign A-07 to emergency and appointments.
+    // Add the first queue to an agent who does not serve it: the dialog ticks it, enter saves.
+    let (agent, serves) = agent_to_reassign(&app.floor);
+    let first = queue_ids(&app.floor)[0].clone();
     keys(&mut app, &["3", "/"]);
-    type_text(&mut app, "A-07");
+    type_text(&mut app, &agent.to_string());
     press(&mut app, "enter");
+    assert_eq!(app.agents, vec![agent], "the filter leaves the one agent");
     let out = keys(&mut app, &["r", "space", "enter"]);
     deliver(&mut app, &mut feed, out);
-    let queues = feed.engine().floor().agents.get(&AgentId(7)).map(|a| a.queues.clone()).unwrap_or_default();
-    assert_eq!(queues, vec![QueueId::from("emergency"), QueueId::from("appointments")]);
-    assert_eq!(last_toast(&app), "✓ reassign A-07 to emergency, appointments");
+    let now = feed.engine().floor().agents.get(&agent).map(|a| a.queues.clone()).unwrap_or_default();
+    // The dialog lists queues in the floor's order, so the new list comes in that order too.
+    let want = in_floor_order(&app.floor, &serves, std::slice::from_ref(&first));
+    assert_eq!(now, want);
+    let names: Vec<&str> = want.iter().map(QueueId::as_str).collect();
+    assert_eq!(last_toast(&app), format!("✓ reassign {agent} to {}", names.join(", ")));
 
     // Acknowledge the newest alert.
     keys(&mut app, &["4"]);
     let newest = app.alerts.first().copied();
     let Some(newest) = newest else { panic!("the fixed floor has alerts") };
+    assert_eq!(app.floor.alerts.keys().next_back(), Some(&newest), "the Alerts view lists the newest first");
     let out = press(&mut app, "a");
     deliver(&mut app, &mut feed, out);
     let acked = feed.engine().floor().alerts.get(&newest).and_then(|a| a.acked.clone());
     assert_eq!(acked.map(|a| a.by), Some(LOCAL_USER.to_string()));
+    assert_eq!(last_toast(&app), format!("✓ ack {newest}"));
 
     // Escalate the most urgent ticket with a note.
     keys(&mut app, &["5"]);
     let ticket = app.tickets.first().copied();
     let Some(ticket) = ticket else { panic!("the fixed floor has tickets") };
+    assert_eq!(ticket, soonest_ticket(&app.floor), "the Tickets view lists the soonest due first");
     press(&mut app, "e");
     type_text(&mut app, "customer called twice");
     let out = press(&mut app, "enter");
@@ -86,13 +97,15 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     let Some(t) = t else { panic!("the ticket exists") };
     assert_eq!((t.status, t.level), (TicketStatus::Escalated, 1));
     assert!(t.notes.iter().any(|n| n.text == "customer called twice" && n.by == LOCAL_USER));
+    assert_eq!(last_toast(&app), format!("✓ escalate {ticket}"));
 
     // The audit log has all five, and the console shows the same floor as the engine after a minute more.
     watch(&mut app, &mut feed, 60);
     let ours: Vec<&AuditEntry> = feed.engine().floor().audit.iter().filter(|e| e.actor == LOCAL_USER).collect();
     assert_eq!(ours.len(), 5);
     assert!(ours.iter().all(|e| e.ok));
-    assert!(app.floor == *feed.engine().floor(), "the console's mirror equals the engine's floor");
+    let engine = mask_floor(feed.engine().floor());
+    assert!(app.floor == engine, "the console's mirror equals the engine's floor, as a supervisor sees it");
     assert!(app.pending.is_empty(), "every command got its answer");
 }
 
@@ -101,11 +114,13 @@ fn a_refused_command_says_why() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
     // Barging into a call still waiting in a queue is refused by the engine.
-    let out = app.run_command_line("barge C-1080");
+    watch_until(&mut app, &mut feed, "an unanswered call", |f| unanswered_call(f).is_some());
+    let waiting = waiting_call(&app.floor);
+    let out = app.run_command_line(&format!("barge {waiting}"));
     let updates = deliver(&mut app, &mut feed, out);
     assert!(matches!(updates.last(), Some(Update::Error { code: ErrorCode::Conflict, .. })));
     let t = last_toast(&app);
-    assert!(t.starts_with("✗ barge C-1080 refused (conflict):"), "{t}");
+    assert!(t.starts_with(&format!("✗ barge {waiting} refused (conflict):")), "{t}");
     assert!(t.contains("not connected to an agent"), "{t}");
     assert!(app.toasts.back().is_some_and(|t| !t.ok));
 }
@@ -116,12 +131,13 @@ fn a_viewer_is_told_they_cannot_intervene() {
     let mut app = attach(&mut feed);
     assert_eq!(app.role, Some(Role::Viewer));
     let header = draw(&app, 80, 24).backend().to_string();
-    assert!(header.contains("viewer you"), "the header shows the role:\n{header}");
-    let out = app.run_command_line("barge C-1122");
+    assert!(header.contains("you (viewer)"), "the header shows who we are and our role:\n{header}");
+    let call = connected_call(&app.floor);
+    let out = app.run_command_line(&format!("barge {call}"));
     deliver(&mut app, &mut feed, out);
     let t = last_toast(&app);
     assert!(t.contains("refused (forbidden)") && t.contains("viewer role cannot barge"), "{t}");
-    let c = feed.engine().floor().calls.get(&CallId(1122)).cloned();
+    let c = feed.engine().floor().calls.get(&call).cloned();
     assert!(c.is_some_and(|c| c.supervisors.is_empty()), "nothing changed on the engine");
 }
 
@@ -129,14 +145,14 @@ fn a_viewer_is_told_they_cannot_intervene() {
 fn whisper_is_heard_by_the_agent_only_and_monitor_is_silent() {
     let mut feed = feed();
     let mut app = attach(&mut feed);
-    let call = CallId(1122);
-    let out = app.run_command_line("monitor C-1122");
+    let call = connected_call(&app.floor);
+    let out = app.run_command_line(&format!("monitor {call}"));
     deliver(&mut app, &mut feed, out);
     let screen = draw(&app, 80, 24).backend().to_string();
     assert!(screen.contains("monitor: silent, nobody hears"), "monitoring is visibly silent:\n{screen}");
-    let out = app.run_command_line("whisper C-1122");
+    let out = app.run_command_line(&format!("whisper {call}"));
     deliver(&mut app, &mut feed, out);
-    let out = app.run_command_line("say C-1122 ask for the address first");
+    let out = app.run_command_line(&format!("say {call} ask for the address first"));
     deliver(&mut app, &mut feed, out);
     let said = feed.engine().floor().calls.get(&call).and_then(|c| c.transcript.last().cloned());
     assert!(said.is_some_and(|l| l.whisper && l.speaker == Speaker::Supervisor));
@@ -155,13 +171,39 @@ fn after_a_disconnect_a_fresh_snapshot_resyncs_the_mirror() {
     }));
     // While we were away the engine moved on.
     feed.step(chrono::Duration::minutes(2));
-    assert!(app.floor != *feed.engine().floor());
+    assert!(app.floor != mask_floor(feed.engine().floor()));
     let stale = draw(&app, 80, 24).backend().to_string();
     assert!(stale.contains("STALE"), "{stale}");
     for u in feed.hello() {
         app.apply(u);
     }
-    assert!(app.floor == *feed.engine().floor(), "the snapshot replaced the mirror");
+    assert!(app.floor == mask_floor(feed.engine().floor()), "the snapshot replaced the mirror");
     let fresh = draw(&app, 80, 24).backend().to_string();
     assert!(!fresh.contains("STALE") && fresh.contains("● live"), "{fresh}");
+}
+
+#[test]
+fn a_supervisor_sees_callers_masked_and_an_admin_does_not() {
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    let call = connected_call(&app.floor);
+    let caller = |f: &Floor| f.calls.get(&call).map(|c| c.caller.clone()).unwrap_or_default();
+    let (shown, real) = (caller(&app.floor), caller(feed.engine().floor()));
+    assert!(shown.contains('*') && !real.contains('*'), "masked {shown:?}, really {real:?}");
+    let last4 = |s: &str| s.chars().filter(char::is_ascii_digit).rev().take(4).collect::<String>();
+    assert_eq!(last4(&shown), last4(&real), "the last four digits stay, to tell callers apart");
+    // Events are masked on the way too: after a floor-minute the mirror still equals the masked floor.
+    watch(&mut app, &mut feed, 60);
+    assert!(app.floor == mask_floor(feed.engine().floor()));
+    let numbers =
+        feed.engine().floor().calls.values().filter(|c| c.caller.bytes().filter(u8::is_ascii_digit).count() > 4);
+    for c in numbers {
+        let shown = app.floor.calls.get(&c.id).map(|m| m.caller.as_str()).unwrap_or("");
+        assert!(shown.contains('*'), "{}'s number is masked: {shown:?}", c.id);
+    }
+
+    let mut feed = LocalFeed::with_role(hospital(WARM_MINUTES), Role::Admin);
+    let mut app = attach(&mut feed);
+    watch(&mut app, &mut feed, 60);
+    assert!(app.floor == *feed.engine().floor(), "an admin sees the floor as it is");
 }

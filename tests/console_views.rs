@@ -11,7 +11,8 @@ use console_support::*;
 use ratatui::style::{Color, Modifier};
 
 /// The App every snapshot starts from: the hospital floor after 20 floor-minutes, with a barge, an ack and a
-/// refused command already in the audit log.
+/// refused command already in the audit log. Which call, alert and queue they touch is read from the floor, so
+/// a re-tuned scenario changes the pictures, not the test.
 fn fixed() -> App {
     let mut feed = callfloor::console::local::LocalFeed::new(hospital(WARM_MINUTES - 3));
     let mut app = attach(&mut feed);
@@ -21,13 +22,26 @@ fn fixed() -> App {
             app.apply(u);
         }
     }
-    // Barge into the urgent connected call, ack its alert, and try something the engine refuses.
-    let out = app.run_command_line("barge C-1122");
-    deliver(&mut app, &mut feed, out);
-    let out = app.run_command_line("ack AL-15");
-    deliver(&mut app, &mut feed, out);
-    let out = app.run_command_line("barge C-1080");
-    deliver(&mut app, &mut feed, out);
+    let ready = |f: &Floor| {
+        unanswered_call(f).is_some() && f.calls.values().any(|c| c.state == CallState::Connected && c.agent.is_some())
+    };
+    watch_until(&mut app, &mut feed, "a connected call and an unanswered one", ready);
+    // And the engine's figures for now, as its once-a-second metrics frame would bring them.
+    app.apply(feed.metrics());
+    // Barge into a connected call (an urgent one if any), ack the newest critical alert, and try something the
+    // engine refuses: barging into a call nobody has answered.
+    let call = connected_call(&app.floor);
+    let alert = newest_open_alert(&app.floor, Severity::Critical);
+    let waiting = waiting_call(&app.floor);
+    for line in [format!("barge {call}"), format!("ack {alert}"), format!("barge {waiting}")] {
+        let out = app.run_command_line(&line);
+        assert_eq!(out.len(), 1, "{line} sends one command");
+        deliver(&mut app, &mut feed, out);
+    }
+    assert_eq!(app.my_mode(call), Some(SupervisorMode::Barge));
+    assert!(app.floor.alerts.get(&alert).is_some_and(|a| a.acked.is_some()));
+    let outcomes: Vec<bool> = app.floor.audit.iter().rev().take(3).map(|e| e.ok).collect();
+    assert_eq!(outcomes, vec![false, true, true], "the barge and the ack went through, the last barge did not");
     app.toasts.clear();
     press(&mut app, "1");
     app
@@ -62,20 +76,52 @@ fn calls_view() {
 #[test]
 fn calls_view_filtered_and_sorted_by_priority() {
     let mut app = fixed();
+    // Filter on the queue holding the most live calls, among those whose name no other call's row mentions (the
+    // filter matches any column: id, queue, state, agent, intent, language).
+    let mentions = |c: &Call, q: &QueueId| {
+        let row = [
+            c.id.to_string(),
+            c.queue.as_ref().map(|x| x.to_string()).unwrap_or_default(),
+            c.state.as_str().to_string(),
+            c.agent.map(|a| a.to_string()).unwrap_or_default(),
+            c.intent.clone(),
+            c.lang.as_str().to_string(),
+        ];
+        row.iter().any(|f| f.to_lowercase().contains(&q.as_str().to_lowercase()))
+    };
+    let calls: Vec<&Call> = app.floor.calls.values().collect();
+    let busiest = app
+        .floor
+        .queues
+        .iter()
+        .map(|q| &q.id)
+        .filter(|q| calls.iter().all(|c| c.queue.as_ref() == Some(*q) || !mentions(c, q)))
+        .map(|q| (calls.iter().filter(|c| c.queue.as_ref() == Some(q)).count(), q))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, q)| (*n, std::cmp::Reverse(*q)))
+        .map(|(_, q)| q.clone());
+    let Some(queue) = busiest else { panic!("the fixed floor has calls in a queue only its own calls mention") };
     keys(&mut app, &["2", "P", "/"]);
-    type_text(&mut app, "emergency");
+    type_text(&mut app, queue.as_str());
     press(&mut app, "enter");
-    assert_eq!(app.calls_filter, "emergency");
-    assert!(!app.calls.is_empty(), "the fixed floor has emergency calls");
+    assert_eq!(app.calls_filter, queue.as_str());
+    assert!(!app.calls.is_empty(), "the fixed floor has calls in {queue}");
+    assert!(app.calls.len() < app.floor.calls.len(), "the filter hides the other queues' calls");
+    let shown: Vec<&Call> = app.calls.iter().filter_map(|c| app.floor.calls.get(c)).collect();
+    assert!(shown.iter().all(|c| c.queue.as_ref() == Some(&queue)), "only {queue}'s calls are shown");
+    let keys_in_order: Vec<(u8, bool, bool)> =
+        shown.iter().map(|c| (c.priority, c.flags.urgent, c.flags.risk)).collect();
+    assert!(keys_in_order.windows(2).all(|w| w[0] >= w[1]), "highest priority first: {keys_in_order:?}");
     snap_all_sizes("calls_filtered", &app);
 }
 
 #[test]
 fn call_view() {
     let mut app = fixed();
-    let out = app.run_command_line("call C-1122");
+    let call = connected_call(&app.floor);
+    let out = app.run_command_line(&format!("call {call}"));
     assert!(out.is_empty());
-    assert_eq!(app.view, View::Call);
+    assert_eq!((app.view, app.open_call), (View::Call, Some(call)));
     snap_all_sizes("call", &app);
 }
 
@@ -131,13 +177,16 @@ fn dialogs_and_lines() {
         insta::assert_snapshot!("reassign_dialog_80x24", shot(&app, 80, 24));
 
         let mut app = fixed();
+        let (prefix, _) = shared_call_prefix(&app.floor);
         press(&mut app, ":");
-        type_text(&mut app, "barge C-11");
+        type_text(&mut app, &format!("barge {prefix}"));
         press(&mut app, "tab");
+        assert!(app.completions.len() >= 2, "{prefix} is shared: {:?}", app.completions);
         insta::assert_snapshot!("command_line_completion_80x24", shot(&app, 80, 24));
 
         let mut app = fixed();
-        let _ = app.run_command_line("call C-1122");
+        let call = connected_call(&app.floor);
+        let _ = app.run_command_line(&format!("call {call}"));
         press(&mut app, "i");
         type_text(&mut app, "I'm the duty supervisor, help is coming");
         insta::assert_snapshot!("say_line_80x24", shot(&app, 80, 24));
@@ -164,33 +213,49 @@ fn honest_state_when_disconnected_and_too_small() {
 
 // ----- colours (text snapshots do not show them) -----
 
-/// The style of the first cell on the screen that starts `needle` in a row containing `row_has`.
+/// The style of the first cell on the screen that starts `needle` in a row holding the word `row_has` (`AL-3`
+/// does not pick a row about `AL-31`).
 fn style_of(app: &App, w: u16, h: u16, row_has: &str, needle: &str) -> ratatui::style::Style {
     let t = draw(app, w, h);
     let buf = t.backend().buffer();
-    for y in 0..h {
-        let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        if !row.contains(row_has) {
+    for (y, row) in rows(&t).iter().enumerate() {
+        if has_word(row, row_has).is_none() {
             continue;
         }
         let Some(byte) = row.find(needle) else { continue };
         let x = row[..byte].chars().count() as u16;
-        return buf[(x, y)].style();
+        return buf[(x, y as u16)].style();
     }
-    panic!("no row with {row_has:?} and {needle:?} on the screen");
+    let screen = t.backend().to_string();
+    panic!("no row with {row_has:?} and {needle:?} on the screen:\n{screen}");
 }
 
 #[test]
 fn alert_severities_have_their_colours() {
     let mut app = fixed();
     press(&mut app, "4");
-    let crit = style_of(&app, 160, 48, "AL-17", "CRIT");
+    let crit = newest_open_alert(&app.floor, Severity::Critical);
+    let warn = newest_open_alert(&app.floor, Severity::Warning);
+    let acked = app.floor.alerts.values().rev().find(|a| a.acked.is_some() && a.severity == Severity::Critical);
+    let Some(acked) = acked.map(|a| a.id) else { panic!("the fixed floor has an acknowledged alert") };
+    // Each is looked at with the selection on it, so it is on screen however many alerts came after it (a
+    // selected row is reversed; its colours stay).
+    let mut look = |id: AlertId, label: &str| {
+        press(&mut app, "home");
+        while app.alerts_sel.id != Some(id) {
+            let before = app.alerts_sel.index;
+            press(&mut app, "j");
+            assert_ne!(app.alerts_sel.index, before, "{id} is in the Alerts list");
+        }
+        style_of(&app, 160, 48, &id.to_string(), label)
+    };
+    let crit = look(crit, "CRIT");
     assert_eq!(crit.fg, Some(Color::LightRed), "critical alerts are red");
     assert!(crit.add_modifier.contains(Modifier::BOLD));
-    let warn = style_of(&app, 160, 48, "AL-14", "WARN");
+    let warn = look(warn, "WARN");
     assert_eq!(warn.fg, Some(Color::Yellow), "warnings are yellow");
     // An acknowledged alert is dimmed, whatever its severity.
-    let acked = style_of(&app, 160, 48, "AL-15", "CRIT");
+    let acked = look(acked, "CRIT");
     assert_eq!(acked.fg, Some(Color::DarkGray));
     // The banner on every view is the urgent style.
     press(&mut app, "1");
@@ -202,19 +267,23 @@ fn alert_severities_have_their_colours() {
 fn sentiment_and_overdue_tickets_are_red() {
     let mut app = fixed();
     let now = app.floor.time();
-    let call = CallId(1089);
-    let ticket = TicketId(900);
-    let events = vec![
-        Event {
-            at: now,
-            kind: EventKind::Utterance {
-                call,
-                speaker: Speaker::Caller,
-                text: "this is terrible".into(),
-                sentiment: -0.9,
-                whisper: false,
-            },
+    let call = connected_call(&app.floor);
+    // A ticket id the floor does not hold yet.
+    let ticket = TicketId(app.floor.tickets.keys().next_back().map_or(0, |t| t.0) + 1);
+    let said = |text: &str| Event {
+        at: now,
+        kind: EventKind::Utterance {
+            call,
+            speaker: Speaker::Caller,
+            text: text.into(),
+            sentiment: -0.9,
+            whisper: false,
         },
+    };
+    let events = vec![
+        said("this is terrible"),
+        said("nobody is listening to me"),
+        said("I am furious"),
         Event {
             at: now,
             kind: EventKind::TicketOpened {
@@ -238,29 +307,43 @@ fn sentiment_and_overdue_tickets_are_red() {
     keys(&mut app, &["2", "S"]);
     let shown = app.floor.calls.get(&call).map(|c| format!("{:+.2}", c.sentiment)).unwrap_or_default();
     assert!(shown.starts_with('-'), "the caller's rolling sentiment went negative: {shown}");
-    let s = style_of(&app, 80, 24, "C-1089", &shown);
+    // Tall enough for every row, whatever the floor holds; 80 columns, the narrow layout.
+    let tall = |n: usize| (n as u16 + 12).max(24);
+    let s = style_of(&app, 80, tall(app.calls.len()), &call.to_string(), &shown);
     assert_eq!(s.fg, Some(Color::LightRed), "negative sentiment is red");
     press(&mut app, "5");
-    let due = style_of(&app, 80, 24, "T-900", "5:00 over");
+    let due = style_of(&app, 80, tall(app.tickets.len()), &ticket.to_string(), "5:00 over");
     assert_eq!(due.fg, Some(Color::LightRed), "an overdue ticket's countdown is red");
     assert!(due.add_modifier.contains(Modifier::BOLD));
+    // The call's details (wide screens) list the ticket the same way, id as everywhere else.
+    let _ = app.run_command_line(&format!("call {call}"));
+    let screen = draw(&app, 160, 48).backend().to_string();
+    assert!(screen.contains(&format!(" {ticket} open 5:00 over")), "{screen}");
+    let due = style_of(&app, 160, 48, &ticket.to_string(), "5:00 over");
+    assert_eq!(due.fg, Some(Color::LightRed), "and red there too");
 }
 
 #[test]
 fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
     let mut app = fixed();
+    // The first queue (its tile is drawn top left), 30 points under its target.
+    let Some(q) = app.floor.queues.first().cloned() else { panic!("the fixed floor has queues") };
+    assert!(q.sla.percent >= 0.3, "{} has a target to fall under", q.id);
+    let level = q.sla.percent - 0.3;
+    let shown = format!("{:.0}%", level * 100.0);
     let mut m = FloorMetrics { at: app.floor.now, window_s: 900, ..Default::default() };
     m.queues.push(QueueMetrics {
-        queue: QueueId::from("emergency"),
-        service_level: Some(0.5),
-        sl_target: 0.9,
-        sl_seconds: 10,
+        queue: q.id.clone(),
+        service_level: Some(level),
+        sl_target: q.sla.percent,
+        sl_seconds: q.sla.seconds,
         ..Default::default()
     });
     app.apply(Update::Metrics(Box::new(m)));
-    let sl = style_of(&app, 80, 24, "SL  50%", "50%");
+    let sl_row = format!("SL {shown:>4}");
+    let sl = style_of(&app, 80, 24, &sl_row, &shown);
     assert_eq!(sl.fg, Some(Color::LightRed), "SL under target is red");
-    let border = style_of(&app, 80, 24, "emergency", "┌");
+    let border = style_of(&app, 80, 24, q.id.as_str(), "┌");
     assert_eq!(border.fg, Some(Color::LightRed), "and so is the tile's border");
 
     app.theme = Theme::builtin("mono");
@@ -270,6 +353,6 @@ fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
         !matches!(s.fg, None | Some(Color::Reset)) || !matches!(s.bg, None | Some(Color::Reset))
     });
     assert!(!coloured, "the mono theme (NO_COLOR) draws no colour at all");
-    let sl = style_of(&app, 80, 24, "SL  50%", "50%");
+    let sl = style_of(&app, 80, 24, &sl_row, &shown);
     assert!(sl.add_modifier.contains(Modifier::REVERSED), "mono shows a breach by reversing it");
 }

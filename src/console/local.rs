@@ -2,6 +2,7 @@
 //! WebSocket client (`Update`s out, `Outgoing` commands in). For `callfloor console --local`, tests and benches.
 //!
 //! [`LocalFeed`] is the synchronous core (tests drive it step by step); [`spawn`] runs it on a thread at a speed.
+//! Like the server, it masks caller numbers and ID numbers for roles below admin.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use tokio::sync::mpsc::{self, Receiver, Sender, error::TryRecvError};
 
 use crate::client::{ConnState, Outgoing, Update};
 use crate::engine::Engine;
+use crate::engine::server::mask::{mask_event, mask_floor};
 use crate::engine::sim::clock::{Clock, ScaledClock, Speed};
 use crate::model::*;
 
@@ -44,10 +46,19 @@ impl LocalFeed {
         self.engine.discard_outbox();
     }
 
+    /// The engine's floor as this feed's role sees it (masked below admin), as a console mirror must hold it.
+    pub fn visible_floor(&self) -> Floor {
+        if self.unmasked() { self.engine.floor().clone() } else { mask_floor(self.engine.floor()) }
+    }
+
+    fn unmasked(&self) -> bool {
+        self.actor.role >= Role::Admin
+    }
+
     /// What a console gets on attaching: connected, welcome, snapshot, metrics.
     pub fn hello(&mut self) -> Vec<Update> {
         self.engine.discard_outbox();
-        let floor = self.engine.floor().clone();
+        let floor = self.visible_floor();
         vec![
             Update::Connection(ConnState::Connected),
             Update::Welcome {
@@ -74,11 +85,14 @@ impl LocalFeed {
 
     /// Events produced since the last call, as one batch.
     pub fn drain(&mut self) -> Option<Update> {
-        let events = self.engine.drain();
+        let mut events = self.engine.drain();
         if events.is_empty() {
             return None;
         }
         let from_seq = self.engine.floor().seq - events.len() as u64;
+        if !self.unmasked() {
+            events = events.iter().map(|e| mask_event(e).into_owned()).collect();
+        }
         Some(Update::Events { from_seq, events })
     }
 

@@ -115,6 +115,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
     let mut used = 0;
     let mut spans = Vec::new();
+    let (style, alignment) = (line.style, line.alignment);
     for s in line.spans {
         let sw = s.width();
         if used + sw <= width {
@@ -128,7 +129,10 @@ fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
             break;
         }
     }
-    Line::from(spans)
+    // Keep the line's own style (a severity, an overdue ticket) and alignment.
+    let mut out = Line::from(spans).style(style);
+    out.alignment = alignment;
+    out
 }
 
 /// Who is on the call and what they can hear: monitoring is shown as silent, so nobody wonders.
@@ -334,8 +338,13 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
         for t in tickets {
             let left = (t.due - now).num_milliseconds() as f64 / 1000.0;
             let style = if left < 0.0 { th.get(S::TicketOverdue) } else { th.get(S::Text) };
-            lines
-                .push(Line::styled(format!(" {} {:?} due in {}", t.id, t.status, fmt_dur(left)).to_lowercase(), style));
+            let status = match t.status {
+                TicketStatus::Open => "open".to_string(),
+                TicketStatus::Escalated => format!("esc L{}", t.level),
+                TicketStatus::Resolved => "resolved".to_string(),
+            };
+            let due = if left < 0.0 { format!("{} over", fmt_dur(-left)) } else { format!("due in {}", fmt_dur(left)) };
+            lines.push(Line::styled(format!(" {} {status} {due}", t.id), style));
         }
     }
     let lines: Vec<Line> = lines.into_iter().map(|l| fit_line(l, w)).collect();

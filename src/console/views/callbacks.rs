@@ -9,12 +9,14 @@ use super::util::{fit, fmt_clock, fmt_dur, window};
 use crate::console::app::App;
 use crate::console::theme::S;
 
+/// Columns of the caller number: a whole one, masked or not (`+86 138****5678`), since its end tells callers apart.
+const CALLER_W: u16 = 15;
+
 /// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = &app.floor;
     let now = f.time();
-    let wide = area.width >= 120;
     let title = format!(" Callbacks: {} callers who hung up while waiting, oldest first ", f.callbacks.len());
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(title, th.get(S::Title)));
     let inner_h = area.height.saturating_sub(3) as usize;
@@ -22,7 +24,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let header = vec!["Call", "Caller", "Lang", "Queue", "Hung up", "Waited", "Since", "Intent"];
     let widths = vec![
         Constraint::Length(7),
-        Constraint::Length(if wide { 16 } else { 13 }),
+        Constraint::Length(CALLER_W),
         Constraint::Length(4),
         Constraint::Length(12),
         Constraint::Length(8),
@@ -39,7 +41,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             let since = (now - c.abandoned).num_milliseconds() as f64 / 1000.0;
             Row::new(vec![
                 Cell::from(c.call.to_string()),
-                Cell::from(fit(&c.caller, if wide { 16 } else { 13 })),
+                Cell::from(fit(&c.caller, CALLER_W as usize)),
                 Cell::from(c.lang.as_str()),
                 Cell::from(c.queue.as_ref().map(|q| q.to_string()).unwrap_or_else(|| "—".into())),
                 Cell::from(fmt_clock(c.abandoned)),

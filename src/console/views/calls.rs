@@ -9,6 +9,9 @@ use super::util::{fit, fmt_dur, mode_letter, sentiment_span, window};
 use crate::console::app::App;
 use crate::console::theme::S;
 
+/// Columns of the caller number: a whole one, masked or not (`+86 138****5678`), since its end tells callers apart.
+const CALLER_W: u16 = 15;
+
 /// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
@@ -39,7 +42,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         widths.extend([
             Constraint::Length(3),
             Constraint::Length(4),
-            Constraint::Length(14),
+            Constraint::Length(CALLER_W),
             Constraint::Length(18),
             Constraint::Fill(1),
         ]);
@@ -93,7 +96,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 cells.extend([
                     Cell::from(c.priority.to_string()),
                     Cell::from(c.lang.as_str()),
-                    Cell::from(fit(&c.caller, 14)),
+                    Cell::from(fit(&c.caller, CALLER_W as usize)),
                     Cell::from(fit(&c.intent, 18)),
                     Cell::from(Span::styled(sups.join(", "), th.get(S::Supervisor))),
                 ]);

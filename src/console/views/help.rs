@@ -66,7 +66,9 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect) {
     let th = &app.theme;
     let all = lines(app);
     let w = if body.width > 94 { 90 } else { body.width };
-    let h = body.height.saturating_sub(1);
+    // Full width covers the view's borders, so take its full height too (else its bottom border shows twice);
+    // narrower, leave the view's bottom border showing under the box.
+    let h = if w >= body.width { body.height } else { body.height.saturating_sub(1) };
     let a = centered(body, w, h);
     let inner_h = a.height.saturating_sub(2) as usize;
     let max_scroll = all.len().saturating_sub(inner_h);

@@ -108,7 +108,11 @@ impl Engine {
             + chrono::Duration::seconds(start_s as i64);
         let analyzer = Analyzer::new(&scenario.rules);
         let mut bank_analysis = HashMap::new();
-        let banks = scenario.intents.iter().map(|i| &i.lines).chain(std::iter::once(&scenario.agent_lines));
+        let banks = scenario
+            .intents
+            .iter()
+            .flat_map(|i| std::iter::once(&i.lines).chain(i.agent_lines.as_ref()))
+            .chain(std::iter::once(&scenario.agent_lines));
         for bank in banks {
             for m in [&bank.zh, &bank.en] {
                 for line in m.positive.iter().chain(&m.neutral).chain(&m.negative) {

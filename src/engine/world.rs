@@ -405,16 +405,23 @@ impl Engine {
         }
     }
 
-    /// Picks a line for `mood` from the bank, falling back to other moods when a pool is empty.
+    /// Picks a line for `mood` from the bank, falling back to other moods when a pool is empty. A line in `avoid`
+    /// (the speaker's previous line, the greeting) is skipped when the pool has another, so nobody repeats
+    /// themselves word for word.
     fn pick_line<'a>(
         lines: &'a crate::engine::sim::scenario::MoodLines,
         mood: f64,
         rng: &mut rand_chacha::ChaCha8Rng,
+        avoid: &[&str],
     ) -> Option<&'a String> {
         let pools = [&lines.positive, &lines.neutral, &lines.negative];
         let b = Self::bucket(mood);
         let pool = [b, 1, 0, 2].into_iter().map(|i| pools[i]).find(|p| !p.is_empty())?;
-        pool.get(rng.random_range(0..pool.len()))
+        let start = rng.random_range(0..pool.len());
+        (0..pool.len())
+            .map(|k| &pool[(start + k) % pool.len()])
+            .find(|l| !avoid.contains(&l.as_str()))
+            .or_else(|| pool.get(start))
     }
 
     fn agent_line(&mut self, id: CallId) {
@@ -422,12 +429,17 @@ impl Engine {
         let lang = call.lang;
         let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
         let first = call.transcript.iter().all(|l| l.speaker != Speaker::Agent);
-        let bank = self.scenario.agent_lines.lang(lang);
+        let intent = self.calls.get(&id).and_then(|c| self.scenario.intents.get(c.intent));
+        let bank = intent.and_then(|i| i.agent_lines.as_ref()).unwrap_or(&self.scenario.agent_lines).lang(lang);
         let text = if first {
             bank.neutral.first()
         } else {
-            // Upset callers get apologies and calming lines; content callers get good news.
-            Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.rng)
+            // Upset callers get apologies and calming lines; content callers get good news. The greeting (the
+            // first neutral line) is said once.
+            let last = call.transcript.iter().rev().find(|l| l.speaker == Speaker::Agent).map(|l| l.text.as_str());
+            let greeting = bank.neutral.first().map(String::as_str);
+            let avoid: Vec<&str> = [last, greeting].into_iter().flatten().collect();
+            Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.rng, &avoid)
         };
         let Some(text) = text.cloned() else { return };
         let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
@@ -454,9 +466,11 @@ impl Engine {
         }
         let mood = mood.clamp(-1.0, 1.0);
         let lines = spec.lines.lang(lang);
+        let last = call.transcript.iter().rev().find(|l| l.speaker == Speaker::Caller).map(|l| l.text.as_str());
+        let avoid: Vec<&str> = last.into_iter().collect();
         // In the IVR callers state their problem: never the "thank you" lines.
-        let Some(text) = Self::pick_line(lines, if in_ivr { mood.min(0.0) } else { mood }, &mut self.rng).cloned()
-        else {
+        let pick_mood = if in_ivr { mood.min(0.0) } else { mood };
+        let Some(text) = Self::pick_line(lines, pick_mood, &mut self.rng, &avoid).cloned() else {
             return;
         };
         if let Some(cs) = self.calls.get_mut(&id) {

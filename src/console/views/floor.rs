@@ -140,10 +140,12 @@ fn tile(app: &App, t: &Tile, frame: &mut Frame, area: Rect) {
         Some(need) => {
             let have = staffing.map(|s| s.agents).unwrap_or(0);
             let style = if need > have { th.get(S::QueueWarn) } else { th.get(S::Muted) };
-            Line::from(vec![
-                Span::styled(format!("Erlang C: {need} seats for {target}"), style),
-                Span::styled(format!(" ({have} on)"), th.get(S::Muted)),
-            ])
+            // Small tiles show both models on one line; tall ones give Erlang A a line of its own below.
+            let label = match staffing.and_then(|s| s.erlang_a) {
+                Some(a) if area.height < 8 => format!("Erlang C/A: {need}/{a} for {target}"),
+                _ => format!("Erlang C: {need} seats for {target}"),
+            };
+            Line::from(vec![Span::styled(label, style), Span::styled(format!(" ({have} on)"), th.get(S::Muted))])
         }
         None => Line::styled("Erlang C: — (no figures yet)", th.get(S::Muted)),
     };

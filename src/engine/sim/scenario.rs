@@ -166,6 +166,10 @@ pub struct IntentSpec {
     pub drift: f64,
     /// Caller lines by mood.
     pub lines: Bank,
+    /// What agents say on calls of this intent; absent: the scenario's `[agent_lines]`. Lets an emergency line
+    /// promise an ambulance without the appointments desk promising one too.
+    #[serde(default)]
+    pub agent_lines: Option<Bank>,
     /// Open a ticket after every call of this intent.
     #[serde(default)]
     pub ticket: Option<TicketSpec>,

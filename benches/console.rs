@@ -285,7 +285,8 @@ fn bytes_figures() {
         for (label, key) in [("floor", "1"), ("calls", "2"), ("alerts", "4")] {
             let scenario = Scenario::load("ecommerce-promo").unwrap_or_else(|e| panic!("ecommerce-promo: {e}"));
             let mut feed = LocalFeed::new(Engine::new(scenario, 7));
-            feed.warm_up(chrono::Duration::minutes(10));
+            // The sale peak runs 20:00-21:00 and the floor opens at 19:30: start measuring inside it.
+            feed.warm_up(chrono::Duration::minutes(32));
             let mut app = App::new(AppOptions::default());
             for u in feed.hello() {
                 app.apply(u);

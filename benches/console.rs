@@ -276,11 +276,17 @@ impl Write for Counter {
     }
 }
 
+/// Bytes at real time (a live floor runs at 1x) and at 20x (the demo's pace doubled: a stress figure).
 fn bytes_figures() {
+    for speed in [1, 20] {
+        bytes_at(speed);
+    }
+}
+
+fn bytes_at(speed: i64) {
     const FPS: u64 = 10;
     const WALL_S: u64 = 60;
-    const SPEED: i64 = 20;
-    println!("== bytes to the terminal, ecommerce-promo peak, {FPS} fps, speed {SPEED}x, {WALL_S} s of frames ==");
+    println!("== bytes to the terminal, ecommerce-promo peak, {FPS} fps, speed {speed}x, {WALL_S} s of frames ==");
     for (w, h) in [(80u16, 24u16), (200, 50)] {
         for (label, key) in [("floor", "1"), ("calls", "2"), ("alerts", "4")] {
             let scenario = Scenario::load("ecommerce-promo").unwrap_or_else(|e| panic!("ecommerce-promo: {e}"));
@@ -298,7 +304,7 @@ fn bytes_figures() {
             let mut terminal = Terminal::with_options(backend, opts).unwrap_or_else(|e| panic!("terminal: {e}"));
             let _ = terminal.draw(|f| render(&app, f));
             let first = counter.0.load(Ordering::Relaxed);
-            let frame_floor = chrono::Duration::milliseconds(1000 * SPEED / FPS as i64);
+            let frame_floor = chrono::Duration::milliseconds(1000 * speed / FPS as i64);
             for frame in 0..(FPS * WALL_S) {
                 if let Some(u) = feed.step(frame_floor) {
                     app.apply(u);

@@ -161,6 +161,25 @@ async fn mirrors_equal_the_engine_floor_after_ten_floor_minutes() {
     assert_eq!(admin.mirror.seq(), seq);
     assert!(admin.mirror.floor == floor, "the admin's mirror must equal the engine's floor");
     assert!(sup.mirror.floor == mask_floor(&floor), "the supervisor's mirror must equal the masked floor");
+    // What masking means for people: a supervisor sees every caller number cut to its last four digits, the
+    // admin sees it whole, and record numbers said in a call are masked in the supervisor's transcript.
+    assert!(!floor.calls.is_empty());
+    for (id, call) in &floor.calls {
+        let seen = &sup.mirror.floor.calls[id].caller;
+        assert!(!call.caller.contains('*'), "the admin sees {} whole", call.caller);
+        assert!(seen.contains("****") && seen != &call.caller, "a supervisor sees {seen} for {}", call.caller);
+        let last4: String = call.caller.chars().filter(char::is_ascii_digit).rev().take(4).collect();
+        let seen4: String = seen.chars().filter(char::is_ascii_digit).rev().take(4).collect();
+        assert_eq!(seen4, last4, "the last four digits stay readable");
+    }
+    let long_numbers = |f: &callfloor::model::Floor| {
+        f.calls
+            .values()
+            .flat_map(|c| &c.transcript)
+            .filter(|l| l.text.split(|ch: char| !ch.is_ascii_digit()).any(|run| run.len() >= 8))
+            .count()
+    };
+    assert_eq!(long_numbers(&sup.mirror.floor), 0, "no 8-digit number reaches a supervisor");
     assert_eq!((admin.mirror.snapshots, sup.mirror.snapshots), (1, 1), "no resync was needed");
     assert_eq!(admin.mirror.role, Some(Role::Admin));
     assert_eq!(sup.mirror.user.as_deref(), Some("ana"));

@@ -784,6 +784,12 @@ impl Scenario {
             check_range(i.mood, -1.0, 1.0, &join(&at, K("mood")), &format!("{what} mood"))?;
             check_range(i.drift, -1.0, 1.0, &join(&at, K("drift")), &format!("{what} drift"))?;
             check_bank(&i.lines, &join(&at, K("lines")), &format!("{what} lines"))?;
+            if let Some(bank) = &i.agent_lines {
+                let bank_at = join(&at, K("agent_lines"));
+                let bank_what = format!("{what} agent_lines");
+                check_bank(bank, &bank_at, &bank_what)?;
+                check_bank_langs(bank, &bank_at, &bank_what)?;
+            }
             if let Some(t) = &i.ticket {
                 check_not_blank(
                     &t.category,
@@ -1150,6 +1156,34 @@ fn check_bank(bank: &Bank, at: &[Step], what: &str) -> Result<(), Problem> {
                 return Err(problem(
                     &join(&mood_at, I(j)),
                     format!("{what} {}.{mood} line {} is blank", lang.as_str(), j + 1),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every `zh` line of the bank holds Chinese and no `en` line does, so the analyser reads each line in the language
+/// of the callers it is said to.
+fn check_bank_langs(bank: &Bank, at: &[Step], what: &str) -> Result<(), Problem> {
+    for lang in [Lang::Zh, Lang::En] {
+        let lines = bank.lang(lang);
+        for (mood, list) in [("positive", &lines.positive), ("neutral", &lines.neutral), ("negative", &lines.negative)]
+        {
+            if let Some((j, line)) = list.iter().enumerate().find(|(_, l)| has_cjk(l) != (lang == Lang::Zh)) {
+                let fix = match lang {
+                    Lang::Zh => {
+                        "it holds no Chinese, but zh lines are said to Chinese-speaking callers: write it in \
+                                 Chinese or move it to en"
+                    }
+                    Lang::En => {
+                        "it holds Chinese, but en lines are said to English-speaking callers: write it in \
+                                 English or move it to zh"
+                    }
+                };
+                return Err(problem(
+                    &join(&join3(at, K(lang.as_str()), K(mood)), I(j)),
+                    format!("{what} {}.{mood} line {} ({line:?}): {fix}", lang.as_str(), j + 1),
                 ));
             }
         }
@@ -1536,6 +1570,88 @@ callback_after = { dist = "exponential", mean_s = 900 }
         }
     }
 
+    /// BASE with intent 'fix' given its own agent lines, `bank` written after its caller lines.
+    fn with_fix_agent_lines(bank: &str) -> String {
+        let (text, _) = broken(
+            "negative = [\"I want to file a complaint.\"]\n",
+            &format!("negative = [\"I want to file a complaint.\"]\n{bank}"),
+        );
+        text
+    }
+
+    const FIX_AGENT_LINES: &str = r#"[intents.agent_lines.zh]
+positive = ["修好了，很高兴帮到您。"]
+neutral = ["您好，维修热线。", "请说一下机器的型号。"]
+negative = ["非常抱歉，我马上派师傅。"]
+[intents.agent_lines.en]
+positive = ["It's fixed, glad I could help."]
+neutral = ["Repairs desk, hello.", "Which model is the machine?"]
+negative = ["I'm very sorry, I'm sending an engineer now."]
+"#;
+
+    #[test]
+    fn an_intent_may_carry_its_own_agent_lines() {
+        let text = with_fix_agent_lines(FIX_AGENT_LINES);
+        let s = match Scenario::parse(&text, SOURCE) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let Some(fix) = s.intents.iter().find(|i| i.id == "fix") else { panic!("no intent 'fix'") };
+        let Some(bank) = &fix.agent_lines else { panic!("intent 'fix' lost its agent_lines") };
+        assert_eq!(bank.zh.neutral.first().map(String::as_str), Some("您好，维修热线。"));
+        assert_eq!(bank.en.negative, ["I'm very sorry, I'm sending an engineer now."]);
+        let Some(buy) = s.intents.iter().find(|i| i.id == "buy") else { panic!("no intent 'buy'") };
+        assert!(buy.agent_lines.is_none(), "intent 'buy' has no agent_lines of its own");
+    }
+
+    /// Each case: what to replace in FIX_AGENT_LINES, with what, the text on the line the error must point at, and
+    /// words the message must hold.
+    #[test]
+    fn broken_intent_agent_lines_are_refused_with_the_line_and_key() {
+        let cases: &[(&str, &str, &str, &[&str])] = &[
+            (
+                "negative = [\"非常抱歉，我马上派师傅。\"]",
+                "negative = []",
+                "negative = []",
+                &["[[intents]] 'fix' agent_lines", "zh.negative", "no lines"],
+            ),
+            (
+                "neutral = [\"Repairs desk, hello.\", \"Which model is the machine?\"]",
+                "neutral = [\"Repairs desk, hello.\", \" \"]",
+                "neutral = [\"Repairs desk",
+                &["[[intents]] 'fix' agent_lines", "en.neutral", "line 2", "blank"],
+            ),
+            (
+                "positive = [\"修好了，很高兴帮到您。\"]",
+                "positive = [\"Fixed, glad to help.\"]",
+                "Fixed, glad to help.",
+                &["[[intents]] 'fix' agent_lines", "zh.positive", "line 1", "no Chinese", "Fixed, glad to help."],
+            ),
+            (
+                "negative = [\"I'm very sorry, I'm sending an engineer now.\"]",
+                "negative = [\"I'm sorry.\", \"抱歉，师傅马上到。\"]",
+                "抱歉，师傅马上到。",
+                &["[[intents]] 'fix' agent_lines", "en.negative", "line 2", "holds Chinese"],
+            ),
+            (
+                "negative = [\"I'm very sorry, I'm sending an engineer now.\"]\n",
+                "",
+                "[intents.agent_lines.en]",
+                &["missing key `negative`"],
+            ),
+        ];
+        for (from, to, marker, words) in cases {
+            assert_eq!(FIX_AGENT_LINES.matches(from).count(), 1, "test setup: {from:?} must occur once");
+            let text = with_fix_agent_lines(&FIX_AGENT_LINES.replacen(from, to, 1));
+            let Err(e) = Scenario::parse(&text, SOURCE) else { panic!("{to:?} was accepted") };
+            let expected = line_holding(&text, marker);
+            assert_eq!(e.line, Some(expected), "{to:?}: the error points at the wrong line: {e}");
+            for w in *words {
+                assert!(e.message.contains(w), "{to:?}: the message does not name {w:?}: {e}");
+            }
+        }
+    }
+
     /// The complete example in docs/SCENARIOS.md is what users copy first: it must load.
     #[test]
     fn the_documented_minimal_scenario_loads() {
@@ -1614,7 +1730,16 @@ callback_after = { dist = "exponential", mean_s = 900 }
 
     fn banks(s: &Scenario) -> Vec<(String, &Bank)> {
         let mut v: Vec<(String, &Bank)> = s.intents.iter().map(|i| (format!("intent '{}'", i.id), &i.lines)).collect();
-        v.push(("agent_lines".to_string(), &s.agent_lines));
+        v.extend(agent_banks(s));
+        v
+    }
+
+    /// Every bank agents speak from: the scenario's `[agent_lines]` and the intents' own.
+    fn agent_banks(s: &Scenario) -> Vec<(String, &Bank)> {
+        let mut v = vec![("agent_lines".to_string(), &s.agent_lines)];
+        v.extend(
+            s.intents.iter().filter_map(|i| Some((format!("intent '{}' agent_lines", i.id), i.agent_lines.as_ref()?))),
+        );
         v
     }
 
@@ -1700,18 +1825,62 @@ callback_after = { dist = "exponential", mean_s = 900 }
         }
     }
 
-    /// Agent lines are spoken on every kind of call, so a rule word among them would fire on ordinary calls.
+    /// Agent lines are spoken on every call of their intent (or of every intent), so a rule word among them would
+    /// fire on calls the caller's words never flagged.
     #[test]
     fn no_bundled_agent_line_holds_a_rule_word() {
         for s in bundled() {
-            let m = [&s.agent_lines.zh, &s.agent_lines.en];
-            for line in m.iter().flat_map(|m| m.positive.iter().chain(&m.neutral).chain(&m.negative)) {
-                for r in &s.rules {
-                    let hit = r.words.iter().find(|w| line.to_lowercase().contains(&w.to_lowercase()));
-                    assert!(hit.is_none(), "{}: agent line {line:?} holds {hit:?} of rule '{}'", s.scenario.id, r.id);
+            for (what, bank) in agent_banks(&s) {
+                let m = [&bank.zh, &bank.en];
+                for line in m.iter().flat_map(|m| m.positive.iter().chain(&m.neutral).chain(&m.negative)) {
+                    for r in &s.rules {
+                        let hit = r.words.iter().find(|w| line.to_lowercase().contains(&w.to_lowercase()));
+                        assert!(
+                            hit.is_none(),
+                            "{}: {what} line {line:?} holds {hit:?} of rule '{}'",
+                            s.scenario.id,
+                            r.id
+                        );
+                    }
                 }
             }
         }
+    }
+
+    /// Agents' good news must lift the call's rolling sentiment and their apologies must not read as good news,
+    /// in every agent bank (`analysis::misjudged_lines` checks only the positive lines of `[agent_lines]`).
+    #[test]
+    fn bundled_agent_lines_read_as_their_mood() {
+        use crate::engine::analysis::{detect_lang, sentiment};
+        let mut wrong = Vec::new();
+        for s in bundled() {
+            for (what, bank) in agent_banks(&s) {
+                for lang in [Lang::Zh, Lang::En] {
+                    let m = bank.lang(lang);
+                    for line in &m.positive {
+                        let score = sentiment(line, detect_lang(line));
+                        if score <= 0.0 {
+                            wrong.push(format!(
+                                "{}: {what} {}.positive {line:?} scores {score:.3}",
+                                s.scenario.id,
+                                lang.as_str()
+                            ));
+                        }
+                    }
+                    for line in &m.negative {
+                        let score = sentiment(line, detect_lang(line));
+                        if score > 0.0 {
+                            wrong.push(format!(
+                                "{}: {what} {}.negative {line:?} scores {score:.3}",
+                                s.scenario.id,
+                                lang.as_str()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "agent lines that read as the wrong mood:\n{}", wrong.join("\n"));
     }
 
     /// Offered load in Erlangs at the base rate: calls/hour × (handle + wrap-up + mean hold) / 3600.

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Row};
 
 use super::util::{fmt_clock, severity_label, severity_style, window};
 use crate::console::app::App;
@@ -56,11 +56,5 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .style(text)
         })
         .collect();
-    let empty = rows.is_empty();
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(th.get(S::Muted)))
-        .block(block)
-        .row_highlight_style(th.get(S::Selected));
-    let mut state = TableState::default().with_selected(if empty { None } else { Some(sel) });
-    frame.render_stateful_widget(table, area, &mut state);
+    super::list_table(frame, area, app, header, widths, rows, block, sel, None);
 }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Row};
 
 use super::util::{fit, fmt_clock, fmt_dur, window};
 use crate::console::app::App;
@@ -51,16 +51,5 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let empty = rows.is_empty();
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(th.get(S::Muted)))
-        .block(block)
-        .style(th.get(S::Text))
-        .row_highlight_style(th.get(S::Selected));
-    let mut state = TableState::default().with_selected(if empty { None } else { Some(sel) });
-    frame.render_stateful_widget(table, area, &mut state);
-    if empty {
-        let a = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
-        frame.render_widget(Line::styled("nobody is waiting for a call back", th.get(S::Muted)), a);
-    }
+    super::list_table(frame, area, app, header, widths, rows, block, sel, Some("nobody is waiting for a call back"));
 }

@@ -428,3 +428,33 @@ fn dialog(app: &App, d: &Dialog, frame: &mut Frame, body: Rect) {
         .collect();
     frame.render_widget(List::new(list).block(block).style(t.get(S::Dialog)), a);
 }
+
+/// Draws one of the views' tables: a muted header, the selection highlighted, and a muted line in place of rows when
+/// there are none (`empty_msg`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn list_table(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    header: Vec<&str>,
+    widths: Vec<Constraint>,
+    rows: Vec<ratatui::widgets::Row>,
+    block: Block,
+    sel: usize,
+    empty_msg: Option<&str>,
+) {
+    use ratatui::widgets::{Row, Table, TableState};
+    let th = &app.theme;
+    let empty = rows.is_empty();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(th.get(S::Muted)))
+        .block(block)
+        .style(th.get(S::Text))
+        .row_highlight_style(th.get(S::Selected));
+    let mut state = TableState::default().with_selected(if empty { None } else { Some(sel) });
+    frame.render_stateful_widget(table, area, &mut state);
+    if let Some(msg) = empty_msg.filter(|_| empty) {
+        let a = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
+        frame.render_widget(Line::styled(msg, th.get(S::Muted)), a);
+    }
+}

@@ -121,6 +121,9 @@ pub struct TailArgs {
     /// Also print the metrics frames (once a second).
     #[arg(long)]
     pub metrics: bool,
+    /// Also print the `tick` events (one per floor-second, clock only).
+    #[arg(long)]
+    pub ticks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -301,7 +304,7 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
 fn run_tail(args: TailArgs) -> Result<()> {
     init_stderr_logging("warn");
     let config = args.connect.to_config()?;
-    let opts = crate::client::tail::TailOptions { once: args.once, metrics: args.metrics };
+    let opts = crate::client::tail::TailOptions { once: args.once, metrics: args.metrics, ticks: args.ticks };
     tokio_runtime()?.block_on(async move {
         let out = std::io::BufWriter::new(std::io::stdout());
         tokio::select! {

@@ -221,11 +221,11 @@ impl Write for Pipe {
     }
 }
 
-#[tokio::test]
-async fn tail_prints_events_as_json_lines_with_their_seq() {
+/// Runs `tail` against a live server until it has printed 200 lines; returns them parsed.
+async fn tail_lines(opts: TailOptions) -> Vec<serde_json::Value> {
     let server = live_server().await;
     let pipe = Pipe { buf: Arc::new(Mutex::new(Vec::new())), lines: 200 };
-    let run = tokio::spawn(tail::run(quick(server.url()), TailOptions::default(), pipe.clone(), std::io::sink()));
+    let run = tokio::spawn(tail::run(quick(server.url()), opts, pipe.clone(), std::io::sink()));
     for _ in 0..100 {
         if run.is_finished() {
             break;
@@ -242,10 +242,24 @@ async fn tail_prints_events_as_json_lines_with_their_seq() {
     let text = String::from_utf8_lossy(&buf);
     let lines: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert_eq!(lines.len(), 200, "every line is one JSON object");
+    assert!(lines.iter().all(|l| l["type"].is_string() && l["at"].is_string()));
+    lines
+}
+
+#[tokio::test]
+async fn tail_prints_events_as_json_lines_with_their_seq() {
+    let lines = tail_lines(TailOptions { ticks: true, ..TailOptions::default() }).await;
     let seqs: Vec<u64> = lines.iter().filter_map(|l| l["seq"].as_u64()).collect();
     assert_eq!(seqs.len(), 200);
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "consecutive seqs");
-    assert!(lines.iter().all(|l| l["type"].is_string() && l["at"].is_string()));
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "with ticks the stream is every seq in order");
+}
+
+#[tokio::test]
+async fn tail_leaves_out_ticks_unless_asked() {
+    let lines = tail_lines(TailOptions::default()).await;
+    assert!(lines.iter().all(|l| l["type"] != "tick"), "ticks are clock only: left out by default");
+    let seqs: Vec<u64> = lines.iter().filter_map(|l| l["seq"].as_u64()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "seqs still rise");
 }
 
 #[tokio::test]
@@ -255,7 +269,7 @@ async fn tail_once_prints_one_snapshot() {
         panic!("advance")
     };
     let mut out = Vec::new();
-    let opts = TailOptions { once: true, metrics: false };
+    let opts = TailOptions { once: true, ..TailOptions::default() };
     let r = guard("tail --once", tail::run(quick(server.url()), opts, &mut out, std::io::sink())).await;
     assert!(r.is_ok(), "{r:?}");
     let text = String::from_utf8_lossy(&out);

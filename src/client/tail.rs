@@ -16,6 +16,8 @@ pub struct TailOptions {
     pub once: bool,
     /// Also print the metrics frames.
     pub metrics: bool,
+    /// Also print the once-a-second `tick` events (clock only; off by default so the stream shows what happened).
+    pub ticks: bool,
 }
 
 #[derive(Serialize)]
@@ -58,6 +60,9 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
             Update::Events { from_seq, events } => {
                 let mut r = Ok(());
                 for (i, event) in events.iter().enumerate() {
+                    if !opts.ticks && matches!(event.kind, crate::model::EventKind::Tick) {
+                        continue;
+                    }
                     let line = protocol::encode(&Line { seq: from_seq + i as u64, event });
                     r = writeln!(out, "{line}");
                     if r.is_err() {

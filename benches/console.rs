@@ -250,7 +250,7 @@ fn render_figures() {
         all.len()
     );
     println!(
-        "applying one tick's events (6 events + list refresh over {CALLS} calls): p50 {}  p99 {}",
+        "applying one tick's events (6 events on a {CALLS}-call floor; the calls list itself re-sorts once a second): p50 {}  p99 {}",
         ms(percentile(&updates, 0.5)),
         ms(percentile(&updates, 0.99))
     );

@@ -21,6 +21,7 @@ fn fixed() -> App {
         if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
             app.apply(u);
         }
+        app.refresh();
     }
     let ready = |f: &Floor| {
         unanswered_call(f).is_some() && f.calls.values().any(|c| c.state == CallState::Connected && c.agent.is_some())
@@ -355,4 +356,33 @@ fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
     assert!(!coloured, "the mono theme (NO_COLOR) draws no colour at all");
     let sl = style_of(&app, 80, 24, &sl_row, &shown);
     assert!(sl.add_modifier.contains(Modifier::REVERSED), "mono shows a breach by reversing it");
+}
+
+#[test]
+fn the_calls_list_settles_once_a_second_and_shows_ended_calls_until_then() {
+    let mut feed = callfloor::console::local::LocalFeed::new(hospital(WARM_MINUTES));
+    let mut app = attach(&mut feed);
+    press(&mut app, "2");
+    let before = app.calls.clone();
+    assert!(!before.is_empty());
+    // Events arrive (a floor-minute of them) but no tick: the rows stay where they were.
+    let mut ended = None;
+    for _ in 0..6 {
+        if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
+            app.apply(u);
+        }
+        ended = before.iter().find(|id| !app.floor.calls.contains_key(id)).copied();
+        if ended.is_some() {
+            break;
+        }
+    }
+    let Some(ended) = ended else { panic!("no listed call ended within a floor-minute") };
+    assert_eq!(app.calls, before, "rows do not move between ticks");
+    let screen = rows(&draw(&app, 80, 24));
+    let row = screen.iter().find(|r| r.contains(&ended.to_string())).cloned().unwrap_or_default();
+    assert!(row.contains("ended") || row.contains("abandoned"), "{ended} is shown as over until the tick: {row:?}");
+    // The tick settles the list: the ended call leaves, calls that arrived meanwhile join.
+    app.tick();
+    assert!(!app.calls.contains(&ended));
+    assert_eq!(app.calls.len(), app.floor.calls.len(), "every live call is listed after the tick");
 }

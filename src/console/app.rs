@@ -363,7 +363,10 @@ impl App {
                     self.floor.apply(ev);
                 }
                 self.has_data = true;
-                self.refresh();
+                // The calls list keeps its rows until the next tick (once a second): rows that jump under the
+                // cursor many times a second cannot be read or selected, and every jump redraws the table.
+                // Ended calls stay as "ended" rows until then; new calls join at the tick.
+                self.refresh_keeping_calls();
                 self.check_bell();
             }
             Update::Metrics(m) => self.metrics = Some(*m),
@@ -382,12 +385,13 @@ impl App {
         }
     }
 
-    /// Called once a second by the event loop: toasts age.
+    /// Called once a second by the event loop: toasts age and the calls list settles (see [`App::refresh`]).
     pub fn tick(&mut self) {
         for t in &mut self.toasts {
             t.ttl = t.ttl.saturating_sub(1);
         }
         self.toasts.retain(|t| t.ttl > 0);
+        self.refresh();
     }
 
     /// Whether the bell should ring now (it rings once per new urgent alert); clears the request.
@@ -443,6 +447,12 @@ impl App {
 
     /// Recomputes the lists the views show (after the floor, a filter or the sort changed).
     pub fn refresh(&mut self) {
+        self.refresh_calls();
+        self.refresh_keeping_calls();
+    }
+
+    /// Re-sorts and re-filters the calls list.
+    fn refresh_calls(&mut self) {
         let now = self.floor.time();
         let filter = self.calls_filter.to_lowercase();
         let mut calls: Vec<&Call> = self.floor.calls.values().filter(|c| call_matches(c, &filter)).collect();
@@ -464,7 +474,10 @@ impl App {
         }
         self.calls = calls.into_iter().map(|c| c.id).collect();
         self.calls_sel.follow(&self.calls);
+    }
 
+    /// Recomputes every list but the calls list, whose rows stay put until the next [`App::refresh`].
+    fn refresh_keeping_calls(&mut self) {
         let order: HashMap<&QueueId, usize> = self.floor.queues.iter().enumerate().map(|(i, q)| (&q.id, i)).collect();
         let afilter = self.agents_filter.to_lowercase();
         let mut agents: Vec<&Agent> = self.floor.agents.values().filter(|a| agent_matches(a, &afilter)).collect();

@@ -128,6 +128,8 @@ pub fn watch_until(app: &mut App, feed: &mut LocalFeed, what: &str, ready: impl 
         if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
             app.apply(u);
         }
+        // The event loop settles the lists once a second; 10 floor-seconds is a second at the demo's pace.
+        app.refresh();
     }
     panic!("the fixture floor never had {what} within a floor-hour");
 }

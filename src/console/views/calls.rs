@@ -55,8 +55,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .skip(offset)
         .take(inner_h)
-        .filter_map(|id| f.calls.get(id))
-        .map(|c| {
+        .map(|id| {
+            // A call that ended since the list last settled keeps its row, marked, until the next second.
+            let Some(c) = f.calls.get(id) else { return ended_row(app, *id) };
             let wait_s = c.wait_secs(now);
             let waiting = c.answered.is_none() && c.first_queued.is_some();
             let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
@@ -108,4 +109,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .collect();
     let msg = if app.calls_filter.is_empty() { "no live calls" } else { "no call matches the filter (esc clears it)" };
     super::list_table(frame, area, app, header, widths, rows, block, sel, Some(msg));
+}
+
+/// The row of a call that left the floor since the list last settled: its id and how it ended, muted.
+fn ended_row(app: &App, id: crate::model::CallId) -> Row<'static> {
+    let th = &app.theme;
+    let f = &app.floor;
+    let summary = f.recent.iter().rev().find(|s| s.id == id);
+    let queue = summary.and_then(|s| s.queue.as_ref()).map(|q| q.as_str().to_string()).unwrap_or_default();
+    let state = summary.map(|s| s.state.as_str()).unwrap_or("ended");
+    let agent = summary.and_then(|s| s.agent).map(|a| a.to_string()).unwrap_or_default();
+    Row::new(vec![
+        Cell::from(id.to_string()),
+        Cell::from(fit(&queue, 12)),
+        Cell::from(state),
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from(agent),
+    ])
+    .style(th.get(S::Muted))
 }

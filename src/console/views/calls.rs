@@ -20,8 +20,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 120;
     let filter =
         if app.calls_filter.is_empty() { String::new() } else { format!(" · filter \"{}\"", app.calls_filter) };
-    let title =
-        format!(" Calls: {} of {} live · sorted by {}{filter} ", app.calls.len(), f.calls.len(), app.sort.as_str());
+    // Rows of calls that ended since the list last settled (once a second) are not counted as live.
+    let listed = app.calls.iter().filter(|id| f.calls.contains_key(id)).count();
+    let title = format!(" Calls: {listed} of {} live · sorted by {}{filter} ", f.calls.len(), app.sort.as_str());
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(title, th.get(S::Title)));
     let inner_h = area.height.saturating_sub(3) as usize;
     let (offset, sel) = window(app.calls_sel.index, app.calls.len(), inner_h);

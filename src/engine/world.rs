@@ -570,12 +570,12 @@ impl Engine {
         if let Some(c) = self.calls.get_mut(&id) {
             c.negative_alerted = Some(severity);
         }
-        let agent = call.agent.map(|a| format!(" with {a}")).unwrap_or_default();
+        let agent = call.agent.map(|a| format!(" (agent {a})")).unwrap_or_default();
         self.raise(
             AlertKind::NegativeSentiment,
             severity,
             id.to_string(),
-            format!("{id}{agent}: caller sentiment down to {s:+.2}"),
+            format!("{id}: caller sentiment down to {s:+.2}{agent}"),
         );
     }
 

@@ -24,7 +24,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(6),
         Constraint::Length(4),
-        Constraint::Length(if wide { 18 } else { 14 }),
+        Constraint::Length(if wide { 18 } else { 9 }),
         Constraint::Length(if wide { 12 } else { 7 }),
         Constraint::Fill(1),
         Constraint::Length(if wide { 20 } else { 6 }),
@@ -48,7 +48,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(fmt_clock(a.raised)),
                 Cell::from(a.id.to_string()),
                 Cell::from(Span::styled(severity_label(a.severity), sev)),
-                Cell::from(a.kind.as_str()),
+                Cell::from(if wide { a.kind.as_str() } else { kind_short(a.kind) }),
                 Cell::from(a.subject.clone()),
                 Cell::from(a.message.strip_prefix(&format!("{}: ", a.subject)).unwrap_or(&a.message).to_string()),
                 Cell::from(ack),
@@ -57,4 +57,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     super::list_table(frame, area, app, header, widths, rows, block, sel, None);
+}
+
+/// A kind of alert in nine columns, for 80-column terminals.
+fn kind_short(kind: crate::model::AlertKind) -> &'static str {
+    use crate::model::AlertKind as K;
+    match kind {
+        K::UrgentKeyword => "urgent",
+        K::RiskKeyword => "risk",
+        K::NegativeSentiment => "sentiment",
+        K::LongWait => "long wait",
+        K::SlaBreach => "SLA",
+        K::AbandonSpike => "abandons",
+        K::TicketOverdue => "overdue",
+        K::AgentNoAnswer => "no answer",
+        K::LowSatisfaction => "survey",
+    }
 }

@@ -621,10 +621,15 @@ impl Engine {
 
     pub(super) fn start_wrap(&mut self, agent: AgentId) {
         let d = sample(&self.scenario.behaviour.wrap_up, &mut self.rng).unwrap_or(Duration::seconds(20));
+        self.seat_timer(agent, d, Fact::WrapDone);
+    }
+
+    /// Schedules the end of what a seat does now (wrap-up, break) after `d`; any timer set before becomes void.
+    fn seat_timer(&mut self, agent: AgentId, d: Duration, fact: fn(AgentId, u32) -> Fact) {
         let Some(s) = self.agents.get_mut(&agent) else { return };
         s.epoch += 1;
         let epoch = s.epoch;
-        self.sched.at(self.now + d, Fact::WrapDone(agent, epoch));
+        self.sched.at(self.now + d, fact(agent, epoch));
     }
 
     fn wrap_done(&mut self, agent: AgentId, epoch: u32) {
@@ -691,10 +696,7 @@ impl Engine {
 
     pub(super) fn schedule_break_end(&mut self, agent: AgentId) {
         let d = sample(&self.scenario.behaviour.break_length, &mut self.rng).unwrap_or(Duration::minutes(10));
-        let Some(s) = self.agents.get_mut(&agent) else { return };
-        s.epoch += 1;
-        let epoch = s.epoch;
-        self.sched.at(self.now + d, Fact::BreakEnd(agent, epoch));
+        self.seat_timer(agent, d, Fact::BreakEnd);
     }
 
     fn break_end(&mut self, agent: AgentId, epoch: u32) {

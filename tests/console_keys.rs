@@ -249,7 +249,13 @@ fn the_command_line() {
     let alert = newest_open_alert(&app.floor, Severity::Warning);
     let queues = queue_ids(&app.floor);
     let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
+    // A mistyped id is sent (the engine's refusal says why) but does not open an empty Call view.
+    let view = app.view;
+    let gone = CallId(999_999);
+    assert_eq!(line(&mut app, &format!("barge {gone}")), vec![Command::Barge { call: gone }]);
+    assert_eq!((app.view, app.open_call), (view, None), "no Call view for a call that is not on the floor");
     assert_eq!(line(&mut app, &format!("barge {call}")), vec![Command::Barge { call }]);
+    assert_eq!(app.open_call, Some(call), "joining a live call opens it");
     assert_eq!(
         line(&mut app, &format!("reassign {agent} {q0},{q1}")),
         vec![Command::Reassign { agent, queues: vec![q0.clone(), q1.clone()] }]

@@ -1006,10 +1006,12 @@ impl App {
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
         match command_line::parse(text, self) {
             Ok(Parsed::Send(cmds)) => {
-                // Joining a call from the command line opens it, as the keys do.
+                // Joining a live call from the command line opens it, as the keys do (a mistyped id stays put
+                // and the engine's refusal says why).
                 if let [Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call }] =
                     cmds.as_slice()
                     && self.open_call != Some(*call)
+                    && self.floor.calls.contains_key(call)
                 {
                     self.open(*call);
                 }

@@ -139,7 +139,7 @@ pub struct ConsoleArgs {
     #[arg(long, env = "CALLFLOOR_URL")]
     pub url: Option<String>,
     /// Access token (prefer --token-file or the CALLFLOOR_TOKEN variable: a flag shows in `ps`).
-    #[arg(long, env = "CALLFLOOR_TOKEN", hide_env_values = true)]
+    #[arg(long, conflicts_with = "token_file")]
     pub token: Option<String>,
     /// File holding the access token.
     #[arg(long)]
@@ -356,14 +356,10 @@ fn console_target(args: &ConsoleArgs, config: &crate::console::UserConfig) -> Re
     let url = args.url.clone().or_else(|| config.url.clone()).ok_or_else(|| {
         anyhow::anyhow!("give the engine's address with --url ws://HOST:PORT (or `url` in the config file)")
     })?;
-    let token = match (&args.token, args.token_file.as_ref().or(config.token_file.as_ref())) {
-        (Some(t), _) => t.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the token file {}", path.display()))?
-            .trim()
-            .to_string(),
-        (None, None) => bail!("give an access token with --token-file, the CALLFLOOR_TOKEN variable, or --token"),
-    };
+    // The same order as `tail`: --token, then --token-file (or the config's), then CALLFLOOR_TOKEN.
+    let token_file = args.token_file.as_deref().or(config.token_file.as_deref());
+    let token =
+        crate::client::resolve_token(args.token.as_deref(), token_file, std::env::var(crate::client::TOKEN_ENV).ok())?;
     Ok(ConsoleTarget { url, token })
 }
 

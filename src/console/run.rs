@@ -130,13 +130,15 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     let (tx, rx) = std_mpsc::channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
 
-    let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
+    // The guard comes first: if setup fails half-way (raw mode on, alternate screen not), it still restores.
     let _restore = Restore;
+    let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
     install_panic_flag();
     tracing::info!("console started");
 
-    // Keys and resizes, read on their own thread; it stops when the loop ends.
-    {
+    // Keys and resizes, read on their own thread; it stops when the loop ends, and is joined before the terminal
+    // is restored so it cannot swallow a keystroke meant for the shell.
+    let keys = {
         let tx = tx.clone();
         let stop = stop.clone();
         std::thread::Builder::new()
@@ -163,8 +165,8 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
                     }
                 }
             })
-            .context("starting the keyboard thread")?;
-    }
+            .context("starting the keyboard thread")?
+    };
     // Client updates, forwarded into the same loop.
     {
         let tx = tx.clone();
@@ -186,6 +188,9 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
 
     let result = event_loop(&mut app, &mut terminal, &rx, &outgoing);
     stop.store(true, Ordering::Relaxed);
+    if keys.join().is_err() {
+        tracing::warn!("the keyboard thread panicked");
+    }
     tracing::info!("console stopped");
     result
 }

@@ -59,11 +59,6 @@ impl View {
             View::Call => Context::Call,
         }
     }
-
-    /// Parses a view name as typed on the command line.
-    pub fn from_name(s: &str) -> Option<View> {
-        View::TABS.into_iter().chain([View::Call]).find(|v| v.title().eq_ignore_ascii_case(s))
-    }
 }
 
 /// How the Calls view is sorted.
@@ -533,10 +528,6 @@ impl App {
                 Action::PageDown => self.help_scroll += 10,
                 Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
                 Action::SelectFirst => self.help_scroll = 0,
-                Action::Quit | Action::ForceQuit => {
-                    self.help = false;
-                    return self.update(action);
-                }
                 _ => {
                     self.help = false;
                     return self.update(action);
@@ -1018,13 +1009,7 @@ impl App {
                 cmds.into_iter().map(|c| self.send(c)).collect()
             }
             Ok(Parsed::Act(action)) => self.update(action),
-            Ok(Parsed::AckAll) => {
-                let before = self.view;
-                self.view = View::Alerts;
-                let alerts_filter_all = self.ack_all();
-                self.view = before;
-                alerts_filter_all
-            }
+            Ok(Parsed::AckAll) => self.ack_all(),
             Ok(Parsed::Theme(name)) => {
                 match Theme::load(&name) {
                     Ok(t) => {

@@ -18,6 +18,19 @@ pub struct AgentCounts {
 }
 
 impl AgentCounts {
+    /// Agents in `state`.
+    pub fn get(&self, state: super::types::AgentState) -> u32 {
+        use super::types::AgentState as S;
+        match state {
+            S::Available => self.available,
+            S::Ringing => self.ringing,
+            S::OnCall => self.on_call,
+            S::WrapUp => self.wrap_up,
+            S::Break => self.on_break,
+            S::Offline => self.offline,
+        }
+    }
+
     /// Counts one more agent in `state`.
     pub fn add(&mut self, state: super::types::AgentState) {
         use super::types::AgentState as S;

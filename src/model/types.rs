@@ -383,6 +383,17 @@ pub enum TicketPriority {
     Urgent,
 }
 
+impl TicketPriority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketPriority::Low => "low",
+            TicketPriority::Normal => "normal",
+            TicketPriority::High => "high",
+            TicketPriority::Urgent => "urgent",
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
@@ -415,6 +426,17 @@ pub struct Ticket {
     /// Everything that happened to the ticket, oldest first.
     #[serde(default)]
     pub history: Vec<TicketNote>,
+}
+
+impl Ticket {
+    /// `open`, `esc L2` or `resolved`: the status as the console shows it.
+    pub fn status_label(&self) -> String {
+        match self.status {
+            TicketStatus::Open => "open".into(),
+            TicketStatus::Escalated => format!("esc L{}", self.level),
+            TicketStatus::Resolved => "resolved".into(),
+        }
+    }
 }
 
 /// An abandoned caller to be called back.

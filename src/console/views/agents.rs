@@ -16,16 +16,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let f = &app.floor;
     let now = f.time();
     let wide = area.width >= 120;
-    let mut by_state = [0usize; 6];
+    let mut by_state = crate::model::AgentCounts::default();
     for a in f.agents.values() {
-        if let Some(i) = AgentState::ALL.iter().position(|s| *s == a.state) {
-            by_state[i] += 1;
-        }
+        by_state.add(a.state);
     }
     let mut title = vec![Span::styled(format!(" Agents: {} seats ", f.agents.len()), th.get(S::Title))];
-    for (i, s) in AgentState::ALL.iter().enumerate() {
-        if by_state[i] > 0 {
-            title.push(Span::styled(format!("{} {} ", by_state[i], s.as_str()), agent_style(th, *s)));
+    for s in AgentState::ALL {
+        let n = by_state.get(s);
+        if n > 0 {
+            title.push(Span::styled(format!("{n} {} ", s.as_str()), agent_style(th, s)));
         }
     }
     if !app.agents_filter.is_empty() {

@@ -338,11 +338,7 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
         for t in tickets {
             let left = (t.due - now).num_milliseconds() as f64 / 1000.0;
             let style = if left < 0.0 { th.get(S::TicketOverdue) } else { th.get(S::Text) };
-            let status = match t.status {
-                TicketStatus::Open => "open".to_string(),
-                TicketStatus::Escalated => format!("esc L{}", t.level),
-                TicketStatus::Resolved => "resolved".to_string(),
-            };
+            let status = t.status_label();
             let due = if left < 0.0 { format!("{} over", fmt_dur(-left)) } else { format!("due in {}", fmt_dur(left)) };
             lines.push(Line::styled(format!(" {} {status} {due}", t.id), style));
         }

@@ -60,12 +60,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 th.get(S::Text)
             };
             let due = if left < 0.0 { format!("{} over", fmt_dur(-left)) } else { fmt_dur(left) };
-            let status = match t.status {
-                TicketStatus::Escalated => format!("esc L{}", t.level),
-                TicketStatus::Open => "open".into(),
-                TicketStatus::Resolved => "resolved".into(),
-            };
-            let prio = format!("{:?}", t.priority).to_lowercase();
+            let status = t.status_label();
+            let prio = t.priority.as_str();
             let prio_style = if t.priority >= TicketPriority::High { th.get(S::SevWarning) } else { th.get(S::Text) };
             let mut cells = vec![
                 Cell::from(t.id.to_string()),

@@ -71,7 +71,11 @@ fn main() {
         calls_at_start,
         engine.floor().calls.len()
     );
-    println!("  warm-up: {:.1} s wall to reach it", warm_s);
+    if calls_at_start >= 10_000 {
+        println!("  warm-up: {warm_s:.1} s wall to reach 10,000 live calls");
+    } else {
+        println!("  warm-up: {warm_s:.1} s wall; the floor did NOT reach 10,000 live calls within two floor-hours");
+    }
     println!(
         "  measured: {} events in {:.2} s wall over 30 floor-minutes = {:.0} events/s",
         events,

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::Engine;
 use crate::engine::headless::{self, RunOptions};
 use crate::engine::sim::clock::{Speed, parse_duration};
-use crate::engine::sim::scenario::{BUNDLED, DEFAULT_SCENARIO, Scenario};
+use crate::engine::sim::scenario::{DEFAULT_SCENARIO, Scenario};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -372,9 +372,4 @@ fn console_setup(ui: &UiArgs) -> Result<(crate::console::ConsoleOptions, crate::
     let log_file = ui.log_file.clone().or_else(|| config.log_file.clone());
     console::init_logging(log_file.as_deref())?;
     Ok((opts, config))
-}
-
-/// Names of the bundled scenarios, for messages.
-pub fn bundled_names() -> Vec<&'static str> {
-    BUNDLED.iter().map(|(n, _)| *n).collect()
 }

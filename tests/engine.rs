@@ -168,13 +168,9 @@ fn every_scenario_runs_an_hour_and_the_mirror_equals_the_engine() {
 
 /// A small floor for targeted tests: one queue, one seat, calls that wait.
 fn one_seat_scenario(urgent_weight: f64) -> Scenario {
-    let text = load_text("hospital")
-        .replace("base_per_hour = 260", "base_per_hour = 400")
-        .replace("peaks = [\n  { from = \"08:10\", to = \"09:30\", multiplier = 2.2 },\n  { from = \"13:30\", to = \"14:30\", multiplier = 1.6 },\n]", "peaks = []");
-    let mut s = match Scenario::parse(&text, "test") {
-        Ok(s) => s,
-        Err(e) => panic!("{e}"),
-    };
+    let mut s = load("hospital");
+    s.arrivals.base_per_hour = 400.0;
+    s.arrivals.peaks.clear();
     // Everyone goes to one queue served by one bilingual seat that always answers and never breaks.
     let q = s.queues[0].id.clone();
     for i in &mut s.intents {
@@ -191,10 +187,6 @@ fn one_seat_scenario(urgent_weight: f64) -> Scenario {
     s.agents[0].shift = None;
     s.behaviour.break_every = callfloor::engine::sim::scenario::Dist::Infinite;
     s
-}
-
-fn load_text(name: &str) -> String {
-    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()).unwrap_or_default()
 }
 
 #[test]
@@ -216,15 +208,16 @@ fn urgent_calls_are_answered_before_older_normal_calls() {
                 .count();
             jumped += overtaken;
         }
-        if let EventKind::CallAnswered { call, .. } = &ev.kind
+        // The seat is offered a normal call only when no urgent call is waiting.
+        if let EventKind::CallOffered { call, .. } = &ev.kind
             && let Some(c) = mirror.calls.get(call)
             && !c.flags.urgent
         {
-            let older_urgent = mirror.calls.values().find(|o| o.state == CallState::Queued && o.flags.urgent);
+            let urgent_waiting = mirror.calls.values().find(|o| o.state == CallState::Queued && o.flags.urgent);
             assert!(
-                older_urgent.is_none(),
-                "{call} (normal) was answered while urgent {:?} waited",
-                older_urgent.map(|o| o.id)
+                urgent_waiting.is_none(),
+                "{call} (normal) was offered while urgent {:?} waited",
+                urgent_waiting.map(|o| o.id)
             );
         }
         mirror.apply(ev);
@@ -270,7 +263,7 @@ fn reassigning_seats_to_a_surging_queue_drains_it() {
         }
         n
     };
-    // Calls queued before the reassignment count too: replay from the start.
+    // Only abandons of calls queued after the reassignment are counted: the same span for both floors.
     let eb = run(&mut base, 30);
     let eh = run(&mut helped, 30);
     let (lost_base, lost_helped) = (abandoned_in(&eb, &appointments), abandoned_in(&eh, &appointments));

@@ -197,6 +197,11 @@ impl Engine {
                 if to_agent.is_some() {
                     self.start_talk(*call);
                 } else {
+                    let patience =
+                        self.calls.get(call).and_then(|c| self.scenario.intents.get(c.intent)).map(|i| i.patience);
+                    if let Some(p) = patience {
+                        self.start_patience(*call, p);
+                    }
                     self.route_call(*call);
                 }
                 Ok(())

@@ -73,7 +73,6 @@ pub struct Tally {
     pub alerts: BTreeMap<String, u32>,
     pub tickets: TicketCounts,
     escalated: std::collections::HashSet<TicketId>,
-    queued_seen: std::collections::HashSet<CallId>,
     /// Longest wait any caller had in each queue over the run.
     longest_wait: BTreeMap<QueueId, f64>,
 }
@@ -83,26 +82,13 @@ impl Tally {
         self.events += events.len() as u64;
         for ev in events {
             match &ev.kind {
-                EventKind::CallQueued { call, .. }
-                    // A call counts as offered the first time it reaches a queue (not again after a transfer).
-                    if self.queued_seen.insert(*call) => {
-                        self.calls.offered += 1;
-                    }
-                EventKind::CallEnded { call } | EventKind::CallAbandoned { call } => {
-                    self.queued_seen.remove(call);
-                    if matches!(ev.kind, EventKind::CallAbandoned { .. }) {
-                        self.calls.abandoned += 1;
-                    }
-                }
-                EventKind::CallAnswered { .. } => self.calls.answered += 1,
                 EventKind::AlertRaised { alert } => {
                     *self.alerts.entry(alert.kind.as_str().to_string()).or_default() += 1
                 }
                 EventKind::TicketOpened { .. } => self.tickets.opened += 1,
-                EventKind::TicketEscalated { ticket, .. }
-                    if self.escalated.insert(*ticket) => {
-                        self.tickets.escalated += 1;
-                    }
+                EventKind::TicketEscalated { ticket, .. } if self.escalated.insert(*ticket) => {
+                    self.tickets.escalated += 1;
+                }
                 EventKind::TicketResolved { .. } => self.tickets.resolved += 1,
                 _ => {}
             }
@@ -188,15 +174,16 @@ fn status_line(engine: &Engine, tally: &Tally, wall: Instant) {
     let f = engine.floor();
     let waiting: usize = f.queues.iter().map(|q| q.waiting.len()).sum();
     let open_alerts = f.open_alerts().count();
+    let m = engine.run_metrics().unwrap_or_default();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
         "[{} floor | {:>5.1}s wall] calls {} offered, {} answered, {} abandoned, {} live, {} waiting | alerts {} open | tickets {} open | {} events",
         f.time().format("%H:%M:%S"),
         wall.elapsed().as_secs_f64(),
-        tally.calls.offered,
-        tally.calls.answered,
-        tally.calls.abandoned,
+        m.floor.offered,
+        m.floor.answered,
+        m.floor.abandoned,
         f.calls.len(),
         waiting,
         open_alerts,
@@ -207,8 +194,15 @@ fn status_line(engine: &Engine, tally: &Tally, wall: Instant) {
 
 fn summarize(engine: &Engine, seed: u64, floor_seconds: u64, mut tally: Tally) -> Summary {
     let floor = engine.floor();
-    tally.calls.in_progress = floor.calls.len() as u64;
     let m = engine.run_metrics().unwrap_or_default();
+    // Call counts come from the same tracker as the per-queue rows, so the totals and the rows agree (each call
+    // offered, answered and abandoned at most once, transfers included).
+    tally.calls = CallCounts {
+        offered: u64::from(m.floor.offered),
+        answered: u64::from(m.floor.answered),
+        abandoned: u64::from(m.floor.abandoned),
+        in_progress: floor.calls.len() as u64,
+    };
     let queues = m
         .queues
         .iter()

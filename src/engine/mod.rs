@@ -12,7 +12,7 @@ pub mod sim;
 pub mod store;
 mod world;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use rand::SeedableRng;
@@ -46,8 +46,8 @@ struct CallSim {
     /// Whose line is next: the agent greets first.
     agent_turn: bool,
     lines: u32,
-    /// Rules already acted on for this call.
-    rules_done: u64,
+    /// Rules (indexes into the scenario's) already acted on for this call.
+    rules_done: Vec<usize>,
     negative_alerted: Option<Severity>,
     /// Mood when the call ended, for the survey.
     final_mood: f64,
@@ -87,8 +87,9 @@ pub struct Engine {
     raised: HashMap<(AlertKind, String), Raised>,
     /// Recent survey scores per queue, newest last.
     surveys: HashMap<String, std::collections::VecDeque<u8>>,
-    /// Tickets opened per (call, cause) so a cause opens one ticket only.
-    ticket_causes: HashSet<(CallId, String)>,
+    /// Ticket categories opened per live (or surveyed) call, so a cause opens one ticket only; dropped with the
+    /// call's sim state.
+    ticket_causes: HashMap<CallId, Vec<String>>,
     next_call: u32,
     next_alert: u32,
     next_ticket: u32,
@@ -97,6 +98,8 @@ pub struct Engine {
     events_total: u64,
     /// Peak arrival rate per second over the day, for thinning.
     max_rate: f64,
+    /// Peak windows as (from, to) seconds of the day and multiplier, parsed once.
+    peaks: Vec<(u32, u32, f64)>,
     ticks: u64,
 }
 
@@ -122,7 +125,13 @@ impl Engine {
         }
         let max_mult = scenario.arrivals.peaks.iter().map(|p| p.multiplier).fold(1.0f64, f64::max);
         let max_rate = scenario.arrivals.base_per_hour.max(0.0) * max_mult / 3600.0;
-        let window_s = scenario.thresholds.window_min.max(1) * 60;
+        let peaks = scenario
+            .arrivals
+            .peaks
+            .iter()
+            .filter_map(|p| Some((parse_hhmm(&p.from)?, parse_hhmm(&p.to)?, p.multiplier)))
+            .collect();
+        let window_s = scenario.thresholds.window_min.clamp(1, 1440) * 60;
         let mut engine = Engine {
             floor: Floor::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -135,7 +144,7 @@ impl Engine {
             calls: HashMap::new(),
             agents: HashMap::new(),
             raised: HashMap::new(),
-            ticket_causes: HashSet::new(),
+            ticket_causes: HashMap::new(),
             surveys: HashMap::new(),
             next_call: 1000,
             next_alert: 0,
@@ -144,6 +153,7 @@ impl Engine {
             outbox: Vec::new(),
             events_total: 0,
             max_rate,
+            peaks,
             ticks: 0,
             scenario,
         };
@@ -154,14 +164,6 @@ impl Engine {
     /// The engine's floor: the single source of truth.
     pub fn floor(&self) -> &Floor {
         &self.floor
-    }
-
-    pub fn scenario(&self) -> &Scenario {
-        &self.scenario
-    }
-
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
     }
 
     /// Current floor time.

@@ -103,17 +103,8 @@ impl Engine {
     /// Arrival rate (calls per second) at floor time `t`.
     fn rate_at(&self, t: Time) -> f64 {
         let s = secs_of_day(t);
-        let mult = self
-            .scenario
-            .arrivals
-            .peaks
-            .iter()
-            .filter(|p| {
-                let (from, to) = (parse_hhmm(&p.from).unwrap_or(0), parse_hhmm(&p.to).unwrap_or(0));
-                from <= s && s < to
-            })
-            .map(|p| p.multiplier)
-            .fold(1.0f64, f64::max);
+        // Peak windows are disjoint (the loader checks); a multiplier below 1 is a lull.
+        let mult = self.peaks.iter().find(|(from, to, _)| *from <= s && s < *to).map_or(1.0, |p| p.2);
         self.scenario.arrivals.base_per_hour.max(0.0) * mult / 3600.0
     }
 
@@ -132,8 +123,8 @@ impl Engine {
                 return;
             }
         }
-        // The rate is near zero for a long stretch: look again in an hour.
-        self.sched.at(t, Fact::Arrival);
+        // The rate is near zero for a long stretch: draw again from there, without an arrival.
+        self.sched.at(t, Fact::DrawArrival);
     }
 
     pub(super) fn on_fact(&mut self, fact: Fact) {
@@ -143,8 +134,13 @@ impl Engine {
                 self.schedule_arrival();
                 self.arrive();
             }
+            Fact::DrawArrival => self.schedule_arrival(),
             Fact::IvrDone(c) => self.ivr_done(c),
-            Fact::Patience(c) => self.patience_out(c),
+            Fact::Patience(c, epoch) => {
+                if self.call_epoch(c) == Some(epoch) {
+                    self.patience_out(c);
+                }
+            }
             Fact::Answer(c, a, offer) => self.answer(c, a, offer),
             Fact::RingTimeout(c, a, offer) => self.ring_out(c, a, offer),
             Fact::NextLine(c, epoch) => self.next_line(c, epoch),
@@ -212,7 +208,7 @@ impl Engine {
         }
     }
 
-    fn call_epoch(&self, c: CallId) -> Option<u32> {
+    pub(super) fn call_epoch(&self, c: CallId) -> Option<u32> {
         self.calls.get(&c).map(|s| s.epoch)
     }
 
@@ -259,7 +255,7 @@ impl Engine {
                 talk_started: None,
                 agent_turn: true,
                 lines: 0,
-                rules_done: 0,
+                rules_done: Vec::new(),
                 negative_alerted: None,
                 final_mood: mood,
             },
@@ -280,10 +276,16 @@ impl Engine {
         let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
         let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
         self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
-        if let Some(d) = sample(&spec_patience, &mut self.rng) {
-            self.sched.at(self.now + d, Fact::Patience(id));
-        }
+        self.start_patience(id, spec_patience);
         self.route_call(id);
+    }
+
+    /// The caller waits at most a patience draw from now (a transfer back to a queue starts a new wait).
+    pub(super) fn start_patience(&mut self, id: CallId, patience: crate::engine::sim::scenario::Dist) {
+        let Some(epoch) = self.call_epoch(id) else { return };
+        if let Some(d) = sample(&patience, &mut self.rng) {
+            self.sched.at(self.now + d, Fact::Patience(id, epoch));
+        }
     }
 
     fn patience_out(&mut self, id: CallId) {
@@ -297,7 +299,7 @@ impl Engine {
             cs.offers += 1;
         }
         self.emit(EventKind::CallAbandoned { call: id });
-        self.calls.remove(&id);
+        self.forget_call(id);
         if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
             self.sched.at(self.now + d, Fact::Callback(id));
         }
@@ -496,12 +498,11 @@ impl Engine {
     pub(super) fn apply_rules(&mut self, id: CallId, analysis: &Analysis) {
         for hit in &analysis.hits {
             let Some(rule) = self.scenario.rules.get(hit.rule).cloned() else { continue };
-            let bit = 1u64 << (hit.rule % 64);
             let Some(cs) = self.calls.get_mut(&id) else { return };
-            if cs.rules_done & bit != 0 {
+            if cs.rules_done.contains(&hit.rule) {
                 continue;
             }
-            cs.rules_done |= bit;
+            cs.rules_done.push(hit.rule);
             self.emit(EventKind::RuleMatched {
                 call: id,
                 rule: rule.id.clone(),
@@ -612,7 +613,7 @@ impl Engine {
             let d = Duration::seconds(self.rng.random_range(60..600));
             self.sched.at(self.now + d, Fact::Survey(id));
         } else {
-            self.calls.remove(&id);
+            self.forget_call(id);
         }
         if let Some(a) = agent {
             self.start_wrap(a);
@@ -716,6 +717,12 @@ impl Engine {
         }
     }
 
+    /// Drops the engine's state about a call that is over (and, after its survey, the tickets it opened).
+    fn forget_call(&mut self, id: CallId) {
+        self.calls.remove(&id);
+        self.ticket_causes.remove(&id);
+    }
+
     fn survey(&mut self, id: CallId) {
         let Some(cs) = self.calls.remove(&id) else { return };
         let raw = 3.0 + 2.2 * cs.final_mood + 0.7 * normal(&mut self.rng);
@@ -749,6 +756,7 @@ impl Engine {
                 format!("{queue}: {bad} of the last {n} callers rated their call {bad_score}/5 or worse"),
             );
         }
+        self.ticket_causes.remove(&id);
     }
 
     /// Opens a ticket (once per call and category) with a due time from its priority.
@@ -760,10 +768,12 @@ impl Engine {
         summary: String,
         due_in: Option<Duration>,
     ) {
-        if let Some(c) = call
-            && !self.ticket_causes.insert((c, category.to_string()))
-        {
-            return;
+        if let Some(c) = call {
+            let causes = self.ticket_causes.entry(c).or_default();
+            if causes.iter().any(|k| k == category) {
+                return;
+            }
+            causes.push(category.to_string());
         }
         self.next_ticket += 1;
         let id = TicketId(self.next_ticket);
@@ -838,6 +848,10 @@ impl Engine {
 
     /// Service level, abandon rate and longest wait against the scenario's warning and critical levels.
     fn check_metric_alerts(&mut self) {
+        // Causes whose re-trigger interval has passed need no memory (keeps the map to recent causes).
+        let retrigger = Duration::seconds(self.scenario.thresholds.retrigger_s as i64);
+        let now = self.now;
+        self.raised.retain(|_, r| now - r.at < retrigger);
         let m = self.metrics.snapshot_without_staffing(&self.floor, self.now);
         let th = self.scenario.thresholds.clone();
         let window = m.window_s / 60;

@@ -1,11 +1,14 @@
 //! Floor time. The engine itself only ever moves to a time it is given (`Engine::advance_to`); a clock decides
-//! which time that is: the wall clock scaled by a speed in live runs, a simulated clock in tests and headless runs.
+//! which time that is: the wall clock scaled by a speed in live runs; tests and headless `max` runs step it directly.
 
 use std::time::Instant;
 
 use chrono::Duration;
 
 use crate::model::Time;
+
+/// Fastest paced speed (floor-seconds per wall-second); beyond it, use `max`.
+pub const MAX_SPEED: f64 = 100_000.0;
 
 /// How fast floor time runs against wall time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,8 +27,10 @@ impl std::str::FromStr for Speed {
         }
         let t = s.trim().trim_end_matches(['x', 'X']);
         match t.parse::<f64>() {
-            Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed::Times(v)),
-            _ => Err(format!("'{s}' is not a speed: give a positive number such as 1, 20 or 60, or 'max'")),
+            Ok(v) if v > 0.0 && v <= MAX_SPEED => Ok(Speed::Times(v)),
+            _ => Err(format!(
+                "'{s}' is not a speed: give a positive number up to {MAX_SPEED} such as 1, 20 or 60, or 'max'"
+            )),
         }
     }
 }
@@ -56,58 +61,45 @@ impl Clock for ScaledClock {
     }
 }
 
-/// A clock that moves only when told to: for tests and headless runs.
-#[derive(Debug, Clone)]
-pub struct SimClock {
-    now: Time,
-}
+/// Longest floor time a run may be given: a year (longer runs would overflow floor time).
+pub const MAX_DURATION_S: i64 = 366 * 86_400;
 
-impl SimClock {
-    pub fn new(start: Time) -> Self {
-        SimClock { now: start }
-    }
-    pub fn advance(&mut self, by: Duration) -> Time {
-        self.now += by;
-        self.now
-    }
-}
-
-impl Clock for SimClock {
-    fn now(&mut self) -> Time {
-        self.now
-    }
-}
-
-/// Parses a duration such as `60m`, `90s`, `2h`, `1h30m` or a bare number of seconds.
+/// Parses a duration such as `60m`, `90s`, `2h`, `1h30m` or a bare number of seconds, up to a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let err = || format!("'{s}' is not a duration: write it like 90s, 60m, 2h or 1h30m");
+    let err = || format!("'{s}' is not a duration: write it like 90s, 60m, 2h or 1h30m (at most 366 days)");
     let t = s.trim();
     if t.is_empty() {
         return Err(err());
     }
-    if let Ok(n) = t.parse::<u64>() {
-        return Ok(Duration::seconds(n as i64));
-    }
-    let mut total = 0i64;
-    let mut num = String::new();
-    for ch in t.chars() {
-        if ch.is_ascii_digit() {
-            num.push(ch);
-            continue;
+    let total = if let Ok(n) = t.parse::<i64>() {
+        n
+    } else {
+        let mut total = 0i64;
+        let mut num = String::new();
+        for ch in t.chars() {
+            if ch.is_ascii_digit() {
+                num.push(ch);
+                continue;
+            }
+            let n: i64 = num.parse().map_err(|_| err())?;
+            num.clear();
+            let unit = match ch {
+                'h' | 'H' => 3600,
+                'm' | 'M' => 60,
+                's' | 'S' => 1,
+                _ => return Err(err()),
+            };
+            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
         }
-        let n: i64 = num.parse().map_err(|_| err())?;
-        num.clear();
-        total += match ch {
-            'h' | 'H' => n * 3600,
-            'm' | 'M' => n * 60,
-            's' | 'S' => n,
-            _ => return Err(err()),
-        };
-    }
-    if !num.is_empty() {
+        if !num.is_empty() {
+            return Err(err());
+        }
+        total
+    };
+    if !(0..=MAX_DURATION_S).contains(&total) {
         return Err(err());
     }
-    Ok(Duration::seconds(total))
+    Duration::try_seconds(total).ok_or_else(err)
 }
 
 #[cfg(test)]
@@ -121,6 +113,9 @@ mod tests {
         assert_eq!(parse_duration("45"), Ok(Duration::seconds(45)));
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("m").is_err());
+        assert!(parse_duration("99999999999999999").is_err(), "absurd durations are refused, not a panic");
+        assert!(parse_duration("9999999999999h").is_err());
+        assert!("1e300".parse::<Speed>().is_err(), "absurd speeds are refused, not an overflow");
         assert_eq!("max".parse::<Speed>(), Ok(Speed::Max));
         assert_eq!("60".parse::<Speed>(), Ok(Speed::Times(60.0)));
         assert_eq!("20x".parse::<Speed>(), Ok(Speed::Times(20.0)));

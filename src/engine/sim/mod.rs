@@ -23,10 +23,13 @@ pub enum Fact {
     Tick,
     /// The next caller dials in.
     Arrival,
+    /// Draw the next arrival time again from here (after a long stretch of near-zero rate), without an arrival.
+    DrawArrival,
     /// The caller finished the IVR and is put into a queue.
     IvrDone(CallId),
-    /// The caller runs out of patience (if still waiting). The u32 is the call's epoch.
-    Patience(CallId),
+    /// The caller runs out of patience (if still waiting or ringing, and not transferred or answered since: the
+    /// u32 is the call's epoch).
+    Patience(CallId, u32),
     /// The seat picks up the call offered to it (offer number).
     Answer(CallId, AgentId, u32),
     /// The call rang out at the seat (offer number).

@@ -892,6 +892,18 @@ impl Scenario {
                  between repeats, e.g. 600",
             ));
         }
+        if t.retrigger_s > 86_400 {
+            return Err(problem(
+                &at("retrigger_s"),
+                "[thresholds] retrigger_s is more than a day: give the floor-seconds between repeats, e.g. 600",
+            ));
+        }
+        if t.window_min > 1440 {
+            return Err(problem(
+                &at("window_min"),
+                "[thresholds] window_min is more than a day: metrics windows are minutes long, e.g. 15",
+            ));
+        }
         check_nonzero(t.window_min, &at("window_min"), "[thresholds] window_min", "floor-minutes")
     }
 

@@ -609,3 +609,18 @@ async fn the_demo_server_makes_its_own_tokens_on_loopback() {
     }
     assert!(demo.shutdown().await.is_ok());
 }
+
+#[tokio::test]
+async fn a_full_server_refuses_before_welcoming() {
+    let server = start_with(Limits { max_clients: 1, ..Limits::default() }, None).await;
+    let url = server.url();
+    let _first = hello(&url, SUP).await;
+    // The second client is told why and closed; it never sees a welcome, so its client does not count itself
+    // connected (and back off as if it had been).
+    let mut ws = raw(&url).await;
+    send_json(&mut ws, json!({"type": "hello", "protocol": 1, "token": VIEWER})).await;
+    let first = next_json(&mut ws).await;
+    assert_eq!((first["type"].as_str(), first["code"].as_str()), (Some("error"), Some("rate_limited")), "{first}");
+    let (code, _) = close_code(&mut ws).await;
+    assert_eq!(code, close::POLICY);
+}

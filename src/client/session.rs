@@ -182,8 +182,13 @@ async fn session(
                     Ok(ServerMsg::Ack { id }) => Some(Update::Ack { id }),
                     Ok(ServerMsg::Error { id, code, message }) => Some(Update::Error { id, code, message }),
                     Ok(ServerMsg::Welcome { .. }) => None,
+                    Err(e) if !carries_floor(&text) => {
+                        // A metrics frame, an ack or a newer server's frame type: the mirror is still whole.
+                        tracing::warn!("a frame from the engine could not be read ({e}); skipped");
+                        None
+                    }
                     Err(e) => {
-                        // Whatever it was, the mirror can no longer be trusted to be complete.
+                        // A snapshot or events frame we cannot read: the mirror can no longer be trusted.
                         tracing::warn!("a frame from the engine could not be read ({e}): asking for a fresh snapshot");
                         seq = SeqCheck::default();
                         if ask_resync(&mut sink).await.is_err() {
@@ -231,4 +236,12 @@ fn close_reason(frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFr
         Some(f) => format!("the engine closed the connection ({})", u16::from(f.code)),
         None => "the engine closed the connection".to_string(),
     }
+}
+
+/// Whether an unreadable frame was one that changes the floor (`events`, `snapshot`) or is not JSON at all.
+fn carries_floor(text: &str) -> bool {
+    let kind = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+    kind.is_none_or(|k| k == "events" || k == "snapshot")
 }

@@ -86,6 +86,9 @@ fn ts(t: Time) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Batches (one per ~100 ms tick) the writer may fall behind by before `record` waits: several minutes.
+const STORE_QUEUE: usize = 4096;
+
 /// What the writer thread did, returned by [`Store::close`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreReport {
@@ -103,7 +106,7 @@ pub struct StoreReport {
 /// A handle on the store's writer thread.
 pub struct Store {
     path: PathBuf,
-    tx: Option<mpsc::Sender<Arc<Vec<Event>>>>,
+    tx: Option<mpsc::SyncSender<Arc<Vec<Event>>>>,
     thread: Option<JoinHandle<StoreReport>>,
 }
 
@@ -134,7 +137,7 @@ impl Store {
         let run = conn.last_insert_rowid();
         let mut writer = Writer { run, shadow: floor.clone(), report: StoreReport { run, ..StoreReport::default() } };
         writer.write_initial(&mut conn).with_context(|| format!("cannot write the floor's state to {shown}"))?;
-        let (tx, rx) = mpsc::channel::<Arc<Vec<Event>>>();
+        let (tx, rx) = mpsc::sync_channel::<Arc<Vec<Event>>>(STORE_QUEUE);
         let thread = std::thread::Builder::new()
             .name("callfloor-store".into())
             .spawn(move || writer.run(conn, rx, shown))
@@ -142,11 +145,19 @@ impl Store {
         Ok(Store { path: path.to_path_buf(), tx: Some(tx), thread: Some(thread) })
     }
 
-    /// Queues a batch of events for writing; never blocks.
+    /// Queues a batch of events for writing. The queue holds minutes of batches; only a disk that stalls for that
+    /// long makes this wait (nothing is dropped: the audit log must be complete).
     pub fn record(&self, events: Arc<Vec<Event>>) {
-        if let Some(tx) = &self.tx
-            && tx.send(events).is_err()
-        {
+        let Some(tx) = &self.tx else { return };
+        let sent = match tx.try_send(events) {
+            Ok(()) => Ok(()),
+            Err(mpsc::TrySendError::Full(events)) => {
+                tracing::warn!("the database {} is falling behind: waiting for it", self.path.display());
+                tx.send(events).map_err(|_| ())
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(()),
+        };
+        if sent.is_err() {
             tracing::error!(
                 "the store's writer thread has stopped: events are no longer written to {}",
                 self.path.display()
@@ -219,16 +230,35 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes the batches in one transaction. The shadow floor follows every event whatever happens to the SQL, so
+    /// one failed write costs those rows, not the store's view of every later event.
     fn write_batches(&mut self, conn: &mut Connection, batches: &[Arc<Vec<Event>>]) -> rusqlite::Result<()> {
-        let tx = conn.transaction()?;
-        for ev in batches.iter().flat_map(|b| b.iter()) {
-            self.event(&tx, ev)?;
+        let events = batches.iter().flat_map(|b| b.iter());
+        let tx = match conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => {
+                events.for_each(|ev| self.shadow.apply(ev));
+                return Err(e);
+            }
+        };
+        let mut first_error = None;
+        for ev in events {
+            if first_error.is_none()
+                && let Err(e) = self.event(&tx, ev)
+            {
+                first_error = Some(e);
+            }
+            self.shadow.apply(ev);
+        }
+        if let Some(e) = first_error {
+            return Err(e);
         }
         tx.commit()?;
         self.report.transactions += 1;
         Ok(())
     }
 
+    /// Writes the rows one event makes (the shadow floor is applied by the caller).
     fn event(&mut self, tx: &rusqlite::Transaction<'_>, ev: &Event) -> rusqlite::Result<()> {
         let seq = self.shadow.seq;
         match &ev.kind {
@@ -262,7 +292,6 @@ impl Writer {
             EventKind::Audited { entry } => self.audit(tx, seq, entry)?,
             _ => {}
         }
-        self.shadow.apply(ev);
         Ok(())
     }
 

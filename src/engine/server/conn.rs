@@ -137,16 +137,6 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     };
     let actor = Actor::new(entry.name.clone(), entry.role);
 
-    // Welcome and snapshot.
-    let welcome = protocol::encode(&ServerMsg::Welcome {
-        protocol: protocol::PROTOCOL_VERSION,
-        role: actor.role,
-        server: shared.server_name.clone(),
-        user: actor.name.clone(),
-    });
-    if sink.send(Message::text(welcome)).await.is_err() {
-        return;
-    }
     let (tx, rx) = oneshot::channel();
     if shared.ctl.send(Control::Join { role: actor.role, reply: tx }).await.is_err() {
         return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await;
@@ -156,6 +146,17 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         Ok(Err(why)) => return refuse(sink, source, peer, Some(ErrorCode::RateLimited), close::POLICY, &why).await,
         Err(_) => return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await,
     };
+    // Welcome (only once the hub took the client: a full server refuses before welcoming), then the snapshot.
+    let welcome = protocol::encode(&ServerMsg::Welcome {
+        protocol: protocol::PROTOCOL_VERSION,
+        role: actor.role,
+        server: shared.server_name.clone(),
+        user: actor.name.clone(),
+    });
+    if sink.send(Message::text(welcome)).await.is_err() {
+        let _ = shared.ctl.send(Control::Leave { id: joined.id }).await;
+        return;
+    }
     let id = joined.id;
     tracing::info!(%peer, user = %actor.name, role = %actor.role, client = id, seq = joined.seq, "client connected");
     if sink.send(Message::Text(joined.snapshot)).await.is_err() {

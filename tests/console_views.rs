@@ -386,3 +386,32 @@ fn the_calls_list_settles_once_a_second_and_shows_ended_calls_until_then() {
     assert!(!app.calls.contains(&ended));
     assert_eq!(app.calls.len(), app.floor.calls.len(), "every live call is listed after the tick");
 }
+
+#[test]
+fn transcript_scroll_counts_lines_and_reaches_the_first() {
+    let mut app = fixed();
+    let call = connected_call(&app.floor);
+    let _ = app.run_command_line(&format!("call {call}"));
+    assert_eq!(app.open_call, Some(call));
+    let n = app.floor.calls[&call].transcript.len();
+    assert!(n >= 2, "the fixture call has said something");
+    let first = app.floor.calls[&call].transcript[0].text.clone();
+    let newest = app.floor.calls[&call].transcript[n - 1].text.clone();
+    // Narrow and short, so lines wrap and only a few fit: scrolling up far enough still shows the first line.
+    for _ in 0..n + 5 {
+        press(&mut app, "up");
+    }
+    assert_eq!(app.transcript_scroll, n - 1, "scrolling stops at the first line");
+    // Wide (CJK) characters take two cells: compare without spaces.
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let screen = rows(&draw(&app, 80, 24)).join("\n");
+    let head: String = squeeze(&first).chars().take(6).collect();
+    assert!(squeeze(&screen).contains(&head), "the first line ({first}) is on screen at the top:\n{screen}");
+    for _ in 0..n + 5 {
+        press(&mut app, "down");
+    }
+    assert_eq!(app.transcript_scroll, 0);
+    let screen = rows(&draw(&app, 80, 24)).join("\n");
+    let tail: String = squeeze(&newest).chars().take(6).collect();
+    assert!(squeeze(&screen).contains(&tail), "the newest line is back at the bottom");
+}

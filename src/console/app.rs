@@ -794,7 +794,9 @@ impl App {
                 // Down moves towards the newest line.
                 let len =
                     self.open_call.and_then(|c| self.floor.calls.get(&c)).map(|c| c.transcript.len()).unwrap_or(0);
-                let s = (self.transcript_scroll as i64).saturating_sub(by).clamp(0, len as i64);
+                // At most up to the first line: scrolling never leaves the pane empty.
+                let top = len.saturating_sub(1) as i64;
+                let s = (self.transcript_scroll as i64).saturating_sub(by).clamp(0, top);
                 self.transcript_scroll = s as usize;
             }
             View::Floor => {}

@@ -100,14 +100,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         });
     let inner_w = tr_a.width.saturating_sub(2) as usize;
     let inner_h = tr_a.height.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    let words: Vec<String> = c.rule_hits.iter().map(|h| h.word.clone()).collect();
-    for l in &c.transcript {
-        lines.extend(transcript_line(th, l, &words, inner_w));
+    // Scrolling counts transcript lines (as the title says); only the lines that fit are wrapped, newest first.
+    let words: Vec<&str> = c.rule_hits.iter().map(|h| h.word.as_str()).collect();
+    let mut blocks: Vec<Vec<Line>> = Vec::new();
+    let mut rows = 0;
+    for l in c.transcript.iter().rev().skip(app.transcript_scroll) {
+        if rows >= inner_h {
+            break;
+        }
+        let wrapped = transcript_line(th, l, &words, inner_w);
+        rows += wrapped.len();
+        blocks.push(wrapped);
     }
-    let end = lines.len().saturating_sub(app.transcript_scroll.min(lines.len()));
-    let start = end.saturating_sub(inner_h);
-    let shown: Vec<Line> = lines.drain(start..end).collect();
+    let mut shown: Vec<Line> = blocks.into_iter().rev().flatten().collect();
+    if shown.len() > inner_h {
+        // The oldest line shown is cut at the top, so the newest stay whole.
+        shown.drain(..shown.len() - inner_h);
+    }
     let shown = if shown.is_empty() { vec![Line::styled("nothing said yet", th.get(S::Muted))] } else { shown };
     frame.render_widget(Paragraph::new(shown).block(block), tr_a);
 }
@@ -200,7 +209,7 @@ fn action_hints(app: &App, c: &Call) -> Vec<Span<'static>> {
 }
 
 /// Byte ranges of `words` in `text` (ASCII case-insensitive), merged and sorted.
-fn hit_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
+fn hit_ranges(text: &str, words: &[&str]) -> Vec<(usize, usize)> {
     let lower = text.to_lowercase();
     let same_len = lower.len() == text.len();
     let hay = if same_len { lower.as_str() } else { text };
@@ -209,7 +218,7 @@ fn hit_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
         if w.is_empty() {
             continue;
         }
-        let needle = if same_len { w.to_lowercase() } else { w.clone() };
+        let needle = if same_len { w.to_lowercase() } else { w.to_string() };
         let mut from = 0;
         while let Some(i) = hay.get(from..).and_then(|h| h.find(&needle)) {
             ranges.push((from + i, from + i + needle.len()));
@@ -227,7 +236,7 @@ fn hit_ranges(text: &str, words: &[String]) -> Vec<(usize, usize)> {
     merged
 }
 
-fn transcript_line(th: &Theme, l: &Line_, words: &[String], width: usize) -> Vec<Line<'static>> {
+fn transcript_line(th: &Theme, l: &Line_, words: &[&str], width: usize) -> Vec<Line<'static>> {
     let (who, style) = match l.speaker {
         Speaker::Caller => ("caller", th.get(S::SpeakerCaller)),
         Speaker::Agent => ("agent", th.get(S::SpeakerAgent)),

@@ -385,13 +385,17 @@ fn the_bell_rings_once_per_new_urgent_alert() {
     app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
     assert!(app.take_bell());
     assert!(!app.take_bell(), "once");
-    let warn = Alert { id: AlertId(newest + 2), severity: Severity::Warning, ..alert };
+    let warn = Alert { id: AlertId(newest + 2), severity: Severity::Warning, ..alert.clone() };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: warn } };
     app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
     assert!(!app.take_bell(), "warnings do not ring");
-    // Turned off, it stays quiet.
+    // Turned off, it stays quiet even for a new critical alert.
     press(&mut app, "ctrl-b");
     assert!(!app.bell_enabled);
+    let crit = Alert { id: AlertId(newest + 3), ..alert };
+    let ev = Event { at: now, kind: EventKind::AlertRaised { alert: crit } };
+    app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
+    assert!(!app.take_bell(), "a bell turned off does not ring");
 }
 
 #[test]

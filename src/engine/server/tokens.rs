@@ -1,6 +1,7 @@
 //! Access tokens: who may connect, under which name and with which role. Read from a TOML file of `[[token]]`
 //! tables (`name`, `token`, `role`), or generated for a demo or a loopback-only engine.
 
+use crate::engine::sim::scenario::line_of;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -55,11 +56,6 @@ struct EntryShape {
     name: toml::Spanned<String>,
     token: toml::Spanned<String>,
     role: toml::Spanned<String>,
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len())).map(|s| s.matches('\n').count() + 1).unwrap_or(1)
 }
 
 /// The key written on the line at `offset` (`role = 5` gives `role`), if that line is a key/value pair.

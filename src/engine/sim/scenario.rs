@@ -1225,7 +1225,8 @@ fn plain_serde_message(message: &str, line: &str) -> String {
 
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map(|t| t.matches('\n').count() + 1).unwrap_or(1)
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// Parses `HH:MM` (or `H:MM`) into seconds after midnight; `24:00` is the end of the day.

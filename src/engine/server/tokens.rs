@@ -1,11 +1,11 @@
 //! Access tokens: who may connect, under which name and with which role. Read from a TOML file of `[[token]]`
 //! tables (`name`, `token`, `role`), or generated for a demo or a loopback-only engine.
 
-use crate::engine::sim::scenario::line_of;
 use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::engine::sim::scenario::line_of;
 use crate::model::Role;
 
 /// Shortest token a tokens file may hold.

@@ -333,7 +333,8 @@ pub struct ConsoleTarget {
 /// Runs `callfloor console`: resolves options (flags over config file over defaults), sends logs to a file, and
 /// runs the console on the chosen feed.
 pub fn run_console(args: ConsoleArgs) -> Result<()> {
-    use crate::console::{self, local};
+    use crate::console;
+    use crate::local;
     let (opts, config) = console_setup(&args.ui)?;
     if args.local {
         let engine = Engine::new(load_scenario(&args.scenario)?, args.seed);

@@ -5,5 +5,6 @@ pub mod cli;
 pub mod client;
 pub mod console;
 pub mod engine;
+pub mod local;
 pub mod model;
 pub mod protocol;

@@ -6,7 +6,7 @@ mod console_support;
 use callfloor::client::{Outgoing, Update};
 use callfloor::console::app::{App, Dialog, TransferTarget, View};
 use callfloor::console::keymap::Keymap;
-use callfloor::console::local::LocalFeed;
+use callfloor::local::LocalFeed;
 use callfloor::model::*;
 use console_support::*;
 

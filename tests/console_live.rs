@@ -5,8 +5,8 @@ mod console_support;
 
 use callfloor::client::Update;
 use callfloor::console::app::App;
-use callfloor::console::local::{LOCAL_USER, LocalFeed};
 use callfloor::engine::server::mask::mask_floor;
+use callfloor::local::{LOCAL_USER, LocalFeed};
 use callfloor::model::*;
 use console_support::*;
 

@@ -14,7 +14,7 @@ use ratatui::style::{Color, Modifier};
 /// refused command already in the audit log. Which call, alert and queue they touch is read from the floor, so
 /// a re-tuned scenario changes the pictures, not the test.
 fn fixed() -> App {
-    let mut feed = callfloor::console::local::LocalFeed::new(hospital(WARM_MINUTES - 3));
+    let mut feed = callfloor::local::LocalFeed::new(hospital(WARM_MINUTES - 3));
     let mut app = attach(&mut feed);
     // Watch three floor-minutes, in 10-second batches, so the console has counted arrivals itself.
     for _ in 0..18 {
@@ -360,7 +360,7 @@ fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
 
 #[test]
 fn the_calls_list_settles_once_a_second_and_shows_ended_calls_until_then() {
-    let mut feed = callfloor::console::local::LocalFeed::new(hospital(WARM_MINUTES));
+    let mut feed = callfloor::local::LocalFeed::new(hospital(WARM_MINUTES));
     let mut app = attach(&mut feed);
     press(&mut app, "2");
     let before = app.calls.clone();

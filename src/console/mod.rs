@@ -9,7 +9,6 @@ pub mod app;
 pub mod command_line;
 pub mod config;
 pub mod keymap;
-pub mod local;
 mod run;
 pub mod theme;
 pub mod views;

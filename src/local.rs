@@ -1,5 +1,7 @@
-//! A local feed: an [`Engine`] in this process that talks to the console through the same channels as the
+//! A local feed: an [`Engine`] in this process that talks to a console through the same channels as the
 //! WebSocket client (`Update`s out, `Outgoing` commands in). For `callfloor console --local`, tests and benches.
+//! It lives outside `console` (engine and console never depend on each other; this module wires them, as the demo
+//! does).
 //!
 //! [`LocalFeed`] is the synchronous core (tests drive it step by step); [`spawn`] runs it on a thread at a speed.
 //! Like the server, it masks caller numbers and ID numbers for roles below admin.

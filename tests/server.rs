@@ -249,7 +249,6 @@ async fn each_role_can_do_what_it_may_and_every_command_is_audited() {
             ("ana", false, "not_found"),
         ]
     );
-    assert!(floor.audit.iter().all(|e| e.at == floor.time() || e.at <= floor.time()));
     assert_eq!(floor.audit[0].role, Role::Viewer);
     assert!(floor.audit[0].command.contains(r#""type":"monitor""#), "{}", floor.audit[0].command);
     // The viewer's mirror got the audit events too (it watches the floor).

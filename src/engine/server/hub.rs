@@ -326,9 +326,6 @@ impl Hub {
             let m: Vec<Cow<'_, Event>> = events.iter().map(mask_event).collect();
             protocol::encode_events(from_seq, &m).into()
         });
-        for text in clear.iter().chain(masked.iter()) {
-            self.stats.encoded_bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
-        }
         self.fan_out(|slot| {
             let text = if slot.clear { clear.as_ref() } else { masked.as_ref() };
             text.map(|t| Frame::Events { end_seq, text: t.clone() })
@@ -350,9 +347,7 @@ impl Hub {
         for slot in self.clients.iter_mut().filter(|s| !s.stale) {
             let Some(frame) = frame_for(slot) else { continue };
             match slot.tx.try_send(frame) {
-                Ok(()) => {
-                    self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
-                }
+                Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     slot.stale = true;
                     slot.resync.notify_one();

@@ -128,8 +128,6 @@ impl ClockOrigin {
 pub struct Stats {
     events: AtomicU64,
     batches: AtomicU64,
-    encoded_bytes: AtomicU64,
-    frames_queued: AtomicU64,
     resyncs: AtomicU64,
     clients: AtomicU64,
     busy_ns: AtomicU64,
@@ -142,10 +140,6 @@ pub struct StatsSnapshot {
     pub events: u64,
     /// Batches (ticks with events).
     pub batches: u64,
-    /// Bytes of `events` frames encoded (once per role class, not per client).
-    pub encoded_bytes: u64,
-    /// Frames queued to clients (events and metrics).
-    pub frames_queued: u64,
     /// Times a client fell behind its queue and was marked for a fresh snapshot.
     pub resyncs: u64,
     pub clients: u64,
@@ -158,8 +152,6 @@ impl Stats {
         StatsSnapshot {
             events: self.events.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
-            encoded_bytes: self.encoded_bytes.load(Ordering::Relaxed),
-            frames_queued: self.frames_queued.load(Ordering::Relaxed),
             resyncs: self.resyncs.load(Ordering::Relaxed),
             clients: self.clients.load(Ordering::Relaxed),
             hub_busy: Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)),

@@ -458,7 +458,9 @@ async fn a_flood_of_commands_is_rate_limited_then_closed() {
 
 #[tokio::test]
 async fn a_client_that_never_reads_does_not_hold_up_the_others() {
-    let server = start_with(Limits { queue_frames: 8, ..Limits::default() }, None).await;
+    // A long write timeout, so the slow client is not dropped while the test runs however slow the machine.
+    let limits = Limits { queue_frames: 8, write_timeout: Duration::from_secs(600), ..Limits::default() };
+    let server = start_with(limits, None).await;
     let url = server.url();
 
     // The slow client: a tiny receive buffer, says hello and then never reads again.
@@ -493,6 +495,23 @@ async fn a_client_that_never_reads_does_not_hold_up_the_others() {
     assert!(fast.mirror.floor == floor, "the fast client must have everything");
     assert_eq!(fast.mirror.snapshots, 1, "the fast client never needed a resync");
     assert_eq!(server.stats().clients, 2, "the slow client is still connected, waiting for its fresh snapshot");
+    // When the slow client reads again, what it gets after what was already on its way is a fresh snapshot of the
+    // floor as it is now (masked: it is a viewer), not the backlog it missed.
+    let mut snapshots = 0;
+    let fresh = loop {
+        let v = next_json(&mut slow).await;
+        if v["type"] == "snapshot" {
+            snapshots += 1;
+            if snapshots == 2 {
+                break v;
+            }
+        }
+    };
+    assert_eq!(fresh["seq"].as_u64(), Some(floor.seq), "the fresh snapshot is of the floor now");
+    let Ok(seen) = serde_json::from_value::<callfloor::model::Floor>(fresh["floor"].clone()) else {
+        panic!("the fresh snapshot holds a floor")
+    };
+    assert!(seen == mask_floor(&floor), "the fresh snapshot equals the masked engine floor");
     drop(slow);
 }
 

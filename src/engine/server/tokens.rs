@@ -136,17 +136,13 @@ impl Tokens {
                     "this token is given twice: each token names one person".into(),
                 ));
             }
-            let role = match e.role.get_ref().as_str() {
-                "viewer" => Role::Viewer,
-                "supervisor" => Role::Supervisor,
-                "admin" => Role::Admin,
-                other => {
-                    return Err(err(
-                        e.role.span(),
-                        "role",
-                        format!("'{other}' is not a role: use viewer, supervisor or admin"),
-                    ));
-                }
+            let Some(role) = Role::from_name(e.role.get_ref()) else {
+                let other = e.role.get_ref();
+                return Err(err(
+                    e.role.span(),
+                    "role",
+                    format!("'{other}' is not a role: use viewer, supervisor or admin"),
+                ));
             };
             entries.push(TokenEntry { name, token, role });
         }

@@ -6,6 +6,7 @@ pub mod event;
 pub mod floor;
 pub mod ids;
 pub mod metrics;
+pub mod redact;
 pub mod types;
 
 pub use command::{Actor, Command, CommandError, ErrorCode};

@@ -1,10 +1,10 @@
 //! What roles below admin see: caller numbers and ID / card numbers in free text masked, in snapshots and events
 //! alike, so a mirror built from masked events equals the masked engine floor. The masking itself is
-//! [`crate::engine::analysis::redact`]'s.
+//! [`crate::model::redact`]'s (the console uses the same functions).
 
 use std::borrow::Cow;
 
-use crate::engine::analysis::redact::{mask_number, mask_text};
+use crate::model::redact::{mask_number, mask_text};
 use crate::model::*;
 
 fn text(s: &mut String) {

@@ -100,7 +100,7 @@ fn big_floor() -> Floor {
                 apply(
                     &mut floor,
                     at,
-                    EventKind::Utterance { call, speaker, text: text.into(), sentiment, whisper: false },
+                    EventKind::Utterance { call, speaker, text: text.into(), sentiment, whisper: false, by: None },
                 );
             }
         }
@@ -170,6 +170,7 @@ fn tick_batch(app: &App, n: u64) -> Update {
                 text: "still waiting for the courier".into(),
                 sentiment: -0.4,
                 whisper: false,
+                by: None,
             },
         });
     }

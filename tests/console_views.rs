@@ -279,6 +279,7 @@ fn sentiment_and_overdue_tickets_are_red() {
             text: text.into(),
             sentiment: -0.9,
             whisper: false,
+            by: None,
         },
     };
     let events = vec![

@@ -68,6 +68,7 @@ impl Engine {
                     text: text.to_string(),
                     sentiment: analysis.sentiment,
                     whisper,
+                    by: Some(actor.name.clone()),
                 });
                 // A calm word from a supervisor the caller can hear turns the call; coaching the agent helps less.
                 if let Some(cs) = self.calls.get_mut(call) {

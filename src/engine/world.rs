@@ -445,7 +445,14 @@ impl Engine {
         };
         let Some(text) = text.cloned() else { return };
         let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
-        self.emit(EventKind::Utterance { call: id, speaker: Speaker::Agent, text, sentiment, whisper: false });
+        self.emit(EventKind::Utterance {
+            call: id,
+            speaker: Speaker::Agent,
+            text,
+            sentiment,
+            whisper: false,
+            by: None,
+        });
     }
 
     /// The caller says a line that fits their mood; it is analysed and any rule that matches takes effect.
@@ -487,7 +494,14 @@ impl Engine {
                 (a.sentiment, (!a.hits.is_empty()).then_some(a))
             }
         };
-        self.emit(EventKind::Utterance { call: id, speaker: Speaker::Caller, text, sentiment, whisper: false });
+        self.emit(EventKind::Utterance {
+            call: id,
+            speaker: Speaker::Caller,
+            text,
+            sentiment,
+            whisper: false,
+            by: None,
+        });
         if let Some(analysis) = hits {
             self.apply_rules(id, &analysis);
         }

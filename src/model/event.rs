@@ -85,6 +85,9 @@ pub enum EventKind {
         sentiment: f32,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         whisper: bool,
+        /// Who said it, for a supervisor's line: the supervisor's user name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// A supervisor joined the call, or changed mode on it.
     SupervisorJoined {
@@ -197,5 +200,54 @@ impl EventKind {
             EventKind::TicketResolved { .. } => "ticket_resolved",
             EventKind::Audited { .. } => "audited",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Floor;
+
+    #[test]
+    fn a_supervisor_line_names_who_said_it_and_older_lines_still_decode() {
+        let arrived: Event = match serde_json::from_str(
+            r#"{"at":"2026-01-05T08:00:00Z","type":"call_arrived","call":"C-1","caller":"555-0100","lang":"en","intent":"card"}"#,
+        ) {
+            Ok(e) => e,
+            Err(e) => panic!("a call_arrived event must decode: {e}"),
+        };
+        // Written by a server from before `by` existed: it decodes, with nobody named.
+        let old: Event = match serde_json::from_str(
+            r#"{"at":"2026-01-05T08:00:01Z","type":"utterance","call":"C-1","speaker":"caller","text":"hi","sentiment":0.1}"#,
+        ) {
+            Ok(e) => e,
+            Err(e) => panic!("an utterance without `by` must decode: {e}"),
+        };
+        let said = Event {
+            at: old.at,
+            kind: EventKind::Utterance {
+                call: CallId(1),
+                speaker: Speaker::Supervisor,
+                text: "I am the duty supervisor".into(),
+                sentiment: 0.2,
+                whisper: false,
+                by: Some("sue".into()),
+            },
+        };
+        let wire = serde_json::to_string(&said).unwrap_or_default();
+        assert!(wire.contains(r#""by":"sue""#), "{wire}");
+        let mut floor = Floor::default();
+        for ev in [&arrived, &old, &said] {
+            floor.apply(ev);
+        }
+        let by: Vec<Option<&str>> = floor
+            .calls
+            .get(&CallId(1))
+            .map(|c| c.transcript.iter().map(|l| l.by.as_deref()).collect())
+            .unwrap_or_default();
+        assert_eq!(by, vec![None, Some("sue")]);
+        // A line without a speaker name does not write `by` at all.
+        let line = serde_json::to_string(&floor.calls[&CallId(1)].transcript[0]).unwrap_or_default();
+        assert!(!line.contains("by"), "{line}");
     }
 }

@@ -290,7 +290,7 @@ impl Floor {
                     c.state = CallState::Connected;
                 }
             }
-            EventKind::Utterance { call, speaker, text, sentiment, whisper } => {
+            EventKind::Utterance { call, speaker, text, sentiment, whisper, by } => {
                 let Some(c) = self.calls.get_mut(call) else { return };
                 c.transcript.push(Line {
                     at,
@@ -298,6 +298,7 @@ impl Floor {
                     text: text.clone(),
                     sentiment: *sentiment,
                     whisper: *whisper,
+                    by: by.clone(),
                 });
                 if c.transcript.len() > TRANSCRIPT_CAP {
                     let extra = c.transcript.len() - TRANSCRIPT_CAP;

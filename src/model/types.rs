@@ -225,6 +225,9 @@ pub struct Line {
     /// Whispered lines are heard by the agent only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub whisper: bool,
+    /// Who said it, for a supervisor's line: the supervisor's user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// What a keyword rule does when it matches.

@@ -443,3 +443,85 @@ proptest! {
         }
     }
 }
+
+/// Runs `engine` a floor-minute at a time until it holds at least `n` open alerts (at most `max_hours`).
+fn until_open_alerts(engine: &mut Engine, n: usize, max_hours: i64) -> Vec<AlertId> {
+    for _ in 0..max_hours * 60 {
+        let open: Vec<AlertId> = engine.floor().open_alerts().map(|a| a.id).collect();
+        if open.len() >= n {
+            return open;
+        }
+        let t = engine.now() + Duration::minutes(1);
+        engine.advance_to(t);
+        engine.discard_outbox();
+    }
+    panic!("fewer than {n} open alerts after {max_hours} floor-hours");
+}
+
+#[test]
+fn ack_alerts_is_all_or_nothing_and_skips_alerts_already_acknowledged() {
+    let mut e = Engine::new(load("ecommerce-promo"), 3);
+    let open = until_open_alerts(&mut e, 12, 8);
+    let sue = Actor::new("sue", Role::Supervisor);
+    let audited = |e: &Engine| e.floor().audit.len();
+
+    // An unknown id refuses the whole command, naming the id: nothing is acknowledged, one audit entry says why.
+    let mut with_unknown = open.clone();
+    with_unknown.insert(3, AlertId(999_999));
+    let before = audited(&e);
+    let Err(err) = e.command(&sue, &Command::AckAlerts { alerts: with_unknown }) else {
+        panic!("an unknown alert id must refuse the command")
+    };
+    assert_eq!(err.code, ErrorCode::NotFound);
+    assert!(err.message.contains("AL-999999"), "the refusal names the unknown id: {}", err.message);
+    assert_eq!(e.floor().open_alerts().count(), open.len(), "nothing was acknowledged");
+    assert_eq!(audited(&e), before + 1);
+    assert!(e.drain().iter().all(|ev| !matches!(ev.kind, EventKind::AlertAcknowledged { .. })));
+
+    // Empty and oversized lists are bad frames.
+    let empty = e.command(&sue, &Command::AckAlerts { alerts: vec![] });
+    assert_eq!(empty.map_err(|e| e.code), Err(ErrorCode::BadFrame));
+    let huge = e.command(&sue, &Command::AckAlerts { alerts: vec![open[0]; ACK_ALERTS_MAX + 1] });
+    assert_eq!(huge.map_err(|e| e.code), Err(ErrorCode::BadFrame));
+    assert_eq!(e.floor().open_alerts().count(), open.len());
+
+    // Another supervisor acknowledged two a moment ago: they are skipped, the rest acknowledged in one decision.
+    let sam = Actor::new("sam", Role::Supervisor);
+    assert_eq!(e.command(&sam, &Command::AckAlert { alert: open[0] }), Ok(()));
+    assert_eq!(e.command(&sam, &Command::AckAlert { alert: open[5] }), Ok(()));
+    e.drain();
+    let before = audited(&e);
+    assert_eq!(e.command(&sue, &Command::AckAlerts { alerts: open.clone() }), Ok(()));
+    let events = e.drain();
+    let acks = events.iter().filter(|ev| matches!(&ev.kind, EventKind::AlertAcknowledged { by, .. } if by == "sue"));
+    assert_eq!(acks.count(), open.len() - 2, "one alert_acknowledged per alert that was still open");
+    assert_eq!(audited(&e), before + 1, "one audit entry for the bulk command");
+    let entry = &e.floor().audit[e.floor().audit.len() - 1];
+    assert!(entry.ok);
+    assert_eq!(entry.outcome, format!("ok: {} acknowledged, 2 already acknowledged", open.len() - 2));
+    assert_eq!(e.floor().open_alerts().count(), 0);
+    for id in &open {
+        let by = e.floor().alerts.get(id).and_then(|a| a.acked.as_ref()).map(|a| a.by.as_str());
+        let want = if *id == open[0] || *id == open[5] { "sam" } else { "sue" };
+        assert_eq!(by, Some(want), "{id}");
+    }
+    // Sent again, everything is already acknowledged: still ok, nothing changes.
+    assert_eq!(e.command(&sue, &Command::AckAlerts { alerts: open.clone() }), Ok(()));
+    let entry = &e.floor().audit[e.floor().audit.len() - 1];
+    assert_eq!(entry.outcome, format!("ok: 0 acknowledged, {} already acknowledged", open.len()));
+}
+
+#[test]
+fn a_bulk_ack_audit_entry_lists_a_bounded_number_of_ids() {
+    let mut e = Engine::new(load("ecommerce-promo"), 3);
+    let open = until_open_alerts(&mut e, 1, 8);
+    let sue = Actor::new("sue", Role::Supervisor);
+    // 4,000 copies of one id: a legal command whose wire JSON is ~40 KB.
+    assert_eq!(e.command(&sue, &Command::AckAlerts { alerts: vec![open[0]; 4000] }), Ok(()));
+    let entry = &e.floor().audit[e.floor().audit.len() - 1];
+    assert!(entry.command.len() < 1024, "the audit keeps a short form: {} bytes", entry.command.len());
+    let v: serde_json::Value = serde_json::from_str(&entry.command).unwrap_or_default();
+    assert_eq!(v["type"], "ack_alerts");
+    assert_eq!(v["more"], 4000 - v["alerts"].as_array().map_or(0, Vec::len), "{v}");
+    assert_eq!(entry.outcome, "ok: 1 acknowledged, 0 already acknowledged");
+}

@@ -1190,6 +1190,7 @@ pub fn describe(c: &Command) -> String {
             _ => format!("transfer {call}"),
         },
         Command::AckAlert { alert } => format!("ack {alert}"),
+        Command::AckAlerts { alerts } => format!("ack {} alerts", alerts.len()),
         Command::Escalate { ticket, .. } => format!("escalate {ticket}"),
         Command::Note { ticket, .. } => format!("note on {ticket}"),
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),

@@ -8,7 +8,9 @@ use crate::model::*;
 const SAY_CALMING: f64 = 0.3;
 
 impl Engine {
-    pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<(), CommandError> {
+    /// Checks `cmd` against the floor and emits its events. `Ok(Some(detail))` adds a detail to the audit entry's
+    /// `ok` outcome.
+    pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
         match cmd {
             Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
                 let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
@@ -32,7 +34,7 @@ impl Engine {
                     return Err(CommandError::conflict(format!("you are already on {call} in {} mode", mode.as_str())));
                 }
                 self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
-                Ok(())
+                Ok(None)
             }
             Command::Leave { call } => {
                 let c = self.live_call(*call)?;
@@ -40,7 +42,7 @@ impl Engine {
                     return Err(CommandError::conflict(format!("you are not on {call}")));
                 }
                 self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
-                Ok(())
+                Ok(None)
             }
             Command::Say { call, text } => {
                 let text = text.trim();
@@ -76,7 +78,7 @@ impl Engine {
                     let push = if analysis.sentiment < -0.2 { -weight } else { weight };
                     cs.mood = (cs.mood + push).clamp(-1.0, 1.0);
                 }
-                Ok(())
+                Ok(None)
             }
             Command::Reassign { agent, queues } => {
                 self.agent(*agent)?;
@@ -98,7 +100,7 @@ impl Engine {
                 }
                 self.emit(EventKind::AgentReassigned { agent: *agent, queues: qs });
                 self.route_agent(*agent);
-                Ok(())
+                Ok(None)
             }
             Command::SetAgentState { agent, state } => {
                 let a = self.agent(*agent)?;
@@ -130,7 +132,7 @@ impl Engine {
                 if *state == AgentState::Available {
                     self.route_agent(*agent);
                 }
-                Ok(())
+                Ok(None)
             }
             Command::Transfer { call, to_agent, to_queue } => {
                 let c = self.live_call(*call)?.clone();
@@ -205,7 +207,7 @@ impl Engine {
                     }
                     self.route_call(*call);
                 }
-                Ok(())
+                Ok(None)
             }
             Command::AckAlert { alert } => {
                 let a = self
@@ -217,7 +219,38 @@ impl Engine {
                     return Err(CommandError::conflict(format!("{alert} was already acknowledged by {}", ack.by)));
                 }
                 self.emit(EventKind::AlertAcknowledged { alert: *alert, by: actor.name.clone() });
-                Ok(())
+                Ok(None)
+            }
+            Command::AckAlerts { alerts } => {
+                if alerts.is_empty() {
+                    return Err(CommandError::new(ErrorCode::BadFrame, "ack_alerts needs at least one alert id"));
+                }
+                if alerts.len() > ACK_ALERTS_MAX {
+                    return Err(CommandError::new(
+                        ErrorCode::BadFrame,
+                        format!("ack_alerts takes at most {ACK_ALERTS_MAX} alert ids at once, not {}", alerts.len()),
+                    ));
+                }
+                // All or nothing: every id is checked before anything is acknowledged.
+                if let Some(missing) = alerts.iter().find(|a| !self.floor.alerts.contains_key(a)) {
+                    return Err(CommandError::not_found(format!(
+                        "there is no alert {missing}: no alert was acknowledged"
+                    )));
+                }
+                let mut seen = std::collections::HashSet::with_capacity(alerts.len());
+                let (mut acked, mut already) = (0usize, 0usize);
+                for alert in alerts {
+                    if !seen.insert(*alert) {
+                        continue;
+                    }
+                    if self.floor.alerts.get(alert).is_some_and(|a| a.acked.is_some()) {
+                        already += 1;
+                    } else {
+                        self.emit(EventKind::AlertAcknowledged { alert: *alert, by: actor.name.clone() });
+                        acked += 1;
+                    }
+                }
+                Ok(Some(format!("{acked} acknowledged, {already} already acknowledged")))
             }
             Command::Escalate { ticket, note } => {
                 let t = self.open_ticket_ref(*ticket)?;
@@ -235,7 +268,7 @@ impl Engine {
                     due,
                 });
                 self.sched.at(due, super::sim::Fact::TicketDue(*ticket, level));
-                Ok(())
+                Ok(None)
             }
             Command::Note { ticket, text } => {
                 self.open_ticket_ref(*ticket)?;
@@ -247,7 +280,7 @@ impl Engine {
                     text: text.trim().to_string(),
                     by: actor.name.clone(),
                 });
-                Ok(())
+                Ok(None)
             }
             Command::Resolve { ticket, note } => {
                 self.open_ticket_ref(*ticket)?;
@@ -256,7 +289,7 @@ impl Engine {
                     note: note.trim().to_string(),
                     by: actor.name.clone(),
                 });
-                Ok(())
+                Ok(None)
             }
         }
     }

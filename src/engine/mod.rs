@@ -103,6 +103,25 @@ pub struct Engine {
     ticks: u64,
 }
 
+/// Alert ids an `ack_alerts` audit entry lists; the rest are counted in a `more` field, so a bulk command does not
+/// put tens of kilobytes into every snapshot's audit list.
+const AUDIT_IDS_MAX: usize = 50;
+
+/// A command as its audit entry records it: its wire JSON, with long id lists cut to [`AUDIT_IDS_MAX`] ids and a
+/// `"more": n` count.
+fn audit_text(cmd: &Command) -> String {
+    if let Command::AckAlerts { alerts } = cmd
+        && alerts.len() > AUDIT_IDS_MAX
+    {
+        let short = Command::AckAlerts { alerts: alerts[..AUDIT_IDS_MAX].to_vec() };
+        if let Ok(serde_json::Value::Object(mut obj)) = serde_json::to_value(&short) {
+            obj.insert("more".into(), serde_json::Value::from(alerts.len() - AUDIT_IDS_MAX));
+            return serde_json::Value::Object(obj).to_string();
+        }
+    }
+    serde_json::to_string(cmd).unwrap_or_else(|_| cmd.name().to_string())
+}
+
 impl Engine {
     /// A floor for `scenario`, opened at the scenario's start time, with randomness from `seed`.
     pub fn new(scenario: Scenario, seed: u64) -> Engine {
@@ -205,15 +224,16 @@ impl Engine {
             at: self.now,
             actor: actor.name.clone(),
             role: actor.role,
-            command: serde_json::to_string(cmd).unwrap_or_else(|_| cmd.name().to_string()),
+            command: audit_text(cmd),
             ok: result.is_ok(),
             outcome: match &result {
-                Ok(()) => "ok".to_string(),
+                Ok(None) => "ok".to_string(),
+                Ok(Some(detail)) => format!("ok: {detail}"),
                 Err(e) => format!("{}: {}", e.code.as_str(), e.message),
             },
         };
         self.emit(EventKind::Audited { entry });
-        result
+        result.map(|_| ())
     }
 
     /// Takes the events produced since the last call (already applied to the floor).

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 use super::types::{AgentState, Role, SupervisorMode};
 
+/// Most alert ids one `ack_alerts` command may carry (5,000 ids of up to 9 characters fit in a client frame).
+pub const ACK_ALERTS_MAX: usize = 5000;
+
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
@@ -43,6 +46,11 @@ pub enum Command {
     AckAlert {
         alert: AlertId,
     },
+    /// Acknowledges many alerts in one decision, all or nothing: an unknown id refuses the whole command, alerts
+    /// already acknowledged are skipped. At most [`ACK_ALERTS_MAX`] ids.
+    AckAlerts {
+        alerts: Vec<AlertId>,
+    },
     Escalate {
         ticket: TicketId,
         note: String,
@@ -70,6 +78,7 @@ impl Command {
             Command::SetAgentState { .. } => "set_agent_state",
             Command::Transfer { .. } => "transfer",
             Command::AckAlert { .. } => "ack_alert",
+            Command::AckAlerts { .. } => "ack_alerts",
             Command::Escalate { .. } => "escalate",
             Command::Note { .. } => "note",
             Command::Resolve { .. } => "resolve",
@@ -170,5 +179,8 @@ mod tests {
         assert!(bad.is_err(), "a call id must be a string");
         let unknown: Result<Command, _> = serde_json::from_str(r#"{"type":"explode"}"#);
         assert!(unknown.is_err());
+        let bulk: Result<Command, _> = serde_json::from_str(r#"{"type":"ack_alerts","alerts":["AL-1","AL-2"]}"#);
+        assert_eq!(bulk.ok(), Some(Command::AckAlerts { alerts: vec![AlertId(1), AlertId(2)] }));
+        assert_eq!(Command::AckAlerts { alerts: vec![] }.name(), "ack_alerts");
     }
 }

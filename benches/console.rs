@@ -158,7 +158,7 @@ fn big_floor() -> Floor {
 
 /// One small batch like a tick brings: a clock tick and a few lines on live calls.
 fn tick_batch(app: &App, n: u64) -> Update {
-    let at = app.floor.time() + chrono::Duration::milliseconds(100);
+    let at = app.floor().time() + chrono::Duration::milliseconds(100);
     let mut events = vec![Event { at, kind: EventKind::Tick }];
     for k in 0..5u64 {
         let call = CallId(10_000 + ((n * 5 + k) % AGENTS as u64) as u32);
@@ -174,7 +174,7 @@ fn tick_batch(app: &App, n: u64) -> Update {
             },
         });
     }
-    Update::Events { from_seq: app.floor.seq, events }
+    Update::Events { from_seq: app.floor().seq, events }
 }
 
 fn press(app: &mut App, key: &str) {
@@ -193,10 +193,10 @@ fn render_figures() {
     let floor: Floor = serde_json::from_str(&json).unwrap_or_else(|e| panic!("snapshot parses: {e}"));
     drop(json);
     let mut app = App::new(AppOptions::default());
-    app.apply(Update::Connection(ConnState::Connected));
-    app.apply(Update::Welcome { role: Role::Supervisor, server: "bench".into(), user: "you".into() });
+    app.apply_update(Update::Connection(ConnState::Connected));
+    app.apply_update(Update::Welcome { role: Role::Supervisor, server: "bench".into(), user: "you".into() });
     let t = Instant::now();
-    app.apply(Update::Snapshot { seq: floor.seq, floor: Box::new(floor) });
+    app.apply_update(Update::Snapshot { seq: floor.seq, floor: Box::new(floor) });
     println!("applying the snapshot (mirror + list refresh): {}", ms(t.elapsed()));
     app.show_hint = false;
 
@@ -224,7 +224,7 @@ fn render_figures() {
             n += 1;
             let u = tick_batch(&app, n);
             let t = Instant::now();
-            app.apply(u);
+            app.apply_update(u);
             updates.push(t.elapsed());
             let t = Instant::now();
             let _ = terminal.draw(|f| render(&app, f));
@@ -296,7 +296,7 @@ fn bytes_at(speed: i64) {
             feed.warm_up(chrono::Duration::minutes(32));
             let mut app = App::new(AppOptions::default());
             for u in feed.hello() {
-                app.apply(u);
+                app.apply_update(u);
             }
             press(&mut app, key);
             let counter = Counter::default();
@@ -308,10 +308,10 @@ fn bytes_at(speed: i64) {
             let frame_floor = chrono::Duration::milliseconds(1000 * speed / FPS as i64);
             for frame in 0..(FPS * WALL_S) {
                 if let Some(u) = feed.step(frame_floor) {
-                    app.apply(u);
+                    app.apply_update(u);
                 }
                 if frame % FPS == 0 {
-                    app.apply(feed.metrics());
+                    app.apply_update(feed.metrics());
                     app.tick();
                     app.data_age = Duration::from_millis(100);
                 }

@@ -55,7 +55,7 @@ fn every_builtin_keymap_loads_and_keeps_the_promised_keys() {
 fn the_default_keymap_binds_every_action() {
     let km = Keymap::builtin_default();
     let bound: std::collections::BTreeSet<Action> = km.actions().collect();
-    let missing: Vec<String> = Action::ALL.iter().filter(|a| !bound.contains(a)).map(|a| a.name()).collect();
+    let missing: Vec<&str> = Action::ALL.iter().filter(|a| !bound.contains(a)).map(|a| a.name()).collect();
     assert!(missing.is_empty(), "actions with no key in keymaps/default.toml: {missing:?}");
 }
 
@@ -65,7 +65,7 @@ fn action_names_keymaps_may_use() {
     let unique: std::collections::BTreeSet<&Action> = Action::ALL.iter().collect();
     assert_eq!(unique.len(), Action::ALL.len(), "Action::ALL lists each action once");
     for a in Action::ALL {
-        assert_eq!(Action::from_name(&a.name()), Some(a), "{} parses back", a.name());
+        assert_eq!(Action::from_name(a.name()), Some(*a), "{} parses back", a.name());
     }
     snapshot_settings().bind(|| insta::assert_snapshot!("keymap_action_names", names.join("\n")));
 }

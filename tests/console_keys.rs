@@ -4,7 +4,7 @@
 mod console_support;
 
 use callfloor::client::{Outgoing, Update};
-use callfloor::console::app::{App, Dialog, TransferTarget, View};
+use callfloor::console::app::{App, Dialog, Then, TransferTarget, View};
 use callfloor::console::keymap::Keymap;
 use callfloor::local::LocalFeed;
 use callfloor::model::*;
@@ -17,21 +17,21 @@ fn commands(out: &[Outgoing]) -> Vec<Command> {
 /// Puts the Calls view on one call by typing its id as a filter.
 fn select_call(app: &mut App, call: CallId) {
     press(app, "2");
-    if !app.calls_filter.is_empty() {
+    if !app.lists[ListKind::Calls].filter.is_empty() {
         press(app, "esc");
-        assert!(app.calls_filter.is_empty(), "esc clears the filter");
+        assert!(app.lists[ListKind::Calls].filter.is_empty(), "esc clears the filter");
     }
     press(app, "/");
     type_text(app, &call.to_string());
     press(app, "enter");
-    assert_eq!(app.calls, vec![call], "the filter {call} leaves that one call");
+    assert_eq!(ids_calls(&app), vec![call], "the filter {call} leaves that one call");
 }
 
 fn select_agent(app: &mut App, agent: AgentId) {
     keys(app, &["3", "/"]);
     type_text(app, &agent.to_string());
     press(app, "enter");
-    assert_eq!(app.agents, vec![agent], "the filter {agent} leaves that one agent");
+    assert_eq!(ids_agents(&app), vec![agent], "the filter {agent} leaves that one agent");
 }
 
 fn setup() -> (LocalFeed, App) {
@@ -43,7 +43,7 @@ fn setup() -> (LocalFeed, App) {
 #[test]
 fn monitor_whisper_barge_from_the_calls_list() {
     let (_feed, mut app) = setup();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     for (key, want) in
         [("m", Command::Monitor { call }), ("w", Command::Whisper { call }), ("b", Command::Barge { call })]
     {
@@ -60,7 +60,7 @@ fn monitor_whisper_barge_from_the_calls_list() {
 #[test]
 fn switching_mode_mid_call_and_leaving() {
     let (mut feed, mut app) = setup();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     select_call(&mut app, call);
     let out = press(&mut app, "m");
     deliver(&mut app, &mut feed, out);
@@ -82,24 +82,24 @@ fn switching_mode_mid_call_and_leaving() {
     deliver(&mut app, &mut feed, out);
     assert_eq!(app.my_mode(call), None);
     assert!(press(&mut app, "l").is_empty(), "leaving twice sends nothing");
-    assert!(app.toasts.back().is_some_and(|t| t.text.contains("not on any call")));
+    assert!(app.messages.back().is_some_and(|t| t.text.contains("not on any call")));
 }
 
 #[test]
 fn say_needs_whisper_or_barge() {
     let (mut feed, mut app) = setup();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     select_call(&mut app, call);
     press(&mut app, "enter");
     assert_eq!(app.view, View::Call);
     // Not on the call: saying is refused here, with the way to fix it.
     assert!(press(&mut app, "i").is_empty());
     assert!(app.input.is_none());
-    assert!(app.toasts.back().is_some_and(|t| t.text.contains(&format!("join {call} first"))));
+    assert!(app.messages.back().is_some_and(|t| t.text.contains(&format!("join {call} first"))));
     let out = press(&mut app, "m");
     deliver(&mut app, &mut feed, out);
     assert!(press(&mut app, "i").is_empty());
-    assert!(app.toasts.back().is_some_and(|t| t.text.contains("silently")), "monitoring is silent");
+    assert!(app.messages.back().is_some_and(|t| t.text.contains("silently")), "monitoring is silent");
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);
     assert!(press(&mut app, "i").is_empty());
@@ -120,18 +120,18 @@ fn say_needs_whisper_or_barge() {
 #[test]
 fn transfer_from_the_dialog() {
     let (_feed, mut app) = setup();
-    let call = connected_call(&app.floor);
-    let queues = queue_ids(&app.floor);
+    let call = connected_call(app.floor());
+    let queues = queue_ids(app.floor());
     assert!(queues.len() >= 2, "the fixture floor has at least two queues");
     select_call(&mut app, call);
     press(&mut app, "t");
     let Some(Dialog::Transfer { targets, .. }) = &app.dialog else { panic!("t opens the transfer dialog") };
     let want: Vec<TransferTarget> = queues.iter().cloned().map(TransferTarget::Queue).collect();
     assert_eq!(targets.get(..queues.len()), Some(want.as_slice()), "every queue is a target, in the floor's order");
-    let lang = app.floor.calls.get(&call).map(|c| c.lang);
+    let lang = app.floor().calls.get(&call).map(|c| c.lang);
     for t in &targets[queues.len()..] {
         let TransferTarget::Agent(a) = t else { panic!("after the queues come agents: {t:?}") };
-        let a = app.floor.agents.get(a);
+        let a = app.floor().agents.get(a);
         assert!(
             a.is_some_and(|a| a.state == AgentState::Available && lang.is_some_and(|l| a.langs.contains(&l))),
             "only available agents who speak the caller's language are offered: {a:?}"
@@ -145,8 +145,8 @@ fn transfer_from_the_dialog() {
 #[test]
 fn reassign_with_a_multi_select_dialog() {
     let (_feed, mut app) = setup();
-    let (agent, serves) = agent_to_reassign(&app.floor);
-    let queues = queue_ids(&app.floor);
+    let (agent, serves) = agent_to_reassign(app.floor());
+    let queues = queue_ids(app.floor());
     assert!(queues.len() >= 3, "the fixture floor has at least three queues");
     select_agent(&mut app, agent);
     press(&mut app, "r");
@@ -154,7 +154,7 @@ fn reassign_with_a_multi_select_dialog() {
     let listed: Vec<&QueueId> = choices.iter().map(|c| &c.0).collect();
     assert_eq!(listed, queues.iter().collect::<Vec<_>>(), "the dialog lists every queue, in the floor's order");
     let on: Vec<QueueId> = choices.iter().filter(|c| c.1).map(|c| c.0.clone()).collect();
-    assert_eq!(on, in_floor_order(&app.floor, &serves, &[]), "the dialog starts from the agent's queues");
+    assert_eq!(on, in_floor_order(app.floor(), &serves, &[]), "the dialog starts from the agent's queues");
     // Toggle the first three queues: each flips, whether the agent served it or not (the agent does not serve
     // the first, so something stays ticked).
     let out = keys(&mut app, &["space", "j", "space", "j", "space", "enter"]);
@@ -182,7 +182,7 @@ fn reassign_with_a_multi_select_dialog() {
 #[test]
 fn set_agent_state() {
     let (_feed, mut app) = setup();
-    let agent = connected_agent(&app.floor);
+    let agent = connected_agent(app.floor());
     select_agent(&mut app, agent);
     press(&mut app, "s");
     let out = keys(&mut app, &["j", "enter"]);
@@ -196,15 +196,15 @@ fn set_agent_state() {
 fn acknowledge_one_or_all() {
     let (_feed, mut app) = setup();
     // The two newest alerts on the floor, newest first; the fixture has not acknowledged them.
-    let newest: Vec<AlertId> = app.floor.alerts.keys().rev().take(2).copied().collect();
+    let newest: Vec<AlertId> = app.floor().alerts.keys().rev().take(2).copied().collect();
     let [first, second] = newest[..] else { panic!("the fixture floor has at least two alerts") };
-    assert!(newest.iter().all(|a| app.floor.alerts.get(a).is_some_and(|a| a.acked.is_none())));
+    assert!(newest.iter().all(|a| app.floor().alerts.get(a).is_some_and(|a| a.acked.is_none())));
     press(&mut app, "4");
     let out = press(&mut app, "a");
     assert_eq!(commands(&out), vec![Command::AckAlert { alert: first }], "newest first");
     let out = keys(&mut app, &["j", "a"]);
     assert_eq!(commands(&out), vec![Command::AckAlert { alert: second }]);
-    let open = app.floor.open_alerts().count();
+    let open = app.floor().open_alerts().count();
     let out = press(&mut app, "A");
     assert_eq!(out.len(), open, "A acknowledges every open alert shown");
     assert!(commands(&out).iter().all(|c| matches!(c, Command::AckAlert { .. })));
@@ -214,7 +214,7 @@ fn acknowledge_one_or_all() {
 fn escalate_resolve_and_note_tickets() {
     let (_feed, mut app) = setup();
     press(&mut app, "5");
-    let first = app.tickets.first().copied();
+    let first = ids_tickets(&app).first().copied();
     let Some(ticket) = first else { panic!("the fixed floor has open tickets") };
     press(&mut app, "e");
     type_text(&mut app, "customer called twice");
@@ -241,13 +241,13 @@ fn the_command_line() {
         commands(&press(app, "enter"))
     };
     // Ids and queue names from the floor, written as a user types them (lower case works too).
-    let call = connected_call(&app.floor);
-    let agent = connected_agent(&app.floor);
-    let other = app.floor.agents.keys().copied().find(|a| *a != agent);
+    let call = connected_call(app.floor());
+    let agent = connected_agent(app.floor());
+    let other = app.floor().agents.keys().copied().find(|a| *a != agent);
     let Some(other) = other else { panic!("the fixture floor has two agents") };
-    let ticket = soonest_ticket(&app.floor);
-    let alert = newest_open_alert(&app.floor, Severity::Warning);
-    let queues = queue_ids(&app.floor);
+    let ticket = soonest_ticket(app.floor());
+    let alert = newest_open_alert(app.floor(), Severity::Warning);
+    let queues = queue_ids(app.floor());
     let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
     // A mistyped id is sent (the engine's refusal says why) but does not open an empty Call view.
     let view = app.view;
@@ -280,17 +280,17 @@ fn the_command_line() {
         line(&mut app, &format!("say {call} hello there")),
         vec![Command::Say { call, text: "hello there".into() }]
     );
-    let open = app.floor.open_alerts().count();
+    let open = app.floor().open_alerts().count();
     assert!(open > 0, "the fixture floor has open alerts");
     assert_eq!(line(&mut app, "ack all").len(), open);
     assert_eq!(line(&mut app, &format!("ack {alert}")), vec![Command::AckAlert { alert }]);
     assert!(line(&mut app, "theme light").is_empty());
     assert_eq!(app.theme.name, "light");
     assert!(line(&mut app, &format!("barg {call}")).is_empty());
-    let last = app.toasts.back().map(|t| t.text.clone()).unwrap_or_default();
+    let last = app.messages.back().map(|t| t.text.clone()).unwrap_or_default();
     assert!(last.contains("did you mean :barge"), "{last}");
     assert!(line(&mut app, &format!("reassign {agent}")).is_empty());
-    assert!(app.toasts.back().is_some_and(|t| t.text.contains("which queues")));
+    assert!(app.messages.back().is_some_and(|t| t.text.contains("which queues")));
     assert!(line(&mut app, "q").is_empty());
     assert!(app.quit);
 }
@@ -303,7 +303,7 @@ fn tab_completes_verbs_and_ids() {
     press(&mut app, "tab");
     assert_eq!(app.input.as_ref().map(|i| i.text()), Some("barge ".to_string()));
     // A prefix several connected calls share lists them all; one more character picks the call.
-    let (prefix, call) = shared_call_prefix(&app.floor);
+    let (prefix, call) = shared_call_prefix(app.floor());
     let id = call.to_string();
     type_text(&mut app, &prefix);
     press(&mut app, "tab");
@@ -316,8 +316,8 @@ fn tab_completes_verbs_and_ids() {
     let out = press(&mut app, "enter");
     assert_eq!(commands(&out), vec![Command::Barge { call }]);
     // Queues after reassign, item by item.
-    let agent = connected_agent(&app.floor);
-    let queues: Vec<String> = queue_ids(&app.floor).iter().map(|q| q.to_string()).collect();
+    let agent = connected_agent(app.floor());
+    let queues: Vec<String> = queue_ids(app.floor()).iter().map(|q| q.to_string()).collect();
     let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
     let start = unique_prefix(q1, &queues);
     press(&mut app, ":");
@@ -329,13 +329,19 @@ fn tab_completes_verbs_and_ids() {
 #[test]
 fn quitting_asks_first_while_barged_in() {
     let (mut feed, mut app) = setup();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     select_call(&mut app, call);
+    // Barging from the list asks first; y confirms.
     let out = press(&mut app, "b");
+    assert!(out.is_empty() && matches!(app.dialog, Some(Dialog::Confirm { .. })), "barge from a list asks first");
+    let out = press(&mut app, "y");
     deliver(&mut app, &mut feed, out);
+    assert_eq!(app.my_mode(call), Some(SupervisorMode::Barge));
     press(&mut app, "q");
     assert!(!app.quit);
-    assert_eq!(app.dialog, Some(Dialog::ConfirmQuit { call }));
+    assert!(
+        matches!(&app.dialog, Some(Dialog::Confirm { then: Then::Quit, lines, .. }) if lines[0].contains(&call.to_string()))
+    );
     press(&mut app, "n");
     assert!(!app.quit && app.dialog.is_none());
     keys(&mut app, &["q", "y"]);
@@ -370,31 +376,31 @@ fn the_bell_rings_once_per_new_urgent_alert() {
     let (_feed, mut app) = setup();
     assert!(app.take_bell(), "open urgent alerts on attach ring once");
     assert!(!app.take_bell());
-    let now = app.floor.time();
-    let newest = app.floor.alerts.keys().next_back().map_or(0, |a| a.0);
+    let now = app.floor().time();
+    let newest = app.floor().alerts.keys().next_back().map_or(0, |a| a.0);
     let alert = Alert {
         id: AlertId(newest + 1),
         kind: AlertKind::UrgentKeyword,
         severity: Severity::Critical,
-        subject: connected_call(&app.floor).to_string(),
+        subject: connected_call(app.floor()).to_string(),
         message: "caller said 'chest pain'".into(),
         raised: now,
         acked: None,
     };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: alert.clone() } };
-    app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
+    app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
     assert!(app.take_bell());
     assert!(!app.take_bell(), "once");
     let warn = Alert { id: AlertId(newest + 2), severity: Severity::Warning, ..alert.clone() };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: warn } };
-    app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
+    app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
     assert!(!app.take_bell(), "warnings do not ring");
     // Turned off, it stays quiet even for a new critical alert.
     press(&mut app, "ctrl-b");
     assert!(!app.bell_enabled);
     let crit = Alert { id: AlertId(newest + 3), ..alert };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: crit } };
-    app.apply(Update::Events { from_seq: app.floor.seq, events: vec![ev] });
+    app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
     assert!(!app.take_bell(), "a bell turned off does not ring");
 }
 
@@ -405,12 +411,12 @@ fn the_vim_keymap() {
     let Ok(vim) = vim else { panic!("the vim keymap loads") };
     app.keymap = vim;
     keys(&mut app, &["2", "G"]);
-    assert_eq!(app.calls_sel.index, app.calls.len() - 1, "G selects the last call");
+    assert_eq!(app.lists[ListKind::Calls].index, app.lists[ListKind::Calls].rows.len() - 1, "G selects the last call");
     press(&mut app, "g");
-    assert_eq!(app.calls_sel.index, 0);
+    assert_eq!(app.lists[ListKind::Calls].index, 0);
     press(&mut app, "l");
     assert_eq!(app.view, View::Agents, "l is the next view");
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     select_call(&mut app, call);
     let out = press(&mut app, "b");
     deliver(&mut app, &mut feed, out);

@@ -19,31 +19,31 @@ fn fixed() -> App {
     // Watch three floor-minutes, in 10-second batches, so the console has counted arrivals itself.
     for _ in 0..18 {
         if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
-            app.apply(u);
+            app.apply_update(u);
         }
-        app.refresh();
+        app.refresh_all();
     }
     let ready = |f: &Floor| {
         unanswered_call(f).is_some() && f.calls.values().any(|c| c.state == CallState::Connected && c.agent.is_some())
     };
     watch_until(&mut app, &mut feed, "a connected call and an unanswered one", ready);
     // And the engine's figures for now, as its once-a-second metrics frame would bring them.
-    app.apply(feed.metrics());
+    app.apply_update(feed.metrics());
     // Barge into a connected call (an urgent one if any), ack the newest critical alert, and try something the
     // engine refuses: barging into a call nobody has answered.
-    let call = connected_call(&app.floor);
-    let alert = newest_open_alert(&app.floor, Severity::Critical);
-    let waiting = waiting_call(&app.floor);
+    let call = connected_call(app.floor());
+    let alert = newest_open_alert(app.floor(), Severity::Critical);
+    let waiting = waiting_call(app.floor());
     for line in [format!("barge {call}"), format!("ack {alert}"), format!("barge {waiting}")] {
         let out = app.run_command_line(&line);
         assert_eq!(out.len(), 1, "{line} sends one command");
         deliver(&mut app, &mut feed, out);
     }
     assert_eq!(app.my_mode(call), Some(SupervisorMode::Barge));
-    assert!(app.floor.alerts.get(&alert).is_some_and(|a| a.acked.is_some()));
-    let outcomes: Vec<bool> = app.floor.audit.iter().rev().take(3).map(|e| e.ok).collect();
+    assert!(app.floor().alerts.get(&alert).is_some_and(|a| a.acked.is_some()));
+    let outcomes: Vec<bool> = app.floor().audit.iter().rev().take(3).map(|e| e.ok).collect();
     assert_eq!(outcomes, vec![false, true, true], "the barge and the ack went through, the last barge did not");
-    app.toasts.clear();
+    app.message_ttl = 0;
     press(&mut app, "1");
     app
 }
@@ -90,9 +90,9 @@ fn calls_view_filtered_and_sorted_by_priority() {
         ];
         row.iter().any(|f| f.to_lowercase().contains(&q.as_str().to_lowercase()))
     };
-    let calls: Vec<&Call> = app.floor.calls.values().collect();
+    let calls: Vec<&Call> = app.floor().calls.values().collect();
     let busiest = app
-        .floor
+        .floor()
         .queues
         .iter()
         .map(|q| &q.id)
@@ -105,10 +105,13 @@ fn calls_view_filtered_and_sorted_by_priority() {
     keys(&mut app, &["2", "P", "/"]);
     type_text(&mut app, queue.as_str());
     press(&mut app, "enter");
-    assert_eq!(app.calls_filter, queue.as_str());
-    assert!(!app.calls.is_empty(), "the fixed floor has calls in {queue}");
-    assert!(app.calls.len() < app.floor.calls.len(), "the filter hides the other queues' calls");
-    let shown: Vec<&Call> = app.calls.iter().filter_map(|c| app.floor.calls.get(c)).collect();
+    assert_eq!(app.lists[ListKind::Calls].filter, queue.as_str());
+    assert!(!ids_calls(&app).is_empty(), "the fixed floor has calls in {queue}");
+    assert!(
+        app.lists[ListKind::Calls].rows.len() < app.floor().calls.len(),
+        "the filter hides the other queues' calls"
+    );
+    let shown: Vec<&Call> = ids_calls(&app).iter().filter_map(|c| app.floor().calls.get(c)).collect();
     assert!(shown.iter().all(|c| c.queue.as_ref() == Some(&queue)), "only {queue}'s calls are shown");
     let keys_in_order: Vec<(u8, bool, bool)> =
         shown.iter().map(|c| (c.priority, c.flags.urgent, c.flags.risk)).collect();
@@ -119,7 +122,7 @@ fn calls_view_filtered_and_sorted_by_priority() {
 #[test]
 fn call_view() {
     let mut app = fixed();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     let out = app.run_command_line(&format!("call {call}"));
     assert!(out.is_empty());
     assert_eq!((app.view, app.open_call), (View::Call, Some(call)));
@@ -178,7 +181,7 @@ fn dialogs_and_lines() {
         insta::assert_snapshot!("reassign_dialog_80x24", shot(&app, 80, 24));
 
         let mut app = fixed();
-        let (prefix, _) = shared_call_prefix(&app.floor);
+        let (prefix, _) = shared_call_prefix(app.floor());
         press(&mut app, ":");
         type_text(&mut app, &format!("barge {prefix}"));
         press(&mut app, "tab");
@@ -186,7 +189,7 @@ fn dialogs_and_lines() {
         insta::assert_snapshot!("command_line_completion_80x24", shot(&app, 80, 24));
 
         let mut app = fixed();
-        let call = connected_call(&app.floor);
+        let call = connected_call(app.floor());
         let _ = app.run_command_line(&format!("call {call}"));
         press(&mut app, "i");
         type_text(&mut app, "I'm the duty supervisor, help is coming");
@@ -199,7 +202,10 @@ fn honest_state_when_disconnected_and_too_small() {
     let settings = snapshot_settings();
     settings.bind(|| {
         let mut app = fixed();
-        app.apply(Update::Connection(ConnState::Disconnected { reason: "connection reset".into(), retry_in_ms: 2000 }));
+        app.apply_update(Update::Connection(ConnState::Disconnected {
+            reason: "connection reset".into(),
+            retry_in_ms: 2000,
+        }));
         app.data_age = std::time::Duration::from_secs(14);
         let text = shot(&app, 80, 24);
         assert!(text.contains("STALE"), "a disconnected console says its data is stale:\n{text}");
@@ -235,18 +241,18 @@ fn style_of(app: &App, w: u16, h: u16, row_has: &str, needle: &str) -> ratatui::
 fn alert_severities_have_their_colours() {
     let mut app = fixed();
     press(&mut app, "4");
-    let crit = newest_open_alert(&app.floor, Severity::Critical);
-    let warn = newest_open_alert(&app.floor, Severity::Warning);
-    let acked = app.floor.alerts.values().rev().find(|a| a.acked.is_some() && a.severity == Severity::Critical);
+    let crit = newest_open_alert(app.floor(), Severity::Critical);
+    let warn = newest_open_alert(app.floor(), Severity::Warning);
+    let acked = app.floor().alerts.values().rev().find(|a| a.acked.is_some() && a.severity == Severity::Critical);
     let Some(acked) = acked.map(|a| a.id) else { panic!("the fixed floor has an acknowledged alert") };
     // Each is looked at with the selection on it, so it is on screen however many alerts came after it (a
     // selected row is reversed; its colours stay).
     let mut look = |id: AlertId, label: &str| {
         press(&mut app, "home");
-        while app.alerts_sel.id != Some(id) {
-            let before = app.alerts_sel.index;
+        while app.lists[ListKind::Alerts].sel.and_then(|r| r.alert()) != Some(id) {
+            let before = app.lists[ListKind::Alerts].index;
             press(&mut app, "j");
-            assert_ne!(app.alerts_sel.index, before, "{id} is in the Alerts list");
+            assert_ne!(app.lists[ListKind::Alerts].index, before, "{id} is in the Alerts list");
         }
         style_of(&app, 160, 48, &id.to_string(), label)
     };
@@ -267,10 +273,10 @@ fn alert_severities_have_their_colours() {
 #[test]
 fn sentiment_and_overdue_tickets_are_red() {
     let mut app = fixed();
-    let now = app.floor.time();
-    let call = connected_call(&app.floor);
+    let now = app.floor().time();
+    let call = connected_call(app.floor());
     // A ticket id the floor does not hold yet.
-    let ticket = TicketId(app.floor.tickets.keys().next_back().map_or(0, |t| t.0) + 1);
+    let ticket = TicketId(app.floor().tickets.keys().next_back().map_or(0, |t| t.0) + 1);
     let said = |text: &str| Event {
         at: now,
         kind: EventKind::Utterance {
@@ -305,16 +311,16 @@ fn sentiment_and_overdue_tickets_are_red() {
             },
         },
     ];
-    app.apply(Update::Events { from_seq: app.floor.seq, events });
+    app.apply_update(Update::Events { from_seq: app.floor().seq, events });
     keys(&mut app, &["2", "S"]);
-    let shown = app.floor.calls.get(&call).map(|c| format!("{:+.2}", c.sentiment)).unwrap_or_default();
+    let shown = app.floor().calls.get(&call).map(|c| format!("{:+.2}", c.sentiment)).unwrap_or_default();
     assert!(shown.starts_with('-'), "the caller's rolling sentiment went negative: {shown}");
     // Tall enough for every row, whatever the floor holds; 80 columns, the narrow layout.
     let tall = |n: usize| (n as u16 + 12).max(24);
-    let s = style_of(&app, 80, tall(app.calls.len()), &call.to_string(), &shown);
+    let s = style_of(&app, 80, tall(app.lists[ListKind::Calls].rows.len()), &call.to_string(), &shown);
     assert_eq!(s.fg, Some(Color::LightRed), "negative sentiment is red");
     press(&mut app, "5");
-    let due = style_of(&app, 80, tall(app.tickets.len()), &ticket.to_string(), "5:00 over");
+    let due = style_of(&app, 80, tall(app.lists[ListKind::Tickets].rows.len()), &ticket.to_string(), "5:00 over");
     assert_eq!(due.fg, Some(Color::LightRed), "an overdue ticket's countdown is red");
     assert!(due.add_modifier.contains(Modifier::BOLD));
     // The call's details (wide screens) list the ticket the same way, id as everywhere else.
@@ -329,11 +335,11 @@ fn sentiment_and_overdue_tickets_are_red() {
 fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
     let mut app = fixed();
     // The first queue (its tile is drawn top left), 30 points under its target.
-    let Some(q) = app.floor.queues.first().cloned() else { panic!("the fixed floor has queues") };
+    let Some(q) = app.floor().queues.first().cloned() else { panic!("the fixed floor has queues") };
     assert!(q.sla.percent >= 0.3, "{} has a target to fall under", q.id);
     let level = q.sla.percent - 0.3;
     let shown = format!("{:.0}%", level * 100.0);
-    let mut m = FloorMetrics { at: app.floor.now, window_s: 900, ..Default::default() };
+    let mut m = FloorMetrics { at: app.floor().now, window_s: 900, ..Default::default() };
     m.queues.push(QueueMetrics {
         queue: q.id.clone(),
         service_level: Some(level),
@@ -341,7 +347,7 @@ fn a_queue_in_breach_has_a_red_tile_and_mono_uses_no_colour() {
         sl_seconds: q.sla.seconds,
         ..Default::default()
     });
-    app.apply(Update::Metrics(Box::new(m)));
+    app.apply_update(Update::Metrics(Box::new(m)));
     let sl_row = format!("SL {shown:>4}");
     let sl = style_of(&app, 80, 24, &sl_row, &shown);
     assert_eq!(sl.fg, Some(Color::LightRed), "SL under target is red");
@@ -364,40 +370,44 @@ fn the_calls_list_settles_once_a_second_and_shows_ended_calls_until_then() {
     let mut feed = callfloor::local::LocalFeed::new(hospital(WARM_MINUTES));
     let mut app = attach(&mut feed);
     press(&mut app, "2");
-    let before = app.calls.clone();
+    let before = ids_calls(&app).clone();
     assert!(!before.is_empty());
     // Events arrive (a floor-minute of them) but no tick: the rows stay where they were.
     let mut ended = None;
     for _ in 0..6 {
         if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
-            app.apply(u);
+            app.apply_update(u);
         }
-        ended = before.iter().find(|id| !app.floor.calls.contains_key(id)).copied();
+        ended = before.iter().find(|id| !app.floor().calls.contains_key(id)).copied();
         if ended.is_some() {
             break;
         }
     }
     let Some(ended) = ended else { panic!("no listed call ended within a floor-minute") };
-    assert_eq!(app.calls, before, "rows do not move between ticks");
+    assert_eq!(ids_calls(&app), before, "rows do not move between ticks");
     let screen = rows(&draw(&app, 80, 24));
     let row = screen.iter().find(|r| r.contains(&ended.to_string())).cloned().unwrap_or_default();
     assert!(row.contains("ended") || row.contains("abandoned"), "{ended} is shown as over until the tick: {row:?}");
     // The tick settles the list: the ended call leaves, calls that arrived meanwhile join.
     app.tick();
-    assert!(!app.calls.contains(&ended));
-    assert_eq!(app.calls.len(), app.floor.calls.len(), "every live call is listed after the tick");
+    assert!(!ids_calls(&app).contains(&ended));
+    assert_eq!(
+        app.lists[ListKind::Calls].rows.len(),
+        app.floor().calls.len(),
+        "every live call is listed after the tick"
+    );
 }
 
 #[test]
 fn transcript_scroll_counts_lines_and_reaches_the_first() {
     let mut app = fixed();
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     let _ = app.run_command_line(&format!("call {call}"));
     assert_eq!(app.open_call, Some(call));
-    let n = app.floor.calls[&call].transcript.len();
+    let n = app.floor().calls[&call].transcript.len();
     assert!(n >= 2, "the fixture call has said something");
-    let first = app.floor.calls[&call].transcript[0].text.clone();
-    let newest = app.floor.calls[&call].transcript[n - 1].text.clone();
+    let first = app.floor().calls[&call].transcript[0].text.clone();
+    let newest = app.floor().calls[&call].transcript[n - 1].text.clone();
     // Narrow and short, so lines wrap and only a few fit: scrolling up far enough still shows the first line.
     for _ in 0..n + 5 {
         press(&mut app, "up");

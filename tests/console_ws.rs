@@ -99,14 +99,16 @@ impl Console {
     /// Takes the client's next update into the App, and returns it.
     async fn pump(&mut self) -> Update {
         let u = guard("an update from the client", self.updates.recv()).await;
-        let Some(u) = u else { panic!("the client task stopped; the console's connection was {:?}", self.app.conn) };
-        self.app.apply(u.clone());
+        let Some(u) = u else {
+            panic!("the client task stopped; the console's connection was {:?}", self.app.mirror.conn)
+        };
+        self.app.apply_update(u.clone());
         u
     }
 
     /// Pumps until the App is connected and its mirror holds every event up to `seq`.
     async fn sync_to(&mut self, seq: u64) {
-        while !(self.app.conn == ConnState::Connected && self.app.has_data && self.app.floor.seq >= seq) {
+        while !(self.app.mirror.conn == ConnState::Connected && self.app.has_data() && self.app.floor().seq >= seq) {
             self.pump().await;
         }
     }
@@ -141,7 +143,7 @@ impl Console {
     }
 
     fn last_toast(&self) -> (String, bool) {
-        self.app.toasts.back().map(|t| (t.text.clone(), t.ok)).unwrap_or_default()
+        self.app.messages.back().map(|t| (t.text.clone(), t.ok)).unwrap_or_default()
     }
 
     fn screen(&self) -> String {
@@ -155,20 +157,20 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
     let mut console = Console::connect(&server.url(), SUP);
     let start_seq = engine_floor(&server).await.seq;
     console.sync_to(start_seq).await;
-    assert_eq!((console.app.role, console.app.user.as_str()), (Some(Role::Supervisor), SUP_NAME));
+    assert_eq!((console.app.mirror.role, console.app.user()), (Some(Role::Supervisor), SUP_NAME));
     assert!(console.screen().contains("ana (supervisor)  ● live"), "{}", console.screen());
     assert!(
-        console.app.floor == mask_floor(&engine_floor(&server).await),
+        *console.app.floor() == mask_floor(&engine_floor(&server).await),
         "the console starts from the engine's floor, as a supervisor sees it"
     );
     let app = &mut console.app;
 
     // Barge into a connected call (an urgent one if there is one), picked from the Calls list.
-    let call = connected_call(&app.floor);
+    let call = connected_call(app.floor());
     keys(app, &["2", "/"]);
     type_text(app, &call.to_string());
     press(app, "enter");
-    assert_eq!(app.calls, vec![call], "the filter leaves the one call");
+    assert_eq!(ids_calls(&app), vec![call], "the filter leaves the one call");
     let out = press(app, "b");
     assert_eq!(out.iter().map(|o| o.command.clone()).collect::<Vec<_>>(), vec![Command::Barge { call }]);
     console.ok(out).await;
@@ -193,14 +195,14 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
     assert_eq!((line.speaker, line.text.as_str(), line.whisper), (Speaker::Supervisor, said, false));
 
     // Add the first queue to an agent who does not serve it, through the dialog.
-    let (agent, serves) = agent_to_reassign(&console.app.floor);
-    let first = queue_ids(&console.app.floor)[0].clone();
-    let want = in_floor_order(&console.app.floor, &serves, std::slice::from_ref(&first));
+    let (agent, serves) = agent_to_reassign(console.app.floor());
+    let first = queue_ids(console.app.floor())[0].clone();
+    let want = in_floor_order(console.app.floor(), &serves, std::slice::from_ref(&first));
     let app = &mut console.app;
     keys(app, &["3", "/"]);
     type_text(app, &agent.to_string());
     press(app, "enter");
-    assert_eq!(app.agents, vec![agent], "the filter leaves the one agent");
+    assert_eq!(ids_agents(&app), vec![agent], "the filter leaves the one agent");
     let out = keys(app, &["r", "space", "enter"]);
     console.ok(out).await;
     let names: Vec<&str> = want.iter().map(QueueId::as_str).collect();
@@ -211,8 +213,8 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
     // Acknowledge the newest alert.
     let app = &mut console.app;
     press(app, "4");
-    let Some(&alert) = app.alerts.first() else { panic!("the fixture floor has alerts") };
-    assert_eq!(app.floor.alerts.keys().next_back(), Some(&alert), "the Alerts view lists the newest first");
+    let Some(&alert) = ids_alerts(&app).first() else { panic!("the fixture floor has alerts") };
+    assert_eq!(app.floor().alerts.keys().next_back(), Some(&alert), "the Alerts view lists the newest first");
     let out = press(app, "a");
     console.ok(out).await;
     assert_eq!(console.last_toast(), (format!("✓ ack {alert}"), true));
@@ -223,8 +225,8 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
     // Escalate the ticket due soonest, with a note.
     let app = &mut console.app;
     press(app, "5");
-    let Some(&ticket) = app.tickets.first() else { panic!("the fixture floor has open tickets") };
-    assert_eq!(ticket, soonest_ticket(&app.floor), "the Tickets view lists the soonest due first");
+    let Some(&ticket) = ids_tickets(&app).first() else { panic!("the fixture floor has open tickets") };
+    assert_eq!(ticket, soonest_ticket(app.floor()), "the Tickets view lists the soonest due first");
     press(app, "e");
     type_text(app, "caller rang three times, take it up");
     let out = press(app, "enter");
@@ -254,7 +256,7 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
         vec![("barge", true), ("say", true), ("reassign", true), ("ack_alert", true), ("escalate", true)],
         "every command is audited with its outcome"
     );
-    assert!(console.app.floor == mask_floor(&floor), "the console's mirror equals the engine's floor");
+    assert!(*console.app.floor() == mask_floor(&floor), "the console's mirror equals the engine's floor");
     assert!(console.app.pending.is_empty(), "every command got its answer");
     let Ok(None) = guard("shutdown", server.shutdown()).await else { panic!("the server shuts down cleanly") };
 }
@@ -264,10 +266,10 @@ async fn a_viewer_gets_the_refusal_reason_as_a_toast() {
     let server = start().await;
     let mut console = Console::connect(&server.url(), VIEWER);
     console.sync_to(engine_floor(&server).await.seq).await;
-    assert_eq!(console.app.role, Some(Role::Viewer));
+    assert_eq!(console.app.mirror.role, Some(Role::Viewer));
     assert!(console.screen().contains("val (viewer)"), "the header shows who we are:\n{}", console.screen());
 
-    let call = connected_call(&console.app.floor);
+    let call = connected_call(console.app.floor());
     let out = console.app.run_command_line(&format!("barge {call}"));
     let results = console.send(out).await;
     let [Err((code, message))] = &results[..] else { panic!("a viewer's barge is refused: {results:?}") };
@@ -293,7 +295,7 @@ async fn the_console_says_when_the_engine_is_gone_and_recovers_when_it_is_back()
     console.sync_to(engine_floor(&server).await.seq).await;
     let live = console.screen();
     assert!(live.contains("● live") && !live.contains("STALE"), "{live}");
-    let before = console.app.floor.clone();
+    let before = console.app.floor().clone();
 
     // The engine stops: the client reports the loss, and the screen says so and marks the data stale.
     let Ok(_) = guard("shutdown", server.shutdown()).await else { panic!("the server shuts down") };
@@ -302,16 +304,16 @@ async fn the_console_says_when_the_engine_is_gone_and_recovers_when_it_is_back()
             break;
         }
     }
-    let ConnState::Disconnected { reason, .. } = &console.app.conn else {
-        panic!("the console is disconnected: {:?}", console.app.conn)
+    let ConnState::Disconnected { reason, .. } = &console.app.mirror.conn else {
+        panic!("the console is disconnected: {:?}", console.app.mirror.conn)
     };
     assert!(reason.contains("closed the connection"), "{reason}");
     let gone = console.screen();
     assert!(gone.contains("○ disconnected"), "the header says so:\n{gone}");
     assert!(gone.contains("⚠ STALE: disconnected"), "the data is marked stale:\n{gone}");
-    assert!(console.app.floor == before, "the last floor stays on screen");
+    assert!(*console.app.floor() == before, "the last floor stays on screen");
     // Commands are not lost silently while away: the client refuses them at once.
-    let call = connected_call(&console.app.floor);
+    let call = connected_call(console.app.floor());
     let out = console.app.run_command_line(&format!("monitor {call}"));
     let results = console.send(out).await;
     assert!(matches!(&results[..], [Err((ErrorCode::Conflict, m))] if m.contains("not connected")), "{results:?}");
@@ -323,11 +325,11 @@ async fn the_console_says_when_the_engine_is_gone_and_recovers_when_it_is_back()
     assert!(mask_floor(&floor) != before, "the new engine's floor differs from what the console showed");
     loop {
         console.pump().await;
-        if console.app.conn == ConnState::Connected && console.app.floor.seq == floor.seq {
+        if console.app.mirror.conn == ConnState::Connected && console.app.floor().seq == floor.seq {
             break;
         }
     }
-    assert!(console.app.floor == mask_floor(&floor), "the snapshot replaced the stale mirror");
+    assert!(*console.app.floor() == mask_floor(&floor), "the snapshot replaced the stale mirror");
     let back = console.screen();
     assert!(back.contains("● live") && !back.contains("STALE"), "{back}");
     let Ok(_) = guard("shutdown", server.shutdown()).await else { panic!("the server shuts down") };

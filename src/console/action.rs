@@ -2,10 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Role;
+use strum::{IntoStaticStr, VariantArray};
+
 /// One thing the user asks for. Keymap files name these in snake_case (`barge`, `view_calls`, ...), so the
 /// names are part of the keymap file format: rename one and every user's keymap breaks.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+///
+/// A renamed action keeps its old name as a serde alias, so users' keymaps keep working.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize, VariantArray, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// Quit (asks first while you are barged into a call).
     Quit,
@@ -30,12 +38,19 @@ pub enum Action {
     PageUp,
     SelectFirst,
     SelectLast,
-    /// Open the selected call (or the call an alert or ticket is about) in the Call view.
+    /// Open the selected row: a call in the Call view, a ticket in the Ticket view (or the call an alert or a
+    /// seat is about).
+    #[serde(alias = "open")]
     OpenCall,
     /// Type a filter for the list.
     Filter,
-    /// Sort the calls by the next key: wait, sentiment, priority.
-    CycleSort,
+    /// Sort the list by its next column.
+    #[serde(alias = "cycle_sort")]
+    SortNext,
+    /// Reverse the list's order.
+    SortReverse,
+    /// Freeze the list (rows stay until it is resumed), or resume it.
+    TogglePause,
     SortByWait,
     SortBySentiment,
     SortByPriority,
@@ -71,63 +86,50 @@ pub enum Action {
     CycleTheme,
     /// Turn the bell for urgent alerts on or off.
     ToggleBell,
+    /// Show the history of messages.
+    ShowMessages,
+    /// Suspend the console (fg resumes it).
+    Suspend,
+    /// In a dialog: toggle the item under the cursor.
+    Toggle,
+    /// In a dialog: confirm.
+    Confirm,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 42] = [
-        Action::Quit,
-        Action::ForceQuit,
-        Action::ToggleHelp,
-        Action::OpenCommandLine,
-        Action::Close,
-        Action::ViewFloor,
-        Action::ViewCalls,
-        Action::ViewAgents,
-        Action::ViewAlerts,
-        Action::ViewTickets,
-        Action::ViewCallbacks,
-        Action::ViewAudit,
-        Action::NextView,
-        Action::PrevView,
-        Action::SelectNext,
-        Action::SelectPrev,
-        Action::PageDown,
-        Action::PageUp,
-        Action::SelectFirst,
-        Action::SelectLast,
-        Action::OpenCall,
-        Action::Filter,
-        Action::CycleSort,
-        Action::SortByWait,
-        Action::SortBySentiment,
-        Action::SortByPriority,
-        Action::Monitor,
-        Action::Whisper,
-        Action::Barge,
-        Action::Leave,
-        Action::NextMode,
-        Action::Say,
-        Action::Transfer,
-        Action::Reassign,
-        Action::SetAgentState,
-        Action::Ack,
-        Action::AckAllVisible,
-        Action::Escalate,
-        Action::Resolve,
-        Action::Note,
-        Action::CycleTheme,
-        Action::ToggleBell,
-    ];
+    pub const ALL: &'static [Action] = Action::VARIANTS;
 
     /// The snake_case name keymap files use.
-    pub fn name(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 
-    /// Parses a keymap action name.
+    /// Parses a keymap action name (old names of renamed actions too).
     pub fn from_name(name: &str) -> Option<Action> {
         serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// The role a user needs for this action, when it sends a command to the engine (the engine checks the same:
+    /// every supervisor command needs at least [`Role::Supervisor`], see `Command::required_role`).
+    pub fn required_role(self) -> Option<Role> {
+        match self {
+            Action::Monitor
+            | Action::Whisper
+            | Action::Barge
+            | Action::Leave
+            | Action::NextMode
+            | Action::Say
+            | Action::Transfer
+            | Action::Reassign
+            | Action::SetAgentState
+            | Action::Ack
+            | Action::AckAllVisible
+            | Action::Escalate
+            | Action::Resolve
+            | Action::Note => Some(Role::Supervisor),
+            _ => None,
+        }
     }
 
     /// One line for the help view.
@@ -153,9 +155,11 @@ impl Action {
             Action::PageUp => "page up",
             Action::SelectFirst => "select first",
             Action::SelectLast => "select last",
-            Action::OpenCall => "open the selected call",
+            Action::OpenCall => "open the selected call or ticket",
             Action::Filter => "filter by typed text",
-            Action::CycleSort => "sort by wait / sentiment / priority",
+            Action::SortNext => "sort by the next column",
+            Action::SortReverse => "reverse the order",
+            Action::TogglePause => "pause / resume the list (rows hold still)",
             Action::SortByWait => "sort by wait",
             Action::SortBySentiment => "sort by sentiment",
             Action::SortByPriority => "sort by priority",
@@ -174,7 +178,32 @@ impl Action {
             Action::Resolve => "resolve the ticket",
             Action::Note => "add a note to the ticket",
             Action::CycleTheme => "next theme",
-            Action::ToggleBell => "bell on urgent alerts on / off",
+            Action::ToggleBell => "bell on new critical alerts on / off",
+            Action::ShowMessages => "message history",
+            Action::Suspend => "suspend (fg resumes)",
+            Action::Toggle => "dialog: toggle the item",
+            Action::Confirm => "dialog: confirm",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_one_name_for_keymaps_serde_and_help() {
+        for a in Action::ALL {
+            let wire = serde_json::to_value(a).ok().and_then(|v| v.as_str().map(str::to_string));
+            assert_eq!(wire.as_deref(), Some(a.name()), "serde and strum disagree on {a:?}");
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+            assert!(!a.describe().is_empty());
+        }
+    }
+
+    #[test]
+    fn renamed_actions_keep_their_old_names() {
+        assert_eq!(Action::from_name("cycle_sort"), Some(Action::SortNext));
+        assert_eq!(Action::from_name("open"), Some(Action::OpenCall));
     }
 }

@@ -1,20 +1,23 @@
-//! The console's state and its one mutator: [`App::apply`] takes what the client reports, [`App::on_key`] and
-//! [`App::update`] take what the user asks for and return the commands to send. Rendering only reads an `App`.
+//! The console's state and its one mutator: [`App::apply`] takes what the client (or the event loop) reports,
+//! [`App::on_key`], [`App::on_mouse`] and [`App::update`] take what the user asks for and return the commands to
+//! send. Rendering only reads an `App`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use tui_textarea::TextArea;
 
 use super::action::Action;
 use super::command_line::{self, Parsed};
 use super::keymap::{Context, Key, KeyName, Keymap};
+use super::lists::{self, ListKind, Lists, RowId};
 use super::theme::{self, Theme};
-use crate::client::{ConnState, Outgoing, Update};
+use super::views;
+use crate::client::{ConnState, Mirror, Outgoing, Update};
 use crate::model::*;
 
-/// The views, in tab order (the Call view opens from a list and is not a tab of its own).
+/// The views, in tab order; the Call and Ticket views open from a list and are not tabs of their own.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum View {
     Floor,
@@ -25,6 +28,7 @@ pub enum View {
     Callbacks,
     Audit,
     Call,
+    Ticket,
 }
 
 impl View {
@@ -43,6 +47,7 @@ impl View {
             View::Callbacks => "Callbacks",
             View::Audit => "Audit",
             View::Call => "Call",
+            View::Ticket => "Ticket",
         }
     }
 
@@ -53,37 +58,24 @@ impl View {
             View::Calls => Context::Calls,
             View::Agents => Context::Agents,
             View::Alerts => Context::Alerts,
-            View::Tickets => Context::Tickets,
+            View::Tickets | View::Ticket => Context::Tickets,
             View::Callbacks => Context::Callbacks,
             View::Audit => Context::Audit,
             View::Call => Context::Call,
         }
     }
-}
 
-/// How the Calls view is sorted.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum SortKey {
-    /// Longest wait first.
-    Wait,
-    /// Most negative sentiment first.
-    Sentiment,
-    /// Highest priority first (urgent flags break ties).
-    Priority,
-}
-
-impl SortKey {
-    /// The name `:sort` takes.
-    pub fn as_str(self) -> &'static str {
+    /// The list this view shows, if it is a list view.
+    pub fn list(self) -> Option<ListKind> {
         match self {
-            SortKey::Wait => "wait",
-            SortKey::Sentiment => "sentiment",
-            SortKey::Priority => "priority",
+            View::Calls => Some(ListKind::Calls),
+            View::Agents => Some(ListKind::Agents),
+            View::Alerts => Some(ListKind::Alerts),
+            View::Tickets => Some(ListKind::Tickets),
+            View::Callbacks => Some(ListKind::Callbacks),
+            View::Audit => Some(ListKind::Audit),
+            View::Floor | View::Call | View::Ticket => None,
         }
-    }
-    /// Parses a `:sort` argument.
-    pub fn from_name(s: &str) -> Option<SortKey> {
-        [SortKey::Wait, SortKey::Sentiment, SortKey::Priority].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -111,8 +103,8 @@ impl TicketOp {
 pub enum Input {
     /// The `:` command line.
     Command(TextArea<'static>),
-    /// A filter for the Calls or Agents list, applied as you type.
-    Filter(View, TextArea<'static>),
+    /// A filter for a list, applied as you type.
+    Filter(ListKind, TextArea<'static>),
     /// A line to say into a call.
     Say(CallId, TextArea<'static>),
     /// A note for escalating, resolving or noting a ticket.
@@ -144,6 +136,15 @@ pub enum TransferTarget {
     Agent(AgentId),
 }
 
+/// What a confirmed [`Dialog::Confirm`] does.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Then {
+    Quit,
+    /// Open the call in the Call view and send the command.
+    OpenAndSend(CallId, Command),
+    Send(Command),
+}
+
 /// A modal dialog.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Dialog {
@@ -153,111 +154,94 @@ pub enum Dialog {
     AgentState { agent: AgentId, cursor: usize },
     /// Transfer a call to a queue or an available agent.
     Transfer { call: CallId, targets: Vec<TransferTarget>, cursor: usize },
-    /// Quit while barged into a call?
-    ConfirmQuit { call: CallId },
+    /// Are you sure? `lines` say what will happen.
+    Confirm { title: String, lines: Vec<String>, then: Then },
 }
 
 /// States a supervisor may set an agent to.
 pub const SETTABLE_STATES: [AgentState; 3] = [AgentState::Available, AgentState::Break, AgentState::Offline];
 
-/// A short message in the corner: an ack, an error, a local notice.
+/// One message: an ack, a refusal, a local notice. Shown in the message line, kept in the history (`:messages`).
 #[derive(Clone, PartialEq, Debug)]
-pub struct Toast {
+pub struct Message {
     pub text: String,
     pub ok: bool,
-    /// Seconds left on screen.
-    pub ttl: u8,
+    /// Floor time when it came (None before any floor).
+    pub at: Option<Time>,
 }
 
-const TOAST_SECS: u8 = 6;
-const TOASTS_MAX: usize = 4;
+/// Seconds the newest message stays in the message line.
+const MESSAGE_SECS: u8 = 8;
+/// Messages kept for `:messages`.
+const MESSAGES_MAX: usize = 200;
 /// Minutes of arrivals the console counts itself when the engine sends no per-minute figures.
 const ARRIVAL_MINUTES: usize = 60;
-
-/// A selection in a list, kept on the same item when the list reorders.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sel<T> {
-    pub index: usize,
-    pub id: Option<T>,
-}
-
-impl<T> Default for Sel<T> {
-    fn default() -> Self {
-        Sel { index: 0, id: None }
-    }
-}
-
-impl<T: PartialEq + Clone> Sel<T> {
-    fn follow(&mut self, list: &[T]) {
-        if let Some(i) = self.id.as_ref().and_then(|id| list.iter().position(|x| x == id)) {
-            self.index = i;
-        } else {
-            self.index = self.index.min(list.len().saturating_sub(1));
-        }
-        self.id = list.get(self.index).cloned();
-    }
-    fn set(&mut self, index: usize, list: &[T]) {
-        self.index = index.min(list.len().saturating_sub(1));
-        self.id = list.get(self.index).cloned();
-    }
-}
+/// The bell rings at most once in this many seconds.
+pub const BELL_INTERVAL_SECS: u64 = 30;
+/// Alerts one `A` acknowledges at most (the engine takes up to 5,000 in one request).
+const ACK_BATCH_MAX: usize = 5000;
 
 /// Settings an App starts with.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
     pub theme: Theme,
     pub keymap: Keymap,
-    /// Ring the bell on new urgent alerts.
+    /// Ring the bell on new critical alerts.
     pub bell: bool,
+    /// Mouse capture (click a tab or a row, wheel to scroll).
+    pub mouse: bool,
+    /// Ask before barging from a list and before taking the last seat off a queue.
+    pub confirm: bool,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { theme: Theme::builtin("default"), keymap: Keymap::builtin_default(), bell: true }
+        AppOptions {
+            theme: Theme::builtin("default"),
+            keymap: Keymap::builtin_default(),
+            bell: true,
+            mouse: true,
+            confirm: true,
+        }
     }
 }
 
-/// The console: a mirror of the floor plus everything the UI shows about it.
+/// What reaches the App from outside the keyboard: the client's updates, and the event loop's own news.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Client(Update),
+    /// A command could not be handed to the connection (busy or closed).
+    NotSent {
+        id: String,
+        reason: String,
+    },
+    /// The client task ended (its reason, if it gave one, came before as a `Failed` connection state).
+    ClientGone,
+}
+
+/// The console: the one mirror of the floor plus everything the UI shows about it.
 pub struct App {
-    /// The mirror floor, changed only by snapshots and events.
-    pub floor: Floor,
-    pub metrics: Option<FloorMetrics>,
-    pub conn: ConnState,
-    /// Role the server granted (None before the welcome).
-    pub role: Option<Role>,
-    /// The engine's name and version, from the welcome.
-    pub server: String,
-    /// Our supervisor name on the floor, from the welcome.
-    pub user: String,
-    /// Whether any floor data has arrived.
-    pub has_data: bool,
-    /// Wall time since the last update, set by the event loop before each draw (render never reads a clock).
+    /// The floor, its metrics, the connection and who we are: changed only by [`App::apply`].
+    pub mirror: Mirror,
+    /// Wall time since the last floor data, set by the event loop before each draw (render never reads a clock).
     pub data_age: Duration,
+    /// The terminal's size, set by the event loop: paging and mouse hits use it.
+    pub size: (u16, u16),
 
     pub view: View,
-    /// The view to return to when the Call view closes.
+    /// The view to return to when the Call or Ticket view closes.
     pub back: View,
     /// The call shown in the Call view.
     pub open_call: Option<CallId>,
-    /// Transcript lines scrolled up from the newest.
+    /// The ticket shown in the Ticket view.
+    pub open_ticket: Option<TicketId>,
+    /// Transcript lines scrolled up from the newest (Call view); history lines scrolled (Ticket view).
     pub transcript_scroll: usize,
-    pub sort: SortKey,
-    pub calls_filter: String,
-    pub agents_filter: String,
-
-    /// The calls list as shown: filtered and sorted.
-    pub calls: Vec<CallId>,
-    pub agents: Vec<AgentId>,
-    /// Alerts, newest first.
-    pub alerts: Vec<AlertId>,
-    /// Open and escalated tickets, soonest due first.
-    pub tickets: Vec<TicketId>,
-    pub calls_sel: Sel<CallId>,
-    pub agents_sel: Sel<AgentId>,
-    pub alerts_sel: Sel<AlertId>,
-    pub tickets_sel: Sel<TicketId>,
-    pub callbacks_sel: Sel<CallId>,
-    pub audit_sel: Sel<usize>,
+    /// Every list's rows, selection, filter, sort and pause.
+    pub lists: Lists,
+    /// Floor time the calls list was last settled at: its wait and talk times are shown as of then, so they change
+    /// once a second instead of with every event.
+    pub list_now: Time,
 
     pub input: Option<Input>,
     /// Completions offered for the command line (shown above it).
@@ -265,7 +249,12 @@ pub struct App {
     pub dialog: Option<Dialog>,
     pub help: bool,
     pub help_scroll: usize,
-    pub toasts: VecDeque<Toast>,
+    /// The message history overlay (`:messages`).
+    pub show_messages: bool,
+    /// Messages, oldest first.
+    pub messages: VecDeque<Message>,
+    /// Seconds the newest message has left in the message line.
+    pub message_ttl: u8,
     /// Commands sent and not yet answered: id → what the user asked for, in words.
     pub pending: BTreeMap<String, String>,
     next_id: u64,
@@ -276,9 +265,18 @@ pub struct App {
     bell_pending: bool,
     /// Newest alert id already considered for the bell.
     bell_seen: Option<AlertId>,
+    /// Seconds since the App started (counted by ticks), and when the bell may ring next.
+    seconds: u64,
+    bell_next: u64,
     /// Show the newcomer's hint until the first key.
     pub show_hint: bool,
     pub quit: bool,
+    /// Mouse capture wanted (the event loop turns it on or off to match).
+    pub mouse: bool,
+    /// Ask before barging from a list and before taking the last seat off a queue.
+    pub confirm: bool,
+    /// Set by the suspend action; the event loop suspends and clears it.
+    pub suspend: bool,
     /// Calls that arrived per floor-minute, counted from events: (minute since the epoch, count), oldest first.
     arrivals: VecDeque<(i64, u32)>,
 }
@@ -287,37 +285,24 @@ impl App {
     /// An App with no floor yet (it shows "waiting for the engine" until the first snapshot).
     pub fn new(opts: AppOptions) -> App {
         App {
-            floor: Floor::default(),
-            metrics: None,
-            conn: ConnState::Connecting { attempt: 1 },
-            role: None,
-            server: String::new(),
-            user: String::new(),
-            has_data: false,
+            mirror: Mirror::default(),
             data_age: Duration::ZERO,
+            size: (80, 24),
             view: View::Floor,
             back: View::Calls,
             open_call: None,
+            open_ticket: None,
             transcript_scroll: 0,
-            sort: SortKey::Wait,
-            calls_filter: String::new(),
-            agents_filter: String::new(),
-            calls: Vec::new(),
-            agents: Vec::new(),
-            alerts: Vec::new(),
-            tickets: Vec::new(),
-            calls_sel: Sel::default(),
-            agents_sel: Sel::default(),
-            alerts_sel: Sel::default(),
-            tickets_sel: Sel::default(),
-            callbacks_sel: Sel::default(),
-            audit_sel: Sel::default(),
+            lists: Lists::default(),
+            list_now: Time::default(),
             input: None,
             completions: Vec::new(),
             dialog: None,
             help: false,
             help_scroll: 0,
-            toasts: VecDeque::new(),
+            show_messages: false,
+            messages: VecDeque::new(),
+            message_ttl: 0,
             pending: BTreeMap::new(),
             next_id: 0,
             theme: opts.theme,
@@ -325,79 +310,132 @@ impl App {
             bell_enabled: opts.bell,
             bell_pending: false,
             bell_seen: None,
+            seconds: 0,
+            bell_next: 0,
             show_hint: true,
             quit: false,
+            mouse: opts.mouse,
+            confirm: opts.confirm,
+            suspend: false,
             arrivals: VecDeque::new(),
         }
     }
 
-    // ---------------------------------------------------------------------------------------------------------
-    // What the client reports.
+    /// The floor as the mirror holds it.
+    pub fn floor(&self) -> &Floor {
+        &self.mirror.floor
+    }
 
-    /// Takes one update from the client.
-    pub fn apply(&mut self, update: Update) {
-        match update {
-            Update::Connection(state) => self.conn = state,
-            Update::Welcome { role, server, user } => {
-                self.role = Some(role);
-                self.server = server;
-                self.user = user;
-            }
-            Update::Snapshot { floor, .. } => {
-                self.floor = *floor;
-                self.has_data = true;
-                self.conn = ConnState::Connected;
-                self.refresh();
-                self.check_bell();
-            }
-            Update::Events { events, .. } => {
-                for ev in &events {
-                    if matches!(ev.kind, EventKind::CallArrived { .. }) {
-                        self.count_arrival(ev.at);
-                    }
-                    self.floor.apply(ev);
-                }
-                self.has_data = true;
-                // The calls list keeps its rows until the next tick (once a second): rows that jump under the
-                // cursor many times a second cannot be read or selected, and every jump redraws the table.
-                // Ended calls stay as "ended" rows until then; new calls join at the tick.
-                self.refresh_keeping_calls();
-                self.check_bell();
-            }
-            Update::Metrics(m) => self.metrics = Some(*m),
-            Update::Ack { id } => {
+    /// Our supervisor name on the floor, from the welcome ("" before it).
+    pub fn user(&self) -> &str {
+        self.mirror.user.as_deref().unwrap_or("")
+    }
+
+    /// Whether any floor has arrived.
+    pub fn has_data(&self) -> bool {
+        self.mirror.snapshots > 0
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // What the client and the event loop report.
+
+    /// Takes one client update (shorthand for [`App::apply`] with [`Incoming::Client`]).
+    pub fn apply_update(&mut self, update: Update) {
+        self.apply(Incoming::Client(update));
+    }
+
+    /// Takes one piece of news from outside the keyboard. The only door for connection and floor changes.
+    pub fn apply(&mut self, incoming: Incoming) {
+        match incoming {
+            Incoming::Client(update) => self.client(update),
+            Incoming::NotSent { id, reason } => {
                 let what = self.pending.remove(&id).unwrap_or_else(|| format!("command {id}"));
-                self.toast(format!("✓ {what}"), true);
+                self.message(format!("✗ {what} not sent: {reason}"), false);
+            }
+            Incoming::ClientGone => {
+                // Keep the client's own reason (e.g. a refused token) when it gave one.
+                if !matches!(self.mirror.conn, ConnState::Failed { .. }) {
+                    let gone = Update::Connection(ConnState::Failed { reason: "the connection task ended".into() });
+                    self.mirror.apply(&gone);
+                }
+            }
+        }
+    }
+
+    fn client(&mut self, update: Update) {
+        match &update {
+            Update::Ack { id } => {
+                let what = self.pending.remove(id).unwrap_or_else(|| format!("command {id}"));
+                self.message(format!("✓ {what}"), true);
+                return;
             }
             Update::Error { id, code, message } => {
-                let what = id.and_then(|id| self.pending.remove(&id));
+                let what = id.as_ref().and_then(|id| self.pending.remove(id));
                 let text = match what {
                     Some(w) => format!("✗ {w} refused ({}): {message}", code.as_str()),
                     None => format!("✗ {}: {message}", code.as_str()),
                 };
-                self.toast(text, false);
+                self.message(text, false);
+                return;
             }
+            Update::Events { events, .. } => {
+                for ev in events {
+                    if matches!(ev.kind, EventKind::CallArrived { .. }) {
+                        self.count_arrival(ev.at);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let first = !self.has_data();
+        self.mirror.apply(&update);
+        match update {
+            Update::Snapshot { .. } => {
+                if first {
+                    // What is already on the floor is not news: the bell is for alerts raised from now on.
+                    self.bell_seen = self.floor().alerts.keys().next_back().copied();
+                }
+                self.mirror.conn = ConnState::Connected;
+                self.refresh_all();
+                self.check_bell();
+            }
+            Update::Events { .. } => {
+                // Calls join the list once a second (at the tick), so rows do not jump under the cursor many times
+                // a second; calls that left go at once (unless the list is paused).
+                self.relist_others();
+                self.drop_gone_calls();
+                self.check_bell();
+            }
+            _ => {}
         }
     }
 
-    /// Called once a second by the event loop: toasts age and the calls list settles (see [`App::refresh`]).
+    /// Called once a second by the event loop: the message line ages and the calls list settles.
     pub fn tick(&mut self) {
-        for t in &mut self.toasts {
-            t.ttl = t.ttl.saturating_sub(1);
-        }
-        self.toasts.retain(|t| t.ttl > 0);
-        self.refresh();
+        self.seconds += 1;
+        self.message_ttl = self.message_ttl.saturating_sub(1);
+        self.relist(ListKind::Calls);
     }
 
-    /// Whether the bell should ring now (it rings once per new urgent alert); clears the request.
+    /// Whether the bell should ring now (once for new critical alerts, at most once per
+    /// [`BELL_INTERVAL_SECS`]); clears the request.
     pub fn take_bell(&mut self) -> bool {
-        std::mem::take(&mut self.bell_pending) && self.bell_enabled
+        if !self.bell_pending || self.seconds < self.bell_next {
+            return false;
+        }
+        self.bell_pending = false;
+        if self.bell_enabled {
+            self.bell_next = self.seconds + BELL_INTERVAL_SECS;
+            true
+        } else {
+            false
+        }
     }
 
     fn check_bell(&mut self) {
-        let newest = self.floor.alerts.keys().next_back().copied();
-        let fresh = self
-            .floor
+        let floor = &self.mirror.floor;
+        let newest = floor.alerts.keys().next_back().copied();
+        let fresh = floor
             .alerts
             .values()
             .rev()
@@ -434,65 +472,60 @@ impl App {
     /// Calls arriving per floor-minute, oldest first: the engine's figures if it sends them, else the console's own
     /// count since it attached.
     pub fn arrivals_per_min(&self) -> Vec<u64> {
-        match &self.metrics {
+        match &self.mirror.metrics {
             Some(m) if !m.arrivals_per_min.is_empty() => m.arrivals_per_min.iter().map(|&n| n as u64).collect(),
             _ => self.arrivals.iter().map(|(_, n)| *n as u64).collect(),
         }
     }
 
-    /// Recomputes the lists the views show (after the floor, a filter or the sort changed).
-    pub fn refresh(&mut self) {
-        self.refresh_calls();
-        self.refresh_keeping_calls();
+    /// Rows a list view shows at the current terminal size.
+    pub fn page(&self) -> usize {
+        views::list_rows(self).max(1)
     }
 
-    /// Re-sorts and re-filters the calls list.
-    fn refresh_calls(&mut self) {
-        let now = self.floor.time();
-        let filter = self.calls_filter.to_lowercase();
-        let mut calls: Vec<&Call> = self.floor.calls.values().filter(|c| call_matches(c, &filter)).collect();
-        match self.sort {
-            SortKey::Wait => calls.sort_by(|a, b| {
-                let wa = if a.answered.is_none() { a.wait_secs(now) } else { -1.0 };
-                let wb = if b.answered.is_none() { b.wait_secs(now) } else { -1.0 };
-                wb.total_cmp(&wa).then_with(|| a.arrived.cmp(&b.arrived)).then(a.id.cmp(&b.id))
-            }),
-            SortKey::Sentiment => {
-                calls.sort_by(|a, b| a.sentiment.total_cmp(&b.sentiment).then(a.id.cmp(&b.id)));
-            }
-            SortKey::Priority => calls.sort_by(|a, b| {
-                (b.priority, b.flags.urgent, b.flags.risk)
-                    .cmp(&(a.priority, a.flags.urgent, a.flags.risk))
-                    .then(a.arrived.cmp(&b.arrived))
-                    .then(a.id.cmp(&b.id))
-            }),
+    /// Recomputes a list from the floor (unless it is paused), keeping the selection and the view still.
+    pub fn relist(&mut self, kind: ListKind) {
+        if kind == ListKind::Calls {
+            self.list_now = self.mirror.floor.time();
         }
-        self.calls = calls.into_iter().map(|c| c.id).collect();
-        self.calls_sel.follow(&self.calls);
+        let page = self.page();
+        let l = &self.lists[kind];
+        if l.paused {
+            return;
+        }
+        let rows = lists::rows(kind, &self.mirror.floor, self.list_now, &l.filter, l.sort);
+        self.lists[kind].relist(rows, page);
     }
 
-    /// Recomputes every list but the calls list, whose rows stay put until the next [`App::refresh`].
-    fn refresh_keeping_calls(&mut self) {
-        let order: HashMap<&QueueId, usize> = self.floor.queues.iter().enumerate().map(|(i, q)| (&q.id, i)).collect();
-        let afilter = self.agents_filter.to_lowercase();
-        let mut agents: Vec<&Agent> = self.floor.agents.values().filter(|a| agent_matches(a, &afilter)).collect();
-        agents.sort_by_key(|a| (a.queues.first().and_then(|q| order.get(q)).copied().unwrap_or(usize::MAX), a.id));
-        self.agents = agents.into_iter().map(|a| a.id).collect();
-        self.agents_sel.follow(&self.agents);
+    /// Recomputes every list (after a snapshot, a filter or a sort changed).
+    pub fn refresh_all(&mut self) {
+        for kind in ListKind::ALL {
+            self.relist(kind);
+        }
+    }
 
-        self.alerts = self.floor.alerts.keys().rev().copied().collect();
-        self.alerts_sel.follow(&self.alerts);
+    fn relist_others(&mut self) {
+        for kind in ListKind::ALL {
+            if kind != ListKind::Calls {
+                self.relist(kind);
+            }
+        }
+    }
 
-        let mut tickets: Vec<&Ticket> =
-            self.floor.tickets.values().filter(|t| t.status != TicketStatus::Resolved).collect();
-        tickets.sort_by_key(|t| (t.due, t.id));
-        self.tickets = tickets.into_iter().map(|t| t.id).collect();
-        self.tickets_sel.follow(&self.tickets);
-
-        let callbacks: Vec<CallId> = self.floor.callbacks.iter().map(|c| c.call).collect();
-        self.callbacks_sel.follow(&callbacks);
-        let audit: Vec<usize> = (0..self.floor.audit.len()).collect();
-        self.audit_sel.follow(&audit);
+    /// Drops rows of calls that left the floor from the calls list, at once (unless the list is paused).
+    fn drop_gone_calls(&mut self) {
+        let page = self.page();
+        let l = &self.lists[ListKind::Calls];
+        if l.paused || l.rows.iter().all(|r| r.call().is_none_or(|c| self.mirror.floor.calls.contains_key(&c))) {
+            return;
+        }
+        let rows: Vec<RowId> = l
+            .rows
+            .iter()
+            .copied()
+            .filter(|r| r.call().is_none_or(|c| self.mirror.floor.calls.contains_key(&c)))
+            .collect();
+        self.lists[ListKind::Calls].relist(rows, page);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -506,21 +539,67 @@ impl App {
             return self.input_key(key, ev);
         }
         if self.dialog.is_some() {
-            return self.dialog_key(key);
+            return match self.keymap.lookup(Context::Dialog, key) {
+                Some(action) => self.dialog_action(action),
+                None => Vec::new(),
+            };
         }
-        let ctx = if self.help { Context::Global } else { self.view.context() };
+        let ctx = if self.help || self.show_messages { Context::Global } else { self.view.context() };
         match self.keymap.lookup(ctx, key) {
             Some(action) => self.update(action),
             None => Vec::new(),
         }
     }
 
+    /// Takes one mouse event (click a tab, click a row, wheel); returns the commands to send.
+    pub fn on_mouse(&mut self, ev: MouseEvent) -> Vec<Outgoing> {
+        if !self.mouse || self.input.is_some() || self.dialog.is_some() {
+            return Vec::new();
+        }
+        let wheel: i64 = match ev.kind {
+            MouseEventKind::ScrollDown => 3,
+            MouseEventKind::ScrollUp => -3,
+            MouseEventKind::Down(MouseButton::Left) => 0,
+            _ => return Vec::new(),
+        };
+        if self.help || self.show_messages {
+            if wheel > 0 {
+                self.help_scroll += wheel as usize;
+            } else {
+                self.help_scroll = self.help_scroll.saturating_sub(wheel.unsigned_abs() as usize);
+            }
+            return Vec::new();
+        }
+        self.show_hint = false;
+        if wheel != 0 {
+            self.move_sel(wheel);
+            return Vec::new();
+        }
+        match views::hit(self, ev.column, ev.row) {
+            Some(views::Hit::Tab(view)) => self.switch(view),
+            Some(views::Hit::Row(kind, index)) => {
+                let page = self.page();
+                let l = &mut self.lists[kind];
+                if let Some(row) = l.rows.get(index).copied() {
+                    if l.sel == Some(row) {
+                        // A second click on the selected row opens it, as Enter does.
+                        return self.update(Action::OpenCall);
+                    }
+                    l.select(row, page);
+                }
+            }
+            None => {}
+        }
+        Vec::new()
+    }
+
     /// Carries out one action; returns the commands to send.
     pub fn update(&mut self, action: Action) -> Vec<Outgoing> {
-        if self.help {
+        if self.help || self.show_messages {
             match action {
-                Action::ToggleHelp | Action::Close => {
+                Action::ToggleHelp | Action::Close | Action::ShowMessages => {
                     self.help = false;
+                    self.show_messages = false;
                     return Vec::new();
                 }
                 Action::SelectNext => self.help_scroll += 1,
@@ -528,17 +607,37 @@ impl App {
                 Action::PageDown => self.help_scroll += 10,
                 Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
                 Action::SelectFirst => self.help_scroll = 0,
+                // The overlay clamps it to its last page.
+                Action::SelectLast => self.help_scroll = usize::MAX / 2,
                 _ => {
                     self.help = false;
+                    self.show_messages = false;
                     return self.update(action);
                 }
             }
             return Vec::new();
         }
+        if let Some(role) = action.required_role()
+            && !self.mirror.role.is_some_and(|r| r >= role)
+        {
+            let who = self.mirror.role.map(|r| format!("the {r} role")).unwrap_or_else(|| "not signed in: you".into());
+            self.notice_error(&format!(
+                "{who} cannot {}: ask for a {role} token",
+                action.describe().split(" (").next().unwrap_or("do that")
+            ));
+            return Vec::new();
+        }
         match action {
             Action::Quit => {
                 if let Some(call) = self.barged_call() {
-                    self.dialog = Some(Dialog::ConfirmQuit { call });
+                    self.dialog = Some(Dialog::Confirm {
+                        title: "Quit?".into(),
+                        lines: vec![
+                            format!("You are barged into {call}."),
+                            "Quit anyway? The engine keeps you on the call until you leave.".into(),
+                        ],
+                        then: Then::Quit,
+                    });
                 } else {
                     self.quit = true;
                 }
@@ -548,6 +647,11 @@ impl App {
                 self.help = true;
                 self.help_scroll = 0;
             }
+            Action::ShowMessages => {
+                self.show_messages = true;
+                self.help_scroll = 0;
+            }
+            Action::Suspend => self.suspend = true,
             Action::OpenCommandLine => {
                 self.input = Some(Input::Command(new_area()));
                 self.completions.clear();
@@ -561,7 +665,7 @@ impl App {
             Action::ViewCallbacks => self.switch(View::Callbacks),
             Action::ViewAudit => self.switch(View::Audit),
             Action::NextView | Action::PrevView => {
-                let cur = if self.view == View::Call { self.back } else { self.view };
+                let cur = if matches!(self.view, View::Call | View::Ticket) { self.back } else { self.view };
                 let i = View::TABS.iter().position(|v| *v == cur).unwrap_or(0);
                 let n = View::TABS.len();
                 let j = if action == Action::NextView { (i + 1) % n } else { (i + n - 1) % n };
@@ -569,45 +673,59 @@ impl App {
             }
             Action::SelectNext => self.move_sel(1),
             Action::SelectPrev => self.move_sel(-1),
-            Action::PageDown => self.move_sel(10),
-            Action::PageUp => self.move_sel(-10),
+            Action::PageDown => self.move_sel(self.page() as i64),
+            Action::PageUp => self.move_sel(-(self.page() as i64)),
             Action::SelectFirst => self.move_sel(i64::MIN / 2),
             Action::SelectLast => self.move_sel(i64::MAX / 2),
-            Action::OpenCall => match self.target_call() {
-                Some(call) => self.open(call),
-                None => self.notice("select a call first (2: calls)"),
-            },
+            Action::OpenCall => self.open_selected(),
             Action::Filter => {
-                let view = if self.view == View::Agents { View::Agents } else { View::Calls };
-                if self.view != view {
-                    self.switch(view);
+                let kind = self.view.list().unwrap_or(ListKind::Calls);
+                if self.view.list().is_none() {
+                    self.switch(View::Calls);
                 }
                 let mut area = new_area();
-                let current = if view == View::Agents { &self.agents_filter } else { &self.calls_filter };
-                area.insert_str(current);
-                self.input = Some(Input::Filter(view, area));
+                area.insert_str(&self.lists[kind].filter);
+                self.input = Some(Input::Filter(kind, area));
             }
-            Action::CycleSort => {
-                self.sort = match self.sort {
-                    SortKey::Wait => SortKey::Sentiment,
-                    SortKey::Sentiment => SortKey::Priority,
-                    SortKey::Priority => SortKey::Wait,
-                };
-                self.refresh();
-            }
-            Action::SortByWait => self.set_sort(SortKey::Wait),
-            Action::SortBySentiment => self.set_sort(SortKey::Sentiment),
-            Action::SortByPriority => self.set_sort(SortKey::Priority),
-            Action::Monitor | Action::Whisper | Action::Barge => {
-                let Some(call) = self.target_call() else {
-                    self.notice("select a call first (2: calls)");
+            Action::SortNext | Action::SortReverse => {
+                let Some(kind) = self.view.list() else {
+                    self.notice("sorting works on a list: 2 calls, 3 agents, 4 alerts …");
                     return Vec::new();
                 };
+                let sort = &mut self.lists[kind].sort;
+                if action == Action::SortReverse {
+                    sort.reverse = !sort.reverse;
+                } else {
+                    let cols = kind.columns();
+                    let i = cols.iter().position(|c| c.key == sort.column).map(|i| (i + 1) % cols.len()).unwrap_or(0);
+                    *sort = lists::Sort { column: cols[i].key, reverse: false };
+                }
+                let label = sort.label(kind);
+                self.relist(kind);
+                self.notice(&format!("sorted by {label}"));
+            }
+            Action::SortByWait => self.sort_calls("wait"),
+            Action::SortBySentiment => self.sort_calls("sentiment"),
+            Action::SortByPriority => self.sort_calls("pri"),
+            Action::TogglePause => self.toggle_pause(),
+            Action::Monitor | Action::Whisper | Action::Barge => {
+                let Some(call) = self.live_target(action) else { return Vec::new() };
                 let cmd = match action {
                     Action::Monitor => Command::Monitor { call },
                     Action::Whisper => Command::Whisper { call },
                     _ => Command::Barge { call },
                 };
+                if action == Action::Barge && self.confirm && self.view != View::Call {
+                    self.dialog = Some(Dialog::Confirm {
+                        title: format!("Barge into {call}?"),
+                        lines: vec![
+                            format!("The caller and the agent of {call} will hear you."),
+                            describe_call(self.floor(), call),
+                        ],
+                        then: Then::OpenAndSend(call, cmd),
+                    });
+                    return Vec::new();
+                }
                 if self.view != View::Call {
                     self.open(call);
                 }
@@ -622,10 +740,7 @@ impl App {
                 return vec![self.send(Command::Leave { call })];
             }
             Action::NextMode => {
-                let Some(call) = self.target_call() else {
-                    self.notice("select a call first (2: calls)");
-                    return Vec::new();
-                };
+                let Some(call) = self.live_target(action) else { return Vec::new() };
                 let cmd = match self.my_mode(call) {
                     None | Some(SupervisorMode::Barge) => Command::Monitor { call },
                     Some(SupervisorMode::Monitor) => Command::Whisper { call },
@@ -634,10 +749,7 @@ impl App {
                 return vec![self.send(cmd)];
             }
             Action::Say => {
-                let Some(call) = self.target_call() else {
-                    self.notice("select a call first (2: calls)");
-                    return Vec::new();
-                };
+                let Some(call) = self.live_target(action) else { return Vec::new() };
                 match self.my_mode(call) {
                     Some(SupervisorMode::Whisper | SupervisorMode::Barge) => {
                         self.input = Some(Input::Say(call, new_area()));
@@ -649,15 +761,13 @@ impl App {
                 }
             }
             Action::Transfer => {
-                let Some(call) = self.target_call() else {
-                    self.notice("select a call first (2: calls)");
-                    return Vec::new();
-                };
-                let lang = self.floor.calls.get(&call).map(|c| c.lang);
+                let Some(call) = self.live_target(action) else { return Vec::new() };
+                let floor = &self.mirror.floor;
+                let lang = floor.calls.get(&call).map(|c| c.lang);
                 let mut targets: Vec<TransferTarget> =
-                    self.floor.queues.iter().map(|q| TransferTarget::Queue(q.id.clone())).collect();
+                    floor.queues.iter().map(|q| TransferTarget::Queue(q.id.clone())).collect();
                 targets.extend(
-                    self.floor
+                    floor
                         .agents
                         .values()
                         .filter(|a| a.state == AgentState::Available && lang.is_none_or(|l| a.langs.contains(&l)))
@@ -670,8 +780,9 @@ impl App {
                     self.notice("select an agent first (3: agents)");
                     return Vec::new();
                 };
-                let current = self.floor.agents.get(&agent).map(|a| a.queues.clone()).unwrap_or_default();
-                let choices = self.floor.queues.iter().map(|q| (q.id.clone(), current.contains(&q.id))).collect();
+                let floor = &self.mirror.floor;
+                let current = floor.agents.get(&agent).map(|a| a.queues.clone()).unwrap_or_default();
+                let choices = floor.queues.iter().map(|q| (q.id.clone(), current.contains(&q.id))).collect();
                 self.dialog = Some(Dialog::Reassign { agent, choices, cursor: 0 });
             }
             Action::SetAgentState => {
@@ -686,11 +797,11 @@ impl App {
                     self.notice("select an alert first (4: alerts)");
                     return Vec::new();
                 };
-                if let Some(ack) = self.floor.alerts.get(&alert).and_then(|a| a.acked.as_ref()) {
+                if let Some(ack) = self.floor().alerts.get(&alert).and_then(|a| a.acked.as_ref()) {
                     self.notice(&format!("{alert} was already acknowledged by {}", ack.by));
                     return Vec::new();
                 }
-                return vec![self.send(Command::AckAlert { alert })];
+                return vec![self.send(Command::AckAlerts { alerts: vec![alert] })];
             }
             Action::AckAllVisible => return self.ack_all(),
             Action::Escalate | Action::Resolve | Action::Note => {
@@ -698,6 +809,10 @@ impl App {
                     self.notice("select a ticket first (5: tickets)");
                     return Vec::new();
                 };
+                if self.floor().tickets.get(&ticket).is_some_and(|t| t.status == TicketStatus::Resolved) {
+                    self.notice_error(&format!("{ticket} is resolved: nothing to {}", action.name()));
+                    return Vec::new();
+                }
                 let op = match action {
                     Action::Escalate => TicketOp::Escalate,
                     Action::Resolve => TicketOp::Resolve,
@@ -716,36 +831,107 @@ impl App {
                 let state = if self.bell_enabled { "on" } else { "off" };
                 self.notice(&format!("bell {state}"));
             }
+            // Dialog keys with no dialog open do nothing.
+            Action::Toggle | Action::Confirm => {}
         }
         Vec::new()
+    }
+
+    fn sort_calls(&mut self, column: &'static str) {
+        self.lists[ListKind::Calls].sort = lists::Sort { column, reverse: false };
+        self.relist(ListKind::Calls);
+        if self.view != View::Calls {
+            self.switch(View::Calls);
+        }
+    }
+
+    fn toggle_pause(&mut self) {
+        let Some(kind) = self.view.list() else {
+            self.notice("pausing works on a list: 2 calls, 3 agents, 4 alerts …");
+            return;
+        };
+        let l = &mut self.lists[kind];
+        l.paused = !l.paused;
+        let paused = l.paused;
+        if paused {
+            self.notice(&format!("{} paused: rows hold still (press again to resume)", self.view.title()));
+        } else {
+            self.relist(kind);
+            self.notice(&format!("{} resumed", self.view.title()));
+        }
+    }
+
+    /// The call an action is for, if it is live; else says why not (locally) and gives None.
+    fn live_target(&mut self, action: Action) -> Option<CallId> {
+        let Some(call) = self.target_call() else {
+            self.notice("select a call first (2: calls)");
+            return None;
+        };
+        if !self.floor().calls.contains_key(&call) {
+            self.notice_error(&format!("{call} has left the floor: nothing to {}", action.name().replace('_', " ")));
+            return None;
+        }
+        Some(call)
+    }
+
+    fn open_selected(&mut self) {
+        if self.view == View::Tickets
+            && let Some(t) = self.target_ticket()
+        {
+            self.open_ticket_view(t);
+            return;
+        }
+        if self.view == View::Ticket {
+            match self.target_call() {
+                Some(c) => self.open(c),
+                None => self.notice("this ticket has no call"),
+            }
+            return;
+        }
+        match self.target_call() {
+            Some(call) => self.open(call),
+            None => self.notice("select a call first (2: calls)"),
+        }
     }
 
     fn close(&mut self) {
         if self.dialog.take().is_some() {
             return;
         }
-        if self.view == View::Calls && !self.calls_filter.is_empty() {
-            self.calls_filter.clear();
-            self.refresh();
+        if let Some(kind) = self.view.list()
+            && !self.lists[kind].filter.is_empty()
+        {
+            self.lists[kind].filter.clear();
+            self.relist(kind);
             return;
         }
-        if self.view == View::Agents && !self.agents_filter.is_empty() {
-            self.agents_filter.clear();
-            self.refresh();
-            return;
-        }
-        if self.view == View::Call {
-            self.view = self.back;
+        match self.view {
+            View::Call if self.back == View::Ticket && self.open_ticket.is_some() => self.view = View::Ticket,
+            View::Call | View::Ticket => self.view = self.back,
+            _ => {}
         }
         self.completions.clear();
     }
 
-    fn switch(&mut self, view: View) {
-        self.view = view;
+    /// Whether Esc has something to close in the current view.
+    pub fn can_close(&self) -> bool {
+        self.dialog.is_some()
+            || matches!(self.view, View::Call | View::Ticket)
+            || self.view.list().is_some_and(|k| !self.lists[k].filter.is_empty())
     }
 
-    fn open(&mut self, call: CallId) {
-        if self.view != View::Call {
+    fn switch(&mut self, view: View) {
+        self.view = view;
+        if let Some(kind) = view.list() {
+            // Keep the selection in view at this terminal size.
+            let page = self.page();
+            self.lists[kind].reveal(page);
+        }
+    }
+
+    /// Opens a call (live, or the record of a finished one) in the Call view.
+    pub fn open(&mut self, call: CallId) {
+        if !matches!(self.view, View::Call) {
             self.back = self.view;
         }
         self.view = View::Call;
@@ -753,111 +939,117 @@ impl App {
         self.transcript_scroll = 0;
     }
 
-    fn set_sort(&mut self, key: SortKey) {
-        self.sort = key;
-        self.refresh();
+    /// Opens a ticket in the Ticket view.
+    pub fn open_ticket_view(&mut self, ticket: TicketId) {
+        if !matches!(self.view, View::Call | View::Ticket) {
+            self.back = self.view;
+        }
+        self.view = View::Ticket;
+        self.open_ticket = Some(ticket);
+        self.transcript_scroll = 0;
     }
 
     fn move_sel(&mut self, by: i64) {
-        let step = |index: usize, len: usize| -> usize {
-            let i = (index as i64).saturating_add(by).clamp(0, len.saturating_sub(1) as i64);
-            i as usize
-        };
+        if let Some(kind) = self.view.list() {
+            let page = self.page();
+            self.lists[kind].move_by(by, page);
+            return;
+        }
         match self.view {
-            View::Calls => {
-                let i = step(self.calls_sel.index, self.calls.len());
-                self.calls_sel.set(i, &self.calls);
-            }
-            View::Agents => {
-                let i = step(self.agents_sel.index, self.agents.len());
-                self.agents_sel.set(i, &self.agents);
-            }
-            View::Alerts => {
-                let i = step(self.alerts_sel.index, self.alerts.len());
-                self.alerts_sel.set(i, &self.alerts);
-            }
-            View::Tickets => {
-                let i = step(self.tickets_sel.index, self.tickets.len());
-                self.tickets_sel.set(i, &self.tickets);
-            }
-            View::Callbacks => {
-                let list: Vec<CallId> = self.floor.callbacks.iter().map(|c| c.call).collect();
-                let i = step(self.callbacks_sel.index, list.len());
-                self.callbacks_sel.set(i, &list);
-            }
-            View::Audit => {
-                let list: Vec<usize> = (0..self.floor.audit.len()).collect();
-                let i = step(self.audit_sel.index, list.len());
-                self.audit_sel.set(i, &list);
-            }
-            View::Call => {
-                // Down moves towards the newest line.
-                let len =
-                    self.open_call.and_then(|c| self.floor.calls.get(&c)).map(|c| c.transcript.len()).unwrap_or(0);
-                // At most up to the first line: scrolling never leaves the pane empty.
-                let top = len.saturating_sub(1) as i64;
-                let s = (self.transcript_scroll as i64).saturating_sub(by).clamp(0, top);
+            View::Call | View::Ticket => {
+                // Down moves towards the newest line; up stops where the oldest line tops a full pane.
+                let len = match self.view {
+                    View::Call => self.open_call.and_then(|c| self.call_record(c)).map(|c| c.transcript.len()),
+                    _ => self.open_ticket.and_then(|t| self.floor().tickets.get(&t)).map(ticket_history_len),
+                }
+                .unwrap_or(0);
+                let top = len.saturating_sub(views::transcript_rows(self)) as i64;
+                let s = (self.transcript_scroll as i64).saturating_sub(by).clamp(0, top.max(0));
                 self.transcript_scroll = s as usize;
             }
-            View::Floor => {}
+            _ => {}
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Targets: what the selected row is about.
+    // Targets: what the screen points at.
 
-    /// The call the current view points at: the selected call, the open call, an agent's call, an alert's or
-    /// ticket's call; on the Floor view, the call of the newest unacknowledged alert about a live call.
+    /// The critical alert the Floor view's banner shows: the newest unacknowledged one.
+    pub fn banner_alert(&self) -> Option<&Alert> {
+        self.urgent_alerts().next()
+    }
+
+    /// The call the current view points at: the selected call, the open call, a seat's call, an alert's or a
+    /// ticket's call; on the Floor view, the call of the alert the banner shows. It may have left the floor.
     pub fn target_call(&self) -> Option<CallId> {
+        let list = |k: ListKind| self.lists[k].selected();
         match self.view {
-            View::Calls => self.calls_sel.id.filter(|_| !self.calls.is_empty()),
+            View::Calls => list(ListKind::Calls).and_then(RowId::call),
             View::Call => self.open_call,
-            View::Agents => self.target_agent().and_then(|a| self.floor.agents.get(&a)).and_then(|a| a.call),
+            View::Agents => self.target_agent().and_then(|a| self.floor().agents.get(&a)).and_then(|a| a.call),
             View::Alerts => {
-                self.target_alert().and_then(|a| self.floor.alerts.get(&a)).and_then(|a| a.subject.parse().ok())
+                self.target_alert().and_then(|a| self.floor().alerts.get(&a)).and_then(|a| a.subject.parse().ok())
             }
-            View::Tickets => self.target_ticket().and_then(|t| self.floor.tickets.get(&t)).and_then(|t| t.call),
-            View::Callbacks => None,
+            View::Tickets | View::Ticket => {
+                self.target_ticket().and_then(|t| self.floor().tickets.get(&t)).and_then(|t| t.call)
+            }
+            View::Callbacks => list(ListKind::Callbacks).and_then(RowId::call),
             View::Audit => None,
-            View::Floor => self
-                .floor
-                .open_alerts()
-                .filter_map(|a| a.subject.parse::<CallId>().ok())
-                .find(|c| self.floor.calls.contains_key(c)),
+            View::Floor => self.banner_alert().and_then(|a| a.subject.parse::<CallId>().ok()),
         }
     }
 
     /// The agent the current view points at: the selected seat, or the agent of the targeted call.
     pub fn target_agent(&self) -> Option<AgentId> {
         match self.view {
-            View::Agents => self.agents_sel.id.filter(|_| !self.agents.is_empty()),
-            View::Call | View::Calls => self.target_call().and_then(|c| self.floor.calls.get(&c)).and_then(|c| c.agent),
+            View::Agents => self.lists[ListKind::Agents].selected().and_then(RowId::agent),
+            View::Call | View::Calls => {
+                self.target_call().and_then(|c| self.floor().calls.get(&c)).and_then(|c| c.agent)
+            }
             _ => None,
         }
     }
 
     /// The selected alert on the Alerts view.
     pub fn target_alert(&self) -> Option<AlertId> {
-        (self.view == View::Alerts).then_some(self.alerts_sel.id).flatten().filter(|_| !self.alerts.is_empty())
+        match self.view {
+            View::Alerts => self.lists[ListKind::Alerts].selected().and_then(RowId::alert),
+            _ => None,
+        }
     }
 
-    /// The selected ticket on the Tickets view.
+    /// The selected ticket on the Tickets view, or the open one on the Ticket view.
     pub fn target_ticket(&self) -> Option<TicketId> {
-        (self.view == View::Tickets).then_some(self.tickets_sel.id).flatten().filter(|_| !self.tickets.is_empty())
+        match self.view {
+            View::Tickets => self.lists[ListKind::Tickets].selected().and_then(RowId::ticket),
+            View::Ticket => self.open_ticket,
+            _ => None,
+        }
+    }
+
+    /// A call as the console can show it: live from the floor, else the record of a finished one.
+    pub fn call_record(&self, id: CallId) -> Option<&Call> {
+        self.floor().calls.get(&id)
+    }
+
+    /// How a finished call ended, when, and its survey score: None while it is live (or unknown).
+    pub fn finished(&self, id: CallId) -> Option<(CallState, Time, Option<u8>)> {
+        if self.floor().calls.contains_key(&id) {
+            return None;
+        }
+        self.floor().recent.iter().rev().find(|s| s.id == id).map(|s| (s.state, s.ended, None))
     }
 
     /// Our mode on a call, if we are on it.
     pub fn my_mode(&self, call: CallId) -> Option<SupervisorMode> {
-        self.floor
-            .calls
-            .get(&call)
-            .and_then(|c| c.supervisors.iter().find(|p| p.supervisor == self.user))
-            .map(|p| p.mode)
+        let user = self.user();
+        self.floor().calls.get(&call).and_then(|c| c.supervisors.iter().find(|p| p.supervisor == user)).map(|p| p.mode)
     }
 
     /// Calls we are on, in any mode.
     pub fn my_calls(&self) -> impl Iterator<Item = CallId> + '_ {
-        self.floor.calls.values().filter(|c| c.supervisors.iter().any(|p| p.supervisor == self.user)).map(|c| c.id)
+        let user = self.user();
+        self.floor().calls.values().filter(move |c| c.supervisors.iter().any(|p| p.supervisor == user)).map(|c| c.id)
     }
 
     /// A call we are barged into, if any.
@@ -867,48 +1059,73 @@ impl App {
 
     /// Unacknowledged critical alerts, newest first: the banner on every view.
     pub fn urgent_alerts(&self) -> impl Iterator<Item = &Alert> {
-        self.floor.open_alerts().filter(|a| a.severity == Severity::Critical)
+        self.floor().open_alerts().filter(|a| a.severity == Severity::Critical)
+    }
+
+    /// Whether our role may do `action` (actions that send no command always may).
+    pub fn may(&self, action: Action) -> bool {
+        action.required_role().is_none_or(|need| self.mirror.role.is_some_and(|r| r >= need))
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Sending.
+    // Sending and messages.
 
     fn send(&mut self, command: Command) -> Outgoing {
         self.next_id += 1;
         let id = format!("c{}", self.next_id);
-        self.pending.insert(id.clone(), describe(&command));
+        let words = self.masked(&describe(&command));
+        self.pending.insert(id.clone(), words);
         Outgoing { id, command }
     }
 
+    /// Acknowledges every unacknowledged alert the Alerts list shows (its filter applies), in one request.
     fn ack_all(&mut self) -> Vec<Outgoing> {
-        let open: Vec<AlertId> = self
-            .alerts
+        let floor = &self.mirror.floor;
+        let open: Vec<AlertId> = self.lists[ListKind::Alerts]
+            .rows
             .iter()
-            .filter(|id| self.floor.alerts.get(id).is_some_and(|a| a.acked.is_none()))
-            .copied()
+            .filter_map(|r| r.alert())
+            .filter(|id| floor.alerts.get(id).is_some_and(|a| a.acked.is_none()))
+            .take(ACK_BATCH_MAX)
             .collect();
         if open.is_empty() {
             self.notice("no unacknowledged alerts");
             return Vec::new();
         }
-        open.into_iter().map(|alert| self.send(Command::AckAlert { alert })).collect()
+        vec![self.send(Command::AckAlerts { alerts: open })]
+    }
+
+    /// Text as the transcript would show it to our role: ID, card and phone numbers masked below admin.
+    pub fn masked(&self, text: &str) -> String {
+        if self.mirror.role.is_some_and(|r| r >= Role::Admin) {
+            text.to_string()
+        } else {
+            crate::model::redact::mask_text(text).into_owned()
+        }
     }
 
     /// A local notice (no command was sent).
     pub fn notice(&mut self, text: &str) {
-        self.toast(text.to_string(), true);
+        self.message(text.to_string(), true);
     }
 
     /// A local error notice (no command was sent).
     pub fn notice_error(&mut self, text: &str) {
-        self.toast(format!("✗ {text}"), false);
+        self.message(format!("✗ {text}"), false);
     }
 
-    fn toast(&mut self, text: String, ok: bool) {
-        self.toasts.push_back(Toast { text, ok, ttl: TOAST_SECS });
-        while self.toasts.len() > TOASTS_MAX {
-            self.toasts.pop_front();
+    fn message(&mut self, text: String, ok: bool) {
+        let text = self.masked(&text);
+        self.messages.push_back(Message { text, ok, at: self.mirror.floor.now });
+        while self.messages.len() > MESSAGES_MAX {
+            self.messages.pop_front();
         }
+        self.message_ttl = MESSAGE_SECS;
+    }
+
+    /// The message the message line shows now, if one is fresh.
+    pub fn current_message(&self) -> Option<&Message> {
+        self.messages.back().filter(|_| self.message_ttl > 0)
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -918,14 +1135,10 @@ impl App {
         let plain = !key.ctrl && !key.alt;
         match key.name {
             KeyName::Esc if plain => {
-                if let Some(Input::Filter(view, _)) = self.input.take() {
+                if let Some(Input::Filter(kind, _)) = self.input.take() {
                     // Esc drops the filter typed so far.
-                    if view == View::Agents {
-                        self.agents_filter.clear();
-                    } else {
-                        self.calls_filter.clear();
-                    }
-                    self.refresh();
+                    self.lists[kind].filter.clear();
+                    self.relist(kind);
                 }
                 self.completions.clear();
                 return Vec::new();
@@ -938,7 +1151,7 @@ impl App {
             KeyName::Tab if plain => {
                 if let Some(Input::Command(area)) = &mut self.input {
                     let text = area.lines().join(" ");
-                    let (completed, options) = command_line::complete(&text, &self.floor);
+                    let (completed, options) = command_line::complete(&text, &self.mirror.floor);
                     if completed != text {
                         let mut fresh = new_area();
                         fresh.insert_str(&completed);
@@ -953,14 +1166,10 @@ impl App {
         if let Some(input) = &mut self.input {
             input.area_mut().input(ev);
         }
-        if let Some(Input::Filter(view, area)) = &self.input {
-            let text = area.lines().join(" ");
-            if *view == View::Agents {
-                self.agents_filter = text;
-            } else {
-                self.calls_filter = text;
-            }
-            self.refresh();
+        if let Some(Input::Filter(kind, area)) = &self.input {
+            let kind = *kind;
+            self.lists[kind].filter = area.lines().join(" ");
+            self.relist(kind);
         }
         Vec::new()
     }
@@ -999,26 +1208,43 @@ impl App {
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
         match command_line::parse(text, self) {
             Ok(Parsed::Send(cmds)) => {
+                if let Some(role) = self.mirror.role
+                    && let Some(cmd) = cmds.iter().find(|c| role < c.required_role())
+                {
+                    let name = cmd.name().replace('_', " ");
+                    self.notice_error(&format!("the {role} role cannot {name}: ask for a supervisor token"));
+                    return Vec::new();
+                }
                 // Joining a live call from the command line opens it, as the keys do (a mistyped id stays put
                 // and the engine's refusal says why).
                 if let [Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call }] =
                     cmds.as_slice()
                     && self.open_call != Some(*call)
-                    && self.floor.calls.contains_key(call)
+                    && self.floor().calls.contains_key(call)
                 {
                     self.open(*call);
                 }
                 cmds.into_iter().map(|c| self.send(c)).collect()
             }
             Ok(Parsed::Act(action)) => self.update(action),
-            Ok(Parsed::AckAll) => self.ack_all(),
+            Ok(Parsed::AckAll) => {
+                if self.view != View::Alerts {
+                    // `:ack all` means every open alert, whatever the Alerts list's filter.
+                    self.lists[ListKind::Alerts].filter.clear();
+                    self.relist(ListKind::Alerts);
+                }
+                if !self.may(Action::AckAllVisible) {
+                    return self.update(Action::AckAllVisible);
+                }
+                self.ack_all()
+            }
             Ok(Parsed::Theme(name)) => {
                 match Theme::load(&name) {
                     Ok(t) => {
                         self.theme = t;
                         self.notice(&format!("theme {name}"));
                     }
-                    Err(e) => self.toast(format!("✗ {e}"), false),
+                    Err(e) => self.notice_error(&e.to_string()),
                 }
                 Vec::new()
             }
@@ -1028,7 +1254,7 @@ impl App {
                         self.keymap = k;
                         self.notice(&format!("keymap {name}"));
                     }
-                    Err(e) => self.toast(format!("✗ {e}"), false),
+                    Err(e) => self.notice_error(&e.to_string()),
                 }
                 Vec::new()
             }
@@ -1037,14 +1263,13 @@ impl App {
                 self.notice(if on { "bell on" } else { "bell off" });
                 Vec::new()
             }
-            Ok(Parsed::Sort(k)) => {
-                self.set_sort(k);
-                self.switch(View::Calls);
+            Ok(Parsed::Sort(column)) => {
+                self.sort_calls(column);
                 Vec::new()
             }
             Ok(Parsed::Filter(f)) => {
-                self.calls_filter = f;
-                self.refresh();
+                self.lists[ListKind::Calls].filter = f;
+                self.relist(ListKind::Calls);
                 self.switch(View::Calls);
                 Vec::new()
             }
@@ -1054,20 +1279,23 @@ impl App {
             }
             Ok(Parsed::Nothing) => Vec::new(),
             Err(msg) => {
-                self.toast(format!("✗ {msg}"), false);
+                self.notice_error(&msg);
                 Vec::new()
             }
         }
     }
 
-    fn dialog_key(&mut self, key: Key) -> Vec<Outgoing> {
+    fn dialog_action(&mut self, action: Action) -> Vec<Outgoing> {
         let Some(mut dialog) = self.dialog.take() else { return Vec::new() };
-        let down = matches!(key.name, KeyName::Down | KeyName::Char('j') | KeyName::Tab);
-        let up = matches!(key.name, KeyName::Up | KeyName::Char('k') | KeyName::BackTab);
-        let confirm = key.name == KeyName::Enter;
-        if key.name == KeyName::Esc || (key.ctrl && key.name == KeyName::Char('c')) {
+        let (down, up) = match action {
+            Action::SelectNext | Action::NextView => (true, false),
+            Action::SelectPrev | Action::PrevView => (false, true),
+            _ => (false, false),
+        };
+        if matches!(action, Action::Close | Action::ForceQuit) {
             return Vec::new();
         }
+        let confirm = action == Action::Confirm;
         let bump = |cursor: &mut usize, len: usize| {
             if down && len > 0 {
                 *cursor = (*cursor + 1) % len;
@@ -1080,7 +1308,7 @@ impl App {
         match &mut dialog {
             Dialog::Reassign { agent, choices, cursor } => {
                 bump(cursor, choices.len());
-                if key.name == KeyName::Char(' ')
+                if action == Action::Toggle
                     && let Some(c) = choices.get_mut(*cursor)
                 {
                     c.1 = !c.1;
@@ -1090,8 +1318,21 @@ impl App {
                     if queues.is_empty() {
                         self.notice("choose at least one queue (space toggles)");
                     } else {
-                        out.push(self.send(Command::Reassign { agent: *agent, queues }));
+                        let cmd = Command::Reassign { agent: *agent, queues: queues.clone() };
+                        let emptied = self.queues_left_empty(*agent, &queues);
                         keep = false;
+                        if self.confirm && !emptied.is_empty() {
+                            self.dialog = Some(Dialog::Confirm {
+                                title: format!("Take the last seat off {}?", emptied.join(", ")),
+                                lines: vec![
+                                    format!("{agent} is the only seat serving {}.", emptied.join(", ")),
+                                    "Its callers will wait until another seat is added.".into(),
+                                ],
+                                then: Then::Send(cmd),
+                            });
+                            return out;
+                        }
+                        out.push(self.send(cmd));
                     }
                 }
             }
@@ -1118,19 +1359,55 @@ impl App {
                     keep = false;
                 }
             }
-            Dialog::ConfirmQuit { .. } => match key.name {
-                KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter => {
-                    self.quit = true;
+            Dialog::Confirm { then, .. } => {
+                if confirm {
+                    keep = false;
+                    match then.clone() {
+                        Then::Quit => self.quit = true,
+                        Then::Send(cmd) => out.push(self.send(cmd)),
+                        Then::OpenAndSend(call, cmd) => {
+                            self.open(call);
+                            out.push(self.send(cmd));
+                        }
+                    }
+                } else if action == Action::Quit {
+                    // `q` in a "Quit?" dialog means: no, stay.
                     keep = false;
                 }
-                KeyName::Char('n') | KeyName::Char('N') | KeyName::Char('q') => keep = false,
-                _ => {}
-            },
+            }
         }
         if keep {
             self.dialog = Some(dialog);
         }
         out
+    }
+
+    /// Queues `agent` serves today that nobody else serves and that `queues` leaves out.
+    fn queues_left_empty(&self, agent: AgentId, queues: &[QueueId]) -> Vec<String> {
+        let floor = self.floor();
+        let Some(a) = floor.agents.get(&agent) else { return Vec::new() };
+        a.queues
+            .iter()
+            .filter(|q| !queues.contains(q))
+            .filter(|q| !floor.agents.values().any(|o| o.id != agent && o.queues.contains(q)))
+            .map(|q| q.to_string())
+            .collect()
+    }
+}
+
+/// Lines the Ticket view lists: notes and history, merged.
+pub fn ticket_history_len(t: &Ticket) -> usize {
+    t.notes.len() + t.history.len()
+}
+
+fn describe_call(floor: &Floor, call: CallId) -> String {
+    match floor.calls.get(&call) {
+        Some(c) => {
+            let agent = c.agent.map(|a| a.to_string()).unwrap_or_else(|| "no agent".into());
+            let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
+            format!("{call}: {queue} · {agent} · {} · {}", c.state.as_str(), c.intent)
+        }
+        None => format!("{call} is not on the floor"),
     }
 }
 
@@ -1140,34 +1417,7 @@ fn new_area() -> TextArea<'static> {
     a
 }
 
-fn call_matches(c: &Call, filter: &str) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let hay = |s: &str| s.to_lowercase().contains(filter);
-    hay(&c.id.to_string())
-        || c.queue.as_ref().is_some_and(|q| hay(q.as_str()))
-        || hay(c.state.as_str())
-        || c.agent.is_some_and(|a| hay(&a.to_string()))
-        || hay(&c.intent)
-        || hay(c.lang.as_str())
-        || (filter == "urgent" && c.flags.urgent)
-        || (filter == "risk" && c.flags.risk)
-}
-
-fn agent_matches(a: &Agent, filter: &str) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let hay = |s: &str| s.to_lowercase().contains(filter);
-    hay(&a.id.to_string())
-        || hay(&a.name)
-        || hay(a.state.as_str())
-        || a.queues.iter().any(|q| hay(q.as_str()))
-        || a.call.is_some_and(|c| hay(&c.to_string()))
-}
-
-/// A command in words, for toasts: `barge C-1042`, `reassign A-07 to billing, vip`.
+/// A command in words, for messages: `barge C-1042`, `reassign A-07 to billing, vip`.
 pub fn describe(c: &Command) -> String {
     match c {
         Command::Monitor { call } => format!("monitor {call}"),
@@ -1190,7 +1440,10 @@ pub fn describe(c: &Command) -> String {
             _ => format!("transfer {call}"),
         },
         Command::AckAlert { alert } => format!("ack {alert}"),
-        Command::AckAlerts { alerts } => format!("ack {} alerts", alerts.len()),
+        Command::AckAlerts { alerts } => match alerts.as_slice() {
+            [one] => format!("ack {one}"),
+            many => format!("ack {} alerts", many.len()),
+        },
         Command::Escalate { ticket, .. } => format!("escalate {ticket}"),
         Command::Note { ticket, .. } => format!("note on {ticket}"),
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),

@@ -2,7 +2,7 @@
 //! ids with Tab.
 
 use super::action::Action;
-use super::app::{App, SETTABLE_STATES, SortKey};
+use super::app::{App, SETTABLE_STATES};
 use super::config::did_you_mean;
 use crate::model::*;
 
@@ -18,7 +18,8 @@ pub enum Parsed {
     Theme(String),
     Keymap(String),
     Bell(bool),
-    Sort(SortKey),
+    /// Sort the calls by a column.
+    Sort(&'static str),
     Filter(String),
     /// Open a call in the Call view.
     Open(CallId),
@@ -228,8 +229,14 @@ pub fn parse(text: &str, app: &App) -> Result<Parsed, String> {
             _ => return Err("bell on or bell off?".into()),
         },
         "sort" => {
-            let key = args.first().and_then(|a| SortKey::from_name(&a.to_lowercase()));
-            Parsed::Sort(key.ok_or("sort by what? wait, sentiment or priority")?)
+            let key = args.first().map(|a| a.to_lowercase());
+            let column = match key.as_deref() {
+                Some("wait") => "wait",
+                Some("sentiment") => "sentiment",
+                Some("priority") => "pri",
+                _ => return Err("sort by what? wait, sentiment or priority".into()),
+            };
+            Parsed::Sort(column)
         }
         "filter" => Parsed::Filter(rest(0)),
         _ => {

@@ -27,11 +27,13 @@ pub enum Context {
     Tickets,
     Callbacks,
     Audit,
+    /// An open dialog (reassign, set state, transfer, confirm).
+    Dialog,
 }
 
 impl Context {
     /// Every context, as keymap sections name them.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Floor,
         Context::Calls,
@@ -41,6 +43,7 @@ impl Context {
         Context::Tickets,
         Context::Callbacks,
         Context::Audit,
+        Context::Dialog,
     ];
     /// The section name in keymap files.
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Context {
             Context::Tickets => "tickets",
             Context::Callbacks => "callbacks",
             Context::Audit => "audit",
+            Context::Dialog => "dialog",
         }
     }
     fn from_name(s: &str) -> Option<Context> {
@@ -253,6 +257,17 @@ impl fmt::Display for Key {
     }
 }
 
+/// Dialog keys for keymaps without a [dialog] section (the default keymap's, minus its letters).
+const DIALOG_DEFAULTS: &[(KeyName, Action)] = &[
+    (KeyName::Enter, Action::Confirm),
+    (KeyName::Char(' '), Action::Toggle),
+    (KeyName::Esc, Action::Close),
+    (KeyName::Down, Action::SelectNext),
+    (KeyName::Up, Action::SelectPrev),
+    (KeyName::Tab, Action::SelectNext),
+    (KeyName::BackTab, Action::SelectPrev),
+];
+
 /// A loaded keymap: bindings per context, in file order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keymap {
@@ -307,8 +322,8 @@ impl Keymap {
                 let k = Key::parse(key.get_ref())
                     .map_err(|m| ConfigError::at(file, text, key.span().start, quoted.clone(), m))?;
                 let Some(a) = Action::from_name(action.get_ref()) else {
-                    let names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
-                    let hint = did_you_mean(action.get_ref(), names.iter().map(String::as_str))
+                    let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                    let hint = did_you_mean(action.get_ref(), names.iter().copied())
                         .map(|s| format!(" (did you mean '{s}'?)"))
                         .unwrap_or_default();
                     return Err(ConfigError::at(
@@ -333,6 +348,10 @@ impl Keymap {
                 }
                 list.push((k, a));
             }
+        }
+        // A keymap written before dialogs had a section of their own still works in them.
+        if !km.bindings.contains_key(&Context::Dialog) {
+            km.bindings.insert(Context::Dialog, DIALOG_DEFAULTS.iter().map(|(k, a)| (Key::plain(*k), *a)).collect());
         }
         Ok(km)
     }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod command_line;
 pub mod config;
 pub mod keymap;
+pub mod lists;
 mod run;
 pub mod theme;
 pub mod views;

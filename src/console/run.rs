@@ -13,12 +13,12 @@ use anyhow::Context as _;
 use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
 
-use super::app::{App, AppOptions};
+use super::app::{App, AppOptions, Incoming};
 use super::config::{UserConfig, default_log_path};
 use super::keymap::Keymap;
 use super::theme::{self, Theme};
 use super::views;
-use crate::client::{ConnState, Outgoing, Update};
+use crate::client::{Outgoing, Update};
 
 /// Shortest time between two frames (20 fps at most).
 const FRAME: Duration = Duration::from_millis(50);
@@ -126,7 +126,8 @@ impl Drop for Restore {
 /// tokio runtime elsewhere. Takes over the terminal (raw mode, alternate screen) and restores it on quit, on
 /// error and on panic (the panic hook restores, then chains to the previous hook).
 pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Outgoing>) -> anyhow::Result<()> {
-    let mut app = App::new(AppOptions { theme: opts.theme, keymap: opts.keymap, bell: opts.bell });
+    let mut app =
+        App::new(AppOptions { theme: opts.theme, keymap: opts.keymap, bell: opts.bell, ..AppOptions::default() });
     let (tx, rx) = std_mpsc::channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -251,14 +252,11 @@ fn event_loop(
                     if matches!(u, Update::Snapshot { .. } | Update::Events { .. } | Update::Metrics(_)) {
                         last_update = Instant::now();
                     }
-                    app.apply(u);
+                    app.apply_update(u);
                 }
                 Msg::UpdatesClosed => {
                     tracing::warn!("the client's update channel closed");
-                    // Keep the client's own reason (e.g. a refused token) when it gave one.
-                    if !matches!(app.conn, ConnState::Failed { .. }) {
-                        app.conn = ConnState::Failed { reason: "the connection task ended".into() };
-                    }
+                    app.apply(Incoming::ClientGone);
                 }
                 Msg::InputFailed(e) => anyhow::bail!("reading the keyboard failed: {e}"),
             }
@@ -275,12 +273,8 @@ fn send(app: &mut App, outgoing: &Sender<Outgoing>, o: Outgoing) {
     match outgoing.try_send(o) {
         Ok(()) => {}
         Err(TrySendError::Full(o)) => {
-            app.pending.remove(&o.id);
-            app.notice_error("the connection is busy: the command was not sent, try again");
+            app.apply(Incoming::NotSent { id: o.id, reason: "the connection is busy, try again".into() })
         }
-        Err(TrySendError::Closed(o)) => {
-            app.pending.remove(&o.id);
-            app.notice_error("not connected: the command was not sent");
-        }
+        Err(TrySendError::Closed(o)) => app.apply(Incoming::NotSent { id: o.id, reason: "not connected".into() }),
     }
 }

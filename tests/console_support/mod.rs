@@ -37,7 +37,7 @@ pub fn feed() -> LocalFeed {
 pub fn attach(feed: &mut LocalFeed) -> App {
     let mut app = App::new(AppOptions::default());
     for u in feed.hello() {
-        app.apply(u);
+        app.apply_update(u);
     }
     app.data_age = Duration::from_secs(2);
     app
@@ -66,7 +66,7 @@ pub fn deliver(app: &mut App, feed: &mut LocalFeed, out: Vec<Outgoing>) -> Vec<U
     for o in out {
         for u in feed.handle(&o) {
             all.push(u.clone());
-            app.apply(u);
+            app.apply_update(u);
         }
     }
     all
@@ -122,14 +122,14 @@ pub fn waiting_call(floor: &Floor) -> CallId {
 /// if it already does; at most a floor-hour). For what a quiet moment of a re-tuned scenario may lack.
 pub fn watch_until(app: &mut App, feed: &mut LocalFeed, what: &str, ready: impl Fn(&Floor) -> bool) {
     for _ in 0..360 {
-        if ready(&app.floor) {
+        if ready(app.floor()) {
             return;
         }
         if let Some(u) = feed.step(chrono::Duration::seconds(10)) {
-            app.apply(u);
+            app.apply_update(u);
         }
         // The event loop settles the lists once a second; 10 floor-seconds is a second at the demo's pace.
-        app.refresh();
+        app.refresh_all();
     }
     panic!("the fixture floor never had {what} within a floor-hour");
 }
@@ -229,4 +229,26 @@ pub fn soonest_ticket(floor: &Floor) -> TicketId {
     let t = floor.tickets.values().filter(|t| t.status != TicketStatus::Resolved).min_by_key(|t| (t.due, t.id));
     let Some(t) = t else { panic!("the fixture floor must have an open ticket") };
     t.id
+}
+
+pub use callfloor::console::lists::ListKind;
+
+/// The calls the Calls list shows, in order.
+pub fn ids_calls(app: &App) -> Vec<CallId> {
+    app.lists[ListKind::Calls].rows.iter().filter_map(|r| r.call()).collect()
+}
+
+/// The seats the Agents list shows, in order.
+pub fn ids_agents(app: &App) -> Vec<AgentId> {
+    app.lists[ListKind::Agents].rows.iter().filter_map(|r| r.agent()).collect()
+}
+
+/// The alerts the Alerts list shows, in order.
+pub fn ids_alerts(app: &App) -> Vec<AlertId> {
+    app.lists[ListKind::Alerts].rows.iter().filter_map(|r| r.alert()).collect()
+}
+
+/// The tickets the Tickets list shows, in order.
+pub fn ids_tickets(app: &App) -> Vec<TicketId> {
+    app.lists[ListKind::Tickets].rows.iter().filter_map(|r| r.ticket()).collect()
 }

@@ -18,11 +18,13 @@ use crate::model::*;
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let Some(id) = app.open_call else { return };
-    let Some(c) = app.floor.calls.get(&id) else {
-        ended(app, id, frame, area);
+    let Some(c) = app.call_record(id) else {
+        gone(app, id, frame, area);
         return;
     };
-    let now = app.floor.time();
+    let finished = app.finished(id);
+    // A finished call's clock stopped when it ended.
+    let now = finished.map(|f| f.1).unwrap_or_else(|| app.floor().time());
     // Wide terminals get a details panel on the right.
     let area = if area.width >= 120 {
         let [main, side] = Layout::horizontal([Constraint::Min(60), Constraint::Length(46)]).areas(area);
@@ -39,7 +41,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let agent = c
         .agent
         .map(|a| {
-            let name = app.floor.agents.get(&a).map(|x| x.name.as_str()).unwrap_or("");
+            let name = app.floor().agents.get(&a).map(|x| x.name.as_str()).unwrap_or("");
             format!("{a} {name}")
         })
         .unwrap_or_else(|| "no agent".into());
@@ -71,7 +73,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         l2.push(Span::raw(" · rules: "));
         l2.push(Span::styled(rules.join(", "), th.get(S::RuleHit)));
     }
-    let info = vec![Line::from(l1), Line::from(l2), participants(app, c), Line::from(action_hints(app, c))];
+    let last = match finished {
+        Some((outcome, ended, survey)) => {
+            let survey = survey.map(|s| format!(" · survey {s}/5")).unwrap_or_default();
+            Line::styled(
+                format!(
+                    " {} at {}{survey} · read only: the call has left the floor",
+                    outcome.as_str(),
+                    fmt_clock(ended)
+                ),
+                th.get(S::Muted),
+            )
+        }
+        None => Line::from(action_hints(app, c)),
+    };
+    let info = vec![Line::from(l1), Line::from(l2), participants(app, c), last];
     frame.render_widget(Paragraph::new(info.into_iter().map(|l| fit_line(l, w)).collect::<Vec<_>>()), info_a);
 
     // Sentiment over the call.
@@ -94,7 +110,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .border_style(th.get(S::Border))
         .title(Line::styled(format!(" transcript: {} lines ", c.transcript.len()), th.get(S::Title)))
         .title(if app.transcript_scroll > 0 {
-            Line::styled(format!(" ↑ {} lines up ", app.transcript_scroll), th.get(S::Hint)).right_aligned()
+            Line::styled(
+                format!(" ↑ scrolled up {} lines ", app.transcript_scroll.min(c.transcript.len())),
+                th.get(S::Hint),
+            )
+            .right_aligned()
         } else {
             Line::default()
         });
@@ -102,9 +122,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let inner_h = tr_a.height.saturating_sub(2) as usize;
     // Scrolling counts transcript lines (as the title says); only the lines that fit are wrapped, newest first.
     let words: Vec<&str> = c.rule_hits.iter().map(|h| h.word.as_str()).collect();
+    // Scrolled past the oldest line, the pane would show a few lines and blank rows: stop where the oldest line
+    // tops a full pane.
+    let mut fill = 0;
+    let mut fits_from_oldest = 0;
+    for l in &c.transcript {
+        if fill >= inner_h {
+            break;
+        }
+        fill += transcript_line(th, l, &words, inner_w).len();
+        fits_from_oldest += 1;
+    }
+    let scroll = app.transcript_scroll.min(c.transcript.len().saturating_sub(fits_from_oldest));
     let mut blocks: Vec<Vec<Line>> = Vec::new();
     let mut rows = 0;
-    for l in c.transcript.iter().rev().skip(app.transcript_scroll) {
+    for l in c.transcript.iter().rev().skip(scroll) {
         if rows >= inner_h {
             break;
         }
@@ -155,7 +187,7 @@ fn participants(app: &App, c: &Call) -> Line<'static> {
         if i > 0 {
             spans.push(Span::raw(" · "));
         }
-        let who = if p.supervisor == app.user && p.supervisor != "you" {
+        let who = if p.supervisor == app.user() && p.supervisor != "you" {
             format!("{} (you)", p.supervisor)
         } else {
             p.supervisor.clone()
@@ -282,7 +314,7 @@ type Line_ = crate::model::Line;
 /// The right-hand panel of a wide Call view: participants with times, rule hits, the call's alerts and tickets.
 fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let f = &app.floor;
+    let f = app.floor();
     let now = f.time();
     let w = area.width.saturating_sub(2) as usize;
     let head = |s: &str| Line::styled(s.to_string(), th.get(S::Title));
@@ -357,9 +389,9 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
+fn gone(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let summary = app.floor.recent.iter().rev().find(|s| s.id == id);
+    let summary = app.floor().recent.iter().rev().find(|s| s.id == id);
     let text = match summary {
         Some(s) => format!(
             " {id} {} at {} · queue {} · agent {} · sentiment {:+.2}",
@@ -369,11 +401,11 @@ fn ended(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
             s.agent.map(|a| a.to_string()).unwrap_or_else(|| "—".into()),
             s.sentiment
         ),
-        None => format!(" {id} is not on the floor any more"),
+        None => format!(" {id} is not on this floor"),
     };
     let lines = vec![
         Line::styled(text, th.get(S::Title)),
-        Line::styled(" the call has left the floor, and its transcript with it · esc goes back", th.get(S::Muted)),
+        Line::styled(" its record is no longer kept by this console · esc goes back", th.get(S::Muted)),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -27,7 +27,7 @@ struct Tile<'a> {
 
 /// Draws the view into `area`.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let f = &app.floor;
+    let f = app.floor();
     let now = f.time();
     let mut counts: HashMap<&QueueId, AgentCounts> = HashMap::new();
     for a in f.agents.values() {
@@ -39,7 +39,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .queues
         .iter()
         .map(|q| {
-            let m = app.metrics.as_ref().and_then(|m| m.queues.iter().find(|x| x.queue == q.id));
+            let m = app.mirror.metrics.as_ref().and_then(|m| m.queues.iter().find(|x| x.queue == q.id));
             let longest =
                 q.waiting.iter().map(|w| (now - w.since).num_milliseconds() as f64 / 1000.0).fold(0.0, f64::max);
             Tile {
@@ -167,7 +167,7 @@ fn tile(app: &App, t: &Tile, frame: &mut Frame, area: Rect) {
 
 fn totals(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let f = &app.floor;
+    let f = app.floor();
     let (mut ivr, mut waiting, mut talking) = (0, 0, 0);
     for c in f.calls.values() {
         match c.state {
@@ -183,7 +183,7 @@ fn totals(app: &App, frame: &mut Frame, area: Rect) {
     let now = f.time();
     let open_t = f.tickets.values().filter(|t| t.status != TicketStatus::Resolved).count();
     let overdue = f.tickets.values().filter(|t| t.status != TicketStatus::Resolved && t.due < now).count();
-    let fm = app.metrics.as_ref().map(|m| &m.floor);
+    let fm = app.mirror.metrics.as_ref().map(|m| &m.floor);
     let wide = area.width >= 120;
     let calls = if wide {
         format!(": {waiting} waiting · {ivr} in ivr · {talking} talking │ agents ")
@@ -226,11 +226,11 @@ fn newest_alerts(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let block = Block::bordered()
         .border_style(th.get(S::Border))
-        .title(Line::styled(format!(" newest alerts ({} open) ", app.floor.open_alerts().count()), th.get(S::Muted)));
+        .title(Line::styled(format!(" newest alerts ({} open) ", app.floor().open_alerts().count()), th.get(S::Muted)));
     let h = area.height.saturating_sub(2) as usize;
     let w = area.width.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
-        .floor
+        .floor()
         .alerts
         .values()
         .rev()

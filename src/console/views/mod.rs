@@ -10,6 +10,7 @@ mod callbacks;
 mod calls;
 mod floor;
 mod help;
+mod ticket;
 mod tickets;
 pub(crate) mod util;
 
@@ -17,11 +18,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, List, ListItem, Paragraph};
+use ratatui::widgets::{Block, Clear, List, ListItem, Paragraph, Row, Table, TableState};
 
 use super::action::Action;
 use super::app::{App, Dialog, Input, SETTABLE_STATES, TransferTarget, View};
 use super::keymap::Context;
+use super::lists::{self, ListKind, RowId};
 use super::theme::S;
 use crate::client::ConnState;
 use crate::model::*;
@@ -32,6 +34,88 @@ pub const MIN_WIDTH: u16 = 80;
 /// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 24;
 
+/// Where each part of the screen goes: a pure function of the App and the terminal's area, shared by drawing,
+/// paging and mouse hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub header: Rect,
+    pub tabs: Rect,
+    pub banner: Rect,
+    pub body: Rect,
+    /// Key hints, naming what they act on.
+    pub status: Rect,
+    /// The message line (and the line being typed: `:`, filters, say, notes), helix style.
+    pub message: Rect,
+}
+
+/// Lays out `area` for `app` (banners take as many lines as they have).
+pub fn screen(app: &App, area: Rect, banners: usize) -> Screen {
+    let [header, tabs, banner, body, status, message] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(banners as u16),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let _ = app;
+    Screen { header, tabs, banner, body, status, message }
+}
+
+/// The screen at the App's terminal size.
+fn app_screen(app: &App) -> Screen {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    screen(app, area, banner_lines(app, area.width).len())
+}
+
+/// Rows a list view shows at the App's terminal size (the body less its borders and header row).
+pub fn list_rows(app: &App) -> usize {
+    app_screen(app).body.height.saturating_sub(3) as usize
+}
+
+/// Transcript rows the Call view shows at the App's terminal size.
+pub fn transcript_rows(app: &App) -> usize {
+    app_screen(app).body.height.saturating_sub(9) as usize
+}
+
+/// What a mouse click at a cell lands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    Tab(View),
+    /// A row of a list: its index in the list's rows.
+    Row(ListKind, usize),
+}
+
+/// What is at column `x`, row `y` of the screen.
+pub fn hit(app: &App, x: u16, y: u16) -> Option<Hit> {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || !app.has_data() {
+        return None;
+    }
+    let s = app_screen(app);
+    if y == s.tabs.y {
+        let mut at = s.tabs.x;
+        for (view, span) in tab_spans(app, s.tabs.width) {
+            let w = span.width() as u16;
+            if x >= at && x < at + w {
+                return view.map(Hit::Tab);
+            }
+            at += w;
+        }
+        return None;
+    }
+    let kind = app.view.list()?;
+    // Rows start under the top border and the header row.
+    let first = s.body.y + 2;
+    let last = s.body.y + s.body.height.saturating_sub(1);
+    if y < first || y >= last || x <= s.body.x || x >= s.body.x + s.body.width.saturating_sub(1) {
+        return None;
+    }
+    let index = app.lists[kind].top + (y - first) as usize;
+    (index < app.lists[kind].rows.len()).then_some(Hit::Row(kind, index))
+}
+
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
@@ -40,43 +124,39 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let banners = banner_lines(app, area.width);
-    let [header_a, tabs_a, banner_a, body_a, status_a] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(banners.len() as u16),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header(app, frame, header_a);
-    tabs(app, frame, tabs_a);
-    frame.render_widget(Paragraph::new(banners), banner_a);
-    if !app.has_data {
-        let msg = match &app.conn {
+    let s = screen(app, area, banners.len());
+    header(app, frame, s.header);
+    tabs(app, frame, s.tabs);
+    frame.render_widget(Paragraph::new(banners), s.banner);
+    if !app.has_data() {
+        let msg = match &app.mirror.conn {
             ConnState::Failed { reason } => format!("Cannot connect: {reason}"),
             _ => "Waiting for the engine's first snapshot…".to_string(),
         };
         let p = Paragraph::new(vec![Line::default(), Line::styled(msg, app.theme.get(S::Muted)).centered()]);
-        frame.render_widget(p, body_a);
+        frame.render_widget(p, s.body);
     } else {
         match app.view {
-            View::Floor => floor::render(app, frame, body_a),
-            View::Calls => calls::render(app, frame, body_a),
-            View::Call => call::render(app, frame, body_a),
-            View::Agents => agents::render(app, frame, body_a),
-            View::Alerts => alerts::render(app, frame, body_a),
-            View::Tickets => tickets::render(app, frame, body_a),
-            View::Callbacks => callbacks::render(app, frame, body_a),
-            View::Audit => audit::render(app, frame, body_a),
+            View::Floor => floor::render(app, frame, s.body),
+            View::Calls => calls::render(app, frame, s.body),
+            View::Call => call::render(app, frame, s.body),
+            View::Ticket => ticket::render(app, frame, s.body),
+            View::Agents => agents::render(app, frame, s.body),
+            View::Alerts => alerts::render(app, frame, s.body),
+            View::Tickets => tickets::render(app, frame, s.body),
+            View::Callbacks => callbacks::render(app, frame, s.body),
+            View::Audit => audit::render(app, frame, s.body),
         }
     }
-    status(app, frame, status_a);
-    toasts(app, frame, body_a);
+    status(app, frame, s.status);
+    message_line(app, frame, s.message, s.status);
     if let Some(d) = &app.dialog {
-        dialog(app, d, frame, body_a);
+        dialog(app, d, frame, s.body);
     }
     if app.help {
-        help::render(app, frame, body_a);
+        help::render(app, frame, s.body);
+    } else if app.show_messages {
+        messages(app, frame, s.body);
     }
 }
 
@@ -93,7 +173,7 @@ fn too_small(app: &App, frame: &mut Frame, area: Rect) {
 
 fn conn_span(app: &App) -> Span<'static> {
     let t = &app.theme;
-    match &app.conn {
+    match &app.mirror.conn {
         ConnState::Connected => Span::styled("● live", t.get(S::ConnOk)),
         ConnState::Connecting { attempt } if *attempt <= 1 => Span::styled("◌ connecting", t.get(S::ConnWait)),
         ConnState::Connecting { attempt } => Span::styled(format!("◌ connecting #{attempt}"), t.get(S::ConnWait)),
@@ -105,20 +185,36 @@ fn conn_span(app: &App) -> Span<'static> {
 fn header(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let base = t.get(S::Header);
-    let clock = app.floor.now.map(fmt_clock).unwrap_or_else(|| "--:--:--".into());
-    let role = app.role.map(|r| r.as_str()).unwrap_or("no role yet");
+    let floor = app.floor();
+    let clock = floor.now.map(fmt_clock).unwrap_or_else(|| "--:--:--".into());
+    let role = app.mirror.role.map(|r| r.as_str()).unwrap_or("no role yet");
+    let user = app.user();
     // "sue (supervisor)", or just the role when the token's name is the role.
-    let who = if app.user.is_empty() || app.user == role { role.to_string() } else { format!("{} ({role})", app.user) };
-    let right =
-        vec![Span::raw(format!("{who}  ")), conn_span(app), Span::raw(format!("  data {} ", fmt_age(app.data_age)))];
+    let who = if user.is_empty() || user == role { role.to_string() } else { format!("{user} ({role})") };
+    // Where we are: the call we barged into, whisper on or monitor, on every view.
+    let mine: Vec<(CallId, SupervisorMode)> = app.my_calls().filter_map(|c| app.my_mode(c).map(|m| (c, m))).collect();
+    let on_call = match mine.as_slice() {
+        [] => None,
+        [(c, m), rest @ ..] => {
+            let more = if rest.is_empty() { String::new() } else { format!(" +{}", rest.len()) };
+            Some(Span::styled(format!("◉ {} {c}{more}  ", m.as_str()), t.get(S::Supervisor)))
+        }
+    };
+    let mut right = Vec::new();
+    right.extend(on_call);
+    right.extend([
+        Span::raw(format!("{who}  ")),
+        conn_span(app),
+        Span::raw(format!("  data {} ", fmt_age(app.data_age))),
+    ]);
     let right_w: usize = right.iter().map(|s| s.width()).sum();
     let fixed = format!(" callfloor │ {clock} │ ");
     let room = (area.width as usize).saturating_sub(right_w + fixed.chars().count() + 1);
     // Most useful first: which floor, then its title, then which engine.
-    let scenario = if app.floor.scenario.is_empty() { "no floor yet" } else { app.floor.scenario.as_str() };
-    let titled =
-        if app.floor.title.is_empty() { scenario.to_string() } else { format!("{scenario} · {}", app.floor.title) };
-    let with_server = if app.server.is_empty() { titled.clone() } else { format!("{titled} │ {}", app.server) };
+    let scenario = if floor.scenario.is_empty() { "no floor yet" } else { floor.scenario.as_str() };
+    let titled = if floor.title.is_empty() { scenario.to_string() } else { format!("{scenario} · {}", floor.title) };
+    let server = app.mirror.server.as_deref().unwrap_or("");
+    let with_server = if server.is_empty() { titled.clone() } else { format!("{titled} │ {server}") };
     let fits = |s: &str| unicode_width::UnicodeWidthStr::width(s) <= room;
     let mid = [with_server, titled].into_iter().find(|s| fits(s)).unwrap_or_else(|| fit(scenario, room));
     let mut spans = vec![Span::styled(" callfloor", base.patch(t.get(S::Title))), Span::raw(format!(" │ {clock} │ "))];
@@ -130,9 +226,10 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
-fn tabs(app: &App, frame: &mut Frame, area: Rect) {
+/// The tab bar's spans, each with the view it switches to (None for separators and the open call or ticket).
+fn tab_spans(app: &App, width: u16) -> Vec<(Option<View>, Span<'static>)> {
     let t = &app.theme;
-    let f = &app.floor;
+    let f = app.floor();
     let open_alerts = f.open_alerts().count();
     let now = f.time();
     let overdue = f.tickets.values().filter(|tk| tk.status != TicketStatus::Resolved && tk.due < now).count();
@@ -141,62 +238,76 @@ fn tabs(app: &App, frame: &mut Frame, area: Rect) {
             View::Calls => f.calls.len().to_string(),
             View::Alerts if open_alerts > 0 => open_alerts.to_string(),
             View::Tickets if overdue > 0 => format!("{overdue}!"),
-            View::Tickets => app.tickets.len().to_string(),
+            View::Tickets => app.lists[ListKind::Tickets].rows.len().to_string(),
             View::Callbacks => f.callbacks.len().to_string(),
             _ => String::new(),
         }
     };
-    let active = if app.view == View::Call { app.back } else { app.view };
-    // Roomy labels with counts; then tight ones with counts; then tight ones without.
-    let build = |with_counts: bool, pad: &str| -> Vec<Span<'static>> {
+    let active = if matches!(app.view, View::Call | View::Ticket) { app.back } else { app.view };
+    // Roomy labels with counts; then tight ones with counts, the count in brackets so it never runs into the next
+    // tab's number; then tight ones without counts.
+    let build = |with_counts: bool, roomy: bool| -> Vec<(Option<View>, Span<'static>)> {
         let mut spans = Vec::new();
+        if !roomy {
+            spans.push((None, Span::raw(" ")));
+        }
         for (i, v) in View::TABS.iter().enumerate() {
             let c = if with_counts { count(*v) } else { String::new() };
-            let label = if c.is_empty() {
-                format!("{pad}{} {}{pad}", i + 1, v.title())
-            } else {
-                format!("{pad}{} {} {c}{pad}", i + 1, v.title())
+            let label = match (c.is_empty(), roomy) {
+                (true, true) => format!(" {} {} ", i + 1, v.title()),
+                (true, false) => format!("{} {}", i + 1, v.title()),
+                (false, true) => format!(" {} {} {c} ", i + 1, v.title()),
+                (false, false) => format!("{} {}({c})", i + 1, v.title()),
             };
-            if pad.is_empty() && i > 0 {
-                spans.push(Span::raw(" "));
+            if !roomy && i > 0 {
+                spans.push((None, Span::raw(" ")));
             }
-            let style = if *v == active && app.view != View::Call { t.get(S::TabActive) } else { t.get(S::Tab) };
+            let style = if *v == active && !matches!(app.view, View::Call | View::Ticket) {
+                t.get(S::TabActive)
+            } else {
+                t.get(S::Tab)
+            };
             let style = if *v == View::Alerts && open_alerts > 0 && *v != active {
                 style.patch(t.get(S::SevWarning))
             } else {
                 style
             };
-            spans.push(Span::styled(label, style));
+            spans.push((Some(*v), Span::styled(label, style)));
         }
-        if app.view == View::Call
-            && let Some(c) = app.open_call
-        {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(format!(" ▸ Call {c} "), t.get(S::TabActive)));
+        let open = match app.view {
+            View::Call => app.open_call.map(|c| format!(" ▸ Call {c} ")),
+            View::Ticket => app.open_ticket.map(|tk| format!(" ▸ Ticket {tk} ")),
+            _ => None,
+        };
+        if let Some(label) = open {
+            spans.push((None, Span::raw(" ")));
+            spans.push((None, Span::styled(label, t.get(S::TabActive))));
         }
         spans
     };
-    let fits = |s: &Vec<Span>| s.iter().map(|s| s.width()).sum::<usize>() <= area.width as usize;
-    let mut spans = build(true, " ");
-    if !fits(&spans) {
-        spans = build(true, "");
-        spans.insert(0, Span::raw(" "));
+    let fits = |s: &Vec<(Option<View>, Span)>| s.iter().map(|(_, s)| s.width()).sum::<usize>() <= width as usize;
+    for (counts, roomy) in [(true, true), (true, false)] {
+        let spans = build(counts, roomy);
+        if fits(&spans) {
+            return spans;
+        }
     }
-    if !fits(&spans) {
-        spans = build(false, "");
-        spans.insert(0, Span::raw(" "));
-    }
+    build(false, false)
+}
+
+fn tabs(app: &App, frame: &mut Frame, area: Rect) {
+    let spans: Vec<Span> = tab_spans(app, area.width).into_iter().map(|(_, s)| s).collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Lines shown under the tabs on every view: stale data, then urgent alerts.
+/// Lines shown under the tabs on every view: stale data, a new floor, then urgent alerts.
 fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
     let w = width as usize;
     let mut lines = Vec::new();
-    if app.has_data {
+    if app.has_data() {
         let age = fmt_age(app.data_age);
-        let text = match &app.conn {
+        let text = match &app.mirror.conn {
             ConnState::Connected => None,
             ConnState::Connecting { attempt } => {
                 Some(format!(" ⚠ STALE: reconnecting (attempt {attempt}); showing the last data, {age} old"))
@@ -236,7 +347,8 @@ fn short(action: Action) -> &'static str {
         Action::OpenCommandLine => "command",
         Action::OpenCall => "open",
         Action::Filter => "filter",
-        Action::CycleSort => "sort",
+        Action::SortNext => "sort",
+        Action::TogglePause => "pause",
         Action::Monitor => "monitor",
         Action::Whisper => "whisper",
         Action::Barge => "barge",
@@ -258,12 +370,120 @@ fn short(action: Action) -> &'static str {
     }
 }
 
+/// What an action would act on in the current view, as the status line names it (`b barge C-1188`).
+fn hint_target(app: &App, action: Action) -> Option<String> {
+    match action {
+        Action::Monitor | Action::Whisper | Action::Barge | Action::Transfer | Action::NextMode | Action::Say => {
+            app.target_call().map(|c| c.to_string())
+        }
+        Action::OpenCall => match app.view {
+            View::Tickets => app.target_ticket().map(|t| t.to_string()),
+            _ => app.target_call().map(|c| c.to_string()),
+        },
+        Action::Ack => app.target_alert().map(|a| a.to_string()),
+        Action::Escalate | Action::Resolve | Action::Note => app.target_ticket().map(|t| t.to_string()),
+        Action::Reassign | Action::SetAgentState => app.target_agent().map(|a| a.to_string()),
+        _ => None,
+    }
+}
+
 fn status(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let ctx = app.view.context();
+    let km = &app.keymap;
+    // While typing, the line above the entry lists the completions.
+    if app.input.is_some() && !app.completions.is_empty() {
+        let text = fit(&app.completions.join("  "), area.width as usize);
+        frame.render_widget(Paragraph::new(Span::styled(text, t.get(S::Hint))), area);
+        return;
+    }
+    let mut pairs: Vec<(String, Action)> = Vec::new();
+    if app.show_hint {
+        for a in [Action::ToggleHelp, Action::OpenCommandLine, Action::ViewCalls, Action::Barge] {
+            if let Some(k) = km.key_for(ctx, a) {
+                pairs.push((k.to_string(), a));
+            }
+        }
+    } else {
+        let mut seen = Vec::new();
+        let mut push = |k: String, a: Action, pairs: &mut Vec<(String, Action)>| {
+            if !short(a).is_empty() && !seen.contains(&a) {
+                seen.push(a);
+                pairs.push((k, a));
+            }
+        };
+        let globals: &[Action] = match app.view {
+            View::Calls | View::Call => {
+                &[Action::OpenCall, Action::Barge, Action::Monitor, Action::Whisper, Action::Leave]
+            }
+            View::Floor => &[Action::Barge, Action::OpenCall, Action::ViewCalls],
+            View::Ticket => &[Action::OpenCall],
+            _ => &[Action::OpenCall],
+        };
+        // The view's main actions first, then its own bindings, then the ways out.
+        for a in globals {
+            if let Some(k) = km.key_for(ctx, *a) {
+                push(k.to_string(), *a, &mut pairs);
+            }
+        }
+        for (k, a) in km.bindings(ctx) {
+            push(k.to_string(), *a, &mut pairs);
+        }
+        for a in [Action::Filter, Action::TogglePause, Action::Close, Action::ToggleHelp, Action::OpenCommandLine] {
+            if let Some(k) = km.key_for(ctx, a) {
+                push(k.to_string(), a, &mut pairs);
+            }
+        }
+    }
+    let leave_ok = app.target_call().is_some_and(|c| app.my_mode(c).is_some()) || app.my_calls().next().is_some();
+    pairs.retain(|(_, a)| {
+        app.may(*a)
+            && match a {
+                Action::Close => app.can_close(),
+                Action::Leave => leave_ok,
+                Action::TogglePause | Action::Filter => app.view.list().is_some(),
+                _ => true,
+            }
+    });
+    let mut spans = Vec::new();
+    let mut used = 1usize;
+    spans.push(Span::raw(" "));
+    let mut named = false;
+    if let Some(kind) = app.view.list().filter(|k| app.lists[*k].paused) {
+        let _ = kind;
+        let text = "⏸ PAUSED ";
+        used += text.chars().count();
+        spans.push(Span::styled(text, t.get(S::Stale)));
+    }
+    for (k, a) in pairs {
+        // The first action that acts on something names it: `b barge C-1188`.
+        let target = if named { None } else { hint_target(app, a) };
+        let label = match &target {
+            Some(id) => format!("{} {id}", short(a)),
+            None => short(a).to_string(),
+        };
+        let w = k.chars().count() + label.chars().count() + 3;
+        if used + w > area.width as usize {
+            break;
+        }
+        named |= target.is_some();
+        used += w;
+        spans.push(Span::styled(k, t.get(S::Hint)));
+        spans.push(Span::styled(format!(" {label}  "), t.get(S::Muted)));
+    }
+    if !app.bell_enabled && used + 8 < area.width as usize {
+        spans.push(Span::styled("bell off", t.get(S::Muted)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The bottom line: what is being typed, else the newest message while it is fresh.
+fn message_line(app: &App, frame: &mut Frame, area: Rect, _above: Rect) {
     let t = &app.theme;
     if let Some(input) = &app.input {
         let prompt = match input {
             Input::Command(_) => ":".to_string(),
-            Input::Filter(v, _) => format!("filter {} /", v.title().to_lowercase()),
+            Input::Filter(kind, _) => format!("filter {} /", list_name(*kind)),
             Input::Say(call, _) => {
                 let mode = app.my_mode(*call).map(|m| m.as_str()).unwrap_or("not on the call");
                 let who = if mode == "whisper" { "the agent hears" } else { "caller and agent hear" };
@@ -277,78 +497,61 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
         let mut ta = input.area().clone();
         ta.set_style(t.get(S::Input));
         frame.render_widget(&ta, rest);
-        if !app.completions.is_empty() {
-            let text = fit(&app.completions.join("  "), area.width as usize);
-            let above = Rect { y: area.y.saturating_sub(1), height: 1, ..area };
-            frame.render_widget(Clear, above);
-            frame.render_widget(Paragraph::new(Span::styled(text, t.get(S::Hint))), above);
-        }
         return;
     }
-    let ctx = app.view.context();
-    let km = &app.keymap;
-    let mut pairs: Vec<(String, &'static str)> = Vec::new();
-    if app.show_hint {
-        for a in [Action::ToggleHelp, Action::OpenCommandLine, Action::ViewCalls, Action::Barge] {
-            if let Some(k) = km.key_for(ctx, a) {
-                pairs.push((k.to_string(), short(a)));
-            }
-        }
-    } else {
-        let mut seen = Vec::new();
-        let mut push = |k: String, a: Action, pairs: &mut Vec<(String, &'static str)>| {
-            if !short(a).is_empty() && !seen.contains(&a) {
-                seen.push(a);
-                pairs.push((k, short(a)));
-            }
-        };
-        for (k, a) in km.bindings(ctx) {
-            push(k.to_string(), *a, &mut pairs);
-        }
-        let globals: &[Action] = match app.view {
-            View::Calls | View::Call => {
-                &[Action::OpenCall, Action::Monitor, Action::Whisper, Action::Barge, Action::Leave]
-            }
-            View::Floor => &[Action::ViewCalls, Action::Barge],
-            _ => &[Action::OpenCall],
-        };
-        for a in globals.iter().chain([Action::Close, Action::ToggleHelp, Action::OpenCommandLine].iter()) {
-            if let Some(k) = km.key_for(ctx, *a) {
-                push(k.to_string(), *a, &mut pairs);
-            }
-        }
-    }
-    let mut spans = Vec::new();
-    let mut used = 1usize;
-    spans.push(Span::raw(" "));
-    for (k, label) in pairs {
-        let w = k.chars().count() + label.chars().count() + 3;
-        if used + w > area.width as usize {
-            break;
-        }
-        used += w;
-        spans.push(Span::styled(k, t.get(S::Hint)));
-        spans.push(Span::styled(format!(" {label}  "), t.get(S::Muted)));
-    }
-    if !app.bell_enabled && used + 8 < area.width as usize {
-        spans.push(Span::styled("bell off", t.get(S::Muted)));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let Some(m) = app.current_message() else { return };
+    let style = if m.ok { t.get(S::ToastOk) } else { t.get(S::ToastError) };
+    let older = app.messages.len().saturating_sub(1);
+    let more = if older > 0 { "  (:messages for more)" } else { "" };
+    let room = (area.width as usize).saturating_sub(more.chars().count() + 2);
+    let line =
+        Line::from(vec![Span::styled(format!(" {} ", fit(&m.text, room)), style), Span::styled(more, t.get(S::Muted))]);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
-fn toasts(app: &App, frame: &mut Frame, body: Rect) {
-    let t = &app.theme;
-    let n = app.toasts.len().min(body.height as usize) as u16;
-    for (i, toast) in app.toasts.iter().rev().take(n as usize).enumerate() {
-        let max = (body.width as usize).saturating_sub(4).min(100);
-        let text = format!(" {} ", fit(&toast.text, max.saturating_sub(2)));
-        let w = unicode_width::UnicodeWidthStr::width(text.as_str()) as u16;
-        let y = body.y + body.height - 1 - i as u16;
-        let a = Rect { x: body.x + body.width.saturating_sub(w + 1), y, width: w.min(body.width), height: 1 };
-        let style = if toast.ok { t.get(S::ToastOk) } else { t.get(S::ToastError) };
-        frame.render_widget(Clear, a);
-        frame.render_widget(Paragraph::new(Span::styled(text, style)), a);
+/// A list's name in prompts.
+fn list_name(kind: ListKind) -> &'static str {
+    match kind {
+        ListKind::Calls => "calls",
+        ListKind::Agents => "agents",
+        ListKind::Alerts => "alerts",
+        ListKind::Tickets => "tickets",
+        ListKind::Callbacks => "callbacks",
+        ListKind::Audit => "audit",
     }
+}
+
+/// The message history overlay, newest last.
+fn messages(app: &App, frame: &mut Frame, body: Rect) {
+    let t = &app.theme;
+    let w = if body.width > 104 { 100 } else { body.width };
+    let a = centered(body, w, body.height);
+    let inner_h = a.height.saturating_sub(2) as usize;
+    let inner_w = a.width.saturating_sub(2) as usize;
+    let all: Vec<Line> = app
+        .messages
+        .iter()
+        .map(|m| {
+            let at = m.at.map(fmt_clock).unwrap_or_else(|| "--:--:--".into());
+            let style = if m.ok { t.get(S::Text) } else { t.get(S::AuditError) };
+            Line::from(vec![
+                Span::styled(format!("{at} "), t.get(S::Muted)),
+                Span::styled(fit(&m.text, inner_w.saturating_sub(9)), style),
+            ])
+        })
+        .collect();
+    let all = if all.is_empty() { vec![Line::styled("no messages yet", t.get(S::Muted))] } else { all };
+    // Newest at the bottom; scrolling goes back in time.
+    let max_scroll = all.len().saturating_sub(inner_h);
+    let scroll = app.help_scroll.min(max_scroll);
+    let start = max_scroll - scroll;
+    let shown: Vec<Line> = all.into_iter().skip(start).take(inner_h).collect();
+    let block = Block::bordered()
+        .border_style(t.get(S::Hint))
+        .title(Line::styled(format!(" Messages: {} · newest last ", app.messages.len()), t.get(S::Title)))
+        .title_bottom(Line::styled(" k older · j newer · esc closes ", t.get(S::Muted)));
+    frame.render_widget(Clear, a);
+    frame.render_widget(Paragraph::new(shown).block(block).style(t.get(S::Dialog)), a);
 }
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
@@ -362,18 +565,18 @@ fn dialog(app: &App, d: &Dialog, frame: &mut Frame, body: Rect) {
     let t = &app.theme;
     let (title, items, cursor, footer): (String, Vec<String>, usize, &str) = match d {
         Dialog::Reassign { agent, choices, cursor } => {
-            let name = app.floor.agents.get(agent).map(|a| a.name.as_str()).unwrap_or("");
+            let name = app.floor().agents.get(agent).map(|a| a.name.as_str()).unwrap_or("");
             let items = choices
                 .iter()
                 .map(|(q, on)| {
-                    let qname = app.floor.queue(q).map(|x| x.name.as_str()).unwrap_or("");
+                    let qname = app.floor().queue(q).map(|x| x.name.as_str()).unwrap_or("");
                     format!("[{}] {q} · {qname}", if *on { "x" } else { " " })
                 })
                 .collect();
             (format!("Queues for {agent} {name}"), items, *cursor, "space toggle · enter save · esc cancel")
         }
         Dialog::AgentState { agent, cursor } => {
-            let cur = app.floor.agents.get(agent).map(|a| a.state.as_str()).unwrap_or("?");
+            let cur = app.floor().agents.get(agent).map(|a| a.state.as_str()).unwrap_or("?");
             let items = SETTABLE_STATES.iter().map(|s| s.as_str().to_string()).collect();
             (format!("Set {agent} (now {cur})"), items, *cursor, "enter set · esc cancel")
         }
@@ -383,24 +586,24 @@ fn dialog(app: &App, d: &Dialog, frame: &mut Frame, body: Rect) {
                 .map(|tt| match tt {
                     TransferTarget::Queue(q) => format!("queue  {q}"),
                     TransferTarget::Agent(a) => {
-                        let name = app.floor.agents.get(a).map(|x| x.name.as_str()).unwrap_or("");
+                        let name = app.floor().agents.get(a).map(|x| x.name.as_str()).unwrap_or("");
                         format!("agent  {a} {name} (available)")
                     }
                 })
                 .collect();
             (format!("Transfer {call} to"), items, *cursor, "enter transfer · esc cancel")
         }
-        Dialog::ConfirmQuit { call } => {
-            let lines = vec![
-                Line::raw(format!("You are barged into {call}.")),
-                Line::raw("Quit anyway? The engine keeps you on the call until you leave."),
-                Line::default(),
-                Line::styled("y quit · n stay", t.get(S::Hint)),
-            ];
-            let a = centered(body, 66, 6);
+        Dialog::Confirm { title, lines, .. } => {
+            let mut text: Vec<Line> = lines.iter().map(|l| Line::raw(l.clone())).collect();
+            text.push(Line::default());
+            let yes = app.keymap.key_for(Context::Dialog, Action::Confirm).map(|k| k.to_string()).unwrap_or_default();
+            let no = app.keymap.key_for(Context::Dialog, Action::Close).map(|k| k.to_string()).unwrap_or_default();
+            text.push(Line::styled(format!("{yes} yes · {no} no"), t.get(S::Hint)));
+            let wmax = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(title.chars().count()) + 6;
+            let a = centered(body, (wmax as u16).max(40), text.len() as u16 + 2);
             frame.render_widget(Clear, a);
-            let block = Block::bordered().title(" Quit? ").border_style(t.get(S::SevCritical));
-            frame.render_widget(Paragraph::new(lines).block(block).style(t.get(S::Dialog)), a);
+            let block = Block::bordered().title(format!(" {title} ")).border_style(t.get(S::SevCritical));
+            frame.render_widget(Paragraph::new(text).block(block).style(t.get(S::Dialog)), a);
             return;
         }
     };
@@ -429,32 +632,80 @@ fn dialog(app: &App, d: &Dialog, frame: &mut Frame, body: Rect) {
     frame.render_widget(List::new(list).block(block).style(t.get(S::Dialog)), a);
 }
 
-/// Draws one of the views' tables: a muted header, the selection highlighted, and a muted line in place of rows when
-/// there are none (`empty_msg`).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn list_table(
+/// Draws one of the list views' tables from its columns (as data, [`lists::Column`]): a muted header with the
+/// sorted column marked, the rows from the list's first shown row, the selection highlighted when it is in view,
+/// the title marking a selection scrolled out of view, and a muted line in place of rows when there are none.
+/// `row` makes one row's cells, one per column given.
+pub(super) fn list_table<'a>(
     frame: &mut Frame,
     area: Rect,
     app: &App,
-    header: Vec<&str>,
-    widths: Vec<Constraint>,
-    rows: Vec<ratatui::widgets::Row>,
-    block: Block,
-    sel: usize,
-    empty_msg: Option<&str>,
+    kind: ListKind,
+    mut block: Block<'a>,
+    empty_msg: &str,
+    row: impl Fn(RowId, &[&'static lists::Column]) -> Row<'a>,
 ) {
-    use ratatui::widgets::{Row, Table, TableState};
     let th = &app.theme;
+    let state = &app.lists[kind];
+    let wide = area.width >= 120;
+    let cols: Vec<&'static lists::Column> =
+        kind.columns().iter().filter(|c| c.width(wide) != lists::Width::Hidden).collect();
+    let arrow = state.sort.label(kind);
+    let arrow = arrow.rsplit(' ').next().unwrap_or("");
+    let header: Vec<String> = cols
+        .iter()
+        .map(|c| if c.key == state.sort.column { format!("{}{arrow}", c.title) } else { c.title.to_string() })
+        .collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .map(|c| match c.width(wide) {
+            lists::Width::Fixed(w) => Constraint::Length(w),
+            lists::Width::Fill | lists::Width::Hidden => Constraint::Fill(1),
+        })
+        .collect();
+    let h = area.height.saturating_sub(3) as usize;
+    let rows: Vec<Row> = state.rows.iter().skip(state.top).take(h).map(|id| row(*id, &cols)).collect();
     let empty = rows.is_empty();
+    let selected = state.selected().map(|_| state.index).filter(|i| *i >= state.top && *i < state.top + h);
+    if let Some(up) = state.off_screen(h) {
+        let id = state.sel.map(row_label).unwrap_or_default();
+        let text = if up { format!(" ▲ {id} above ") } else { format!(" ▼ {id} below ") };
+        block = block.title(Line::styled(text, th.get(S::Hint)).right_aligned());
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(th.get(S::Muted)))
         .block(block)
         .style(th.get(S::Text))
         .row_highlight_style(th.get(S::Selected));
-    let mut state = TableState::default().with_selected(if empty { None } else { Some(sel) });
-    frame.render_stateful_widget(table, area, &mut state);
-    if let Some(msg) = empty_msg.filter(|_| empty) {
+    let mut ts = TableState::default().with_selected(selected.map(|i| i - state.top));
+    frame.render_stateful_widget(table, area, &mut ts);
+    if empty {
+        let msg = if state.filter.is_empty() { empty_msg } else { "nothing matches the filter (esc clears it)" };
         let a = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
         frame.render_widget(Line::styled(msg, th.get(S::Muted)), a);
     }
+}
+
+/// A row id as people read it: `C-1042`, `AL-3`, `T-88`, `A-07`.
+pub(crate) fn row_label(id: RowId) -> String {
+    match id {
+        RowId::Call(c) => c.to_string(),
+        RowId::Agent(a) => a.to_string(),
+        RowId::Alert(a) => a.to_string(),
+        RowId::Ticket(t) => t.to_string(),
+        RowId::Audit(at, _) => fmt_clock(at),
+    }
+}
+
+/// The title's note on the list's filter and pause: ` · filter "x" · paused`.
+pub(super) fn list_note(app: &App, kind: ListKind) -> String {
+    let l = &app.lists[kind];
+    let mut s = format!(" · sorted by {}", l.sort.label(kind));
+    if !l.filter.is_empty() {
+        s.push_str(&format!(" · filter \"{}\"", l.filter));
+    }
+    if l.paused {
+        s.push_str(" · PAUSED");
+    }
+    s
 }

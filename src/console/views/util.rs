@@ -137,16 +137,6 @@ pub fn mode_letter(m: SupervisorMode) -> &'static str {
     }
 }
 
-/// The rows of a list to draw so the selected one is visible: (first row, selected row within the window).
-pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
-    if len == 0 || height == 0 {
-        return (0, 0);
-    }
-    let selected = selected.min(len - 1);
-    let offset = if selected >= height { selected + 1 - height } else { 0 };
-    (offset, selected - offset)
-}
-
 /// Wraps styled text into lines of at most `width` columns, breaking at spaces where it can (and anywhere in
 /// text without spaces, such as Chinese).
 pub fn wrap_spans(spans: &[(String, Style)], width: usize) -> Vec<Vec<(String, Style)>> {
@@ -228,8 +218,6 @@ mod tests {
         assert_eq!(fmt_dur(-30.0), "-0:30");
         assert_eq!(fit("hello world", 8), "hello w…");
         assert_eq!(fit("短い文字列です", 6), "短い…");
-        assert_eq!(window(0, 10, 5), (0, 0));
-        assert_eq!(window(7, 10, 5), (3, 4));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::KeyEvent;
 use tui_textarea::TextArea;
 
 use super::action::Action;
-use super::command_line::{self, Parsed};
+use super::command_line::{self, CompleteCtx, ParseCtx, Parsed};
 use super::keymap::{Context, Key, KeyName, Keymap};
 use super::theme::{self, Theme};
 use crate::client::{ConnState, Outgoing, Update};
@@ -157,8 +157,7 @@ pub enum Dialog {
     ConfirmQuit { call: CallId },
 }
 
-/// States a supervisor may set an agent to.
-pub const SETTABLE_STATES: [AgentState; 3] = [AgentState::Available, AgentState::Break, AgentState::Offline];
+pub use super::command_line::SETTABLE_STATES;
 
 /// A short message in the corner: an ack, an error, a local notice.
 #[derive(Clone, PartialEq, Debug)]
@@ -938,7 +937,8 @@ impl App {
             KeyName::Tab if plain => {
                 if let Some(Input::Command(area)) = &mut self.input {
                     let text = area.lines().join(" ");
-                    let (completed, options) = command_line::complete(&text, &self.floor);
+                    let ctx = CompleteCtx { floor: &self.floor, sort_columns: sort_columns() };
+                    let (completed, options) = command_line::complete(&text, &ctx);
                     if completed != text {
                         let mut fresh = new_area();
                         fresh.insert_str(&completed);
@@ -997,7 +997,12 @@ impl App {
 
     /// Runs one command line (without the leading `:`); returns the commands to send.
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
-        match command_line::parse(text, self) {
+        let ctx = ParseCtx {
+            target_call: self.target_call(),
+            target_ticket: self.target_ticket(),
+            sort_columns: sort_columns(),
+        };
+        match command_line::parse(text, &ctx) {
             Ok(Parsed::Send(cmds)) => {
                 // Joining a live call from the command line opens it, as the keys do (a mistyped id stays put
                 // and the engine's refusal says why).
@@ -1012,6 +1017,7 @@ impl App {
             }
             Ok(Parsed::Act(action)) => self.update(action),
             Ok(Parsed::AckAll) => self.ack_all(),
+            Ok(Parsed::Ack(ids)) => ids.into_iter().map(|alert| self.send(Command::AckAlert { alert })).collect(),
             Ok(Parsed::Theme(name)) => {
                 match Theme::load(&name) {
                     Ok(t) => {
@@ -1037,9 +1043,14 @@ impl App {
                 self.notice(if on { "bell on" } else { "bell off" });
                 Vec::new()
             }
-            Ok(Parsed::Sort(k)) => {
-                self.set_sort(k);
-                self.switch(View::Calls);
+            Ok(Parsed::Sort { column, reverse }) => {
+                if let Some(k) = SortKey::from_name(&column) {
+                    self.set_sort(k);
+                    self.switch(View::Calls);
+                }
+                if reverse.is_some() {
+                    self.notice("asc/desc is not supported yet: sorted in the usual order");
+                }
                 Vec::new()
             }
             Ok(Parsed::Filter(f)) => {
@@ -1053,6 +1064,10 @@ impl App {
                 Vec::new()
             }
             Ok(Parsed::Nothing) => Vec::new(),
+            Ok(Parsed::OpenTicket(_) | Parsed::Messages | Parsed::Pause | Parsed::Confirm(_) | Parsed::Mouse(_)) => {
+                self.notice("this command is not wired up yet");
+                Vec::new()
+            }
             Err(msg) => {
                 self.toast(format!("✗ {msg}"), false);
                 Vec::new()
@@ -1132,6 +1147,11 @@ impl App {
         }
         out
     }
+}
+
+/// The columns `:sort` takes (it sorts the Calls list).
+fn sort_columns() -> Vec<&'static str> {
+    [SortKey::Wait, SortKey::Sentiment, SortKey::Priority].map(SortKey::as_str).to_vec()
 }
 
 fn new_area() -> TextArea<'static> {

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::KeyEvent;
 use tui_textarea::TextArea;
 
 use super::action::Action;
-use super::command_line::{self, CompleteCtx, ParseCtx, Parsed};
+use super::command_line::{self, CompleteCtx, Completion, History, ParseCtx, Parsed};
 use super::keymap::{Context, Key, KeyName, Keymap};
 use super::theme::{self, Theme};
 use crate::client::{ConnState, Outgoing, Update};
@@ -261,6 +261,10 @@ pub struct App {
     pub input: Option<Input>,
     /// Completions offered for the command line (shown above it).
     pub completions: Vec<String>,
+    /// Tab cycling on the command line.
+    pub completion: Completion,
+    /// Command lines run so far; Up and Down recall them.
+    pub history: History,
     pub dialog: Option<Dialog>,
     pub help: bool,
     pub help_scroll: usize,
@@ -313,6 +317,8 @@ impl App {
             audit_sel: Sel::default(),
             input: None,
             completions: Vec::new(),
+            completion: Completion::default(),
+            history: History::default(),
             dialog: None,
             help: false,
             help_scroll: 0,
@@ -550,6 +556,8 @@ impl App {
             Action::OpenCommandLine => {
                 self.input = Some(Input::Command(new_area()));
                 self.completions.clear();
+                self.history.reset();
+                self.completion.reset();
             }
             Action::Close => self.close(),
             Action::ViewFloor => self.switch(View::Floor),
@@ -934,11 +942,11 @@ impl App {
                 self.completions.clear();
                 return self.submit(input);
             }
-            KeyName::Tab if plain => {
+            KeyName::Tab | KeyName::BackTab if plain => {
                 if let Some(Input::Command(area)) = &mut self.input {
                     let text = area.lines().join(" ");
                     let ctx = CompleteCtx { floor: &self.floor, sort_columns: sort_columns() };
-                    let (completed, options) = command_line::complete(&text, &ctx);
+                    let (completed, options, _) = self.completion.tab(&text, &ctx, key.name == KeyName::Tab);
                     if completed != text {
                         let mut fresh = new_area();
                         fresh.insert_str(&completed);
@@ -948,8 +956,18 @@ impl App {
                 }
                 return Vec::new();
             }
+            KeyName::Up | KeyName::Down if plain && matches!(self.input, Some(Input::Command(_))) => {
+                let text = self.input.as_ref().map(Input::text).unwrap_or_default();
+                let line = if key.name == KeyName::Up { self.history.prev(&text) } else { self.history.next() };
+                if let (Some(line), Some(Input::Command(area))) = (line, &mut self.input) {
+                    *area = new_area();
+                    area.insert_str(line);
+                }
+                return Vec::new();
+            }
             _ => {}
         }
+        self.completion.reset();
         if let Some(input) = &mut self.input {
             input.area_mut().input(ev);
         }
@@ -969,6 +987,7 @@ impl App {
         match input {
             Input::Command(area) => {
                 let text = area.lines().join(" ");
+                self.history.push(&text);
                 self.run_command_line(&text)
             }
             Input::Filter(..) => Vec::new(),

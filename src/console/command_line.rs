@@ -1,8 +1,10 @@
 //! The `:` command line, k9s style: one table of verbs ([`VERBS`]) from which parsing, Tab completion and the help
-//! view all derive.
+//! view all derive, plus the line's history ([`History`]) and Tab cycling ([`Completion`]).
 //!
 //! This module knows nothing of the App: what a verb needs from the screen (the selected call or ticket, the
 //! columns the current list sorts by) comes in as plain data ([`ParseCtx`], [`CompleteCtx`]).
+
+use std::collections::VecDeque;
 
 use super::action::Action;
 use super::config::did_you_mean;
@@ -767,6 +769,131 @@ fn candidates(arg: Arg, ctx: &CompleteCtx) -> Vec<String> {
     }
 }
 
+/// Tab completion with cycling: the first Tab completes as far as every candidate agrees and lists them; each
+/// further Tab (nothing typed in between) puts the next candidate in place of the word, BackTab the previous.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completion {
+    cycle: Option<Cycle>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Cycle {
+    /// The line before the word being cycled.
+    head: String,
+    candidates: Vec<String>,
+    /// The candidate in place, none before the second Tab.
+    index: Option<usize>,
+    /// The line as the last Tab left it: a different line means the user typed, and a Tab starts afresh.
+    shown: String,
+}
+
+impl Completion {
+    /// One Tab (`forward`) or BackTab on `text`. Returns the new line, the candidates to list and which of them is
+    /// in place (none on the first Tab).
+    pub fn tab(&mut self, text: &str, ctx: &CompleteCtx, forward: bool) -> (String, Vec<String>, Option<usize>) {
+        if let Some(c) = self.cycle.as_mut().filter(|c| c.shown == text && !c.candidates.is_empty()) {
+            let n = c.candidates.len();
+            let i = match (c.index, forward) {
+                (None, true) => 0,
+                (None, false) => n - 1,
+                (Some(i), true) => (i + 1) % n,
+                (Some(i), false) => (i + n - 1) % n,
+            };
+            c.index = Some(i);
+            c.shown = format!("{}{}", c.head, c.candidates[i]);
+            return (c.shown.clone(), c.candidates.clone(), Some(i));
+        }
+        let head = parts(text, ctx).head;
+        let (line, candidates) = complete(text, ctx);
+        self.cycle = (candidates.len() > 1).then(|| Cycle {
+            head,
+            candidates: candidates.clone(),
+            index: None,
+            shown: line.clone(),
+        });
+        (line, candidates, None)
+    }
+
+    /// The candidate in place while cycling.
+    pub fn highlighted(&self) -> Option<usize> {
+        self.cycle.as_ref().and_then(|c| c.index)
+    }
+
+    /// Forgets the cycle (the user typed, or the line closed).
+    pub fn reset(&mut self) {
+        self.cycle = None;
+    }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// History.
+
+/// Lines kept in the history.
+pub const HISTORY_MAX: usize = 200;
+
+/// The command lines run so far, recalled with Up and Down as in a shell.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    lines: VecDeque<String>,
+    /// The line recalled, none while editing the draft.
+    pos: Option<usize>,
+    /// What was typed before the first Up, given back by Down past the newest line.
+    draft: String,
+}
+
+impl History {
+    /// Records a line that ran (not an empty one, nor a repeat of the newest) and stops recalling.
+    pub fn push(&mut self, line: &str) {
+        let line = line.trim();
+        if !line.is_empty() && self.lines.back().is_none_or(|l| l != line) {
+            self.lines.push_back(line.to_string());
+            while self.lines.len() > HISTORY_MAX {
+                self.lines.pop_front();
+            }
+        }
+        self.reset();
+    }
+
+    /// The line before the one recalled (Up). `current` is the text in the line now: kept as the draft when
+    /// recalling starts. None at the oldest line or with no history.
+    pub fn prev(&mut self, current: &str) -> Option<String> {
+        let pos = match self.pos {
+            None if self.lines.is_empty() => return None,
+            None => {
+                self.draft = current.to_string();
+                self.lines.len() - 1
+            }
+            Some(0) => return None,
+            Some(p) => p - 1,
+        };
+        self.pos = Some(pos);
+        self.lines.get(pos).cloned()
+    }
+
+    /// The line after the one recalled (Down); past the newest, the draft. None when not recalling.
+    #[expect(clippy::should_implement_trait, reason = "a shell's Up/Down pair, not an iterator: it walks both ways")]
+    pub fn next(&mut self) -> Option<String> {
+        let pos = self.pos?;
+        if pos + 1 < self.lines.len() {
+            self.pos = Some(pos + 1);
+            return self.lines.get(pos + 1).cloned();
+        }
+        self.pos = None;
+        Some(std::mem::take(&mut self.draft))
+    }
+
+    /// Stops recalling and forgets the draft.
+    pub fn reset(&mut self) {
+        self.pos = None;
+        self.draft.clear();
+    }
+
+    /// The lines, oldest first.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().map(String::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -919,5 +1046,64 @@ mod tests {
         assert_eq!((line.as_str(), listed), ("reassign A-07 results,a", vec!["appointments".into(), "admin".into()]));
         // Elsewhere a finished word ends with a space.
         assert_eq!(complete("transfer C-1 res", &cx), ("transfer C-1 results ".to_string(), Vec::new()));
+    }
+
+    #[test]
+    fn tab_cycles_forward_and_back_until_something_is_typed() {
+        let floor = floor_with_queues(&["appointments", "admin", "results"]);
+        let cx = cctx(&floor);
+        let all = vec!["appointments".to_string(), "admin".to_string()];
+        let mut c = Completion::default();
+        let first = c.tab("reassign A-07 a", &cx, true);
+        assert_eq!(first, ("reassign A-07 a".to_string(), all.clone(), None));
+        let second = c.tab(&first.0, &cx, true);
+        assert_eq!(second, ("reassign A-07 appointments".to_string(), all.clone(), Some(0)));
+        let third = c.tab(&second.0, &cx, true);
+        assert_eq!(third, ("reassign A-07 admin".to_string(), all.clone(), Some(1)));
+        let wrapped = c.tab(&third.0, &cx, true);
+        assert_eq!(wrapped.2, Some(0), "after the last comes the first");
+        let back = c.tab(&wrapped.0, &cx, false);
+        assert_eq!(back, ("reassign A-07 admin".to_string(), all.clone(), Some(1)));
+        assert_eq!(c.highlighted(), Some(1));
+        // Typed text starts a fresh completion.
+        let fresh = c.tab("reassign A-07 admin,", &cx, true);
+        assert_eq!(fresh.0, "reassign A-07 admin,");
+        assert_eq!(fresh.2, None);
+        // BackTab first goes to the last candidate; reset forgets the cycle.
+        let mut c = Completion::default();
+        let first = c.tab("reassign A-07 a", &cx, false);
+        assert_eq!(c.tab(&first.0, &cx, false).0, "reassign A-07 admin");
+        c.reset();
+        assert_eq!(c.highlighted(), None);
+        assert_eq!(c.tab("reassign A-07 admin", &cx, true), ("reassign A-07 admin".to_string(), Vec::new(), None));
+    }
+
+    #[test]
+    fn history_recalls_like_a_shell() {
+        let mut h = History::default();
+        assert_eq!(h.prev("draft"), None, "nothing to recall");
+        assert_eq!(h.next(), None);
+        for line in ["barge C-1", "", "  ", "ack all", "ack all", "calls"] {
+            h.push(line);
+        }
+        assert_eq!(h.lines().collect::<Vec<_>>(), ["barge C-1", "ack all", "calls"], "no empties, no repeats");
+        assert_eq!(h.prev("tra").as_deref(), Some("calls"));
+        assert_eq!(h.prev("calls").as_deref(), Some("ack all"));
+        assert_eq!(h.prev("ack all").as_deref(), Some("barge C-1"));
+        assert_eq!(h.prev("barge C-1"), None, "the oldest line stays");
+        assert_eq!(h.next().as_deref(), Some("ack all"));
+        assert_eq!(h.next().as_deref(), Some("calls"));
+        assert_eq!(h.next().as_deref(), Some("tra"), "past the newest: the draft back");
+        assert_eq!(h.next(), None);
+        // A repeat of an older line is kept; reset forgets the draft.
+        h.push("barge C-1");
+        assert_eq!(h.prev("x").as_deref(), Some("barge C-1"));
+        h.reset();
+        assert_eq!(h.next(), None);
+        for i in 0..HISTORY_MAX + 5 {
+            h.push(&format!("call C-{i}"));
+        }
+        assert_eq!(h.lines().count(), HISTORY_MAX);
+        assert_eq!(h.lines().next(), Some("call C-5"), "the oldest go first");
     }
 }

@@ -323,7 +323,8 @@ fn tab_completes_verbs_and_ids() {
     press(&mut app, ":");
     type_text(&mut app, &format!("reassign {agent} {q0},{start}"));
     press(&mut app, "tab");
-    assert_eq!(app.input.as_ref().map(|i| i.text()), Some(format!("reassign {agent} {q0},{q1} ")));
+    // A completed list item ends without a space, so a comma continues the list.
+    assert_eq!(app.input.as_ref().map(|i| i.text()), Some(format!("reassign {agent} {q0},{q1}")));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKin
 use tui_textarea::TextArea;
 
 use super::action::Action;
-use super::command_line::{self, Parsed};
+use super::command_line::{self, CompleteCtx, Completion, History, ParseCtx, Parsed};
 use super::keymap::{Context, Key, KeyName, Keymap};
 use super::lists::{self, ListKind, Lists, RowId};
 use super::theme::{self, Theme};
@@ -158,8 +158,7 @@ pub enum Dialog {
     Confirm { title: String, lines: Vec<String>, then: Then },
 }
 
-/// States a supervisor may set an agent to.
-pub const SETTABLE_STATES: [AgentState; 3] = [AgentState::Available, AgentState::Break, AgentState::Offline];
+pub use super::command_line::SETTABLE_STATES;
 
 /// One message: an ack, a refusal, a local notice. Shown in the message line, kept in the history (`:messages`).
 #[derive(Clone, PartialEq, Debug)]
@@ -246,6 +245,10 @@ pub struct App {
     pub input: Option<Input>,
     /// Completions offered for the command line (shown above it).
     pub completions: Vec<String>,
+    /// Tab cycling on the command line.
+    pub completion: Completion,
+    /// Command lines run so far; Up and Down recall them.
+    pub history: History,
     pub dialog: Option<Dialog>,
     pub help: bool,
     pub help_scroll: usize,
@@ -297,6 +300,8 @@ impl App {
             list_now: Time::default(),
             input: None,
             completions: Vec::new(),
+            completion: Completion::default(),
+            history: History::default(),
             dialog: None,
             help: false,
             help_scroll: 0,
@@ -655,6 +660,8 @@ impl App {
             Action::OpenCommandLine => {
                 self.input = Some(Input::Command(new_area()));
                 self.completions.clear();
+                self.history.reset();
+                self.completion.reset();
             }
             Action::Close => self.close(),
             Action::ViewFloor => self.switch(View::Floor),
@@ -1148,10 +1155,12 @@ impl App {
                 self.completions.clear();
                 return self.submit(input);
             }
-            KeyName::Tab if plain => {
+            KeyName::Tab | KeyName::BackTab if plain => {
+                let sort_columns = self.sort_columns();
                 if let Some(Input::Command(area)) = &mut self.input {
                     let text = area.lines().join(" ");
-                    let (completed, options) = command_line::complete(&text, &self.mirror.floor);
+                    let ctx = CompleteCtx { floor: &self.mirror.floor, sort_columns };
+                    let (completed, options, _) = self.completion.tab(&text, &ctx, key.name == KeyName::Tab);
                     if completed != text {
                         let mut fresh = new_area();
                         fresh.insert_str(&completed);
@@ -1161,8 +1170,18 @@ impl App {
                 }
                 return Vec::new();
             }
+            KeyName::Up | KeyName::Down if plain && matches!(self.input, Some(Input::Command(_))) => {
+                let text = self.input.as_ref().map(Input::text).unwrap_or_default();
+                let line = if key.name == KeyName::Up { self.history.prev(&text) } else { self.history.next() };
+                if let (Some(line), Some(Input::Command(area))) = (line, &mut self.input) {
+                    *area = new_area();
+                    area.insert_str(line);
+                }
+                return Vec::new();
+            }
             _ => {}
         }
+        self.completion.reset();
         if let Some(input) = &mut self.input {
             input.area_mut().input(ev);
         }
@@ -1178,6 +1197,7 @@ impl App {
         match input {
             Input::Command(area) => {
                 let text = area.lines().join(" ");
+                self.history.push(&text);
                 self.run_command_line(&text)
             }
             Input::Filter(..) => Vec::new(),
@@ -1206,7 +1226,12 @@ impl App {
 
     /// Runs one command line (without the leading `:`); returns the commands to send.
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
-        match command_line::parse(text, self) {
+        let ctx = ParseCtx {
+            target_call: self.target_call(),
+            target_ticket: self.target_ticket(),
+            sort_columns: self.sort_columns(),
+        };
+        match command_line::parse(text, &ctx) {
             Ok(Parsed::Send(cmds)) => {
                 if let Some(role) = self.mirror.role
                     && let Some(cmd) = cmds.iter().find(|c| role < c.required_role())
@@ -1263,8 +1288,44 @@ impl App {
                 self.notice(if on { "bell on" } else { "bell off" });
                 Vec::new()
             }
-            Ok(Parsed::Sort(column)) => {
-                self.sort_calls(column);
+            Ok(Parsed::Ack(alerts)) => {
+                if !self.may(Action::Ack) {
+                    return self.update(Action::Ack);
+                }
+                vec![self.send(Command::AckAlerts { alerts })]
+            }
+            Ok(Parsed::Sort { column, reverse }) => {
+                let kind = self.view.list().unwrap_or(ListKind::Calls);
+                if let Some(col) = kind.column(&column) {
+                    let natural = lists::Sort { column: col.key, reverse: false };
+                    self.lists[kind].sort = lists::Sort { reverse: reverse.unwrap_or(false), ..natural };
+                    self.relist(kind);
+                    if self.view.list().is_none() {
+                        self.switch(View::Calls);
+                    }
+                    let label = self.lists[kind].sort.label(kind);
+                    self.notice(&format!("sorted by {label}"));
+                }
+                Vec::new()
+            }
+            Ok(Parsed::OpenTicket(ticket)) => {
+                self.open_ticket_view(ticket);
+                Vec::new()
+            }
+            Ok(Parsed::Messages) => self.update(Action::ShowMessages),
+            Ok(Parsed::Pause) => self.update(Action::TogglePause),
+            Ok(Parsed::Confirm(on)) => {
+                self.confirm = on;
+                self.notice(if on {
+                    "confirmations on"
+                } else {
+                    "confirmations off: barge and seat changes act at once"
+                });
+                Vec::new()
+            }
+            Ok(Parsed::Mouse(on)) => {
+                self.mouse = on;
+                self.notice(if on { "mouse on" } else { "mouse off" });
                 Vec::new()
             }
             Ok(Parsed::Filter(f)) => {
@@ -1380,6 +1441,11 @@ impl App {
             self.dialog = Some(dialog);
         }
         out
+    }
+
+    /// The columns `:sort` takes: the current list's (the Calls list's elsewhere).
+    fn sort_columns(&self) -> Vec<&'static str> {
+        self.view.list().unwrap_or(ListKind::Calls).sort_names()
     }
 
     /// Queues `agent` serves today that nobody else serves and that `queues` leaves out.

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::centered;
 use crate::console::app::{App, View};
-use crate::console::command_line::VERBS;
+use crate::console::command_line::{VERBS, Verb};
 use crate::console::keymap::Context;
 use crate::console::theme::S;
 
@@ -45,12 +45,16 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::raw("  U urgent · R risk · M W B a supervisor monitors (silent) / whispers / barged in"));
         out.push(Line::default());
     }
-    out.push(Line::styled("Command line (:, tab completes)", th.get(S::Title)));
-    for (verb, args) in VERBS {
-        out.push(Line::from(vec![
-            Span::styled(format!("  :{verb} "), th.get(S::Hint)),
-            Span::styled(args.to_string(), th.get(S::Muted)),
-        ]));
+    out.push(Line::styled("Command line (:, tab completes, tab again cycles, up/down recall)", th.get(S::Title)));
+    let usage = |v: &Verb| if v.args.is_empty() { v.name.to_string() } else { format!("{} {}", v.name, v.args) };
+    let width = VERBS.iter().map(|v| usage(v).chars().count()).max().unwrap_or(0);
+    for v in VERBS {
+        let mut spans = vec![Span::styled(format!("  :{:<width$}  ", usage(v)), th.get(S::Hint)), Span::raw(v.doc)];
+        if !v.aliases.is_empty() {
+            let also: Vec<String> = v.aliases.iter().map(|a| format!(":{a}")).collect();
+            spans.push(Span::styled(format!("   also {}", also.join(" ")), th.get(S::Muted)));
+        }
+        out.push(Line::from(spans));
     }
     out.push(Line::default());
     out.push(Line::styled(

@@ -4,7 +4,7 @@
 mod console_support;
 
 use callfloor::client::Outgoing;
-use callfloor::console::app::{App, SortKey, View};
+use callfloor::console::app::{App, View};
 use callfloor::console::command_line::VERBS;
 use callfloor::local::LocalFeed;
 use callfloor::model::*;
@@ -34,14 +34,14 @@ fn line(app: &App) -> String {
 
 /// The newest toast.
 fn last_toast(app: &App) -> String {
-    app.toasts.back().map(|t| t.text.clone()).unwrap_or_default()
+    app.messages.back().map(|t| t.text.clone()).unwrap_or_default()
 }
 
 #[test]
 fn aliases_run_as_their_verbs() {
     let (mut feed, mut app) = setup();
-    let call = connected_call(&app.floor);
-    let agent = connected_agent(&app.floor);
+    let call = connected_call(app.floor());
+    let agent = connected_agent(app.floor());
     assert!(run(&mut app, "seats").is_empty());
     assert_eq!(app.view, View::Agents, ":seats is :agents");
     assert!(run(&mut app, &format!("open {call}")).is_empty());
@@ -79,8 +79,8 @@ fn aliases_complete_with_tab() {
 #[test]
 fn tab_in_a_queue_list_leaves_room_for_a_comma() {
     let (_feed, mut app) = setup();
-    let agent = connected_agent(&app.floor);
-    let queues: Vec<String> = queue_ids(&app.floor).iter().map(|q| q.to_string()).collect();
+    let agent = connected_agent(app.floor());
+    let queues: Vec<String> = queue_ids(app.floor()).iter().map(|q| q.to_string()).collect();
     let [q0, q1, ..] = &queues[..] else { panic!("the fixture floor has at least two queues") };
     press(&mut app, ":");
     type_text(&mut app, &format!("reassign {agent} {}", unique_prefix(q0, &queues)));
@@ -102,7 +102,7 @@ fn tab_in_a_queue_list_leaves_room_for_a_comma() {
 #[test]
 fn tab_again_cycles_through_the_candidates() {
     let (_feed, mut app) = setup();
-    let (prefix, _) = shared_call_prefix(&app.floor);
+    let (prefix, _) = shared_call_prefix(app.floor());
     press(&mut app, ":");
     type_text(&mut app, &format!("barge {prefix}"));
     press(&mut app, "tab");
@@ -171,26 +171,29 @@ fn up_and_down_recall_lines_keeping_the_draft() {
 fn sort_names_the_columns_it_takes() {
     let (_feed, mut app) = setup();
     assert!(run(&mut app, "sort").is_empty());
-    assert_eq!(last_toast(&app), "✗ sort by which column? choose wait, sentiment, priority");
-    assert!(run(&mut app, "sort agent").is_empty());
-    assert_eq!(last_toast(&app), "✗ this list does not sort by 'agent': choose wait, sentiment, priority");
-    assert!(run(&mut app, "sort Sentiment").is_empty());
-    assert_eq!((app.sort, app.view), (SortKey::Sentiment, View::Calls));
+    let columns = ListKind::Calls.sort_names().join(", ");
+    assert_eq!(last_toast(&app), format!("✗ sort by which column? choose {columns}"));
+    assert!(run(&mut app, "sort bogus").is_empty());
+    assert_eq!(last_toast(&app), format!("✗ this list does not sort by 'bogus': choose {columns}"));
+    assert!(run(&mut app, "sort Sentiment desc").is_empty());
+    let sort = app.lists[ListKind::Calls].sort;
+    assert_eq!((sort.column, sort.reverse, app.view), ("sentiment", true, View::Calls));
     // The column completes.
     press(&mut app, ":");
-    type_text(&mut app, "sort pri");
+    type_text(&mut app, "sort senti");
     press(&mut app, "tab");
-    assert_eq!(line(&app), "sort priority ");
+    assert_eq!(line(&app), "sort sentiment ");
 }
 
 #[test]
 fn ack_takes_several_alerts() {
     let (_feed, mut app) = setup();
-    let open: Vec<AlertId> = app.floor.open_alerts().map(|a| a.id).take(2).collect();
+    let open: Vec<AlertId> = app.floor().open_alerts().map(|a| a.id).take(2).collect();
     let [a, b] = open[..] else { panic!("the fixture floor has two open alerts") };
     assert_eq!(
         run(&mut app, &format!("ack {a} {b}")),
-        vec![Command::AckAlert { alert: a }, Command::AckAlert { alert: b }]
+        vec![Command::AckAlerts { alerts: vec![a, b] }],
+        "several ids go in one request"
     );
     assert!(run(&mut app, &format!("ack {a} AL-x")).is_empty(), "one bad id sends nothing");
     assert!(last_toast(&app).contains("'AL-x'"), "the error names the bad id: {}", last_toast(&app));

@@ -4,7 +4,7 @@
 mod console_support;
 
 use callfloor::client::{Outgoing, Update};
-use callfloor::console::app::{App, Dialog, Then, TransferTarget, View};
+use callfloor::console::app::{App, BELL_INTERVAL_SECS, Dialog, Then, TransferTarget, View};
 use callfloor::console::keymap::Keymap;
 use callfloor::local::LocalFeed;
 use callfloor::model::*;
@@ -48,7 +48,13 @@ fn monitor_whisper_barge_from_the_calls_list() {
         [("m", Command::Monitor { call }), ("w", Command::Whisper { call }), ("b", Command::Barge { call })]
     {
         select_call(&mut app, call);
-        let out = press(&mut app, key);
+        let mut out = press(&mut app, key);
+        if key == "b" {
+            // Barging from a list asks first, naming the call.
+            assert!(out.is_empty() && app.view == View::Calls, "b asks before barging in");
+            assert!(matches!(&app.dialog, Some(Dialog::Confirm { title, .. }) if title.contains(&call.to_string())));
+            out = press(&mut app, "y");
+        }
         assert_eq!(commands(&out), vec![want], "key {key}");
         assert_eq!(app.view, View::Call, "joining a call opens it");
         assert_eq!(app.open_call, Some(call));
@@ -201,13 +207,16 @@ fn acknowledge_one_or_all() {
     assert!(newest.iter().all(|a| app.floor().alerts.get(a).is_some_and(|a| a.acked.is_none())));
     press(&mut app, "4");
     let out = press(&mut app, "a");
-    assert_eq!(commands(&out), vec![Command::AckAlert { alert: first }], "newest first");
+    assert_eq!(commands(&out), vec![Command::AckAlerts { alerts: vec![first] }], "newest first");
     let out = keys(&mut app, &["j", "a"]);
-    assert_eq!(commands(&out), vec![Command::AckAlert { alert: second }]);
-    let open = app.floor().open_alerts().count();
+    assert_eq!(commands(&out), vec![Command::AckAlerts { alerts: vec![second] }]);
+    let open: Vec<AlertId> = app.floor().open_alerts().map(|a| a.id).collect();
     let out = press(&mut app, "A");
-    assert_eq!(out.len(), open, "A acknowledges every open alert shown");
-    assert!(commands(&out).iter().all(|c| matches!(c, Command::AckAlert { .. })));
+    assert_eq!(
+        commands(&out),
+        vec![Command::AckAlerts { alerts: open }],
+        "A is one request for every open alert shown"
+    );
 }
 
 #[test]
@@ -282,8 +291,9 @@ fn the_command_line() {
     );
     let open = app.floor().open_alerts().count();
     assert!(open > 0, "the fixture floor has open alerts");
-    assert_eq!(line(&mut app, "ack all").len(), open);
-    assert_eq!(line(&mut app, &format!("ack {alert}")), vec![Command::AckAlert { alert }]);
+    let all = line(&mut app, "ack all");
+    assert!(matches!(&all[..], [Command::AckAlerts { alerts }] if alerts.len() == open), "ack all is one request");
+    assert_eq!(line(&mut app, &format!("ack {alert}")), vec![Command::AckAlerts { alerts: vec![alert] }]);
     assert!(line(&mut app, "theme light").is_empty());
     assert_eq!(app.theme.name, "light");
     assert!(line(&mut app, &format!("barg {call}")).is_empty());
@@ -373,10 +383,9 @@ fn esc_closes_what_is_open_and_the_hint_goes_after_the_first_key() {
 }
 
 #[test]
-fn the_bell_rings_once_per_new_urgent_alert() {
+fn the_bell_rings_once_per_new_critical_alert_at_most_once_per_interval() {
     let (_feed, mut app) = setup();
-    assert!(app.take_bell(), "open urgent alerts on attach ring once");
-    assert!(!app.take_bell());
+    assert!(!app.take_bell(), "alerts already open when the console attaches are not news");
     let now = app.floor().time();
     let newest = app.floor().alerts.keys().next_back().map_or(0, |a| a.0);
     let alert = Alert {
@@ -396,10 +405,23 @@ fn the_bell_rings_once_per_new_urgent_alert() {
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: warn } };
     app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
     assert!(!app.take_bell(), "warnings do not ring");
-    // Turned off, it stays quiet even for a new critical alert.
-    press(&mut app, "ctrl-b");
+    // Another critical alert right after: it waits for the interval, then rings once.
+    let next = Alert { id: AlertId(newest + 3), ..alert.clone() };
+    let ev = Event { at: now, kind: EventKind::AlertRaised { alert: next } };
+    app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
+    assert!(!app.take_bell(), "at most once per interval");
+    for _ in 0..BELL_INTERVAL_SECS {
+        app.tick();
+    }
+    assert!(app.take_bell(), "after the interval the pending ring comes");
+    assert!(!app.take_bell());
+    // Turned off (B, not tmux's ctrl-b), it stays quiet even for a new critical alert.
+    for _ in 0..BELL_INTERVAL_SECS {
+        app.tick();
+    }
+    press(&mut app, "B");
     assert!(!app.bell_enabled);
-    let crit = Alert { id: AlertId(newest + 3), ..alert };
+    let crit = Alert { id: AlertId(newest + 4), ..alert };
     let ev = Event { at: now, kind: EventKind::AlertRaised { alert: crit } };
     app.apply_update(Update::Events { from_seq: app.floor().seq, events: vec![ev] });
     assert!(!app.take_bell(), "a bell turned off does not ring");
@@ -419,10 +441,16 @@ fn the_vim_keymap() {
     assert_eq!(app.view, View::Agents, "l is the next view");
     let call = connected_call(app.floor());
     select_call(&mut app, call);
-    let out = press(&mut app, "b");
+    let out = keys(&mut app, &["b", "y"]);
     deliver(&mut app, &mut feed, out);
-    let out = press(&mut app, "x");
+    assert_eq!(app.view, View::Call);
+    // On a call, l leaves it (as in the default keymap) instead of switching views away from it.
+    let out = press(&mut app, "l");
     assert_eq!(commands(&out), vec![Command::Leave { call }]);
+    assert_eq!(app.view, View::Call, "l does not switch views on a call");
+    let out = keys(&mut app, &["b", "x"]);
+    deliver(&mut app, &mut feed, out.clone());
+    assert_eq!(commands(&out), vec![Command::Barge { call }, Command::Leave { call }]);
 }
 
 #[test]

@@ -430,7 +430,7 @@ async fn oversized_and_binary_frames_close_with_1009_and_1003() {
 
 #[tokio::test]
 async fn a_flood_of_commands_is_rate_limited_then_closed() {
-    let limits = Limits { frames_per_sec: 0.001, frame_burst: 3.0, flood_close_after: 10, ..Limits::default() };
+    let limits = Limits { frames_per_sec: 0.001, frame_burst: 3.0, flood_close_after: 25, ..Limits::default() };
     let server = start_with(limits, None).await;
     let url = server.url();
     let mut ws = hello(&url, SUP).await;
@@ -444,6 +444,16 @@ async fn a_flood_of_commands_is_rate_limited_then_closed() {
     assert_eq!(&codes[..3], &["not_found", "not_found", "not_found"], "the burst is served: {codes:?}");
     assert!(codes[3..].iter().all(|c| *c == "rate_limited") && codes.len() > 3, "{codes:?}");
     assert_eq!(errors[3]["id"], "f-3", "a rate-limited command keeps its id");
+    // The refusals reach the audit log: the first ones one by one, the rest of the run in one entry with a count,
+    // so the log counts every command refused (the frame that tripped the flood close included) and stays small.
+    let floor = engine_floor(&server).await;
+    let limited: Vec<&AuditEntry> = floor.audit.iter().filter(|e| e.outcome.starts_with("rate_limited:")).collect();
+    let refused: u32 = limited.iter().map(|e| 1 + e.more).sum();
+    let sent_back = codes.iter().filter(|c| **c == "rate_limited").count() as u32;
+    assert_eq!(refused, sent_back + 1, "every refused command is counted: {limited:?}");
+    assert_eq!((refused, limited.len()), (25, 11), "ten one by one, then one for the other 15: {limited:?}");
+    assert!(limited.iter().all(|e| !e.ok && e.actor == "ana" && e.command.contains(r#""type":"leave""#)));
+    assert_eq!(floor.audit.iter().filter(|e| e.outcome.starts_with("not_found:")).count(), 3, "the burst was served");
 
     // A steady stream of bad frames is closed too.
     let limits = Limits { bad_frames_close_after: 5, ..Limits::default() };

@@ -220,20 +220,33 @@ impl Engine {
         } else {
             self.decide(actor, cmd)
         };
+        let outcome = match &result {
+            Ok(None) => "ok".to_string(),
+            Ok(Some(detail)) => format!("ok: {detail}"),
+            Err(e) => format!("{}: {}", e.code.as_str(), e.message),
+        };
+        self.audit(actor, cmd, result.is_ok(), outcome, 0);
+        result.map(|_| ())
+    }
+
+    /// Writes the audit entry of a command refused before it reached the engine (the server's rate limit), so the
+    /// audit log counts every refusal a supervisor saw. `more` is the number of further commands, refused the same
+    /// way, that this one entry stands for.
+    pub fn audit_refusal(&mut self, actor: &Actor, cmd: &Command, err: &CommandError, more: u32) {
+        self.audit(actor, cmd, false, format!("{}: {}", err.code.as_str(), err.message), more);
+    }
+
+    fn audit(&mut self, actor: &Actor, cmd: &Command, ok: bool, outcome: String, more: u32) {
         let entry = AuditEntry {
             at: self.now,
             actor: actor.name.clone(),
             role: actor.role,
             command: audit_text(cmd),
-            ok: result.is_ok(),
-            outcome: match &result {
-                Ok(None) => "ok".to_string(),
-                Ok(Some(detail)) => format!("ok: {detail}"),
-                Err(e) => format!("{}: {}", e.code.as_str(), e.message),
-            },
+            ok,
+            outcome,
+            more,
         };
         self.emit(EventKind::Audited { entry });
-        result.map(|_| ())
     }
 
     /// Takes the events produced since the last call (already applied to the floor).

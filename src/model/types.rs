@@ -472,6 +472,14 @@ pub struct AuditEntry {
     pub ok: bool,
     /// `ok`, or the error code and message.
     pub outcome: String,
+    /// Further commands this entry stands for: the server audits the first few rate-limited commands of a run one
+    /// by one and the rest in one entry with this count. 0 (and absent on the wire) for a single command.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A finished call, kept briefly for the console's "recent" lists.

@@ -194,7 +194,7 @@ fn render_figures() {
     drop(json);
     let mut app = App::new(AppOptions::default());
     app.apply(Update::Connection(ConnState::Connected));
-    app.apply(Update::Welcome { role: Role::Supervisor, server: "bench".into(), user: "you".into() });
+    app.apply(Update::Welcome { role: Role::Supervisor, server: "bench".into(), user: "you".into(), floor: None });
     let t = Instant::now();
     app.apply(Update::Snapshot { seq: floor.seq, floor: Box::new(floor) });
     println!("applying the snapshot (mirror + list refresh): {}", ms(t.elapsed()));

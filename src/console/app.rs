@@ -338,7 +338,7 @@ impl App {
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Connection(state) => self.conn = state,
-            Update::Welcome { role, server, user } => {
+            Update::Welcome { role, server, user, .. } => {
                 self.role = Some(role);
                 self.server = server;
                 self.user = user;

@@ -101,6 +101,7 @@ pub struct Engine {
     /// Peak windows as (from, to) seconds of the day and multiplier, parsed once.
     peaks: Vec<(u32, u32, f64)>,
     ticks: u64,
+    identity: FloorIdentity,
 }
 
 /// Alert ids an `ack_alerts` audit entry lists; the rest are counted in a `more` field, so a bulk command does not
@@ -174,6 +175,8 @@ impl Engine {
             max_rate,
             peaks,
             ticks: 0,
+            // From the OS's randomness, not the seed: two runs of one scenario are two floors.
+            identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             scenario,
         };
         engine.open_floor();
@@ -183,6 +186,17 @@ impl Engine {
     /// The engine's floor: the single source of truth.
     pub fn floor(&self) -> &Floor {
         &self.floor
+    }
+
+    /// Which floor this is: a random instance id made when the engine was made, and when it started.
+    pub fn identity(&self) -> &FloorIdentity {
+        &self.identity
+    }
+
+    /// Replaces the floor's identity: the server stamps the time it starts serving; tests and local feeds may use
+    /// a fixed one.
+    pub fn set_identity(&mut self, identity: FloorIdentity) {
+        self.identity = identity;
     }
 
     /// Current floor time.

@@ -77,6 +77,8 @@ pub(super) struct Shared {
     pub limits: Limits,
     pub ctl: mpsc::Sender<Control>,
     pub server_name: String,
+    /// Which floor this server serves, sent in every welcome.
+    pub identity: crate::model::FloorIdentity,
 }
 
 enum Reply {
@@ -193,6 +195,7 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         role: actor.role,
         server: shared.server_name.clone(),
         user: actor.name.clone(),
+        floor: Some(shared.identity.clone()),
     });
     if sink.send(Message::text(welcome)).await.is_err() {
         let _ = shared.ctl.send(Control::Leave { id: joined.id }).await;

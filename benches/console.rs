@@ -194,7 +194,12 @@ fn render_figures() {
     drop(json);
     let mut app = App::new(AppOptions::default());
     app.apply_update(Update::Connection(ConnState::Connected));
-    app.apply_update(Update::Welcome { role: Role::Supervisor, server: "bench".into(), user: "you".into() });
+    app.apply_update(Update::Welcome {
+        role: Role::Supervisor,
+        server: "bench".into(),
+        user: "you".into(),
+        floor: None,
+    });
     let t = Instant::now();
     app.apply_update(Update::Snapshot { seq: floor.seq, floor: Box::new(floor) });
     println!("applying the snapshot (mirror + list refresh): {}", ms(t.elapsed()));

@@ -67,6 +67,7 @@ impl LocalFeed {
                 role: self.actor.role,
                 server: "local engine".to_string(),
                 user: self.actor.name.clone(),
+                floor: Some(self.engine.identity().clone()),
             },
             Update::Snapshot { seq: floor.seq, floor: Box::new(floor) },
             self.metrics(),

@@ -73,13 +73,9 @@ fn tick(n: usize) -> Vec<Event> {
     (0..n).map(|_| Event { at: chrono::DateTime::UNIX_EPOCH, kind: EventKind::Tick }).collect()
 }
 
+/// A welcome as a server from before the floor identity sends it (no `floor`).
 fn welcome() -> String {
-    protocol::encode(&protocol::ServerMsg::Welcome {
-        protocol: 1,
-        role: Role::Supervisor,
-        server: "scripted".into(),
-        user: "ana".into(),
-    })
+    r#"{"type":"welcome","protocol":1,"role":"supervisor","server":"scripted","user":"ana"}"#.to_string()
 }
 
 #[tokio::test]
@@ -99,7 +95,10 @@ async fn a_gap_in_seq_asks_for_a_fresh_snapshot() {
     send_text(&mut ws, protocol::encode_events(20, &tick(1))).await;
 
     assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connecting { attempt: 1 }));
-    assert!(matches!(next_update(&mut updates).await, Update::Welcome { role: Role::Supervisor, .. }));
+    assert!(
+        matches!(next_update(&mut updates).await, Update::Welcome { role: Role::Supervisor, floor: None, .. }),
+        "a welcome without a floor identity is taken"
+    );
     assert_eq!(next_update(&mut updates).await, Update::Connection(ConnState::Connected));
     let mut got = Vec::new();
     while got.len() < 5 {

@@ -24,6 +24,7 @@ const SUP: &str = "supervisor-token-0001";
 const SUP2: &str = "supervisor-token-0002";
 const ADMIN: &str = "admin-token-00000001";
 const VIEWER: &str = "viewer-token-0000001";
+const SUE: &str = "supervisor-token-0003";
 
 fn tokens() -> Tokens {
     let e = |name: &str, token: &str, role| TokenEntry { name: name.into(), token: token.into(), role };
@@ -32,6 +33,7 @@ fn tokens() -> Tokens {
         e("ben", SUP2, Role::Supervisor),
         e("root", ADMIN, Role::Admin),
         e("val", VIEWER, Role::Viewer),
+        e("sue", SUE, Role::Supervisor),
     ])
 }
 
@@ -41,11 +43,15 @@ fn engine() -> Engine {
 }
 
 async fn start_with(limits: Limits, db: Option<std::path::PathBuf>) -> ServerHandle {
+    serve_engine(engine(), limits, db).await
+}
+
+async fn serve_engine(engine: Engine, limits: Limits, db: Option<std::path::PathBuf>) -> ServerHandle {
     let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("cannot bind a loopback port") };
     let mut cfg = ServerConfig::new(tokens(), Pacing::Manual);
     cfg.limits = limits;
     cfg.db = db;
-    match server::serve(listener, engine(), cfg).await {
+    match server::serve(listener, engine, cfg).await {
         Ok(s) => s,
         Err(e) => panic!("the server must start: {e:#}"),
     }
@@ -104,7 +110,7 @@ impl TestClient {
         if matches!(u, Update::Connection(ConnState::Disconnected { .. })) {
             self.disconnects += 1;
         }
-        self.mirror.apply(&u);
+        self.mirror.apply(&u, std::time::Instant::now());
         u
     }
 
@@ -430,7 +436,7 @@ async fn oversized_and_binary_frames_close_with_1009_and_1003() {
 
 #[tokio::test]
 async fn a_flood_of_commands_is_rate_limited_then_closed() {
-    let limits = Limits { frames_per_sec: 0.001, frame_burst: 3.0, flood_close_after: 10, ..Limits::default() };
+    let limits = Limits { frames_per_sec: 0.001, frame_burst: 3.0, flood_close_after: 25, ..Limits::default() };
     let server = start_with(limits, None).await;
     let url = server.url();
     let mut ws = hello(&url, SUP).await;
@@ -444,6 +450,16 @@ async fn a_flood_of_commands_is_rate_limited_then_closed() {
     assert_eq!(&codes[..3], &["not_found", "not_found", "not_found"], "the burst is served: {codes:?}");
     assert!(codes[3..].iter().all(|c| *c == "rate_limited") && codes.len() > 3, "{codes:?}");
     assert_eq!(errors[3]["id"], "f-3", "a rate-limited command keeps its id");
+    // The refusals reach the audit log: the first ones one by one, the rest of the run in one entry with a count,
+    // so the log counts every command refused (the frame that tripped the flood close included) and stays small.
+    let floor = engine_floor(&server).await;
+    let limited: Vec<&AuditEntry> = floor.audit.iter().filter(|e| e.outcome.starts_with("rate_limited:")).collect();
+    let refused: u32 = limited.iter().map(|e| 1 + e.more).sum();
+    let sent_back = codes.iter().filter(|c| **c == "rate_limited").count() as u32;
+    assert_eq!(refused, sent_back + 1, "every refused command is counted: {limited:?}");
+    assert_eq!((refused, limited.len()), (25, 11), "ten one by one, then one for the other 15: {limited:?}");
+    assert!(limited.iter().all(|e| !e.ok && e.actor == "ana" && e.command.contains(r#""type":"leave""#)));
+    assert_eq!(floor.audit.iter().filter(|e| e.outcome.starts_with("not_found:")).count(), 3, "the burst was served");
 
     // A steady stream of bad frames is closed too.
     let limits = Limits { bad_frames_close_after: 5, ..Limits::default() };
@@ -641,4 +657,98 @@ async fn a_full_server_refuses_before_welcoming() {
     assert_eq!((first["type"].as_str(), first["code"].as_str()), (Some("error"), Some("rate_limited")), "{first}");
     let (code, _) = close_code(&mut ws).await;
     assert_eq!(code, close::POLICY);
+}
+
+/// Opens a raw connection, says hello and returns the welcome frame.
+async fn welcome_of(url: &str, token: &str) -> Value {
+    let mut ws = raw(url).await;
+    send_json(&mut ws, json!({"type": "hello", "protocol": 1, "token": token})).await;
+    let welcome = next_json(&mut ws).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    welcome
+}
+
+#[tokio::test]
+async fn the_welcome_names_the_floor_and_a_restarted_engine_is_another_floor() {
+    // Two engines of the same scenario and seed: two floors all the same.
+    let a = start().await;
+    let b = start().await;
+    let first = welcome_of(&a.url(), SUP).await["floor"].clone();
+    let Some(id) = first["id"].as_str() else { panic!("the welcome carries the floor's id: {first}") };
+    assert!(id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit()), "16 hex digits: {id}");
+    let started = first["started"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    let Some(started) = started else { panic!("started is an RFC 3339 time: {first}") };
+    let age = chrono::Utc::now() - started.to_utc();
+    assert!(age >= chrono::Duration::zero() && age < chrono::Duration::minutes(5), "wall-clock start: {started}");
+    // Reconnecting (any user) to the same engine: the same floor.
+    assert_eq!(welcome_of(&a.url(), VIEWER).await["floor"], first);
+    // Another engine: another floor.
+    let other = welcome_of(&b.url(), SUP).await["floor"].clone();
+    assert_ne!(other["id"], first["id"], "two engines are two floors");
+    // The client hands the identity to its mirror.
+    let mut sup = TestClient::connect(&a.url(), SUP);
+    sup.sync_to(0).await;
+    assert_eq!(sup.mirror.identity.as_ref().map(|i| i.id.as_str()), Some(id));
+}
+
+#[tokio::test]
+async fn a_supervisor_line_names_the_supervisor_on_every_mirror() {
+    let server = start().await;
+    let url = server.url();
+    let call = connected_call(&server).await;
+    let mut sue = TestClient::connect(&url, SUE);
+    let mut viewer = TestClient::connect(&url, VIEWER);
+    assert_eq!(sue.command(Command::Barge { call }).await, Ok(()));
+    assert_eq!(sue.command(Command::Say { call, text: "Let me help, my number is 13812345678".into() }).await, Ok(()));
+    let seq = engine_floor(&server).await.seq;
+    viewer.sync_to(seq).await;
+    for (who, mirror) in [("sue", &sue.mirror), ("viewer", &viewer.mirror)] {
+        let line =
+            mirror.floor.calls.get(&call).and_then(|c| c.transcript.iter().rfind(|l| l.speaker == Speaker::Supervisor));
+        let Some(line) = line else { panic!("{who}'s mirror shows the supervisor's line") };
+        assert_eq!(line.by.as_deref(), Some("sue"), "{who}'s mirror names who spoke");
+        assert!(line.text.contains("138****5678"), "masked for {who}, who is below admin: {}", line.text);
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_alerts_are_acknowledged_with_one_command() {
+    let Ok(s) = Scenario::load("ecommerce-promo") else { panic!("the bundled ecommerce-promo scenario must load") };
+    let server = serve_engine(Engine::new(s, 3), Limits::default(), None).await;
+    let mut open = Vec::new();
+    for _ in 0..48 {
+        let floor = engine_floor(&server).await;
+        open = floor.open_alerts().map(|a| a.id).collect::<Vec<AlertId>>();
+        if open.len() >= 200 {
+            break;
+        }
+        advance_in(&server, 600, 60).await;
+    }
+    assert!(open.len() >= 200, "a busy floor raises 200 alerts in 8 floor-hours, got {}", open.len());
+    let mut sue = TestClient::connect(&server.url(), SUE);
+    sue.sync_to(engine_floor(&server).await.seq).await;
+
+    // One unknown id among them: refused whole, nothing acknowledged.
+    let mut with_unknown = open.clone();
+    with_unknown.push(AlertId(999_999));
+    let Err((code, message)) = sue.command(Command::AckAlerts { alerts: with_unknown }).await else {
+        panic!("an unknown id refuses the bulk ack")
+    };
+    assert_eq!(code, ErrorCode::NotFound);
+    assert!(message.contains("AL-999999"), "{message}");
+    let floor = engine_floor(&server).await;
+    assert_eq!(floor.open_alerts().count(), open.len(), "nothing was acknowledged");
+
+    let audit_before = floor.audit.len();
+    assert_eq!(sue.command(Command::AckAlerts { alerts: open.clone() }).await, Ok(()));
+    assert_eq!(sue.mirror.floor.open_alerts().count(), 0, "the acks reach the mirror before the command's ack");
+    let floor = engine_floor(&server).await;
+    for id in &open {
+        let by = floor.alerts.get(id).and_then(|a| a.acked.as_ref()).map(|a| a.by.as_str());
+        assert_eq!(by, Some("sue"), "{id} is acknowledged on the engine's floor");
+    }
+    assert_eq!(floor.audit.len(), audit_before + 1, "one command, one audit entry");
+    let entry = &floor.audit[audit_before];
+    assert_eq!((entry.actor.as_str(), entry.ok), ("sue", true));
+    assert_eq!(entry.outcome, format!("ok: {} acknowledged, 0 already acknowledged", open.len()));
 }

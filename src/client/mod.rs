@@ -9,13 +9,16 @@ pub mod seq;
 mod session;
 pub mod tail;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::mpsc;
 
-use crate::model::{Command, ErrorCode, Event, Floor, FloorMetrics, Role};
+use crate::model::{
+    Call, CallId, CallState, Command, ErrorCode, Event, EventKind, Floor, FloorIdentity, FloorMetrics, Role, Time,
+};
 
 /// Connection state, as the console's header shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +42,8 @@ pub enum Update {
         role: Role,
         server: String,
         user: String,
+        /// Which floor the server serves (None from a server older than the field).
+        floor: Option<FloorIdentity>,
     },
     /// A full floor: replace the mirror with it. `seq` equals `floor.seq`.
     Snapshot {
@@ -134,7 +139,25 @@ pub fn spawn(config: ClientConfig) -> (mpsc::Receiver<Update>, mpsc::Sender<Outg
     (up_rx, out_tx)
 }
 
-/// A mirror of the engine's floor built from a client's updates, with the connection's state and the data's age.
+/// Finished calls a [`Mirror`] keeps (oldest dropped first).
+pub const FINISHED_CAP: usize = 300;
+
+/// The record of a call that left the floor, so a console can still show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedCall {
+    /// The call as it was when it ended (transcript, rule hits, flags, sentiment, supervisors, agent, queue,
+    /// times), its state set to `outcome`.
+    pub call: Call,
+    /// [`CallState::Ended`] or [`CallState::Abandoned`].
+    pub outcome: CallState,
+    /// Floor time it ended.
+    pub ended: Time,
+    /// The caller's satisfaction survey (1-5), once it came back.
+    pub survey: Option<u8>,
+}
+
+/// A mirror of the engine's floor built from a client's updates, with the connection's state, the data's age and
+/// the records of calls that finished while it watched.
 #[derive(Debug, Clone)]
 pub struct Mirror {
     pub floor: Floor,
@@ -143,8 +166,14 @@ pub struct Mirror {
     pub role: Option<Role>,
     pub user: Option<String>,
     pub server: Option<String>,
+    /// Which floor the server serves, from its latest welcome.
+    pub identity: Option<FloorIdentity>,
     /// Snapshots taken so far (1 after connecting; more after resyncs and reconnects).
     pub snapshots: u64,
+    /// Calls that ended or were abandoned, oldest first, at most [`FINISHED_CAP`].
+    pub finished: VecDeque<FinishedCall>,
+    /// The floor the finished records belong to (the identity at the last snapshot).
+    finished_of: Option<FloorIdentity>,
     last_data: Option<Instant>,
 }
 
@@ -157,39 +186,77 @@ impl Default for Mirror {
             role: None,
             user: None,
             server: None,
+            identity: None,
             snapshots: 0,
+            finished: VecDeque::new(),
+            finished_of: None,
             last_data: None,
         }
     }
 }
 
 impl Mirror {
-    /// Applies one update. Events are applied with [`Floor::apply`], like on the engine.
-    pub fn apply(&mut self, update: &Update) {
+    /// Applies one update that arrived at wall time `now`. Events are applied with [`Floor::apply`], like on the
+    /// engine; a call's record is kept when it ends. Pure: reads no clock.
+    pub fn apply(&mut self, update: &Update, now: Instant) {
         match update {
             Update::Connection(c) => self.conn = c.clone(),
-            Update::Welcome { role, server, user } => {
+            Update::Welcome { role, server, user, floor } => {
                 self.role = Some(*role);
                 self.server = Some(server.clone());
                 self.user = Some(user.clone());
+                self.identity = floor.clone();
             }
             Update::Snapshot { floor, .. } => {
+                // The records of finished calls belong to one floor: a restarted engine's snapshot drops them.
+                if self.finished_of != self.identity {
+                    self.finished.clear();
+                    self.finished_of = self.identity.clone();
+                }
                 self.floor = (**floor).clone();
                 self.snapshots += 1;
-                self.last_data = Some(Instant::now());
+                self.last_data = Some(now);
             }
             Update::Events { events, .. } => {
                 for ev in events {
+                    self.keep_finished(ev);
                     self.floor.apply(ev);
                 }
-                self.last_data = Some(Instant::now());
+                self.last_data = Some(now);
             }
             Update::Metrics(m) => {
                 self.metrics = Some((**m).clone());
-                self.last_data = Some(Instant::now());
+                self.last_data = Some(now);
             }
             Update::Ack { .. } | Update::Error { .. } => {}
         }
+    }
+
+    /// Before `ev` is applied: copies a call that is about to leave the floor, or records its survey.
+    fn keep_finished(&mut self, ev: &Event) {
+        let (call, outcome) = match &ev.kind {
+            EventKind::CallEnded { call } => (call, CallState::Ended),
+            EventKind::CallAbandoned { call } => (call, CallState::Abandoned),
+            EventKind::SurveyAnswered { call, score } => {
+                if let Some(f) = self.finished.iter_mut().rev().find(|f| f.call.id == *call) {
+                    f.survey = Some(*score);
+                }
+                return;
+            }
+            _ => return,
+        };
+        let Some(c) = self.floor.calls.get(call) else { return };
+        let mut call = c.clone();
+        call.state = outcome;
+        self.finished.push_back(FinishedCall { call, outcome, ended: ev.at, survey: None });
+        while self.finished.len() > FINISHED_CAP {
+            self.finished.pop_front();
+        }
+    }
+
+    /// The record of a finished call, if the mirror saw it end (newest record first).
+    pub fn finished_call(&self, id: CallId) -> Option<&FinishedCall> {
+        self.finished.iter().rev().find(|f| f.call.id == id)
     }
 
     /// Seq of the next event the mirror expects.
@@ -200,6 +267,11 @@ impl Mirror {
     /// Wall time since the last snapshot, events or metrics arrived (None before any).
     pub fn data_age(&self) -> Option<Duration> {
         self.last_data.map(|t| t.elapsed())
+    }
+
+    /// Wall time from the last snapshot, events or metrics to `now` (None before any).
+    pub fn data_age_at(&self, now: Instant) -> Option<Duration> {
+        self.last_data.map(|t| now.saturating_duration_since(t))
     }
 
     /// Connected and holding a floor.
@@ -280,6 +352,143 @@ pub fn check_url(url: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Lang, Speaker};
+
+    fn at(secs: i64) -> Time {
+        chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_767_600_000 + secs)
+    }
+
+    fn identity(id: &str) -> FloorIdentity {
+        FloorIdentity { id: id.into(), started: at(0) }
+    }
+
+    fn welcome(floor: Option<FloorIdentity>) -> Update {
+        Update::Welcome { role: Role::Supervisor, server: "test".into(), user: "sue".into(), floor }
+    }
+
+    fn snapshot(m: &Mirror) -> Update {
+        Update::Snapshot { seq: m.floor.seq, floor: Box::new(m.floor.clone()) }
+    }
+
+    fn events(m: &Mirror, kinds: Vec<(i64, EventKind)>) -> Update {
+        let events = kinds.into_iter().map(|(s, kind)| Event { at: at(s), kind }).collect();
+        Update::Events { from_seq: m.floor.seq, events }
+    }
+
+    fn arrived(n: u32) -> EventKind {
+        EventKind::CallArrived { call: CallId(n), caller: "555-0100".into(), lang: Lang::En, intent: "card".into() }
+    }
+
+    /// A mirror connected to floor `id`, holding its (empty) snapshot.
+    fn connected(id: &str, now: Instant) -> Mirror {
+        let mut m = Mirror::default();
+        m.apply(&welcome(Some(identity(id))), now);
+        let snap = snapshot(&m);
+        m.apply(&snap, now);
+        m
+    }
+
+    #[test]
+    fn the_data_age_comes_from_the_instant_given_not_a_clock() {
+        let t0 = Instant::now();
+        let mut m = Mirror::default();
+        assert_eq!(m.data_age_at(t0), None, "no data yet");
+        let snap = snapshot(&m);
+        m.apply(&snap, t0);
+        assert_eq!(m.data_age_at(t0 + Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        let later = t0 + Duration::from_secs(7);
+        let ev = events(&m, vec![(1, EventKind::Tick)]);
+        m.apply(&ev, later);
+        assert_eq!(m.data_age_at(later + Duration::from_secs(2)), Some(Duration::from_secs(2)));
+        // Connection news is not data.
+        m.apply(&Update::Connection(ConnState::Connected), later + Duration::from_secs(60));
+        assert_eq!(m.data_age_at(later + Duration::from_secs(60)), Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn a_finished_call_keeps_its_record_and_later_its_survey() {
+        let now = Instant::now();
+        let mut m = connected("aaaaaaaaaaaaaaaa", now);
+        assert_eq!(m.identity.as_ref().map(|i| i.id.as_str()), Some("aaaaaaaaaaaaaaaa"));
+        let said = EventKind::Utterance {
+            call: CallId(1),
+            speaker: Speaker::Supervisor,
+            text: "I am the duty supervisor".into(),
+            sentiment: 0.3,
+            whisper: false,
+            by: Some("sue".into()),
+        };
+        let flagged = EventKind::RuleMatched {
+            call: CallId(1),
+            rule: "risk".into(),
+            word: "lawyer".into(),
+            actions: vec![],
+            urgent: false,
+            risk: true,
+        };
+        let batch = events(
+            &m,
+            vec![
+                (1, arrived(1)),
+                (2, arrived(2)),
+                (3, said),
+                (4, flagged),
+                (5, EventKind::CallEnded { call: CallId(1) }),
+                (6, EventKind::CallAbandoned { call: CallId(2) }),
+            ],
+        );
+        m.apply(&batch, now);
+        assert!(m.floor.calls.is_empty(), "both calls left the floor");
+        let Some(f) = m.finished_call(CallId(1)) else { panic!("the ended call's record is kept") };
+        assert_eq!((f.outcome, f.call.state, f.ended, f.survey), (CallState::Ended, CallState::Ended, at(5), None));
+        assert_eq!(f.call.transcript.len(), 1);
+        assert_eq!(f.call.transcript[0].by.as_deref(), Some("sue"));
+        assert!(f.call.flags.risk && f.call.rule_hits.len() == 1, "rule hits and flags are kept");
+        assert_eq!(m.finished_call(CallId(2)).map(|f| f.outcome), Some(CallState::Abandoned));
+        assert_eq!(m.finished_call(CallId(3)), None);
+
+        let survey = events(&m, vec![(9, EventKind::SurveyAnswered { call: CallId(1), score: 4 })]);
+        m.apply(&survey, now);
+        assert_eq!(m.finished_call(CallId(1)).and_then(|f| f.survey), Some(4));
+        assert_eq!(m.finished_call(CallId(2)).and_then(|f| f.survey), None);
+    }
+
+    #[test]
+    fn finished_records_are_capped_oldest_dropped() {
+        let now = Instant::now();
+        let mut m = connected("aaaaaaaaaaaaaaaa", now);
+        let n = FINISHED_CAP as u32 + 5;
+        for i in 0..n {
+            let batch =
+                events(&m, vec![(i64::from(i), arrived(i)), (i64::from(i), EventKind::CallEnded { call: CallId(i) })]);
+            m.apply(&batch, now);
+        }
+        assert_eq!(m.finished.len(), FINISHED_CAP);
+        assert_eq!(m.finished_call(CallId(4)), None, "the oldest records went first");
+        assert!(m.finished_call(CallId(5)).is_some());
+        assert_eq!(m.finished.back().map(|f| f.call.id), Some(CallId(n - 1)));
+    }
+
+    #[test]
+    fn a_snapshot_of_the_same_floor_keeps_finished_records_and_another_floors_clears_them() {
+        let now = Instant::now();
+        let mut m = connected("aaaaaaaaaaaaaaaa", now);
+        let batch = events(&m, vec![(1, arrived(1)), (2, EventKind::CallEnded { call: CallId(1) })]);
+        m.apply(&batch, now);
+        // A resync, and a reconnect to the same engine: the record stays.
+        let snap = snapshot(&m);
+        m.apply(&snap, now);
+        m.apply(&welcome(Some(identity("aaaaaaaaaaaaaaaa"))), now);
+        let snap = snapshot(&m);
+        m.apply(&snap, now);
+        assert!(m.finished_call(CallId(1)).is_some(), "same floor: the record is kept");
+        // The engine restarted: a new floor, whose C-1 is another call.
+        m.apply(&welcome(Some(identity("bbbbbbbbbbbbbbbb"))), now);
+        let snap = snapshot(&m);
+        m.apply(&snap, now);
+        assert_eq!(m.finished_call(CallId(1)), None, "another floor: the records are dropped");
+        assert_eq!(m.identity.map(|i| i.id), Some("bbbbbbbbbbbbbbbb".to_string()));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter() {

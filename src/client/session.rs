@@ -118,9 +118,9 @@ async fn session(
             _ => continue,
         };
         match protocol::decode_server(&text) {
-            Ok(ServerMsg::Welcome { role, server, user, .. }) => {
+            Ok(ServerMsg::Welcome { role, server, user, floor, .. }) => {
                 tracing::info!(%user, %role, %server, "connected to {}", cfg.url);
-                if updates.send(Update::Welcome { role, server, user }).await.is_err()
+                if updates.send(Update::Welcome { role, server, user, floor }).await.is_err()
                     || updates.send(Update::Connection(ConnState::Connected)).await.is_err()
                 {
                     return End::UserGone;

@@ -41,7 +41,7 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                 Ok(())
             }
             Update::Connection(_) => Ok(()),
-            Update::Welcome { role, server, user } => {
+            Update::Welcome { role, server, user, .. } => {
                 let _ = writeln!(status, "callfloor tail: connected to {server} as {user} ({role})");
                 Ok(())
             }

@@ -3,7 +3,7 @@
 //! send. Rendering only reads an `App`.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use tui_textarea::TextArea;
@@ -222,6 +222,8 @@ pub enum Incoming {
 pub struct App {
     /// The floor, its metrics, the connection and who we are: changed only by [`App::apply`].
     pub mirror: Mirror,
+    /// Wall time now, set by the event loop before it hands the App news or draws (the App never reads a clock).
+    pub now: Instant,
     /// Wall time since the last floor data, set by the event loop before each draw (render never reads a clock).
     pub data_age: Duration,
     /// The terminal's size, set by the event loop: paging and mouse hits use it.
@@ -289,6 +291,7 @@ impl App {
     pub fn new(opts: AppOptions) -> App {
         App {
             mirror: Mirror::default(),
+            now: Instant::now(),
             data_age: Duration::ZERO,
             size: (80, 24),
             view: View::Floor,
@@ -361,7 +364,7 @@ impl App {
                 // Keep the client's own reason (e.g. a refused token) when it gave one.
                 if !matches!(self.mirror.conn, ConnState::Failed { .. }) {
                     let gone = Update::Connection(ConnState::Failed { reason: "the connection task ended".into() });
-                    self.mirror.apply(&gone);
+                    self.mirror.apply(&gone, self.now);
                 }
             }
         }
@@ -393,7 +396,13 @@ impl App {
             _ => {}
         }
         let first = !self.has_data();
-        self.mirror.apply(&update);
+        let before = self.mirror.identity.clone();
+        self.mirror.apply(&update, self.now);
+        if let (Some(old), Some(new)) = (&before, &self.mirror.identity)
+            && old.id != new.id
+        {
+            self.new_floor(old.clone());
+        }
         match update {
             Update::Snapshot { .. } => {
                 if first {
@@ -413,6 +422,33 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// The engine we reconnected to runs another floor (it restarted): say so once, and close what belonged to
+    /// the old floor (its calls and tickets are not this floor's, even where their ids are the same).
+    fn new_floor(&mut self, old: FloorIdentity) {
+        let started = self.mirror.identity.as_ref().map(|i| i.started.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+        let closed = match self.view {
+            View::Call => self.open_call.map(|c| format!("; the page of the old floor's {c} was closed")),
+            View::Ticket => self.open_ticket.map(|t| format!("; the page of the old floor's {t} was closed")),
+            _ => None,
+        };
+        if matches!(self.view, View::Call | View::Ticket) {
+            self.view = if matches!(self.back, View::Call | View::Ticket) { View::Floor } else { self.back };
+        }
+        self.open_call = None;
+        self.open_ticket = None;
+        self.dialog = None;
+        self.transcript_scroll = 0;
+        self.lists = Lists::default();
+        self.bell_seen = None;
+        self.arrivals.clear();
+        self.notice_error(&format!(
+            "the engine restarted: this is a new floor (started {}), not floor {}{}",
+            started.unwrap_or_else(|| "just now".into()),
+            old.id,
+            closed.unwrap_or_default()
+        ));
     }
 
     /// Called once a second by the event loop: the message line ages and the calls list settles.
@@ -1036,13 +1072,16 @@ impl App {
 
     /// A call as the console can show it: live from the floor, else the record of a finished one.
     pub fn call_record(&self, id: CallId) -> Option<&Call> {
-        self.floor().calls.get(&id)
+        self.floor().calls.get(&id).or_else(|| self.mirror.finished_call(id).map(|f| &f.call))
     }
 
     /// How a finished call ended, when, and its survey score: None while it is live (or unknown).
     pub fn finished(&self, id: CallId) -> Option<(CallState, Time, Option<u8>)> {
         if self.floor().calls.contains_key(&id) {
             return None;
+        }
+        if let Some(f) = self.mirror.finished_call(id) {
+            return Some((f.outcome, f.ended, f.survey));
         }
         self.floor().recent.iter().rev().find(|s| s.id == id).map(|s| (s.state, s.ended, None))
     }

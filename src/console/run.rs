@@ -212,6 +212,7 @@ fn event_loop(
             anyhow::bail!("a part of the console stopped unexpectedly; the log file has the details");
         }
         let now = Instant::now();
+        app.now = now;
         if now.duration_since(last_tick) >= TICK {
             last_tick = now;
             app.tick();
@@ -248,6 +249,7 @@ fn event_loop(
                 }
                 Msg::Redraw => {}
                 Msg::Update(u) => {
+                    app.now = Instant::now();
                     // Data age counts from the last floor data, not from connection news.
                     if matches!(u, Update::Snapshot { .. } | Update::Events { .. } | Update::Metrics(_)) {
                         last_update = Instant::now();

@@ -101,6 +101,7 @@ pub struct Engine {
     /// Peak windows as (from, to) seconds of the day and multiplier, parsed once.
     peaks: Vec<(u32, u32, f64)>,
     ticks: u64,
+    identity: FloorIdentity,
 }
 
 /// Alert ids an `ack_alerts` audit entry lists; the rest are counted in a `more` field, so a bulk command does not
@@ -174,6 +175,8 @@ impl Engine {
             max_rate,
             peaks,
             ticks: 0,
+            // From the OS's randomness, not the seed: two runs of one scenario are two floors.
+            identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             scenario,
         };
         engine.open_floor();
@@ -183,6 +186,17 @@ impl Engine {
     /// The engine's floor: the single source of truth.
     pub fn floor(&self) -> &Floor {
         &self.floor
+    }
+
+    /// Which floor this is: a random instance id made when the engine was made, and when it started.
+    pub fn identity(&self) -> &FloorIdentity {
+        &self.identity
+    }
+
+    /// Replaces the floor's identity: the server stamps the time it starts serving; tests and local feeds may use
+    /// a fixed one.
+    pub fn set_identity(&mut self, identity: FloorIdentity) {
+        self.identity = identity;
     }
 
     /// Current floor time.
@@ -220,20 +234,33 @@ impl Engine {
         } else {
             self.decide(actor, cmd)
         };
+        let outcome = match &result {
+            Ok(None) => "ok".to_string(),
+            Ok(Some(detail)) => format!("ok: {detail}"),
+            Err(e) => format!("{}: {}", e.code.as_str(), e.message),
+        };
+        self.audit(actor, cmd, result.is_ok(), outcome, 0);
+        result.map(|_| ())
+    }
+
+    /// Writes the audit entry of a command refused before it reached the engine (the server's rate limit), so the
+    /// audit log counts every refusal a supervisor saw. `more` is the number of further commands, refused the same
+    /// way, that this one entry stands for.
+    pub fn audit_refusal(&mut self, actor: &Actor, cmd: &Command, err: &CommandError, more: u32) {
+        self.audit(actor, cmd, false, format!("{}: {}", err.code.as_str(), err.message), more);
+    }
+
+    fn audit(&mut self, actor: &Actor, cmd: &Command, ok: bool, outcome: String, more: u32) {
         let entry = AuditEntry {
             at: self.now,
             actor: actor.name.clone(),
             role: actor.role,
             command: audit_text(cmd),
-            ok: result.is_ok(),
-            outcome: match &result {
-                Ok(None) => "ok".to_string(),
-                Ok(Some(detail)) => format!("ok: {detail}"),
-                Err(e) => format!("{}: {}", e.code.as_str(), e.message),
-            },
+            ok,
+            outcome,
+            more,
         };
         self.emit(EventKind::Audited { entry });
-        result.map(|_| ())
     }
 
     /// Takes the events produced since the last call (already applied to the floor).

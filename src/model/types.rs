@@ -7,6 +7,17 @@ use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 
 pub type Time = DateTime<Utc>;
 
+/// Which floor a client is looking at. A restarted engine is a new floor, with a new id, so a client can tell a
+/// reconnect to the same floor from one to a floor that started afresh.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct FloorIdentity {
+    /// A random instance id of 16 hex digits, made when the engine starts (not derived from the scenario's seed,
+    /// so two runs of the same scenario differ).
+    pub id: String,
+    /// Wall-clock UTC time the engine started serving.
+    pub started: Time,
+}
+
 /// What a connected user may do. Ordered: each role can do what the one before it can.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -472,6 +483,14 @@ pub struct AuditEntry {
     pub ok: bool,
     /// `ok`, or the error code and message.
     pub outcome: String,
+    /// Further commands this entry stands for: the server audits the first few rate-limited commands of a run one
+    /// by one and the rest in one entry with this count. 0 (and absent on the wire) for a single command.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A finished call, kept briefly for the console's "recent" lists.

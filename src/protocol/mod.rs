@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Command, ErrorCode, Event, Floor, FloorMetrics, Role};
+use crate::model::{Command, ErrorCode, Event, Floor, FloorIdentity, FloorMetrics, Role};
 
 /// The protocol version a client names in its hello; the server refuses any other with `unsupported_version`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -54,8 +54,15 @@ pub enum ClientMsg {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// The token was accepted.
-    Welcome { protocol: u32, role: Role, server: String, user: String },
+    /// The token was accepted. `floor` says which floor this is (absent from servers older than the field).
+    Welcome {
+        protocol: u32,
+        role: Role,
+        server: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        floor: Option<FloorIdentity>,
+    },
     /// The whole floor after `seq` events; `floor.seq == seq`.
     Snapshot { seq: u64, floor: Box<Floor> },
     /// Events `from_seq`, `from_seq + 1`, ...; batches follow each other without gaps.
@@ -169,6 +176,8 @@ struct WelcomeFields {
     server: String,
     #[serde(default)]
     user: String,
+    #[serde(default)]
+    floor: Option<FloorIdentity>,
 }
 
 #[derive(Deserialize)]
@@ -203,7 +212,7 @@ pub fn decode_server(text: &str) -> Result<ServerMsg, serde_json::Error> {
     Ok(match peek.ty.as_ref() {
         "welcome" => {
             let w: WelcomeFields = serde_json::from_str(text)?;
-            ServerMsg::Welcome { protocol: w.protocol, role: w.role, server: w.server, user: w.user }
+            ServerMsg::Welcome { protocol: w.protocol, role: w.role, server: w.server, user: w.user, floor: w.floor }
         }
         "snapshot" => {
             let s: SnapshotFields = serde_json::from_str(text)?;
@@ -344,21 +353,32 @@ mod tests {
 
         let err = encode_error(None, ErrorCode::NotFound, "there is no live call C-1");
         assert_eq!(err, r#"{"type":"error","code":"not_found","message":"there is no live call C-1"}"#);
-        let welcome = encode(&ServerMsg::Welcome {
+        let identity = FloorIdentity {
+            id: "00c0ffee00c0ffee".into(),
+            started: chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_767_600_000),
+        };
+        let sent = ServerMsg::Welcome {
             protocol: 1,
             role: Role::Viewer,
             server: "callfloor 0.1.0".into(),
             user: "v".into(),
-        });
-        assert_eq!(
-            decode_server(&welcome).ok(),
-            Some(ServerMsg::Welcome {
-                protocol: 1,
-                role: Role::Viewer,
-                server: "callfloor 0.1.0".into(),
-                user: "v".into()
-            })
-        );
+            floor: Some(identity),
+        };
+        let welcome = encode(&sent);
+        assert!(welcome.contains(r#""floor":{"id":"00c0ffee00c0ffee","started":"2026-01-05T08:00:00Z"}"#), "{welcome}");
+        assert_eq!(decode_server(&welcome).ok(), Some(sent));
+        // A server from before the floor identity: the welcome still decodes, with no identity.
+        let old = r#"{"type":"welcome","protocol":1,"role":"viewer","server":"callfloor 0.0.9","user":"v"}"#;
+        assert!(matches!(decode_server(old), Ok(ServerMsg::Welcome { floor: None, .. })));
         assert!(decode_server(r#"{"type":"surprise"}"#).is_err());
+    }
+
+    #[test]
+    fn the_largest_ack_alerts_fits_in_a_client_frame() {
+        // 5,000 six-digit alert ids (AL-100000 ...): more alerts than a floor keeps, in one frame under the limit.
+        let alerts = (0..crate::model::ACK_ALERTS_MAX as u32).map(|i| crate::model::AlertId(100_000 + i)).collect();
+        let frame = encode(&ClientMsg::Command { id: "c-1".into(), command: Command::AckAlerts { alerts } });
+        assert!(frame.len() <= MAX_CLIENT_FRAME_BYTES, "{} bytes", frame.len());
+        assert!(matches!(decode_client(&frame), Ok(ClientMsg::Command { command: Command::AckAlerts { .. }, .. })));
     }
 }

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::Limits;
 use super::hub::{Control, Frame};
-use crate::model::{Actor, ErrorCode};
+use crate::model::{Actor, Command, CommandError, ErrorCode};
 use crate::protocol::{self, ClientMsg, ServerMsg, close};
 
 use super::tokens::Tokens;
@@ -29,6 +29,47 @@ type Source = SplitStream<WebSocketStream<TcpStream>>;
 const LINGER: Duration = Duration::from_secs(2);
 /// Replies (acks, errors) waiting for the writer.
 const REPLY_QUEUE: usize = 64;
+/// Rate-limited commands of one run (frames over the limit in a row) that get an audit entry each; the rest of the
+/// run share one entry, written when the run ends. So the audit log counts every refusal a client was sent, and a
+/// flood adds at most this many entries plus one per run (and a run needs an accepted frame before the next).
+const AUDITED_PER_RUN: u32 = 10;
+
+/// The rate-limited commands of the current run.
+#[derive(Default)]
+struct LimitedRun {
+    audited: u32,
+    /// Refused after the first [`AUDITED_PER_RUN`], not audited yet; the newest of them.
+    unaudited: u32,
+    last: Option<Command>,
+}
+
+impl LimitedRun {
+    /// Audits a rate-limited command now, or counts it for the run's closing entry. False when the hub is gone.
+    async fn refused(&mut self, shared: &Shared, actor: &Actor, command: &Command, message: &str) -> bool {
+        if self.audited >= AUDITED_PER_RUN {
+            self.unaudited += 1;
+            self.last = Some(command.clone());
+            return true;
+        }
+        self.audited += 1;
+        let error = CommandError::new(ErrorCode::RateLimited, message);
+        let ctl = Control::Refused { actor: actor.clone(), command: command.clone(), error, more: 0 };
+        shared.ctl.send(ctl).await.is_ok()
+    }
+
+    /// The run is over: writes one audit entry for the commands not audited one by one, and starts afresh.
+    async fn end(&mut self, shared: &Shared, actor: &Actor) {
+        let run = std::mem::take(self);
+        let Some(command) = run.last else { return };
+        let n = run.unaudited;
+        let message = format!(
+            "{n} more commands in the same run were over the rate limit ({} a second, bursts of {}) and were dropped",
+            shared.limits.frames_per_sec, shared.limits.frame_burst
+        );
+        let error = CommandError::new(ErrorCode::RateLimited, message);
+        let _ = shared.ctl.send(Control::Refused { actor: actor.clone(), command, error, more: n - 1 }).await;
+    }
+}
 
 /// What every connection task shares.
 pub(super) struct Shared {
@@ -36,6 +77,8 @@ pub(super) struct Shared {
     pub limits: Limits,
     pub ctl: mpsc::Sender<Control>,
     pub server_name: String,
+    /// Which floor this server serves, sent in every welcome.
+    pub identity: crate::model::FloorIdentity,
 }
 
 enum Reply {
@@ -152,6 +195,7 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         role: actor.role,
         server: shared.server_name.clone(),
         user: actor.name.clone(),
+        floor: Some(shared.identity.clone()),
     });
     if sink.send(Message::text(welcome)).await.is_err() {
         let _ = shared.ctl.send(Control::Leave { id: joined.id }).await;
@@ -177,7 +221,10 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         peer,
     }));
 
-    let end = read_loop(&mut source, &mut writer, &reply_tx, &joined.resync, &actor, &shared, peer).await;
+    let mut limited = LimitedRun::default();
+    let end = read_loop(&mut source, &mut writer, &reply_tx, &joined.resync, &actor, &shared, &mut limited, peer).await;
+    // Audited before the close frame goes out, so a client that saw the close finds the entry on the engine.
+    limited.end(&shared, &actor).await;
     match &end {
         End::Close(code, why) => {
             tracing::warn!(%peer, user = %actor.name, client = id, code, "closing the connection: {why}");
@@ -208,6 +255,7 @@ enum End {
 }
 
 /// Reads until the client goes, the writer stops, or a limit is broken.
+#[allow(clippy::too_many_arguments)]
 async fn read_loop(
     source: &mut Source,
     writer: &mut tokio::task::JoinHandle<()>,
@@ -215,6 +263,7 @@ async fn read_loop(
     resync: &Notify,
     actor: &Actor,
     shared: &Shared,
+    limited: &mut LimitedRun,
     peer: SocketAddr,
 ) -> End {
     let limits = &shared.limits;
@@ -261,6 +310,16 @@ async fn read_loop(
         let decoded = protocol::decode_client(&text);
         if !bucket.take() {
             limited_in_a_row += 1;
+            let msg = format!(
+                "too many frames: at most {} a second (bursts of {}); this one was dropped",
+                limits.frames_per_sec, limits.frame_burst
+            );
+            // A command the supervisor sent and was refused is audited like any refused command.
+            if let Ok(ClientMsg::Command { command, .. }) = &decoded
+                && !limited.refused(shared, actor, command, &msg).await
+            {
+                return End::ClientGone;
+            }
             if limited_in_a_row >= limits.flood_close_after {
                 return End::Close(
                     close::POLICY,
@@ -272,10 +331,6 @@ async fn read_loop(
                 Err(e) => e.id.as_deref(),
                 _ => None,
             };
-            let msg = format!(
-                "too many frames: at most {} a second (bursts of {}); this one was dropped",
-                limits.frames_per_sec, limits.frame_burst
-            );
             if limited_in_a_row == 1 {
                 tracing::info!(%peer, user = %actor.name, "frames refused: over the rate limit");
             } else {
@@ -287,6 +342,7 @@ async fn read_loop(
             continue;
         }
         limited_in_a_row = 0;
+        limited.end(shared, actor).await;
         let reply = match decoded {
             Ok(ClientMsg::Command { id, command }) => {
                 bad_in_a_row = 0;

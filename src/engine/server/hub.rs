@@ -59,6 +59,13 @@ pub(super) enum Control {
         command: Command,
         reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
     },
+    /// Audits a command the connection refused itself (rate limited); `more` further refusals share the entry.
+    Refused {
+        actor: Actor,
+        command: Command,
+        error: CommandError,
+        more: u32,
+    },
     /// Runs the engine `by` floor time further in steps of `step`, one batch per step; replies with the seq.
     Advance {
         by: chrono::Duration,
@@ -222,6 +229,9 @@ impl Hub {
                 // The command's events (its audit entry at least) go out before its ack.
                 self.flush();
                 let _ = reply.send((result, self.engine.floor().seq));
+            }
+            Control::Refused { actor, command, error, more } => {
+                self.engine.audit_refusal(&actor, &command, &error, more);
             }
             Control::Advance { by, step, reply } => {
                 let step = if step <= chrono::Duration::zero() { chrono::Duration::seconds(1) } else { step };

@@ -247,6 +247,9 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
     let addr = listener.local_addr().context("reading the listening address")?;
     // Events so far are already on the floor, which every client gets as its first snapshot.
     engine.discard_outbox();
+    // The floor's identity says when it started serving.
+    let identity = crate::model::FloorIdentity { id: engine.identity().id.clone(), started: chrono::Utc::now() };
+    engine.set_identity(identity.clone());
     let store = match &config.db {
         Some(path) => Some(Store::open(path, engine.floor())?),
         None => None,
@@ -280,6 +283,7 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         limits: config.limits,
         ctl: ctl_tx.clone(),
         server_name: server_name(),
+        identity,
     });
     let (stop_tx, mut stop_rx) = watch::channel(false);
     tokio::spawn(async move {

@@ -209,11 +209,21 @@ pub struct AppOptions {
     pub keymap: Keymap,
     /// Ring the bell on new urgent alerts.
     pub bell: bool,
+    /// Capture the mouse (clicks, wheel).
+    pub mouse: bool,
+    /// Ask before risky commands.
+    pub confirm: bool,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { theme: Theme::builtin("default"), keymap: Keymap::builtin_default(), bell: true }
+        AppOptions {
+            theme: Theme::builtin("default"),
+            keymap: Keymap::builtin_default(),
+            bell: true,
+            mouse: true,
+            confirm: true,
+        }
     }
 }
 
@@ -279,6 +289,14 @@ pub struct App {
     /// Show the newcomer's hint until the first key.
     pub show_hint: bool,
     pub quit: bool,
+    /// Whether the terminal should report the mouse; the event loop follows it after every message.
+    pub mouse: bool,
+    /// Ask before risky commands (barge from a list, remove the last seat of a queue).
+    pub confirm: bool,
+    /// Set to ask the event loop to suspend the console (ctrl-z); the loop clears it.
+    pub suspend: bool,
+    /// The terminal's (width, height), set by the event loop before each draw and on resize.
+    pub size: (u16, u16),
     /// Calls that arrived per floor-minute, counted from events: (minute since the epoch, count), oldest first.
     arrivals: VecDeque<(i64, u32)>,
 }
@@ -327,6 +345,10 @@ impl App {
             bell_seen: None,
             show_hint: true,
             quit: false,
+            mouse: opts.mouse,
+            confirm: opts.confirm,
+            suspend: false,
+            size: (80, 24),
             arrivals: VecDeque::new(),
         }
     }
@@ -1131,6 +1153,11 @@ impl App {
             self.dialog = Some(dialog);
         }
         out
+    }
+
+    /// Takes one mouse event (click a tab, click a row, wheel); returns the commands to send.
+    pub fn on_mouse(&mut self, _ev: ratatui::crossterm::event::MouseEvent) -> Vec<Outgoing> {
+        Vec::new()
     }
 }
 

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
 
 use super::app::{App, AppOptions};
-use super::config::{UserConfig, default_log_path};
+use super::config::{UiFlags, UserConfig, default_log_path};
 use super::keymap::Keymap;
 use super::theme::{self, Theme};
 use super::views;
@@ -32,28 +32,29 @@ pub struct ConsoleOptions {
     pub keymap: Keymap,
     /// Ring the terminal bell on new urgent alerts.
     pub bell: bool,
+    /// Capture the mouse (click a tab or a row, scroll with the wheel).
+    pub mouse: bool,
+    /// Ask before risky commands.
+    pub confirm: bool,
 }
 
 impl ConsoleOptions {
     /// Flags win over the config file; without either, `NO_COLOR` (set and not empty) picks the mono theme.
-    pub fn resolve(
-        theme_flag: Option<&str>,
-        keymap_flag: Option<&str>,
-        no_bell: bool,
-        config: &UserConfig,
-    ) -> anyhow::Result<ConsoleOptions> {
+    pub fn resolve(flags: &UiFlags<'_>, config: &UserConfig) -> anyhow::Result<ConsoleOptions> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let theme = theme::choose(theme_flag.or(config.theme.as_deref()), no_color)?;
-        let keymap = Keymap::load(keymap_flag.or(config.keymap.as_deref()).unwrap_or("default"))?;
-        let bell = !no_bell && config.bell.unwrap_or(true);
-        Ok(ConsoleOptions { theme, keymap, bell })
+        let theme = theme::choose(flags.theme.or(config.theme.as_deref()), no_color)?;
+        let keymap = Keymap::load(flags.keymap.or(config.keymap.as_deref()).unwrap_or("default"))?;
+        let bell = !flags.no_bell && config.bell.unwrap_or(true);
+        let mouse = !flags.no_mouse && config.mouse.unwrap_or(true);
+        let confirm = !flags.no_confirm && config.confirm.unwrap_or(true);
+        Ok(ConsoleOptions { theme, keymap, bell, mouse, confirm })
     }
 }
 
 impl Default for ConsoleOptions {
     fn default() -> Self {
         let o = AppOptions::default();
-        ConsoleOptions { theme: o.theme, keymap: o.keymap, bell: o.bell }
+        ConsoleOptions { theme: o.theme, keymap: o.keymap, bell: o.bell, mouse: o.mouse, confirm: o.confirm }
     }
 }
 
@@ -126,7 +127,13 @@ impl Drop for Restore {
 /// tokio runtime elsewhere. Takes over the terminal (raw mode, alternate screen) and restores it on quit, on
 /// error and on panic (the panic hook restores, then chains to the previous hook).
 pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Outgoing>) -> anyhow::Result<()> {
-    let mut app = App::new(AppOptions { theme: opts.theme, keymap: opts.keymap, bell: opts.bell });
+    let mut app = App::new(AppOptions {
+        theme: opts.theme,
+        keymap: opts.keymap,
+        bell: opts.bell,
+        mouse: opts.mouse,
+        confirm: opts.confirm,
+    });
     let (tx, rx) = std_mpsc::channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
 

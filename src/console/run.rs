@@ -1,6 +1,8 @@
-//! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys read on a
-//! thread, client updates forwarded from their channel, both merged into one loop that redraws only when
-//! something changed and at most 20 times a second.
+//! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys and mouse read
+//! on a thread, client updates forwarded from their channel, both merged into one loop that redraws only when
+//! something changed and at most 20 times a second, each frame as one synchronized update.
+
+mod term;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
 
 use super::app::{App, AppOptions};
@@ -82,6 +84,8 @@ pub fn init_logging(path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
 
 enum Msg {
     Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
     Redraw,
     Update(Update),
     UpdatesClosed,
@@ -95,12 +99,14 @@ struct Restore;
 /// terminal the hook has already restored.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
-/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic and flag it.
+/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic, flag it, and turn mouse
+/// reporting off before ratatui's restore runs.
 fn install_panic_flag() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         PANICKED.store(true, Ordering::SeqCst);
         tracing::error!("panic: {info}");
+        let _ = term::release_mouse(&mut std::io::stdout());
         previous(info);
     }));
 }
@@ -118,14 +124,15 @@ impl Drop for WakeOnPanic {
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        term::restore();
     }
 }
 
 /// Runs the console until the user quits. **Blocking**: call it from a plain thread (the main thread, or
 /// `tokio::task::spawn_blocking`), not from inside an async task; the client feeding `updates` may run on a
 /// tokio runtime elsewhere. Takes over the terminal (raw mode, alternate screen) and restores it on quit, on
-/// error and on panic (the panic hook restores, then chains to the previous hook).
+/// error and on panic (the panic hook restores, then chains to the previous hook). Mouse reporting, when on, is
+/// turned off first on each of those ways out.
 pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Outgoing>) -> anyhow::Result<()> {
     let mut app = App::new(AppOptions {
         theme: opts.theme,
@@ -141,10 +148,13 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     let _restore = Restore;
     let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
     install_panic_flag();
-    tracing::info!("console started");
+    if app.mouse {
+        term::set_mouse(terminal.backend_mut(), true).context("turning on mouse reporting")?;
+    }
+    tracing::info!(mouse = app.mouse, "console started");
 
-    // Keys and resizes, read on their own thread; it stops when the loop ends, and is joined before the terminal
-    // is restored so it cannot swallow a keystroke meant for the shell.
+    // Keys, mouse and resizes, read on their own thread; it stops when the loop ends, and is joined before the
+    // terminal is restored so it cannot swallow a keystroke meant for the shell.
     let keys = {
         let tx = tx.clone();
         let stop = stop.clone();
@@ -163,7 +173,10 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
                     }
                     let msg = match event::read() {
                         Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
-                        Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
+                        // Bare motion (no button held) asks nothing of the console; dropping it here saves frames.
+                        Ok(Event::Mouse(m)) if m.kind != MouseEventKind::Moved => Msg::Mouse(m),
+                        Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                        Ok(Event::FocusGained) => Msg::Redraw,
                         Ok(_) => continue,
                         Err(e) => Msg::InputFailed(e.to_string()),
                     };
@@ -208,6 +221,8 @@ fn event_loop(
     rx: &std_mpsc::Receiver<Msg>,
     outgoing: &Sender<Outgoing>,
 ) -> anyhow::Result<()> {
+    // What the terminal was last told about the mouse; the App may change its mind at any message.
+    let mut mouse_on = app.mouse;
     let started = Instant::now();
     let mut last_update = started;
     let mut last_draw: Option<Instant> = None;
@@ -225,7 +240,10 @@ fn event_loop(
         }
         if dirty && last_draw.is_none_or(|t| now.duration_since(t) >= FRAME) {
             app.data_age = now.duration_since(last_update);
-            terminal.draw(|f| views::render(app, f)).context("drawing the screen")?;
+            if let Ok(size) = terminal.size() {
+                app.size = (size.width, size.height);
+            }
+            term::draw_synced(terminal, |f| views::render(app, f)).context("drawing the screen")?;
             if app.take_bell() {
                 let out = terminal.backend_mut();
                 out.write_all(b"\x07").and_then(|_| out.flush()).context("ringing the bell")?;
@@ -252,6 +270,12 @@ fn event_loop(
                         send(app, outgoing, o);
                     }
                 }
+                Msg::Mouse(ev) => {
+                    for o in app.on_mouse(ev) {
+                        send(app, outgoing, o);
+                    }
+                }
+                Msg::Resize(width, height) => app.size = (width, height),
                 Msg::Redraw => {}
                 Msg::Update(u) => {
                     // Data age counts from the last floor data, not from connection news.
@@ -271,6 +295,11 @@ fn event_loop(
             }
             if app.quit {
                 break;
+            }
+            if app.mouse != mouse_on {
+                term::set_mouse(terminal.backend_mut(), app.mouse).context("switching mouse reporting")?;
+                mouse_on = app.mouse;
+                tracing::info!(mouse = mouse_on, "mouse reporting switched");
             }
             msg = rx.try_recv().ok();
         }

@@ -1,6 +1,7 @@
 //! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys and mouse read
 //! on a thread, client updates forwarded from their channel, both merged into one loop that redraws only when
-//! something changed and at most 20 times a second, each frame as one synchronized update.
+//! something changed and at most 20 times a second, each frame as one synchronized update. ctrl-z (on Unix)
+//! hands the terminal back to the shell until `fg`.
 
 mod term;
 
@@ -143,6 +144,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     });
     let (tx, rx) = std_mpsc::channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
+    let gate = Arc::new(term::KeyGate::default());
 
     // The guard comes first: if setup fails half-way (raw mode on, alternate screen not), it still restores.
     let _restore = Restore;
@@ -154,15 +156,18 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     tracing::info!(mouse = app.mouse, "console started");
 
     // Keys, mouse and resizes, read on their own thread; it stops when the loop ends, and is joined before the
-    // terminal is restored so it cannot swallow a keystroke meant for the shell.
+    // terminal is restored so it cannot swallow a keystroke meant for the shell. While the console is suspended
+    // the gate keeps it off the terminal for the same reason.
     let keys = {
         let tx = tx.clone();
         let stop = stop.clone();
+        let gate = gate.clone();
         std::thread::Builder::new()
             .name("callfloor-keys".into())
             .spawn(move || {
                 let _wake = WakeOnPanic(tx.clone());
                 while !stop.load(Ordering::Relaxed) {
+                    let Some(_inside) = gate.enter() else { continue };
                     match event::poll(Duration::from_millis(200)) {
                         Ok(false) => continue,
                         Ok(true) => {}
@@ -206,7 +211,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     }
     drop(tx);
 
-    let result = event_loop(&mut app, &mut terminal, &rx, &outgoing);
+    let result = event_loop(&mut app, &mut terminal, &rx, &outgoing, &gate);
     stop.store(true, Ordering::Relaxed);
     if keys.join().is_err() {
         tracing::warn!("the keyboard thread panicked");
@@ -220,6 +225,7 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &std_mpsc::Receiver<Msg>,
     outgoing: &Sender<Outgoing>,
+    gate: &term::KeyGate,
 ) -> anyhow::Result<()> {
     // What the terminal was last told about the mouse; the App may change its mind at any message.
     let mut mouse_on = app.mouse;
@@ -301,9 +307,45 @@ fn event_loop(
                 mouse_on = app.mouse;
                 tracing::info!(mouse = mouse_on, "mouse reporting switched");
             }
+            if std::mem::take(&mut app.suspend) {
+                suspend(app, terminal, gate)?;
+            }
             msg = rx.try_recv().ok();
         }
     }
+}
+
+/// ctrl-z: gives the terminal back to the shell as it was (mouse off, main screen, cooked mode), stops the
+/// process until the shell's `fg`, then takes the terminal again and redraws it whole. The keyboard thread stays
+/// off the terminal meanwhile, so it cannot eat what is typed into the shell.
+#[cfg(unix)]
+fn suspend(app: &mut App, terminal: &mut ratatui::DefaultTerminal, gate: &term::KeyGate) -> anyhow::Result<()> {
+    use ratatui::crossterm::{execute, terminal as ct};
+    let _paused = gate.pause();
+    term::release_mouse(terminal.backend_mut()).context("turning off mouse reporting to suspend")?;
+    ratatui::try_restore().context("restoring the terminal to suspend")?;
+    tracing::info!("suspended");
+    let stopped = term::stop_self();
+    ct::enable_raw_mode().context("taking the terminal back after a suspend")?;
+    execute!(terminal.backend_mut(), ct::EnterAlternateScreen).context("taking the terminal back after a suspend")?;
+    if app.mouse {
+        term::set_mouse(terminal.backend_mut(), true).context("turning on mouse reporting after a suspend")?;
+    }
+    terminal.clear().context("clearing the screen after a suspend")?;
+    match stopped {
+        Ok(()) => tracing::info!("resumed"),
+        Err(e) => {
+            tracing::warn!("suspending failed: {e}");
+            app.notice_error(&format!("could not suspend: {e}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn suspend(app: &mut App, _terminal: &mut ratatui::DefaultTerminal, _gate: &term::KeyGate) -> anyhow::Result<()> {
+    app.notice_error("suspending is not available on this system");
+    Ok(())
 }
 
 fn send(app: &mut App, outgoing: &Sender<Outgoing>, o: Outgoing) {

@@ -1,9 +1,11 @@
 //! The terminal modes the console adds to ratatui's (raw mode, alternate screen): mouse reporting and
-//! synchronized frames. Every way out turns mouse reporting off before `ratatui::restore()`, so the shell is left
-//! exactly as it was.
+//! synchronized frames, and keeping the keyboard thread off the terminal around a suspend. Every way out turns
+//! mouse reporting off before `ratatui::restore()`, so the shell is left exactly as it was.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -55,6 +57,62 @@ pub(super) fn draw_synced<W: Write>(
     let drawn = terminal.draw(render).map(drop);
     let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
     drawn.and(ended)
+}
+
+/// Keeps the keyboard thread off the terminal while the console is suspended, so it does not eat the shell's
+/// input: the thread holds the gate while it polls and reads, and waits outside it while a pause is asked for.
+#[derive(Default)]
+pub(super) struct KeyGate {
+    paused: AtomicBool,
+    lock: Mutex<()>,
+}
+
+/// How long the keyboard thread sleeps between looks at a paused gate.
+const PAUSED_NAP: Duration = Duration::from_millis(20);
+
+impl KeyGate {
+    /// For the keyboard thread: the gate to hold while polling and reading, or None while paused (after a nap,
+    /// so the caller can check whether to stop and come back).
+    pub(super) fn enter(&self) -> Option<MutexGuard<'_, ()>> {
+        if self.paused.load(Ordering::SeqCst) {
+            std::thread::sleep(PAUSED_NAP);
+            return None;
+        }
+        Some(self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// For the event loop: waits until the keyboard thread is out of the terminal and keeps it out while the
+    /// returned guard lives.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(super) fn pause(&self) -> Paused<'_> {
+        self.paused.store(true, Ordering::SeqCst);
+        let guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Paused { gate: self, _guard: guard }
+    }
+}
+
+/// The keyboard thread stays out of the terminal until this is dropped.
+pub(super) struct Paused<'a> {
+    gate: &'a KeyGate,
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.gate.paused.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Stops this process the way ctrl-z stops a program (the shell's `fg` continues it) and returns once continued.
+///
+/// The signal is SIGTSTP, the one ctrl-z sends in a cooked terminal, rather than SIGSTOP: under a shell they stop
+/// the same way, but where no shell could ever `fg` us (an orphaned process group, e.g. `exec callfloor`) the
+/// kernel ignores SIGTSTP and the console simply carries on, where SIGSTOP would hang it for good. It goes through
+/// kill(1) to stay free of `unsafe` and of a direct libc dependency; the command returns after the `fg`.
+#[cfg(unix)]
+pub(super) fn stop_self() -> io::Result<()> {
+    let status = std::process::Command::new("kill").args(["-TSTP", &std::process::id().to_string()]).status()?;
+    if status.success() { Ok(()) } else { Err(io::Error::other(format!("kill -TSTP exited with {status}"))) }
 }
 
 #[cfg(test)]
@@ -115,5 +173,16 @@ mod tests {
         let mut after = Vec::new();
         assert!(release_mouse(&mut after).is_ok());
         assert!(after.is_empty(), "mouse turned off at run time needs no restore");
+    }
+
+    #[test]
+    fn a_paused_gate_keeps_the_key_thread_out() {
+        let gate = KeyGate::default();
+        assert!(gate.enter().is_some());
+        {
+            let _paused = gate.pause();
+            assert!(gate.enter().is_none(), "no reading while paused");
+        }
+        assert!(gate.enter().is_some(), "reading again after the pause");
     }
 }

@@ -69,6 +69,12 @@ pub struct UiArgs {
     /// Do not ring the terminal bell on urgent alerts.
     #[arg(long)]
     pub no_bell: bool,
+    /// Leave the mouse to the terminal (select and copy text) instead of clicking tabs and rows.
+    #[arg(long)]
+    pub no_mouse: bool,
+    /// Do not ask before risky commands (barging from a list, removing the last seat of a queue).
+    #[arg(long)]
+    pub no_confirm: bool,
     /// Log file (default: ~/.local/state/callfloor/console.log).
     #[arg(long)]
     pub log_file: Option<std::path::PathBuf>,
@@ -364,12 +370,20 @@ fn console_target(args: &ConsoleArgs, config: &crate::console::UserConfig) -> Re
     Ok(ConsoleTarget { url, token })
 }
 
-/// Loads the config file, resolves theme, keymap and bell (flags over config over defaults), and sends logs to a
-/// file.
+/// Loads the config file, resolves theme, keymap, bell, mouse and confirmations (flags over config over
+/// defaults), and sends logs to a file.
 fn console_setup(ui: &UiArgs) -> Result<(crate::console::ConsoleOptions, crate::console::UserConfig)> {
+    use crate::console::config::UiFlags;
     use crate::console::{self, ConsoleOptions, UserConfig};
     let config = UserConfig::load(ui.config.as_deref())?;
-    let opts = ConsoleOptions::resolve(ui.theme.as_deref(), ui.keymap.as_deref(), ui.no_bell, &config)?;
+    let flags = UiFlags {
+        theme: ui.theme.as_deref(),
+        keymap: ui.keymap.as_deref(),
+        no_bell: ui.no_bell,
+        no_mouse: ui.no_mouse,
+        no_confirm: ui.no_confirm,
+    };
+    let opts = ConsoleOptions::resolve(&flags, &config)?;
     let log_file = ui.log_file.clone().or_else(|| config.log_file.clone());
     console::init_logging(log_file.as_deref())?;
     Ok((opts, config))

@@ -5,7 +5,7 @@
 mod console_support;
 
 use callfloor::console::action::Action;
-use callfloor::console::config::UserConfig;
+use callfloor::console::config::{UiFlags, UserConfig};
 use callfloor::console::keymap::{self, Context, Key, Keymap};
 use callfloor::console::theme::{self, S, Theme};
 use callfloor::console::{ConfigError, ConsoleOptions};
@@ -164,11 +164,52 @@ fn files_are_read_from_paths_and_unknown_names_are_explained() {
     // The config file: flags win over it; it wins over the defaults.
     let cfg = UserConfig::parse("theme = \"high-contrast\"\nkeymap = \"vim\"\nbell = false\n", "config.toml");
     let Ok(cfg) = cfg else { panic!("a good config parses") };
-    let o = ConsoleOptions::resolve(None, None, false, &cfg);
+    let o = ConsoleOptions::resolve(&UiFlags::default(), &cfg);
     let Ok(o) = o else { panic!("options resolve") };
     assert_eq!((o.theme.name.as_str(), o.keymap.name.as_str(), o.bell), ("high-contrast", "vim", false));
-    let o = ConsoleOptions::resolve(Some("light"), Some("default"), false, &cfg);
+    let flags = UiFlags { theme: Some("light"), keymap: Some("default"), ..UiFlags::default() };
+    let o = ConsoleOptions::resolve(&flags, &cfg);
     let Ok(o) = o else { panic!("options resolve") };
     assert_eq!((o.theme.name.as_str(), o.keymap.name.as_str()), ("light", "default"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mouse_and_confirmations_come_from_the_config_file_and_the_flags() {
+    let Ok(cfg) = UserConfig::parse("mouse = false\nconfirm = false\n", "config.toml") else {
+        panic!("mouse and confirm are settings")
+    };
+    assert_eq!((cfg.mouse, cfg.confirm), (Some(false), Some(false)));
+    let Ok(o) = ConsoleOptions::resolve(&UiFlags::default(), &cfg) else { panic!("options resolve") };
+    assert_eq!((o.mouse, o.confirm), (false, false), "the config file turns them off");
+
+    let Ok(o) = ConsoleOptions::resolve(&UiFlags::default(), &UserConfig::default()) else { panic!("options resolve") };
+    assert_eq!((o.mouse, o.confirm), (true, true), "both are on by default");
+    let flags = UiFlags { no_mouse: true, no_confirm: true, ..UiFlags::default() };
+    let Ok(o) = ConsoleOptions::resolve(&flags, &UserConfig::default()) else { panic!("options resolve") };
+    assert_eq!((o.mouse, o.confirm), (false, false), "--no-mouse and --no-confirm turn them off");
+    let Ok(cfg) = UserConfig::parse("mouse = true\nconfirm = true\n", "config.toml") else { panic!("parses") };
+    let Ok(o) = ConsoleOptions::resolve(&flags, &cfg) else { panic!("options resolve") };
+    assert_eq!((o.mouse, o.confirm), (false, false), "a flag wins over the config file");
+}
+
+#[test]
+fn a_mistyped_config_key_is_reported_with_file_line_and_key() {
+    let err = UserConfig::parse("theme = \"light\"\n\nmosue = false\n", "/home/sup/.config/callfloor/config.toml");
+    let Err(e) = err else { panic!("an unknown key must be refused") };
+    assert_eq!(
+        (e.file.as_str(), e.line, e.key.as_deref()),
+        ("/home/sup/.config/callfloor/config.toml", 3, Some("mosue"))
+    );
+    assert_eq!(
+        e.to_string(),
+        "/home/sup/.config/callfloor/config.toml, line 3, key mosue: 'mosue' is not a setting (did you mean 'mouse'?)"
+    );
+
+    let Err(e) = UserConfig::parse("colour = \"red\"\n", "config.toml") else { panic!("refused") };
+    assert_eq!((e.line, e.key.as_deref()), (1, Some("colour")));
+    assert!(e.message.contains("the settings are theme, keymap, bell, mouse, confirm"), "{e}");
+
+    let Err(e) = UserConfig::parse("bell = true\nconfirm = \"no\"\n", "config.toml") else { panic!("refused") };
+    assert_eq!(e.line, 2, "a value of the wrong type names its line: {e}");
 }

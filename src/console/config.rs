@@ -74,6 +74,10 @@ pub struct UserConfig {
     pub keymap: Option<String>,
     /// Ring the terminal bell on new urgent alerts (default true).
     pub bell: Option<bool>,
+    /// Capture the mouse: click a tab or a row, scroll with the wheel (default true).
+    pub mouse: Option<bool>,
+    /// Ask before risky commands such as barging from a list (default true).
+    pub confirm: Option<bool>,
     /// Engine to connect to, e.g. `ws://127.0.0.1:7700`.
     pub url: Option<String>,
     /// File holding the access token.
@@ -83,9 +87,27 @@ pub struct UserConfig {
 }
 
 impl UserConfig {
+    /// The keys a config file may set.
+    pub const KEYS: [&'static str; 8] =
+        ["theme", "keymap", "bell", "mouse", "confirm", "url", "token_file", "log_file"];
+
     /// Parses a config file's text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<UserConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::from_toml(file, text, &e))
+        toml::from_str(text).map_err(|e| {
+            let mut err = ConfigError::from_toml(file, text, &e);
+            // serde names an unknown key only inside its message: name it as the key, with the likely meant one.
+            let unknown =
+                err.message.strip_prefix("unknown field `").and_then(|m| m.split_once('`')).map(|(k, _)| k.to_string());
+            if let Some(key) = unknown {
+                let hint = match did_you_mean(&key, UserConfig::KEYS) {
+                    Some(k) => format!("did you mean '{k}'?"),
+                    None => format!("the settings are {}", UserConfig::KEYS.join(", ")),
+                };
+                err.message = format!("'{key}' is not a setting ({hint})");
+                err.key = Some(key);
+            }
+            err
+        })
     }
 
     /// Loads `path`, or the default location when `path` is None; a missing default file is an empty config.
@@ -103,6 +125,21 @@ impl UserConfig {
             Err(e) => Err(anyhow::anyhow!("cannot read the config file {}: {e}", path.display())),
         }
     }
+}
+
+/// What the command line says about the console's look and behaviour; each flag wins over the config file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UiFlags<'a> {
+    /// `--theme`
+    pub theme: Option<&'a str>,
+    /// `--keymap`
+    pub keymap: Option<&'a str>,
+    /// `--no-bell`
+    pub no_bell: bool,
+    /// `--no-mouse`
+    pub no_mouse: bool,
+    /// `--no-confirm`
+    pub no_confirm: bool,
 }
 
 /// `$XDG_CONFIG_HOME/callfloor/config.toml`, else `~/.config/callfloor/config.toml`.
@@ -165,6 +202,7 @@ mod tests {
         let Some(err) = err else { panic!("an unknown key must be refused") };
         assert_eq!(err.file, "cfg.toml");
         assert_eq!(err.line, 2);
-        assert!(err.to_string().contains("bel"), "{err}");
+        assert_eq!(err.key.as_deref(), Some("bel"));
+        assert!(err.message.contains("did you mean 'bell'?"), "{err}");
     }
 }

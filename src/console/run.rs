@@ -1,6 +1,9 @@
-//! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys read on a
-//! thread, client updates forwarded from their channel, both merged into one loop that redraws only when
-//! something changed and at most 20 times a second.
+//! The terminal and the event loop: terminal setup and restore (on quit, error and panic), keys and mouse read
+//! on a thread, client updates forwarded from their channel, both merged into one loop that redraws only when
+//! something changed and at most 20 times a second, each frame as one synchronized update. ctrl-z (on Unix)
+//! hands the terminal back to the shell until `fg`.
+
+mod term;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,11 +13,11 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
 
 use super::app::{App, AppOptions, Incoming};
-use super::config::{UserConfig, default_log_path};
+use super::config::{UiFlags, UserConfig, default_log_path};
 use super::keymap::Keymap;
 use super::theme::{self, Theme};
 use super::views;
@@ -32,28 +35,29 @@ pub struct ConsoleOptions {
     pub keymap: Keymap,
     /// Ring the terminal bell on new urgent alerts.
     pub bell: bool,
+    /// Capture the mouse (click a tab or a row, scroll with the wheel).
+    pub mouse: bool,
+    /// Ask before risky commands.
+    pub confirm: bool,
 }
 
 impl ConsoleOptions {
     /// Flags win over the config file; without either, `NO_COLOR` (set and not empty) picks the mono theme.
-    pub fn resolve(
-        theme_flag: Option<&str>,
-        keymap_flag: Option<&str>,
-        no_bell: bool,
-        config: &UserConfig,
-    ) -> anyhow::Result<ConsoleOptions> {
+    pub fn resolve(flags: &UiFlags<'_>, config: &UserConfig) -> anyhow::Result<ConsoleOptions> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let theme = theme::choose(theme_flag.or(config.theme.as_deref()), no_color)?;
-        let keymap = Keymap::load(keymap_flag.or(config.keymap.as_deref()).unwrap_or("default"))?;
-        let bell = !no_bell && config.bell.unwrap_or(true);
-        Ok(ConsoleOptions { theme, keymap, bell })
+        let theme = theme::choose(flags.theme.or(config.theme.as_deref()), no_color)?;
+        let keymap = Keymap::load(flags.keymap.or(config.keymap.as_deref()).unwrap_or("default"))?;
+        let bell = !flags.no_bell && config.bell.unwrap_or(true);
+        let mouse = !flags.no_mouse && config.mouse.unwrap_or(true);
+        let confirm = !flags.no_confirm && config.confirm.unwrap_or(true);
+        Ok(ConsoleOptions { theme, keymap, bell, mouse, confirm })
     }
 }
 
 impl Default for ConsoleOptions {
     fn default() -> Self {
         let o = AppOptions::default();
-        ConsoleOptions { theme: o.theme, keymap: o.keymap, bell: o.bell }
+        ConsoleOptions { theme: o.theme, keymap: o.keymap, bell: o.bell, mouse: o.mouse, confirm: o.confirm }
     }
 }
 
@@ -81,6 +85,8 @@ pub fn init_logging(path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
 
 enum Msg {
     Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
     Redraw,
     Update(Update),
     UpdatesClosed,
@@ -94,12 +100,14 @@ struct Restore;
 /// terminal the hook has already restored.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
-/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic and flag it.
+/// On top of ratatui's hook (restore the terminal, then the previous hook): log the panic, flag it, and turn mouse
+/// reporting off before ratatui's restore runs.
 fn install_panic_flag() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         PANICKED.store(true, Ordering::SeqCst);
         tracing::error!("panic: {info}");
+        let _ = term::release_mouse(&mut std::io::stdout());
         previous(info);
     }));
 }
@@ -117,36 +125,49 @@ impl Drop for WakeOnPanic {
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        term::restore();
     }
 }
 
 /// Runs the console until the user quits. **Blocking**: call it from a plain thread (the main thread, or
 /// `tokio::task::spawn_blocking`), not from inside an async task; the client feeding `updates` may run on a
 /// tokio runtime elsewhere. Takes over the terminal (raw mode, alternate screen) and restores it on quit, on
-/// error and on panic (the panic hook restores, then chains to the previous hook).
+/// error and on panic (the panic hook restores, then chains to the previous hook). Mouse reporting, when on, is
+/// turned off first on each of those ways out.
 pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Outgoing>) -> anyhow::Result<()> {
-    let mut app =
-        App::new(AppOptions { theme: opts.theme, keymap: opts.keymap, bell: opts.bell, ..AppOptions::default() });
+    let mut app = App::new(AppOptions {
+        theme: opts.theme,
+        keymap: opts.keymap,
+        bell: opts.bell,
+        mouse: opts.mouse,
+        confirm: opts.confirm,
+    });
     let (tx, rx) = std_mpsc::channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
+    let gate = Arc::new(term::KeyGate::default());
 
     // The guard comes first: if setup fails half-way (raw mode on, alternate screen not), it still restores.
     let _restore = Restore;
     let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
     install_panic_flag();
-    tracing::info!("console started");
+    if app.mouse {
+        term::set_mouse(terminal.backend_mut(), true).context("turning on mouse reporting")?;
+    }
+    tracing::info!(mouse = app.mouse, "console started");
 
-    // Keys and resizes, read on their own thread; it stops when the loop ends, and is joined before the terminal
-    // is restored so it cannot swallow a keystroke meant for the shell.
+    // Keys, mouse and resizes, read on their own thread; it stops when the loop ends, and is joined before the
+    // terminal is restored so it cannot swallow a keystroke meant for the shell. While the console is suspended
+    // the gate keeps it off the terminal for the same reason.
     let keys = {
         let tx = tx.clone();
         let stop = stop.clone();
+        let gate = gate.clone();
         std::thread::Builder::new()
             .name("callfloor-keys".into())
             .spawn(move || {
                 let _wake = WakeOnPanic(tx.clone());
                 while !stop.load(Ordering::Relaxed) {
+                    let Some(_inside) = gate.enter() else { continue };
                     match event::poll(Duration::from_millis(200)) {
                         Ok(false) => continue,
                         Ok(true) => {}
@@ -157,7 +178,10 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
                     }
                     let msg = match event::read() {
                         Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
-                        Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
+                        // Bare motion (no button held) asks nothing of the console; dropping it here saves frames.
+                        Ok(Event::Mouse(m)) if m.kind != MouseEventKind::Moved => Msg::Mouse(m),
+                        Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                        Ok(Event::FocusGained) => Msg::Redraw,
                         Ok(_) => continue,
                         Err(e) => Msg::InputFailed(e.to_string()),
                     };
@@ -187,7 +211,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     }
     drop(tx);
 
-    let result = event_loop(&mut app, &mut terminal, &rx, &outgoing);
+    let result = event_loop(&mut app, &mut terminal, &rx, &outgoing, &gate);
     stop.store(true, Ordering::Relaxed);
     if keys.join().is_err() {
         tracing::warn!("the keyboard thread panicked");
@@ -201,7 +225,10 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &std_mpsc::Receiver<Msg>,
     outgoing: &Sender<Outgoing>,
+    gate: &term::KeyGate,
 ) -> anyhow::Result<()> {
+    // What the terminal was last told about the mouse; the App may change its mind at any message.
+    let mut mouse_on = app.mouse;
     let started = Instant::now();
     let mut last_update = started;
     let mut last_draw: Option<Instant> = None;
@@ -220,7 +247,10 @@ fn event_loop(
         }
         if dirty && last_draw.is_none_or(|t| now.duration_since(t) >= FRAME) {
             app.data_age = now.duration_since(last_update);
-            terminal.draw(|f| views::render(app, f)).context("drawing the screen")?;
+            if let Ok(size) = terminal.size() {
+                app.size = (size.width, size.height);
+            }
+            term::draw_synced(terminal, |f| views::render(app, f)).context("drawing the screen")?;
             if app.take_bell() {
                 let out = terminal.backend_mut();
                 out.write_all(b"\x07").and_then(|_| out.flush()).context("ringing the bell")?;
@@ -247,6 +277,12 @@ fn event_loop(
                         send(app, outgoing, o);
                     }
                 }
+                Msg::Mouse(ev) => {
+                    for o in app.on_mouse(ev) {
+                        send(app, outgoing, o);
+                    }
+                }
+                Msg::Resize(width, height) => app.size = (width, height),
                 Msg::Redraw => {}
                 Msg::Update(u) => {
                     app.now = Instant::now();
@@ -265,9 +301,50 @@ fn event_loop(
             if app.quit {
                 break;
             }
+            if app.mouse != mouse_on {
+                term::set_mouse(terminal.backend_mut(), app.mouse).context("switching mouse reporting")?;
+                mouse_on = app.mouse;
+                tracing::info!(mouse = mouse_on, "mouse reporting switched");
+            }
+            if std::mem::take(&mut app.suspend) {
+                suspend(app, terminal, gate)?;
+            }
             msg = rx.try_recv().ok();
         }
     }
+}
+
+/// ctrl-z: gives the terminal back to the shell as it was (mouse off, main screen, cooked mode), stops the
+/// process until the shell's `fg`, then takes the terminal again and redraws it whole. The keyboard thread stays
+/// off the terminal meanwhile, so it cannot eat what is typed into the shell.
+#[cfg(unix)]
+fn suspend(app: &mut App, terminal: &mut ratatui::DefaultTerminal, gate: &term::KeyGate) -> anyhow::Result<()> {
+    use ratatui::crossterm::{execute, terminal as ct};
+    let _paused = gate.pause();
+    term::release_mouse(terminal.backend_mut()).context("turning off mouse reporting to suspend")?;
+    ratatui::try_restore().context("restoring the terminal to suspend")?;
+    tracing::info!("suspended");
+    let stopped = term::stop_self();
+    ct::enable_raw_mode().context("taking the terminal back after a suspend")?;
+    execute!(terminal.backend_mut(), ct::EnterAlternateScreen).context("taking the terminal back after a suspend")?;
+    if app.mouse {
+        term::set_mouse(terminal.backend_mut(), true).context("turning on mouse reporting after a suspend")?;
+    }
+    terminal.clear().context("clearing the screen after a suspend")?;
+    match stopped {
+        Ok(()) => tracing::info!("resumed"),
+        Err(e) => {
+            tracing::warn!("suspending failed: {e}");
+            app.notice_error(&format!("could not suspend: {e}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn suspend(app: &mut App, _terminal: &mut ratatui::DefaultTerminal, _gate: &term::KeyGate) -> anyhow::Result<()> {
+    app.notice_error("suspending is not available on this system");
+    Ok(())
 }
 
 fn send(app: &mut App, outgoing: &Sender<Outgoing>, o: Outgoing) {

@@ -24,14 +24,14 @@ fn select_call(app: &mut App, call: CallId) {
     press(app, "/");
     type_text(app, &call.to_string());
     press(app, "enter");
-    assert_eq!(ids_calls(&app), vec![call], "the filter {call} leaves that one call");
+    assert_eq!(ids_calls(app), vec![call], "the filter {call} leaves that one call");
 }
 
 fn select_agent(app: &mut App, agent: AgentId) {
     keys(app, &["3", "/"]);
     type_text(app, &agent.to_string());
     press(app, "enter");
-    assert_eq!(ids_agents(&app), vec![agent], "the filter {agent} leaves that one agent");
+    assert_eq!(ids_agents(app), vec![agent], "the filter {agent} leaves that one agent");
 }
 
 fn setup() -> (LocalFeed, App) {

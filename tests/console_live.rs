@@ -34,7 +34,7 @@ fn barge_say_reassign_ack_escalate_reach_the_engine() {
     type_text(&mut app, &call.to_string());
     press(&mut app, "enter");
     assert_eq!(ids_calls(&app), vec![call], "the filter leaves the one call");
-    let out = press(&mut app, "b");
+    let out = keys(&mut app, &["b", "y"]);
     deliver(&mut app, &mut feed, out);
     assert_eq!(last_toast(&app), format!("✓ barge {call}"));
     let c = feed.engine().floor().calls.get(&call).cloned();
@@ -133,10 +133,22 @@ fn a_viewer_is_told_they_cannot_intervene() {
     let header = draw(&app, 80, 24).backend().to_string();
     assert!(header.contains("you (viewer)"), "the header shows who we are and our role:\n{header}");
     let call = connected_call(app.floor());
+    // Said locally, without a round trip: nothing is sent.
     let out = app.run_command_line(&format!("barge {call}"));
-    deliver(&mut app, &mut feed, out);
+    assert!(out.is_empty(), "a viewer's barge is refused before it is sent");
     let t = last_toast(&app);
-    assert!(t.contains("refused (forbidden)") && t.contains("viewer role cannot barge"), "{t}");
+    assert!(t.contains("viewer role cannot barge") && t.contains("supervisor token"), "{t}");
+    let out = keys(&mut app, &["4", "A"]);
+    assert!(out.is_empty(), "A sends nothing for a viewer");
+    assert_eq!(app.messages.iter().filter(|m| !m.ok).count(), 2, "one message for A, not one per alert");
+    // The status line offers a viewer no action it cannot take.
+    let screen = draw(&app, 200, 50).backend().to_string();
+    let status = screen.lines().rev().nth(1).unwrap_or_default().to_string();
+    assert!(!status.contains("ack") && status.contains("help"), "{status}");
+    keys(&mut app, &["2"]);
+    let screen = draw(&app, 200, 50).backend().to_string();
+    let status = screen.lines().rev().nth(1).unwrap_or_default().to_string();
+    assert!(!status.contains("barge") && !status.contains("monitor") && status.contains("open"), "{status}");
     let c = feed.engine().floor().calls.get(&call).cloned();
     assert!(c.is_some_and(|c| c.supervisors.is_empty()), "nothing changed on the engine");
 }

@@ -659,7 +659,7 @@ impl App {
             return Vec::new();
         }
         if let Some(role) = action.required_role()
-            && !self.mirror.role.is_some_and(|r| r >= role)
+            && self.mirror.role.is_none_or(|r| r < role)
         {
             let who = self.mirror.role.map(|r| format!("the {r} role")).unwrap_or_else(|| "not signed in: you".into());
             self.notice_error(&format!(

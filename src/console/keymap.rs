@@ -350,9 +350,9 @@ impl Keymap {
             }
         }
         // A keymap written before dialogs had a section of their own still works in them.
-        if !km.bindings.contains_key(&Context::Dialog) {
-            km.bindings.insert(Context::Dialog, DIALOG_DEFAULTS.iter().map(|(k, a)| (Key::plain(*k), *a)).collect());
-        }
+        km.bindings
+            .entry(Context::Dialog)
+            .or_insert_with(|| DIALOG_DEFAULTS.iter().map(|(k, a)| (Key::plain(*k), *a)).collect());
         Ok(km)
     }
 

@@ -15,6 +15,8 @@ use crate::model::*;
 
 /// Width a queue tile wants.
 const TILE_W: u16 = 38;
+/// The newest-alerts box never gets smaller than this (two alert rows).
+const ALERTS_MIN_H: u16 = 4;
 
 /// What a tile shows for one queue: the engine's figures when it sends them, else what the floor itself says.
 struct Tile<'a> {
@@ -55,10 +57,25 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let n = tiles.len().max(1) as u16;
     let cols = (area.width / TILE_W).clamp(1, n);
     let rows = n.div_ceil(cols);
-    let tile_h: u16 = if area.height >= 40 { 8 } else { 6 };
-    let tiles_h = (rows * tile_h).min(area.height.saturating_sub(6));
-    let [tiles_a, totals_a, rest_a] =
-        Layout::vertical([Constraint::Length(tiles_h), Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    // At a peak on a small terminal something has to give: keep the alerts box alive (two rows at least) and
+    // drop the least useful lines first, the same on every tile: the Erlang line, then the arrivals chart, then
+    // the seats line.
+    let tall = area.height >= 40;
+    let layouts: &[(u16, u16)] =
+        if tall { &[(6, 6), (4, 6), (4, 3)] } else { &[(4, 6), (4, 3), (3, 3), (3, 0), (2, 0), (1, 0)] };
+    let fits = |lines: u16, spark: u16| rows * (lines + 2) + 1 + spark + ALERTS_MIN_H <= area.height;
+    let (lines, spark_h) = layouts.iter().copied().find(|(l, s)| fits(*l, *s)).unwrap_or((1, 0));
+    // A short body keeps the tall layout's chart only when it has room to spare.
+    let spark_h = if spark_h == 6 && area.height - rows * (lines + 2) < 16 { 3 } else { spark_h };
+    let tile_h = lines + 2;
+    let tiles_h = (rows * tile_h).min(area.height);
+    let [tiles_a, totals_a, spark_a, alerts_a] = Layout::vertical([
+        Constraint::Length(tiles_h),
+        Constraint::Length(1),
+        Constraint::Length(spark_h),
+        Constraint::Min(0),
+    ])
+    .areas(area);
 
     let row_areas = Layout::vertical(vec![Constraint::Length(tile_h); rows as usize]).split(tiles_a);
     for (r, row_a) in row_areas.iter().enumerate() {
@@ -70,10 +87,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         }
     }
     totals(app, frame, totals_a);
-
-    let spark_h = if rest_a.height >= 16 { 6 } else { 3 };
-    let [spark_a, alerts_a] = Layout::vertical([Constraint::Length(spark_h), Constraint::Min(0)]).areas(rest_a);
-    arrivals(app, frame, spark_a);
+    if spark_h > 0 {
+        arrivals(app, frame, spark_a);
+    }
     newest_alerts(app, frame, alerts_a);
 }
 

@@ -1119,7 +1119,12 @@ impl App {
     fn send(&mut self, command: Command) -> Outgoing {
         self.next_id += 1;
         let id = format!("c{}", self.next_id);
-        let words = self.masked(&describe(&command));
+        // What the supervisor typed is masked before it is cut short, so a number is never half shown.
+        let shown = match &command {
+            Command::Say { call, text } => Command::Say { call: *call, text: self.masked(text) },
+            other => other.clone(),
+        };
+        let words = describe(&shown);
         self.pending.insert(id.clone(), words);
         Outgoing { id, command }
     }

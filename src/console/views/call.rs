@@ -269,12 +269,14 @@ fn hit_ranges(text: &str, words: &[&str]) -> Vec<(usize, usize)> {
 }
 
 fn transcript_line(th: &Theme, l: &Line_, words: &[&str], width: usize) -> Vec<Line<'static>> {
+    // A supervisor's line names who spoke (the token's name), so two supervisors on a call are told apart.
     let (who, style) = match l.speaker {
         Speaker::Caller => ("caller", th.get(S::SpeakerCaller)),
         Speaker::Agent => ("agent", th.get(S::SpeakerAgent)),
         Speaker::Ivr => ("ivr", th.get(S::SpeakerIvr)),
-        Speaker::Supervisor => ("supervisor", th.get(S::SpeakerSupervisor)),
+        Speaker::Supervisor => (l.by.as_deref().unwrap_or("supervisor"), th.get(S::SpeakerSupervisor)),
     };
+    let who: String = who.chars().take(10).collect();
     let prefix_w = 8 + 1 + 10 + 1 + 5 + 1;
     let mut pieces: Vec<(String, Style)> = Vec::new();
     if l.whisper {

@@ -246,13 +246,18 @@ fn tab_spans(app: &App, width: u16) -> Vec<(Option<View>, Span<'static>)> {
     let active = if matches!(app.view, View::Call | View::Ticket) { app.back } else { app.view };
     // Roomy labels with counts; then tight ones with counts, the count in brackets so it never runs into the next
     // tab's number; then tight ones without counts.
-    let build = |with_counts: bool, roomy: bool| -> Vec<(Option<View>, Span<'static>)> {
+    // Counts: 2 = every tab's, 1 = the live ones a supervisor watches (calls, open alerts, overdue tickets), 0 = none.
+    let build = |counts: u8, roomy: bool| -> Vec<(Option<View>, Span<'static>)> {
         let mut spans = Vec::new();
         if !roomy {
             spans.push((None, Span::raw(" ")));
         }
         for (i, v) in View::TABS.iter().enumerate() {
-            let c = if with_counts { count(*v) } else { String::new() };
+            let c = match counts {
+                2 => count(*v),
+                1 if matches!(v, View::Calls | View::Alerts) || (*v == View::Tickets && overdue > 0) => count(*v),
+                _ => String::new(),
+            };
             let label = match (c.is_empty(), roomy) {
                 (true, true) => format!(" {} {} ", i + 1, v.title()),
                 (true, false) => format!("{} {}", i + 1, v.title()),
@@ -286,13 +291,13 @@ fn tab_spans(app: &App, width: u16) -> Vec<(Option<View>, Span<'static>)> {
         spans
     };
     let fits = |s: &Vec<(Option<View>, Span)>| s.iter().map(|(_, s)| s.width()).sum::<usize>() <= width as usize;
-    for (counts, roomy) in [(true, true), (true, false)] {
+    for (counts, roomy) in [(2, true), (2, false), (1, false)] {
         let spans = build(counts, roomy);
         if fits(&spans) {
             return spans;
         }
     }
-    build(false, false)
+    build(0, false)
 }
 
 fn tabs(app: &App, frame: &mut Frame, area: Rect) {
@@ -436,9 +441,16 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
         }
     }
     let leave_ok = app.target_call().is_some_and(|c| app.my_mode(c).is_some()) || app.my_calls().next().is_some();
+    let live_target = app.target_call().is_some_and(|c| app.floor().calls.contains_key(&c));
     pairs.retain(|(_, a)| {
         app.may(*a)
             && match a {
+                Action::Monitor
+                | Action::Whisper
+                | Action::Barge
+                | Action::NextMode
+                | Action::Say
+                | Action::Transfer => live_target,
                 Action::Close => app.can_close(),
                 Action::Leave => leave_ok,
                 Action::TogglePause | Action::Filter => app.view.list().is_some(),

@@ -309,3 +309,31 @@ fn one_a_acknowledges_every_open_alert_on_the_engine_in_one_request() {
     let audit = engine.audit.back().map(|e| (e.ok, e.outcome.clone()));
     assert!(audit.as_ref().is_some_and(|(ok, _)| *ok), "one audit entry, ok: {audit:?}");
 }
+
+#[test]
+fn between_ticks_rows_stay_put_and_an_ended_call_keeps_a_whole_row() {
+    let mut feed = scenario_feed("ecommerce-promo", 90);
+    let mut app = attach(&mut feed);
+    press(&mut app, "2");
+    let before = ids_calls(&app);
+    let mut ended = None;
+    for _ in 0..30 {
+        step(&mut app, &mut feed);
+        assert_eq!(ids_calls(&app), before, "rows do not move between ticks");
+        ended = before.iter().find(|c| !app.floor().calls.contains_key(c)).copied();
+        if ended.is_some() {
+            break;
+        }
+    }
+    let Some(ended) = ended else { panic!("a listed call ended within 5 floor-minutes") };
+    let Some(record) = app.call_record(ended).cloned() else { panic!("the console keeps {ended}'s record") };
+    let shot = screen(&app, 200, 50);
+    let row = shot.lines().find(|l| l.contains(&ended.to_string())).unwrap_or_default().to_string();
+    let queue = record.queue.map(|q| q.to_string()).unwrap_or_default();
+    assert!(row.contains("ended") || row.contains("abandoned"), "{row}");
+    assert!(row.contains(&queue), "the row is whole, not blank: {row}");
+    assert!(shot.contains("just ended"), "the title counts it apart from the live rows");
+    app.tick();
+    assert!(!ids_calls(&app).contains(&ended), "the tick settles the list");
+    assert_eq!(app.lists[ListKind::Calls].rows.len(), app.floor().calls.len(), "every live call is listed");
+}

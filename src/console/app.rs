@@ -414,10 +414,10 @@ impl App {
                 self.check_bell();
             }
             Update::Events { .. } => {
-                // Calls join the list once a second (at the tick), so rows do not jump under the cursor many times
-                // a second; calls that left go at once (unless the list is paused).
+                // The calls list settles once a second (at the tick): rows that jump under the cursor many times a
+                // second cannot be read or selected, and every jump redraws the table. Until then a call that
+                // ended keeps its row, whole and muted, marked with how it ended.
                 self.relist_others();
-                self.drop_gone_calls();
                 self.check_bell();
             }
             _ => {}
@@ -551,22 +551,6 @@ impl App {
                 self.relist(kind);
             }
         }
-    }
-
-    /// Drops rows of calls that left the floor from the calls list, at once (unless the list is paused).
-    fn drop_gone_calls(&mut self) {
-        let page = self.page();
-        let l = &self.lists[ListKind::Calls];
-        if l.paused || l.rows.iter().all(|r| r.call().is_none_or(|c| self.mirror.floor.calls.contains_key(&c))) {
-            return;
-        }
-        let rows: Vec<RowId> = l
-            .rows
-            .iter()
-            .copied()
-            .filter(|r| r.call().is_none_or(|c| self.mirror.floor.calls.contains_key(&c)))
-            .collect();
-        self.lists[ListKind::Calls].relist(rows, page);
     }
 
     // ---------------------------------------------------------------------------------------------------------

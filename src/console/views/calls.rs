@@ -17,13 +17,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let f = app.floor();
     let l = &app.lists[ListKind::Calls];
     let live = f.calls.len();
-    // The count is the rows' count; calls that arrived since the list last settled join within a second.
+    // The title counts the rows; calls that ended since the list last settled (once a second) keep their row until
+    // then, and calls that arrived meanwhile join then.
     let rows = l.rows.len();
-    let of = if rows == live || !l.filter.is_empty() || l.paused {
+    let ended = l.rows.iter().filter(|r| r.call().is_some_and(|c| !f.calls.contains_key(&c))).count();
+    let listed_live = rows - ended;
+    let joining = if l.filter.is_empty() && !l.paused { live.saturating_sub(listed_live) } else { 0 };
+    let of = if ended == 0 {
         format!("{rows} of {live} live")
     } else {
-        format!("{rows} (+{} joining)", live.saturating_sub(rows))
+        format!("{rows}: {listed_live} live + {ended} just ended")
     };
+    let of = if joining > 0 { format!("{of} · {joining} joining") } else { of };
     let title = format!(" Calls: {of}{} ", super::list_note(app, ListKind::Calls));
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(title, th.get(S::Title)));
     let wide = area.width >= 120;

@@ -337,3 +337,44 @@ fn between_ticks_rows_stay_put_and_an_ended_call_keeps_a_whole_row() {
     assert!(!ids_calls(&app).contains(&ended), "the tick settles the list");
     assert_eq!(app.lists[ListKind::Calls].rows.len(), app.floor().calls.len(), "every live call is listed");
 }
+
+#[test]
+fn the_mouse_clicks_tabs_and_rows_and_small_keys_behave() {
+    use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    app.size = (80, 24);
+    let click = |column: u16, row: u16| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    // Row 1 is the tab bar: find the "4 Alerts" tab on screen and click it.
+    let tabs = rows(&draw(&app, 80, 24))[1].clone();
+    let Some(x) = tabs.find("4 Alerts") else { panic!("{tabs}") };
+    app.on_mouse(click(tabs[..x].chars().count() as u16 + 1, 1));
+    assert_eq!(app.view, View::Alerts);
+    // Click the third row of the list (rows start under the border and the header), then click it again to open.
+    let lines = rows(&draw(&app, 80, 24));
+    let top = lines.iter().position(|l| l.starts_with('┌')).unwrap_or(0) as u16;
+    app.on_mouse(click(5, top + 4));
+    assert_eq!(app.lists[ListKind::Alerts].index, 2);
+    // The wheel moves the selection.
+    app.on_mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 5,
+        row: top + 4,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.lists[ListKind::Alerts].index, 5);
+    // Turned off, the mouse does nothing.
+    app.mouse = false;
+    app.on_mouse(click(5, top + 2));
+    assert_eq!(app.lists[ListKind::Alerts].index, 5);
+    // End scrolls help instead of closing it; Esc is offered only where it closes something.
+    keys(&mut app, &["?", "end"]);
+    assert!(app.help, "End keeps help open");
+    press(&mut app, "esc");
+    assert!(!status_line(&app, 80, 24).contains("esc back"), "nothing to close on a top-level view");
+}

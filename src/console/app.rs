@@ -417,7 +417,10 @@ impl App {
                 // The calls list settles once a second (at the tick): rows that jump under the cursor many times a
                 // second cannot be read or selected, and every jump redraws the table. Until then a call that
                 // ended keeps its row, whole and muted, marked with how it ended.
-                self.relist_others();
+                // Only the list on screen follows the events; another list catches up when it is shown.
+                if let Some(kind) = self.view.list().filter(|k| *k != ListKind::Calls) {
+                    self.relist(kind);
+                }
                 self.check_bell();
             }
             _ => {}
@@ -542,14 +545,6 @@ impl App {
     pub fn refresh_all(&mut self) {
         for kind in ListKind::ALL {
             self.relist(kind);
-        }
-    }
-
-    fn relist_others(&mut self) {
-        for kind in ListKind::ALL {
-            if kind != ListKind::Calls {
-                self.relist(kind);
-            }
         }
     }
 
@@ -950,7 +945,8 @@ impl App {
     fn switch(&mut self, view: View) {
         self.view = view;
         if let Some(kind) = view.list() {
-            // Keep the selection in view at this terminal size.
+            // A list off screen did not follow the events: catch up, keeping the selection in view.
+            self.relist(kind);
             let page = self.page();
             self.lists[kind].reveal(page);
         }

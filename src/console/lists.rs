@@ -271,7 +271,7 @@ pub fn call_wait(c: &Call, now: Time) -> Option<f64> {
     c.first_queued.map(|_| c.wait_secs(now))
 }
 
-fn call_key(col: &str, c: &Call, floor: &Floor, now: Time) -> Key {
+fn call_key(col: &str, c: &Call, now: Time) -> Key {
     match col {
         "call" => num(c.id.0),
         "queue" => text(c.queue.as_ref().map(|q| q.as_str()).unwrap_or("")),
@@ -287,10 +287,7 @@ fn call_key(col: &str, c: &Call, floor: &Floor, now: Time) -> Key {
         "caller" => text(c.caller.clone()),
         "intent" => text(c.intent.clone()),
         "supervisors" => num(c.supervisors.len() as f64),
-        _ => {
-            let _ = floor;
-            num(0.0)
-        }
+        _ => num(0.0),
     }
 }
 
@@ -462,7 +459,7 @@ pub fn rows(kind: ListKind, floor: &Floor, now: Time, filter: &str, sort: Sort) 
             .calls
             .values()
             .filter(|c| ok(&|| call_hay(c)))
-            .map(|c| (call_key(sort.column, c, floor, now), RowId::Call(c.id)))
+            .map(|c| (call_key(sort.column, c, now), RowId::Call(c.id)))
             .collect(),
         ListKind::Agents => floor
             .agents

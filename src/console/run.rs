@@ -230,7 +230,6 @@ fn event_loop(
     // What the terminal was last told about the mouse; the App may change its mind at any message.
     let mut mouse_on = app.mouse;
     let started = Instant::now();
-    let mut last_update = started;
     let mut last_draw: Option<Instant> = None;
     let mut last_tick = started;
     let mut dirty = true;
@@ -246,7 +245,8 @@ fn event_loop(
             dirty = true;
         }
         if dirty && last_draw.is_none_or(|t| now.duration_since(t) >= FRAME) {
-            app.data_age = now.duration_since(last_update);
+            // Data age counts from the last floor data the mirror took, not from connection news.
+            app.data_age = app.mirror.data_age_at(now).unwrap_or_else(|| now.duration_since(started));
             if let Ok(size) = terminal.size() {
                 app.size = (size.width, size.height);
             }
@@ -286,10 +286,6 @@ fn event_loop(
                 Msg::Redraw => {}
                 Msg::Update(u) => {
                     app.now = Instant::now();
-                    // Data age counts from the last floor data, not from connection news.
-                    if matches!(u, Update::Snapshot { .. } | Update::Events { .. } | Update::Metrics(_)) {
-                        last_update = Instant::now();
-                    }
                     app.apply_update(u);
                 }
                 Msg::UpdatesClosed => {

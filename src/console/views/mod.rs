@@ -49,7 +49,7 @@ pub struct Screen {
 }
 
 /// Lays out `area` for `app` (banners take as many lines as they have).
-pub fn screen(app: &App, area: Rect, banners: usize) -> Screen {
+pub fn screen(area: Rect, banners: usize) -> Screen {
     let [header, tabs, banner, body, status, message] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -59,14 +59,13 @@ pub fn screen(app: &App, area: Rect, banners: usize) -> Screen {
         Constraint::Length(1),
     ])
     .areas(area);
-    let _ = app;
     Screen { header, tabs, banner, body, status, message }
 }
 
 /// The screen at the App's terminal size.
 fn app_screen(app: &App) -> Screen {
     let area = Rect::new(0, 0, app.size.0, app.size.1);
-    screen(app, area, banner_lines(app, area.width).len())
+    screen(area, banner_lines(app, area.width).len())
 }
 
 /// Rows a list view shows at the App's terminal size (the body less its borders and header row).
@@ -124,7 +123,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let banners = banner_lines(app, area.width);
-    let s = screen(app, area, banners.len());
+    let s = screen(area, banners.len());
     header(app, frame, s.header);
     tabs(app, frame, s.tabs);
     frame.render_widget(Paragraph::new(banners), s.banner);
@@ -149,7 +148,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
     }
     status(app, frame, s.status);
-    message_line(app, frame, s.message, s.status);
+    message_line(app, frame, s.message);
     if let Some(d) = &app.dialog {
         dialog(app, d, frame, s.body);
     }
@@ -238,7 +237,7 @@ fn tab_spans(app: &App, width: u16) -> Vec<(Option<View>, Span<'static>)> {
             View::Calls => f.calls.len().to_string(),
             View::Alerts if open_alerts > 0 => open_alerts.to_string(),
             View::Tickets if overdue > 0 => format!("{overdue}!"),
-            View::Tickets => app.lists[ListKind::Tickets].rows.len().to_string(),
+            View::Tickets => f.tickets.values().filter(|tk| tk.status != TicketStatus::Resolved).count().to_string(),
             View::Callbacks => f.callbacks.len().to_string(),
             _ => String::new(),
         }
@@ -461,8 +460,7 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
     let mut used = 1usize;
     spans.push(Span::raw(" "));
     let mut named = false;
-    if let Some(kind) = app.view.list().filter(|k| app.lists[*k].paused) {
-        let _ = kind;
+    if app.view.list().is_some_and(|k| app.lists[k].paused) {
         let text = "⏸ PAUSED ";
         used += text.chars().count();
         spans.push(Span::styled(text, t.get(S::Stale)));
@@ -490,7 +488,7 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// The bottom line: what is being typed, else the newest message while it is fresh.
-fn message_line(app: &App, frame: &mut Frame, area: Rect, _above: Rect) {
+fn message_line(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     if let Some(input) = &app.input {
         let prompt = match input {

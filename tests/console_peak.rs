@@ -268,6 +268,13 @@ fn a_restarted_engine_is_a_new_floor_said_once_and_old_pages_close() {
     let news: Vec<&String> = app.messages.iter().map(|m| &m.text).filter(|t| t.contains("new floor")).collect();
     assert_eq!(news.len(), 1, "said once: {news:?}");
     assert!(news[0].contains(&format!("old floor's {call}")), "{}", news[0]);
+    // It stays on screen as a banner until the supervisor presses a key.
+    for _ in 0..20 {
+        app.tick();
+    }
+    assert!(screen(&app, 80, 24).contains("NEW FLOOR"), "{}", screen(&app, 80, 24));
+    press(&mut app, "1");
+    assert!(!screen(&app, 80, 24).contains("NEW FLOOR"));
     // Reconnecting to the same floor says nothing.
     for u in restarted.hello() {
         app.apply_update(u);

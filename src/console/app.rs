@@ -275,6 +275,8 @@ pub struct App {
     bell_next: u64,
     /// Show the newcomer's hint until the first key.
     pub show_hint: bool,
+    /// "The engine restarted: a new floor": a banner on every view until the next key, so it cannot be missed.
+    pub new_floor: Option<String>,
     pub quit: bool,
     /// Mouse capture wanted (the event loop turns it on or off to match).
     pub mouse: bool,
@@ -321,6 +323,7 @@ impl App {
             seconds: 0,
             bell_next: 0,
             show_hint: true,
+            new_floor: None,
             quit: false,
             mouse: opts.mouse,
             confirm: opts.confirm,
@@ -446,12 +449,14 @@ impl App {
         self.lists = Lists::default();
         self.bell_seen = None;
         self.arrivals.clear();
-        self.notice_error(&format!(
+        let text = format!(
             "the engine restarted: this is a new floor (started {}), not floor {}{}",
             started.unwrap_or_else(|| "just now".into()),
             old.id,
             closed.unwrap_or_default()
-        ));
+        );
+        self.notice_error(&text);
+        self.new_floor = Some(text);
     }
 
     /// Called once a second by the event loop: the message line ages and the calls list settles.
@@ -555,6 +560,7 @@ impl App {
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<Outgoing> {
         let Some(key) = Key::from_event(&ev) else { return Vec::new() };
         self.show_hint = false;
+        self.new_floor = None;
         if self.input.is_some() {
             return self.input_key(key, ev);
         }

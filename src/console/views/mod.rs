@@ -328,6 +328,9 @@ fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             lines.push(Line::styled(fit(&text, w), t.get(S::Stale)));
         }
     }
+    if let Some(text) = &app.new_floor {
+        lines.push(Line::styled(fit(&format!(" ⚠ NEW FLOOR: {text} (any key hides this)"), w), t.get(S::Stale)));
+    }
     let mut urgent = app.urgent_alerts();
     if let Some(a) = urgent.next() {
         let more = urgent.count();

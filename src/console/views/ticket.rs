@@ -55,7 +55,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             " opened {} · level {} · call {call}{}",
             fmt_clock(t.opened),
             t.level,
-            open_key.filter(|_| t.call.is_some()).unwrap_or_default()
+            open_key.filter(|_| t.call.is_some_and(|c| app.call_record(c).is_some())).unwrap_or_default()
         )),
         Line::raw(format!(" {}", t.summary)),
     ];
@@ -97,8 +97,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown: Vec<Line> = lines.into_iter().skip(start).take(inner_h).collect();
     let shown =
         if shown.is_empty() { vec![Line::styled("no notes or escalations yet", th.get(S::Muted))] } else { shown };
-    let block = Block::bordered()
-        .border_style(th.get(S::Border))
-        .title(Line::styled(format!(" history: {} entries, newest last ", entries.len()), th.get(S::Title)));
+    let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(
+        format!(" history: {} {}, newest last ", entries.len(), if entries.len() == 1 { "entry" } else { "entries" }),
+        th.get(S::Title),
+    ));
     frame.render_widget(Paragraph::new(shown).block(block).wrap(Wrap { trim: false }), hist_a);
 }

@@ -148,6 +148,7 @@ fn big_floor() -> Floor {
                         due: at + chrono::Duration::minutes(30),
                         notes: Vec::new(),
                         history: Vec::new(),
+                        notes_earlier: 0,
                     },
                 },
             );

@@ -37,6 +37,10 @@ pub enum Cmd {
     Console(ConsoleArgs),
     /// Print a running engine's event stream as JSON lines (one event per line, with its seq).
     Tail(TailArgs),
+    /// Print the audit log from an engine's database: who did what, when, and what came of it.
+    Audit(AuditArgs),
+    /// Export calls, tickets or alerts from an engine's database as CSV or JSON lines.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -112,9 +116,75 @@ pub struct EngineArgs {
     /// Tokens file of [[token]] tables (name, token, role); needed to listen on anything but loopback.
     #[arg(long, value_name = "FILE", requires = "listen")]
     pub tokens: Option<std::path::PathBuf>,
-    /// SQLite file to write tickets, alerts, the audit log and call detail records to (with --listen).
+    /// The floor's database (with --listen): tickets, alerts, the audit log and call records, continued after a
+    /// restart. Default: <data dir>/callfloor/<scenario>.db; `:memory:` keeps nothing.
     #[arg(long, value_name = "FILE", requires = "listen")]
     pub db: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+}
+
+/// The key of an encrypted database.
+#[derive(Debug, Args)]
+pub struct DbKeyArgs {
+    /// File whose first line is the database's key: the db is encrypted (SQLCipher). Or set CALLFLOOR_DB_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub db_key_file: Option<std::path::PathBuf>,
+}
+
+impl DbKeyArgs {
+    /// The key from --db-key-file or CALLFLOOR_DB_KEY (the file wins), if any.
+    pub fn key(&self) -> Result<Option<String>> {
+        if let Some(path) = &self.db_key_file {
+            return crate::engine::store::read_key_file(path).map(Some);
+        }
+        match std::env::var("CALLFLOOR_DB_KEY") {
+            Ok(k) if !k.trim().is_empty() => Ok(Some(k.trim().to_string())),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The database an engine keeps (it may be running).
+    #[arg(long, value_name = "FILE")]
+    pub db: std::path::PathBuf,
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+    /// Only entries written since then: a duration before now (2h, 30m) or an RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<crate::engine::store::Since>,
+    /// Only entries of this user (the token's name).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub what: crate::engine::store::ExportKind,
+    /// The database an engine keeps (it may be running).
+    #[arg(long, value_name = "FILE")]
+    pub db: std::path::PathBuf,
+    #[command(flatten)]
+    pub key: DbKeyArgs,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only records written since then: a duration before now (2h, 30m) or an RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<crate::engine::store::Since>,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +245,8 @@ pub fn main() -> Result<()> {
         Some(Cmd::Analyze(args)) => run_analyze(args),
         Some(Cmd::Console(args)) => run_console(args),
         Some(Cmd::Tail(args)) => run_tail(args),
+        Some(Cmd::Audit(args)) => crate::engine::store::report::audit(&args),
+        Some(Cmd::Export(args)) => crate::engine::store::report::export(&args),
     }
 }
 
@@ -279,7 +351,18 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         }
     };
     let mut config = ServerConfig::new(tokens, Pacing::Clock(speed));
-    config.db = args.db.clone();
+    config.db = match &args.db {
+        Some(p) if p.as_os_str() == ":memory:" => None,
+        Some(p) => Some(crate::engine::store::DbOptions { path: p.clone(), key: args.key.key()? }),
+        None => Some(crate::engine::store::DbOptions {
+            path: crate::engine::store::default_path(engine.scenario_id())?,
+            key: args.key.key()?,
+        }),
+    };
+    if config.db.is_none() && args.key.db_key_file.is_some() {
+        bail!("--db-key-file: there is no database to encrypt with --db :memory:");
+    }
+    let db_shown = config.db.as_ref().map(|d| d.path.display().to_string());
     tokio_runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -287,6 +370,10 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         let handle = server::serve(listener, engine, config).await?;
         let url = handle.url();
         eprintln!("callfloor engine: serving scenario {} on {url}", args.scenario);
+        match &db_shown {
+            Some(db) => eprintln!("callfloor engine: the floor is kept in {db}"),
+            None => eprintln!("callfloor engine: the floor is kept in memory only (--db :memory:)"),
+        }
         if let Some(token) = generated {
             eprintln!("connect with: callfloor console --url {url} --token {token}");
             eprintln!("(a supervisor token made for this run; use --tokens FILE for named users and roles)");
@@ -298,8 +385,12 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
                 "callfloor engine: run {} written to the database: {} rows in {} transactions",
                 report.run, report.rows, report.transactions
             );
-            if let Some(e) = report.first_error {
-                bail!("{} batches could not be written to the database: {e}", report.failed_batches);
+            if report.unwritten > 0 {
+                bail!(
+                    "{} rows could not be written to the database ({}): check the disk and the log",
+                    report.unwritten,
+                    report.first_error.unwrap_or_default()
+                );
             }
         }
         Ok(())

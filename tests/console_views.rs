@@ -307,6 +307,7 @@ fn sentiment_and_overdue_tickets_are_red() {
                     due: now - chrono::Duration::minutes(5),
                     notes: Vec::new(),
                     history: Vec::new(),
+                    notes_earlier: 0,
                 },
             },
         },

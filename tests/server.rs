@@ -50,7 +50,7 @@ async fn serve_engine(engine: Engine, limits: Limits, db: Option<std::path::Path
     let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("cannot bind a loopback port") };
     let mut cfg = ServerConfig::new(tokens(), Pacing::Manual);
     cfg.limits = limits;
-    cfg.db = db;
+    cfg.db = db.map(callfloor::engine::store::DbOptions::plain);
     match server::serve(listener, engine, cfg).await {
         Ok(s) => s,
         Err(e) => panic!("the server must start: {e:#}"),
@@ -588,7 +588,7 @@ async fn the_store_gets_what_the_server_served() {
     assert!(viewer.command(Command::AckAlert { alert: AlertId(1) }).await.is_err());
     let floor = engine_floor(&server).await;
     let Ok(Some(report)) = server.shutdown().await else { panic!("the store must report") };
-    assert_eq!((report.failed_batches, report.first_error), (0, None));
+    assert_eq!((report.failed_writes, report.first_error), (0, None));
     let Ok(conn) = rusqlite::Connection::open(&db) else { panic!("open the db") };
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(-1);
     assert_eq!(count("SELECT COUNT(*) FROM audit WHERE ok = 0 AND actor = 'val'"), 1);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use callfloor::engine::Engine;
 use callfloor::engine::sim::scenario::Scenario;
-use callfloor::engine::store::Store;
+use callfloor::engine::store::{DbOptions, Store};
 use callfloor::model::*;
 
 #[derive(Default, Debug)]
@@ -57,11 +57,12 @@ fn the_store_holds_what_the_events_said() {
     let Ok(scenario) = Scenario::load("bank") else { panic!("the bank scenario must load") };
     let mut engine = Engine::new(scenario, 11);
     engine.discard_outbox();
-    let store = match Store::open(&db, engine.floor()) {
+    let store = match Store::open(&DbOptions::plain(&db), &mut engine) {
         Ok(s) => s,
         Err(e) => panic!("the store must open: {e:#}"),
     };
     let mut counts = Counts::default();
+    let mut notes_sent = 0;
     let viewer = Actor::new("val", Role::Viewer);
     let ana = Actor::new("ana", Role::Supervisor);
     let mut t = engine.now();
@@ -82,6 +83,7 @@ fn the_store_holds_what_the_events_said() {
             if let Some(tk) = f.tickets.values().find(|t| t.status != TicketStatus::Resolved) {
                 let note = Command::Note { ticket: tk.id, text: "called back, card 6222 0000 1111 2345".into() };
                 assert!(engine.command(&ana, &note).is_ok());
+                notes_sent += 1;
                 assert!(engine.command(&ana, &Command::Resolve { ticket: tk.id, note: "done".into() }).is_ok());
             }
             let events = engine.drain();
@@ -93,7 +95,7 @@ fn the_store_holds_what_the_events_said() {
         Ok(r) => r,
         Err(e) => panic!("the store must close cleanly: {e:#}"),
     };
-    assert_eq!((report.failed_batches, report.first_error.as_deref()), (0, None));
+    assert_eq!((report.failed_writes, report.unwritten, report.first_error.as_deref()), (0, 0, None));
     assert!(counts.cdrs > 50 && counts.tickets > 0 && counts.alerts > 0 && counts.refused > 0, "{counts:?}");
 
     let Ok(conn) = rusqlite::Connection::open(&db) else { panic!("cannot open the database") };
@@ -118,31 +120,45 @@ fn the_store_holds_what_the_events_said() {
     assert_eq!(count("SELECT COUNT(*) FROM calls WHERE outcome = 'ended' AND (agent IS NULL OR answered IS NULL)"), 0);
     assert_eq!(count("SELECT COUNT(*) FROM calls WHERE wait_s < 0 OR talk_s < 0"), 0);
     assert!(count("SELECT COUNT(*) FROM calls WHERE talk_s > 0") > 0);
-    let Ok(notes) =
-        conn.query_row("SELECT notes FROM tickets WHERE status = 'resolved' LIMIT 1", [], |r| r.get::<_, String>(0))
-    else {
-        panic!("a resolved ticket has notes")
-    };
-    assert!(notes.contains("called back"), "{notes}");
+    // Notes are appended to the ticket's log, one row each, with who wrote them.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM ticket_log WHERE kind = 'note' AND by = 'ana' AND text LIKE 'called back%'"),
+        notes_sent
+    );
 
-    // A second run in the same file gets its own run id; nothing of the first is overwritten.
+    // A second run in the same file gets its own run id, continues the first's numbering and overwrites nothing.
     let Ok(scenario) = Scenario::load("bank") else { panic!("the bank scenario must load") };
     let mut engine = Engine::new(scenario, 11);
     engine.discard_outbox();
-    let Ok(store) = Store::open(&db, engine.floor()) else { panic!("the store must open a second time") };
+    let Ok(store) = Store::open(&DbOptions::plain(&db), &mut engine) else {
+        panic!("the store must open a second time")
+    };
     engine.advance_to(engine.now() + chrono::Duration::minutes(10));
     store.record(Arc::new(engine.drain()));
     let Ok(report) = store.close() else { panic!("second close") };
     assert_eq!(report.run, 2);
     assert_eq!(count("SELECT COUNT(*) FROM calls WHERE run = 1"), counts.cdrs);
     assert!(count("SELECT COUNT(*) FROM calls WHERE run = 2") > 0);
+    assert_eq!(count("SELECT COUNT(*) FROM calls a JOIN calls b ON a.id = b.id AND a.run < b.run"), 0, "no id twice");
+    assert!(
+        count("SELECT MIN(CAST(substr(id, 3) AS INTEGER)) FROM calls WHERE run = 2")
+            > count("SELECT MAX(CAST(substr(id, 3) AS INTEGER)) FROM calls WHERE run = 1")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn an_unwritable_database_is_reported_at_open() {
-    let path = std::env::temp_dir().join("callfloor-no-such-dir-7731").join("x").join("floor.db");
-    let Err(e) = Store::open(&path, &Floor::default()) else { panic!("a path in a missing folder cannot be opened") };
+    // A folder that cannot be made: its parent is a file.
+    let file = std::env::temp_dir().join(format!("callfloor-not-a-dir-{}", std::process::id()));
+    assert!(std::fs::write(&file, "x").is_ok());
+    let path = file.join("x").join("floor.db");
+    let Ok(scenario) = Scenario::load("bank") else { panic!("the bank scenario must load") };
+    let mut engine = Engine::new(scenario, 11);
+    let Err(e) = Store::open(&DbOptions::plain(&path), &mut engine) else {
+        panic!("a folder under a file cannot be made")
+    };
     let msg = format!("{e:#}");
-    assert!(msg.contains("cannot open the database") && msg.contains("floor.db"), "{msg}");
+    assert!(msg.contains("cannot create the folder") && msg.contains("callfloor-not-a-dir"), "{msg}");
+    let _ = std::fs::remove_file(&file);
 }

@@ -102,6 +102,7 @@ pub struct Engine {
     peaks: Vec<(u32, u32, f64)>,
     ticks: u64,
     identity: FloorIdentity,
+    seed: u64,
 }
 
 /// Alert ids an `ack_alerts` audit entry lists; the rest are counted in a `more` field, so a bulk command does not
@@ -129,6 +130,11 @@ impl Engine {
         let start_s = parse_hhmm(&scenario.scenario.start).unwrap_or(8 * 3600);
         let start = Utc.from_utc_datetime(&floor_date().and_hms_opt(0, 0, 0).unwrap_or_default())
             + chrono::Duration::seconds(start_s as i64);
+        Engine::starting_at(scenario, seed, start)
+    }
+
+    /// A floor for `scenario` opened at floor time `start` (a restarted floor continues from where it stopped).
+    pub fn starting_at(scenario: Scenario, seed: u64, start: Time) -> Engine {
         let analyzer = Analyzer::new(&scenario.rules);
         let mut bank_analysis = HashMap::new();
         let banks = scenario
@@ -175,12 +181,64 @@ impl Engine {
             max_rate,
             peaks,
             ticks: 0,
+            seed,
             // From the OS's randomness, not the seed: two runs of one scenario are two floors.
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             scenario,
         };
         engine.open_floor();
         engine
+    }
+
+    /// The scenario's id (`hospital`, `bank`…).
+    pub fn scenario_id(&self) -> &str {
+        &self.scenario.scenario.id
+    }
+
+    /// Whether the scenario lets the store keep transcripts and caller numbers unmasked.
+    pub fn stores_clear_transcripts(&self) -> bool {
+        self.scenario.privacy.store_clear_transcripts
+    }
+
+    /// The highest call, ticket and alert numbers handed out so far.
+    pub fn numbering(&self) -> store::Numbering {
+        store::Numbering { call: self.next_call, ticket: self.next_ticket, alert: self.next_alert }
+    }
+
+    /// Continues a floor saved in a store: reopens the floor at the floor time the last run reached (when later than
+    /// this one's), numbers ids after every id the store has seen, and puts back the open tickets (with their SLA
+    /// timers), the unacknowledged alerts and the newest audit entries. Their events go to the outbox like any
+    /// other; a server discards them, since clients get the floor as a snapshot.
+    pub fn resume(&mut self, saved: &store::Resume) {
+        if let Some(t) = saved.floor_time
+            && t > self.now
+        {
+            let fresh = Engine::starting_at(self.scenario.clone(), self.seed, t);
+            let identity = self.identity.clone();
+            *self = fresh;
+            self.identity = identity;
+        }
+        let n = self.numbering().max(saved.numbering);
+        self.next_call = n.call;
+        self.next_ticket = n.ticket;
+        self.next_alert = n.alert;
+        for (agent, queues) in &saved.seats {
+            let known = |q: &QueueId| self.floor.queues.iter().any(|k| &k.id == q);
+            if self.floor.agents.contains_key(agent) && queues.iter().all(known) {
+                self.emit(EventKind::AgentReassigned { agent: *agent, queues: queues.clone() });
+            }
+        }
+        for entry in &saved.audit {
+            self.emit(EventKind::Audited { entry: entry.clone() });
+        }
+        for alert in &saved.alerts {
+            self.emit(EventKind::AlertRaised { alert: alert.clone() });
+        }
+        for ticket in &saved.tickets {
+            let (id, level, due) = (ticket.id, ticket.level, ticket.due);
+            self.emit(EventKind::TicketOpened { ticket: ticket.clone() });
+            self.sched.at(due.max(self.now), sim::Fact::TicketDue(id, level));
+        }
     }
 
     /// The engine's floor: the single source of truth.

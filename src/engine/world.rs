@@ -807,6 +807,7 @@ impl Engine {
                 due,
                 notes: Vec::new(),
                 history: vec![TicketNote { at: self.now, by: "engine".into(), text: "opened".into() }],
+                notes_earlier: 0,
             },
         });
         self.sched.at(due, Fact::TicketDue(id, 0));

@@ -90,6 +90,21 @@ impl Command {
         Role::Supervisor
     }
 
+    /// True for commands that change tickets, alerts or seats: the store must be able to keep them, so the engine
+    /// refuses them while its store is failing. (Listening in, speaking and leaving are never held back.)
+    pub fn durable(&self) -> bool {
+        matches!(
+            self,
+            Command::Reassign { .. }
+                | Command::SetAgentState { .. }
+                | Command::AckAlert { .. }
+                | Command::AckAlerts { .. }
+                | Command::Escalate { .. }
+                | Command::Note { .. }
+                | Command::Resolve { .. }
+        )
+    }
+
     /// The supervisor mode a monitor / whisper / barge command asks for.
     pub fn mode(&self) -> Option<SupervisorMode> {
         match self {
@@ -112,6 +127,9 @@ pub enum ErrorCode {
     Conflict,
     RateLimited,
     UnsupportedVersion,
+    /// The engine's store cannot write: a command that changes tickets, alerts or seats is refused (or, if it was
+    /// already carried out when the write failed, reported as not saved).
+    StoreFailed,
 }
 
 impl ErrorCode {
@@ -124,6 +142,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::StoreFailed => "store_failed",
         }
     }
 }
@@ -148,6 +167,9 @@ impl CommandError {
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, message)
+    }
+    pub fn store_failed(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::StoreFailed, message)
     }
 }
 

@@ -19,6 +19,9 @@ pub const ALERTS_CAP: usize = 1000;
 pub const TICKETS_CAP: usize = 1000;
 /// Audit entries kept on the floor (the store keeps all of them).
 pub const AUDIT_CAP: usize = 500;
+/// Notes (and history entries) a ticket keeps on the floor, newest last; older notes are counted in
+/// `notes_earlier` and kept by the store.
+pub const TICKET_NOTES_INLINE: usize = 20;
 /// Finished calls kept for "recent" lists.
 pub const RECENT_CAP: usize = 100;
 /// Callbacks kept (oldest dropped beyond this).
@@ -420,23 +423,23 @@ impl Floor {
                     t.level = *level;
                     t.due = *due;
                     if !note.is_empty() {
-                        t.notes.push(TicketNote { at, by: by.clone(), text: note.clone() });
+                        t.add_note(TicketNote { at, by: by.clone(), text: note.clone() });
                     }
-                    t.history.push(TicketNote { at, by: by.clone(), text: format!("escalated to level {level}") });
+                    t.add_history(TicketNote { at, by: by.clone(), text: format!("escalated to level {level}") });
                 }
             }
             EventKind::TicketNoted { ticket, text, by } => {
                 if let Some(t) = self.tickets.get_mut(ticket) {
-                    t.notes.push(TicketNote { at, by: by.clone(), text: text.clone() });
+                    t.add_note(TicketNote { at, by: by.clone(), text: text.clone() });
                 }
             }
             EventKind::TicketResolved { ticket, note, by } => {
                 if let Some(t) = self.tickets.get_mut(ticket) {
                     t.status = TicketStatus::Resolved;
                     if !note.is_empty() {
-                        t.notes.push(TicketNote { at, by: by.clone(), text: note.clone() });
+                        t.add_note(TicketNote { at, by: by.clone(), text: note.clone() });
                     }
-                    t.history.push(TicketNote { at, by: by.clone(), text: "resolved".into() });
+                    t.add_history(TicketNote { at, by: by.clone(), text: "resolved".into() });
                 }
                 self.trim_tickets();
             }

@@ -103,4 +103,20 @@ pub struct FloorMetrics {
     pub queues: Vec<QueueMetrics>,
     /// Calls arriving per floor-minute, oldest first, for the arrivals sparkline.
     pub arrivals_per_min: Vec<u32>,
+    /// How the engine's store is doing (absent when the engine keeps no store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreStatus>,
+}
+
+/// How the engine's store is doing, as it travels in metrics frames.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    /// False while the last write failed (the rows are kept and retried).
+    pub ok: bool,
+    /// The last write's error while failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Rows waiting to be written.
+    #[serde(default)]
+    pub pending: u64,
 }

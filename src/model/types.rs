@@ -444,12 +444,33 @@ pub struct Ticket {
     pub due: Time,
     #[serde(default)]
     pub notes: Vec<TicketNote>,
-    /// Everything that happened to the ticket, oldest first.
+    /// Everything that happened to the ticket, oldest first (the newest [`crate::model::TICKET_NOTES_INLINE`]).
     #[serde(default)]
     pub history: Vec<TicketNote>,
+    /// Notes older than those in `notes`: kept in the engine's store, not on the floor, so a snapshot stays bounded
+    /// however much is written on one ticket.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub notes_earlier: u32,
 }
 
 impl Ticket {
+    /// Adds a note, keeping the newest [`crate::model::TICKET_NOTES_INLINE`] and counting the older ones.
+    pub fn add_note(&mut self, note: TicketNote) {
+        self.notes.push(note);
+        if self.notes.len() > crate::model::TICKET_NOTES_INLINE {
+            self.notes.remove(0);
+            self.notes_earlier += 1;
+        }
+    }
+
+    /// Adds a history entry, keeping the newest [`crate::model::TICKET_NOTES_INLINE`].
+    pub fn add_history(&mut self, entry: TicketNote) {
+        self.history.push(entry);
+        if self.history.len() > crate::model::TICKET_NOTES_INLINE {
+            self.history.remove(0);
+        }
+    }
+
     /// `open`, `esc L2` or `resolved`: the status as the console shows it.
     pub fn status_label(&self) -> String {
         match self.status {

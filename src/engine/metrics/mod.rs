@@ -498,6 +498,7 @@ impl MetricsTracker {
             floor: floor_row,
             queues,
             arrivals_per_min: self.arrivals_per_min(now_ms),
+            store: None,
         }
     }
 

@@ -215,6 +215,21 @@ impl Hub {
                 let _ = reply.send((self.engine.floor().seq, snapshot));
             }
             Control::Command { actor, command, reply } => {
+                if command.durable()
+                    && let Some(store) = &self.store
+                    && store.health().failing()
+                {
+                    let why = store.health().error().unwrap_or_else(|| "the database cannot be written".into());
+                    let err = CommandError::store_failed(format!(
+                        "not done: the engine's database cannot be written ({why}), and {} must be kept: try again \
+                         when the store is back (the header shows it)",
+                        command.name().replace('_', " ")
+                    ));
+                    self.engine.audit_refusal(&actor, &command, &err, 0);
+                    self.flush();
+                    let _ = reply.send((Err(err), self.engine.floor().seq));
+                    return false;
+                }
                 let result = self.engine.command(&actor, &command);
                 if let Err(e) = &result {
                     tracing::info!(
@@ -226,9 +241,32 @@ impl Hub {
                         e.message
                     );
                 }
-                // The command's events (its audit entry at least) go out before its ack.
+                // The command's events (its audit entry at least) go out before its ack, and the ack waits until
+                // the store has committed them.
                 self.flush();
-                let _ = reply.send((result, self.engine.floor().seq));
+                let seq = self.engine.floor().seq;
+                match &self.store {
+                    Some(store) => {
+                        let committed = store.barrier();
+                        tokio::spawn(async move {
+                            let result = match (result, committed.await) {
+                                (Err(e), _) => Err(e),
+                                (Ok(()), Ok(Ok(()))) => Ok(()),
+                                (Ok(()), Ok(Err(why))) => Err(CommandError::store_failed(format!(
+                                    "done on the floor but not saved: the database cannot be written ({why}); the \
+                                     engine keeps retrying, and the change is lost if it stops first"
+                                ))),
+                                (Ok(()), Err(_)) => Err(CommandError::store_failed(
+                                    "done on the floor but not saved: the engine's store has stopped",
+                                )),
+                            };
+                            let _ = reply.send((result, seq));
+                        });
+                    }
+                    None => {
+                        let _ = reply.send((result, seq));
+                    }
+                }
             }
             Control::Refused { actor, command, error, more } => {
                 self.engine.audit_refusal(&actor, &command, &error, more);
@@ -323,8 +361,12 @@ impl Hub {
         let events = Arc::new(events);
         self.stats.events.fetch_add(events.len() as u64, Ordering::Relaxed);
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
-        if let Some(store) = &self.store {
+        if let Some(store) = &mut self.store {
             store.record(events.clone());
+            // Ids beyond the last committed reservation must be durable before anyone sees them.
+            if store.reserve(self.engine.numbering()) {
+                let _ = store.wait_committed();
+            }
         }
         let live = |clear: bool| move |s: &Slot| s.clear == clear && !s.stale;
         let clear = self
@@ -347,7 +389,9 @@ impl Hub {
             return;
         }
         self.flush();
-        let text: Utf8Bytes = protocol::encode_metrics(&self.engine.metrics()).into();
+        let mut m = self.engine.metrics();
+        m.store = self.store.as_ref().map(|s| s.health().status());
+        let text: Utf8Bytes = protocol::encode_metrics(&m).into();
         self.fan_out(|_| Some(Frame::Metrics(text.clone())));
     }
 

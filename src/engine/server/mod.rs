@@ -10,7 +10,6 @@ pub mod mask;
 pub mod tokens;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Engine;
 use super::sim::clock::Speed;
-use super::store::{Store, StoreReport};
+use super::store::{Db, DbOptions, StoreReport};
 use crate::model::{Floor, Role, Time};
 use crate::protocol;
 use hub::{Control, Hub};
@@ -84,8 +83,9 @@ pub struct ServerConfig {
     /// One `events` frame per tick.
     pub tick: Duration,
     pub metrics_every: Duration,
-    /// SQLite file to write tickets, alerts, audit and call records to.
-    pub db: Option<PathBuf>,
+    /// The store (SQLite file, and its key) the floor continues from and writes tickets, alerts, audit and call
+    /// records to; `None` keeps the floor in memory only.
+    pub db: Option<DbOptions>,
 }
 
 impl ServerConfig {
@@ -245,13 +245,33 @@ pub fn server_name() -> String {
 /// engine runs on a thread of its own).
 pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConfig) -> Result<ServerHandle> {
     let addr = listener.local_addr().context("reading the listening address")?;
+    // A floor with a store continues what the store saved.
+    let db = match &config.db {
+        Some(opts) => {
+            let db = Db::open(opts)?;
+            let resume = db.resume(engine.scenario_id())?;
+            engine.resume(&resume);
+            tracing::info!(
+                db = %opts.path.display(),
+                runs = resume.runs,
+                tickets = resume.tickets.len(),
+                alerts = resume.alerts.len(),
+                "continuing the saved floor"
+            );
+            Some((db, resume))
+        }
+        None => None,
+    };
     // Events so far are already on the floor, which every client gets as its first snapshot.
     engine.discard_outbox();
     // The floor's identity says when it started serving.
     let identity = crate::model::FloorIdentity { id: engine.identity().id.clone(), started: chrono::Utc::now() };
     engine.set_identity(identity.clone());
-    let store = match &config.db {
-        Some(path) => Some(Store::open(path, engine.floor())?),
+    let store = match db {
+        Some((db, resume)) => {
+            let clear = engine.stores_clear_transcripts();
+            Some(db.start(engine.floor(), &identity, &resume, engine.numbering(), clear)?)
+        }
         None => None,
     };
     let origin = match config.pacing {

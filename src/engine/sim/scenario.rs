@@ -47,6 +47,18 @@ pub struct Scenario {
     pub survey: SurveyPolicy,
     /// `[behaviour]`: timings of the IVR, seats and conversations.
     pub behaviour: Behaviour,
+    /// `[privacy]`: what the store may keep in clear.
+    #[serde(default)]
+    pub privacy: Privacy,
+}
+
+/// `[privacy]`: by default the store masks ID, card and phone numbers in transcripts and caller numbers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// Keep transcripts and caller numbers unmasked in the store (a floor whose records must hold them whole).
+    #[serde(default)]
+    pub store_clear_transcripts: bool,
 }
 
 /// `[scenario]`: what the floor is and when its day starts.

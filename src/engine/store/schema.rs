@@ -1,0 +1,158 @@
+//! The store's schema and its migrations. `PRAGMA user_version` holds the schema version and `PRAGMA application_id`
+//! marks the file as callfloor's, so a db from a newer callfloor, or somebody else's file, is refused rather than
+//! changed.
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// The schema this build writes.
+pub const VERSION: i64 = 2;
+
+/// `PRAGMA application_id` of a callfloor db: "CFLR".
+pub const APPLICATION_ID: i64 = 0x4346_4C52;
+
+/// Version 1: the tables of the first store (callfloor 0.1 before the durable store), which set no version.
+pub const V1: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    run INTEGER PRIMARY KEY AUTOINCREMENT,
+    scenario TEXT NOT NULL,
+    floor_start TEXT,
+    wall_start TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calls (
+    run INTEGER NOT NULL, id TEXT NOT NULL, queue TEXT, agent TEXT, lang TEXT NOT NULL, intent TEXT NOT NULL,
+    arrived TEXT NOT NULL, answered TEXT, ended TEXT NOT NULL, wait_s REAL NOT NULL, talk_s REAL NOT NULL,
+    outcome TEXT NOT NULL, final_sentiment REAL NOT NULL, urgent INTEGER NOT NULL, risk INTEGER NOT NULL,
+    ring_outs INTEGER NOT NULL,
+    PRIMARY KEY (run, id)
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    run INTEGER NOT NULL, id TEXT NOT NULL, call TEXT, category TEXT NOT NULL, priority TEXT NOT NULL,
+    status TEXT NOT NULL, level INTEGER NOT NULL, summary TEXT NOT NULL, opened TEXT NOT NULL, due TEXT NOT NULL,
+    updated TEXT NOT NULL, notes TEXT NOT NULL,
+    PRIMARY KEY (run, id)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    run INTEGER NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT NOT NULL,
+    message TEXT NOT NULL, raised TEXT NOT NULL, acked_by TEXT, acked_at TEXT,
+    PRIMARY KEY (run, id)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    run INTEGER NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+    command TEXT NOT NULL, ok INTEGER NOT NULL, outcome TEXT NOT NULL,
+    PRIMARY KEY (run, seq)
+);
+";
+
+/// Version 1 → 2: the floor's identity and last floor time per run, wall times (for `--since`), whole call records
+/// (caller, transcript, rule hits), a ticket log that notes are appended to (instead of a JSON column rewritten on
+/// every note), `more` on audit entries, the queues each seat was reassigned to, and the id counters that let a restarted engine continue numbering.
+const V1_TO_V2: &str = "
+ALTER TABLE runs ADD COLUMN floor_id TEXT;
+ALTER TABLE runs ADD COLUMN floor_last TEXT;
+ALTER TABLE calls ADD COLUMN caller TEXT;
+ALTER TABLE calls ADD COLUMN transcript TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE calls ADD COLUMN rule_hits TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE calls ADD COLUMN recorded TEXT;
+ALTER TABLE audit ADD COLUMN more INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN wall TEXT;
+ALTER TABLE alerts ADD COLUMN wall TEXT;
+ALTER TABLE tickets ADD COLUMN wall TEXT;
+CREATE TABLE ticket_log (
+    run INTEGER NOT NULL,
+    ticket TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    wall TEXT
+);
+CREATE INDEX ticket_log_ticket ON ticket_log (run, ticket);
+INSERT INTO ticket_log (run, ticket, at, by, kind, text)
+    SELECT t.run, t.id, json_extract(n.value, '$.at'), json_extract(n.value, '$.by'), 'note',
+           json_extract(n.value, '$.text')
+    FROM tickets t, json_each(t.notes) n;
+ALTER TABLE tickets DROP COLUMN notes;
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE seats (scenario TEXT NOT NULL, agent TEXT NOT NULL, queues TEXT NOT NULL, PRIMARY KEY (scenario, agent));
+CREATE INDEX audit_wall ON audit (wall);
+CREATE INDEX calls_id ON calls (id);
+";
+
+/// What [`prepare`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// An empty file: the tables were made.
+    Created,
+    /// A db of an older schema, migrated from that version.
+    Migrated { from: i64 },
+    /// Already at [`VERSION`].
+    Current,
+}
+
+/// Why a file cannot be used as the store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error("it was written by a newer callfloor (schema {found}; this callfloor knows up to {VERSION})")]
+    Newer { found: i64 },
+    #[error("it is not a callfloor database (application id {found:#x}, tables: {tables})")]
+    Foreign { found: i64, tables: String },
+    #[error("{0}")]
+    Sql(String),
+}
+
+impl From<rusqlite::Error> for SchemaError {
+    fn from(e: rusqlite::Error) -> Self {
+        SchemaError::Sql(e.to_string())
+    }
+}
+
+fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?;
+    let names = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names)
+}
+
+/// Brings the db to [`VERSION`] in one transaction: creates an empty one, migrates an older one, refuses a newer or
+/// foreign one (changing nothing).
+pub fn prepare(conn: &mut Connection) -> Result<Prepared, SchemaError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let names = tables(conn)?;
+    if version > VERSION {
+        return Err(SchemaError::Newer { found: version });
+    }
+    let ours = app == APPLICATION_ID || (app == 0 && version == 0 && is_v1(&names));
+    if !names.is_empty() && !ours {
+        let mut shown = names.clone();
+        shown.truncate(5);
+        return Err(SchemaError::Foreign { found: app, tables: shown.join(", ") });
+    }
+    let from = if names.is_empty() { 0 } else { version.max(1) };
+    if from == VERSION {
+        return Ok(Prepared::Current);
+    }
+    let tx = conn.transaction()?;
+    if from == 0 {
+        tx.execute_batch(V1)?;
+    }
+    if from <= 1 {
+        tx.execute_batch(V1_TO_V2)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(if from == 0 { Prepared::Created } else { Prepared::Migrated { from } })
+}
+
+/// A version-1 db: exactly the first store's tables.
+fn is_v1(names: &[String]) -> bool {
+    let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted == ["alerts", "audit", "calls", "runs", "sqlite_sequence", "tickets"]
+        || sorted == ["alerts", "audit", "calls", "runs", "tickets"]
+}
+
+/// The schema version of an open db, if it has one.
+pub fn version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).optional()
+}

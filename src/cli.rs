@@ -120,6 +120,12 @@ pub struct EngineArgs {
     /// restart. Default: <data dir>/callfloor/<scenario>.db; `:memory:` keeps nothing.
     #[arg(long, value_name = "FILE", requires = "listen")]
     pub db: Option<std::path::PathBuf>,
+    /// Serve wss:// (TLS) with this certificate chain (PEM, server certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires_all = ["listen", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of the --tls-cert certificate.
+    #[arg(long, value_name = "FILE", requires_all = ["listen", "tls_cert"])]
+    pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub key: DbKeyArgs,
 }
@@ -220,6 +226,9 @@ pub struct ConsoleArgs {
     /// File holding the access token.
     #[arg(long)]
     pub token_file: Option<std::path::PathBuf>,
+    /// CA certificate(s), PEM, to trust for a wss:// engine instead of the bundled public roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub ui: UiArgs,
     /// Run an engine in this process instead of connecting (for development).
@@ -363,6 +372,12 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         bail!("--db-key-file: there is no database to encrypt with --db :memory:");
     }
     let db_shown = config.db.as_ref().map(|d| d.path.display().to_string());
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(server::ServerTls::load(cert, key)?);
+    }
+    if let Some(warning) = clear_text_warning(addr, config.tls.is_some()) {
+        eprintln!("callfloor engine: warning: {warning}");
+    }
     tokio_runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -377,6 +392,12 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         if let Some(token) = generated {
             eprintln!("connect with: callfloor console --url {url} --token {token}");
             eprintln!("(a supervisor token made for this run; use --tokens FILE for named users and roles)");
+        }
+        if handle.is_tls() {
+            eprintln!(
+                "(TLS: clients connect to wss://NAME:{} with NAME on the certificate, and --ca FILE if it comes from a private CA)",
+                handle.local_addr().port()
+            );
         }
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         eprintln!("callfloor engine: stopping");
@@ -394,6 +415,15 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
             }
         }
         Ok(())
+    })
+}
+
+/// The warning for serving beyond loopback without TLS (None on loopback, or with TLS).
+pub fn clear_text_warning(addr: std::net::SocketAddr, tls: bool) -> Option<String> {
+    (!tls && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "serving {addr} without TLS: access tokens and callers' data travel in clear over the network, readable by anyone on the path; give --tls-cert and --tls-key, or listen on 127.0.0.1 and reach it through an SSH tunnel"
+        )
     })
 }
 
@@ -440,19 +470,21 @@ pub fn run_console(args: ConsoleArgs) -> Result<()> {
         return console::run(opts, updates, outgoing);
     }
     let target = console_target(&args, &config)?;
-    crate::client::check_url(&target.url)?;
+    let client = crate::client::client_config(&target.url, target.token, args.ca.as_deref())?;
     tracing::info!(url = %target.url, "console target");
     let rt = tokio_runtime()?;
     let (updates, outgoing) = {
         let _guard = rt.enter();
-        crate::client::spawn(crate::client::ClientConfig::new(target.url, target.token))
+        crate::client::spawn(client)
     };
     console::run(opts, updates, outgoing)
 }
 
 fn console_target(args: &ConsoleArgs, config: &crate::console::UserConfig) -> Result<ConsoleTarget> {
     let url = args.url.clone().or_else(|| config.url.clone()).ok_or_else(|| {
-        anyhow::anyhow!("give the engine's address with --url ws://HOST:PORT (or `url` in the config file)")
+        anyhow::anyhow!(
+            "give the engine's address with --url ws://HOST:PORT or wss://HOST:PORT (or `url` in the config file)"
+        )
     })?;
     // The same order as `tail`: --token, then --token-file (or the config's), then CALLFLOOR_TOKEN.
     let token_file = args.token_file.as_deref().or(config.token_file.as_deref());

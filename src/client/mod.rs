@@ -5,9 +5,11 @@
 //! [`Update`]s come out, [`Outgoing`] commands go in. [`spawn`] starts a client task; [`Mirror`] applies updates
 //! to a mirror [`Floor`].
 
+mod connect;
 pub mod seq;
 mod session;
 pub mod tail;
+pub mod tls;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::mpsc;
+
+pub use tls::ClientTls;
 
 use crate::model::{
     Call, CallId, CallState, Command, ErrorCode, Event, EventKind, Floor, FloorIdentity, FloorMetrics, Role, Time,
@@ -82,9 +86,11 @@ pub const TOKEN_ENV: &str = "CALLFLOOR_TOKEN";
 /// How a client connects and retries.
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// `ws://host:port` of the engine.
+    /// `ws://host:port` of the engine, or `wss://host:port` for one serving TLS.
     pub url: String,
     pub token: String,
+    /// What a `wss://` connection trusts (None: the public web's CAs, bundled).
+    pub tls: Option<ClientTls>,
     /// First retry delay after a failure; it doubles with every failed attempt...
     pub backoff_initial: Duration,
     /// ...up to this. Each delay is drawn from [half, all] of it (jitter), so clients do not retry in step.
@@ -102,6 +108,7 @@ impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field("url", &self.url)
+            .field("tls", &self.tls)
             .field("backoff_initial", &self.backoff_initial)
             .field("backoff_max", &self.backoff_max)
             .finish_non_exhaustive()
@@ -114,6 +121,7 @@ impl ClientConfig {
         ClientConfig {
             url: url.into(),
             token: token.into(),
+            tls: None,
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
@@ -293,6 +301,9 @@ pub struct ConnectArgs {
     /// A file whose first line is the access token.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// CA certificate(s), PEM, to trust for a wss:// engine instead of the bundled public roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
 }
 
 impl ConnectArgs {
@@ -300,8 +311,26 @@ impl ConnectArgs {
     pub fn to_config(&self) -> Result<ClientConfig> {
         check_url(&self.url)?;
         let token = resolve_token(self.token.as_deref(), self.token_file.as_deref(), std::env::var(TOKEN_ENV).ok())?;
-        Ok(ClientConfig::new(self.url.clone(), token))
+        client_config(&self.url, token, self.ca.as_deref())
     }
+}
+
+/// A client configuration for `url` with `token`, trusting the CA certificates in `ca` (`--ca FILE`) for a
+/// `wss://` URL. Fails, in one sentence, on a URL that is not `ws://` or `wss://`, on `--ca` with a `ws://` URL
+/// (the user thinks the link is encrypted; it would not be), and on a CA file that cannot be read or used.
+pub fn client_config(url: &str, token: String, ca: Option<&Path>) -> Result<ClientConfig> {
+    check_url(url)?;
+    let mut config = ClientConfig::new(url, token);
+    if let Some(ca) = ca {
+        if !url.starts_with("wss://") {
+            bail!(
+                "--ca {} is for wss:// URLs, but {url} is plain WebSocket (not encrypted): connect to the engine's wss:// URL, or drop --ca",
+                ca.display()
+            );
+        }
+        config.tls = Some(ClientTls::from_ca_file(ca)?);
+    }
+    Ok(config)
 }
 
 /// The token to use: `--token`, else the first line of `--token-file`, else `CALLFLOOR_TOKEN`.
@@ -333,15 +362,12 @@ pub fn resolve_token(flag: Option<&str>, file: Option<&Path>, env: Option<String
     )
 }
 
-/// Checks that `url` is a `ws://` URL.
+/// Checks that `url` is a `ws://` or `wss://` URL with a host.
 pub fn check_url(url: &str) -> Result<()> {
-    if url.starts_with("wss://") {
+    let Some(rest) = url.strip_prefix("ws://").or_else(|| url.strip_prefix("wss://")) else {
         bail!(
-            "wss:// is not supported: reach a remote engine through an SSH tunnel (ssh -L 7300:127.0.0.1:7300 host) and use ws://127.0.0.1:7300"
+            "'{url}' is not a WebSocket URL: write it like ws://127.0.0.1:7300 (or wss://HOST:7300 for an engine serving TLS)"
         );
-    }
-    let Some(rest) = url.strip_prefix("ws://") else {
-        bail!("'{url}' is not a WebSocket URL: write it like ws://127.0.0.1:7300");
     };
     if rest.is_empty() || rest.starts_with('/') {
         bail!("'{url}' names no host: write it like ws://127.0.0.1:7300");
@@ -521,7 +547,8 @@ mod tests {
     #[test]
     fn urls_are_checked() {
         assert!(check_url("ws://127.0.0.1:7300").is_ok());
-        assert!(check_url("wss://example.com").is_err());
+        assert!(check_url("wss://example.com:7300").is_ok());
+        assert!(check_url("wss://").is_err());
         assert!(check_url("http://127.0.0.1:7300").is_err());
         assert!(check_url("ws://").is_err());
     }

@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::seq::{SeqCheck, Verdict};
+use super::tls::Failure;
 use super::{ClientConfig, ConnState, Outgoing, Update};
 use crate::model::ErrorCode;
 use crate::protocol::{self, ClientMsg, ServerMsg};
@@ -19,7 +20,7 @@ const MAX_SERVER_FRAME: usize = 256 << 20;
 enum End {
     /// The user dropped the updates receiver.
     UserGone,
-    /// Refused for good (token, protocol version).
+    /// Refused for good (token, protocol version, certificate, ws:// to a TLS port).
     Fatal(String),
     /// Lost; `connected` says whether the engine had welcomed us.
     Lost { reason: String, connected: bool },
@@ -46,7 +47,7 @@ pub(super) async fn run(cfg: ClientConfig, updates: mpsc::Sender<Update>, mut ou
         let (reason, connected) = match session(&cfg, &updates, &mut outgoing, &mut outgoing_open).await {
             End::UserGone => return,
             End::Fatal(reason) => {
-                tracing::warn!("the engine refused the client for good: {reason}");
+                tracing::warn!("gave up connecting (retrying would not help): {reason}");
                 let _ = updates.send(Update::Connection(ConnState::Failed { reason })).await;
                 return;
             }
@@ -91,11 +92,11 @@ async fn session(
 ) -> End {
     let config =
         WebSocketConfig::default().max_message_size(Some(MAX_SERVER_FRAME)).max_frame_size(Some(MAX_SERVER_FRAME));
-    let connect = tokio_tungstenite::connect_async_with_config(cfg.url.as_str(), Some(config), true);
-    let ws = match tokio::time::timeout(cfg.connect_timeout, connect).await {
+    let ws = match tokio::time::timeout(cfg.connect_timeout, super::connect::open(cfg, config)).await {
         Err(_) => return lost(format!("no answer from {} within {:?}", cfg.url, cfg.connect_timeout), false),
-        Ok(Err(e)) => return lost(format!("cannot connect to {}: {e}", cfg.url), false),
-        Ok(Ok((ws, _))) => ws,
+        Ok(Err(Failure::Fatal(reason))) => return End::Fatal(reason),
+        Ok(Err(Failure::Lost(reason))) => return lost(reason, false),
+        Ok(Ok(ws)) => ws,
     };
     let (mut sink, mut source) = ws.split();
     let hello = protocol::encode(&ClientMsg::Hello { protocol: protocol::PROTOCOL_VERSION, token: cfg.token.clone() });

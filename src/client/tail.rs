@@ -29,13 +29,14 @@ struct Line<'a> {
 
 /// Connects and writes to `out`: one line per event (`{"seq":N,"at":...,"type":...}`), or with `once` the
 /// snapshot frame. Connection news goes to `status` (stderr). Returns when `once` is done, when `out` is
-/// closed (a pipe whose reader left), or with an error when the engine refuses the token.
+/// closed (a pipe whose reader left), or with an error when connecting cannot succeed (the engine refused the
+/// token, the client refused the engine's certificate).
 pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, mut status: impl Write) -> Result<()> {
     let (mut updates, _commands) = super::spawn(config);
     let mut snapshots = 0u64;
     while let Some(u) = updates.recv().await {
         let written = match &u {
-            Update::Connection(ConnState::Failed { reason }) => bail!("the engine refused the connection: {reason}"),
+            Update::Connection(ConnState::Failed { reason }) => bail!("cannot connect: {reason}"),
             Update::Connection(ConnState::Disconnected { reason, retry_in_ms }) => {
                 let _ = writeln!(status, "callfloor tail: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0);
                 Ok(())

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -22,8 +22,12 @@ use crate::protocol::{self, ClientMsg, ServerMsg, close};
 
 use super::tokens::Tokens;
 
-type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
-type Source = SplitStream<WebSocketStream<TcpStream>>;
+/// A client's byte stream: plain TCP, or TLS over TCP.
+pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Sink = SplitSink<WebSocketStream<Box<dyn Io>>, Message>;
+type Source = SplitStream<WebSocketStream<Box<dyn Io>>>;
 
 /// How long a closing connection waits for the client's close reply before it drops the socket.
 const LINGER: Duration = Duration::from_secs(2);
@@ -104,9 +108,9 @@ fn is_too_big(e: &WsError) -> bool {
     matches!(e, WsError::Capacity(_))
 }
 
-/// Serves one accepted TCP connection until it ends.
-pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
+/// Serves one accepted connection (TCP, or TLS already through its handshake) until it ends.
+pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: Arc<Shared>) {
+    let stream: Box<dyn Io> = Box::new(stream);
     let limits = &shared.limits;
     // tungstenite's own cap is a hard stop well above ours, so a frame a little over our cap is read whole and
     // answered with a clean close instead of a broken connection.

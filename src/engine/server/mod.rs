@@ -7,6 +7,7 @@
 mod conn;
 mod hub;
 pub mod mask;
+pub mod tls;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use super::store::{Db, DbOptions, StoreReport};
 use crate::model::{Floor, Role, Time};
 use crate::protocol;
 use hub::{Control, Hub};
+pub use tls::ServerTls;
 pub use tokens::{TokenEntry, Tokens, TokensError, generate_token};
 
 /// How the hub moves floor time.
@@ -86,6 +88,8 @@ pub struct ServerConfig {
     /// The store (SQLite file, and its key) the floor continues from and writes tickets, alerts, audit and call
     /// records to; `None` keeps the floor in memory only.
     pub db: Option<DbOptions>,
+    /// Serve `wss://` with this certificate and key (None: plain `ws://`).
+    pub tls: Option<ServerTls>,
 }
 
 impl ServerConfig {
@@ -97,6 +101,7 @@ impl ServerConfig {
             tick: protocol::TICK,
             metrics_every: protocol::METRICS_EVERY,
             db: None,
+            tls: None,
         }
     }
 }
@@ -162,6 +167,8 @@ impl Stats {
 /// A running server. Dropping it stops the server too, without waiting; [`ServerHandle::shutdown`] waits.
 pub struct ServerHandle {
     addr: SocketAddr,
+    /// Serving `wss://`.
+    tls: bool,
     ctl: mpsc::Sender<Control>,
     stop_accepting: watch::Sender<bool>,
     hub_thread: Option<std::thread::JoinHandle<()>>,
@@ -181,9 +188,15 @@ impl ServerHandle {
         self.addr
     }
 
-    /// `ws://` URL of the server.
+    /// `ws://` (or, with TLS, `wss://`) URL of the server.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Whether the server serves `wss://`.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The wall/floor time mapping of a clock-paced server at a speed.
@@ -298,6 +311,9 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         .spawn(move || runtime.block_on(hub.run(ctl_rx)))
         .context("starting the engine thread")?;
 
+    let tls = config.tls;
+    let is_tls = tls.is_some();
+    let handshake_within = config.limits.hello_timeout;
     let shared = Arc::new(conn::Shared {
         tokens: config.tokens,
         limits: config.limits,
@@ -311,7 +327,22 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
             tokio::select! {
                 r = listener.accept() => match r {
                     Ok((stream, peer)) => {
-                        tokio::spawn(conn::serve(stream, peer, shared.clone()));
+                        let _ = stream.set_nodelay(true);
+                        let shared = shared.clone();
+                        match &tls {
+                            None => {
+                                tokio::spawn(conn::serve(stream, peer, shared));
+                            }
+                            Some(tls) => {
+                                // The TLS handshake runs on the connection's task, so a silent peer holds up no one.
+                                let tls = tls.clone();
+                                tokio::spawn(async move {
+                                    if let Some(stream) = tls.accept(stream, peer, handshake_within).await {
+                                        conn::serve(stream, peer, shared).await;
+                                    }
+                                });
+                            }
+                        }
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little rather than spin.
@@ -323,8 +354,16 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
             }
         }
     });
-    tracing::info!(%addr, "serving the floor");
-    Ok(ServerHandle { addr, ctl: ctl_tx, stop_accepting: stop_tx, hub_thread: Some(hub_thread), stats, origin })
+    tracing::info!(%addr, tls = is_tls, "serving the floor");
+    Ok(ServerHandle {
+        addr,
+        tls: is_tls,
+        ctl: ctl_tx,
+        stop_accepting: stop_tx,
+        hub_thread: Some(hub_thread),
+        stats,
+        origin,
+    })
 }
 
 /// A demo engine served on a free loopback port, with tokens made for this run.

@@ -6,15 +6,14 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
-use std::time::Duration;
 
-use callfloor::client::{self, ClientConfig, Mirror, Outgoing, Update};
 use callfloor::engine::store::{DbOptions, Reader};
 use callfloor::model::*;
-use tokio::sync::mpsc;
+
+mod store_support;
+use store_support::Client;
 
 const ADMIN: &str = "admin-token-durable-0001";
-const GUARD: Duration = Duration::from_secs(60);
 
 struct Engine {
     child: Child,
@@ -54,48 +53,6 @@ fn start_engine(dir: &Path, db: &Path) -> Engine {
     // Keep draining stderr so the engine never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Engine { child, url }
-}
-
-struct Client {
-    updates: mpsc::Receiver<Update>,
-    commands: mpsc::Sender<Outgoing>,
-    mirror: Mirror,
-    next: u32,
-}
-
-impl Client {
-    fn connect(url: &str) -> Client {
-        let (updates, commands) = client::spawn(ClientConfig::new(url, ADMIN));
-        Client { updates, commands, mirror: Mirror::default(), next: 0 }
-    }
-
-    async fn pump(&mut self) -> Update {
-        let Ok(Some(u)) = tokio::time::timeout(GUARD, self.updates.recv()).await else {
-            panic!("no update from the engine within {GUARD:?}")
-        };
-        self.mirror.apply(&u, std::time::Instant::now());
-        u
-    }
-
-    /// Pumps updates until the mirror is live and `ready` holds of its floor.
-    async fn until(&mut self, ready: impl Fn(&Floor) -> bool) {
-        while !(self.mirror.is_live() && ready(&self.mirror.floor)) {
-            self.pump().await;
-        }
-    }
-
-    async fn command(&mut self, command: Command) -> Result<(), String> {
-        self.next += 1;
-        let id = format!("d-{}", self.next);
-        assert!(self.commands.send(Outgoing { id: id.clone(), command }).await.is_ok());
-        loop {
-            match self.pump().await {
-                Update::Ack { id: i } if i == id => return Ok(()),
-                Update::Error { id: Some(i), code, message } if i == id => return Err(format!("{code:?}: {message}")),
-                _ => {}
-            }
-        }
-    }
 }
 
 /// What one acknowledged command must have left behind.
@@ -214,7 +171,7 @@ async fn every_acknowledged_command_survives_a_kill_9_and_numbering_continues() 
     while step < 50 {
         let mut engine = start_engine(&dir, &db);
         restarts += 1;
-        let mut client = Client::connect(&engine.url);
+        let mut client = Client::connect(&engine.url, ADMIN);
         client.until(|_| true).await;
         let first = client.mirror.floor.clone();
         // Numbering continues: every new call is numbered after every call, ticket and alert of earlier runs.
@@ -252,7 +209,7 @@ async fn every_acknowledged_command_survives_a_kill_9_and_numbering_continues() 
     }
     // The last one, on one more restart.
     let mut engine = start_engine(&dir, &db);
-    let mut client = Client::connect(&engine.url);
+    let mut client = Client::connect(&engine.url, ADMIN);
     client.until(|_| true).await;
     if let Some((at, expect)) = pending.take() {
         let Ok(reader) = Reader::open(&DbOptions::plain(&db)) else { panic!("reader") };

@@ -192,13 +192,6 @@ fn connect(opts: &DbOptions, write: bool) -> Result<Connection> {
     if !path.exists() {
         bail!("there is no database at {shown}: check the path (an engine creates it when it starts with --db)");
     }
-    if write {
-        for p in [path.to_path_buf(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
-            if tighten(&p)? {
-                tracing::warn!("{} could be read by other users: it is now owner-only (0600)", p.display());
-            }
-        }
-    }
     let flags = if write {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
@@ -206,6 +199,8 @@ fn connect(opts: &DbOptions, write: bool) -> Result<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open the database {shown}: check that its folder exists and is writable"))?;
+    // SQLCipher logs a failed key to stderr by itself; the sentence below says it better.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
     if let Some(key) = &opts.key {
         conn.pragma_update(None, "key", key).with_context(|| format!("{shown}: cannot apply the key"))?;
     }
@@ -249,27 +244,27 @@ impl Db {
     pub fn open(opts: &DbOptions) -> Result<Db> {
         let shown = opts.path.display().to_string();
         let mut conn = connect(opts, true)?;
-        // The schema check comes before anything that writes (WAL switches write the header).
-        let prepared = match schema::version(&conn) {
-            Ok(Some(v)) if v > schema::VERSION => {
-                bail!(
-                    "{shown} was written by a newer callfloor (schema {v}; this one knows up to {}): use a newer callfloor, or another --db",
-                    schema::VERSION
-                )
+        // Nothing is written (not even the switch to WAL) before the file is known to be ours and not newer.
+        let from = schema::check(&conn).map_err(|e| match e {
+            SchemaError::Newer { found } => anyhow::anyhow!(
+                "{shown} was written by a newer callfloor (schema {found}; this one knows up to {}): use a newer \
+                 callfloor, or another --db (the file was left as it is)",
+                schema::VERSION
+            ),
+            SchemaError::Foreign { .. } => {
+                anyhow::anyhow!("{shown} cannot be used: {e}; give another --db (the file was left as it is)")
             }
-            _ => {
-                conn.pragma_update(None, "journal_mode", "WAL")
-                    .with_context(|| format!("{shown}: cannot switch to WAL"))?;
-                conn.pragma_update(None, "synchronous", "FULL")
-                    .with_context(|| format!("{shown}: cannot set synchronous"))?;
-                schema::prepare(&mut conn).map_err(|e| match e {
-                    SchemaError::Sql(m) => anyhow::anyhow!("cannot prepare the tables in {shown}: {m}"),
-                    other => anyhow::anyhow!(
-                        "{shown} cannot be used: {other}; give another --db (the file was left as it is)"
-                    ),
-                })?
+            SchemaError::Sql(m) => anyhow::anyhow!("cannot read the database {shown}: {m}"),
+        })?;
+        for p in [opts.path.clone(), sidecar(&opts.path, "-wal"), sidecar(&opts.path, "-shm")] {
+            if tighten(&p)? {
+                tracing::warn!("{} could be read by other users: it is now owner-only (0600)", p.display());
             }
-        };
+        }
+        conn.pragma_update(None, "journal_mode", "WAL").with_context(|| format!("{shown}: cannot switch to WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").with_context(|| format!("{shown}: cannot set synchronous"))?;
+        let prepared = schema::prepare(&mut conn, from)
+            .map_err(|e| anyhow::anyhow!("cannot prepare the tables in {shown}: {e}"))?;
         for p in [sidecar(&opts.path, "-wal"), sidecar(&opts.path, "-shm")] {
             let _ = tighten(&p);
         }

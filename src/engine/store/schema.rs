@@ -112,9 +112,8 @@ fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     Ok(names)
 }
 
-/// Brings the db to [`VERSION`] in one transaction: creates an empty one, migrates an older one, refuses a newer or
-/// foreign one (changing nothing).
-pub fn prepare(conn: &mut Connection) -> Result<Prepared, SchemaError> {
+/// Reads which schema version the db has (0: empty) without writing anything; refuses a newer or foreign db.
+pub fn check(conn: &Connection) -> Result<i64, SchemaError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let names = tables(conn)?;
@@ -127,7 +126,11 @@ pub fn prepare(conn: &mut Connection) -> Result<Prepared, SchemaError> {
         shown.truncate(5);
         return Err(SchemaError::Foreign { found: app, tables: shown.join(", ") });
     }
-    let from = if names.is_empty() { 0 } else { version.max(1) };
+    Ok(if names.is_empty() { 0 } else { version.max(1) })
+}
+
+/// Brings a db that [`check`] found at version `from` to [`VERSION`], in one transaction.
+pub fn prepare(conn: &mut Connection, from: i64) -> Result<Prepared, SchemaError> {
     if from == VERSION {
         return Ok(Prepared::Current);
     }

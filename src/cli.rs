@@ -399,7 +399,7 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
                 handle.local_addr().port()
             );
         }
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        wait_for_stop().await?;
         eprintln!("callfloor engine: stopping");
         if let Some(report) = handle.shutdown().await? {
             eprintln!(
@@ -425,6 +425,24 @@ pub fn clear_text_warning(addr: std::net::SocketAddr, tls: bool) -> Option<Strin
             "serving {addr} without TLS: access tokens and callers' data travel in clear over the network, readable by anyone on the path; give --tls-cert and --tls-key, or listen on 127.0.0.1 and reach it through an SSH tunnel"
         )
     })
+}
+
+/// Waits for Ctrl-C, or SIGTERM (systemd, `kill`), so the engine stops cleanly either way.
+async fn wait_for_stop() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
 }
 
 /// `tail`: the event stream as JSON lines until Ctrl-C (or one snapshot with --once).

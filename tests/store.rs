@@ -418,3 +418,55 @@ async fn a_store_that_cannot_write_refuses_changes_says_so_and_catches_up_when_i
     assert!(server.shutdown().await.is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn callfloor_audit_and_export_read_the_db_from_the_command_line() {
+    let dir = temp_dir("cli");
+    let db = dir.join("floor.db");
+    let key = DbOptions { path: db.clone(), key: Some("cli key 42".into()) };
+    run_floor(&key, 45, "cli marker");
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_callfloor"));
+        cmd.args(args).arg("--db").arg(&db).env_remove("CALLFLOOR_DB_KEY");
+        if let Some(k) = key {
+            cmd.env("CALLFLOOR_DB_KEY", k);
+        }
+        let Ok(out) = cmd.output() else { panic!("run callfloor {args:?}") };
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // JSON lines of ana's entries: every one parses and is ana's note.
+    let (ok, out, err) = run(&["audit", "--actor", "ana", "--json"], Some("cli key 42"));
+    assert!(ok, "{err}");
+    let rows: Vec<serde_json::Value> = out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(rows.len() >= 5 && rows.len() == out.lines().count(), "{out}");
+    assert!(
+        rows.iter().all(|r| r["actor"] == "ana" && r["command"].as_str().is_some_and(|c| c.contains("cli marker")))
+    );
+    // The table for people, with a count line; --since in the future selects nothing.
+    let (ok, out, _) = run(&["audit"], Some("cli key 42"));
+    assert!(
+        ok && out.contains("ana")
+            && out.contains("note T-")
+            && out.lines().last().is_some_and(|l| l.contains("entries")),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["audit", "--since", "2999-01-01T00:00:00Z"], Some("cli key 42"));
+    assert!(ok && out.trim_end().ends_with("0 entries, 0 refused"), "{out}");
+    // CSV of calls parses back.
+    let (ok, out, err) = run(&["export", "calls", "--format", "csv"], Some("cli key 42"));
+    assert!(ok, "{err}");
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    assert!(rdr.records().filter_map(Result::ok).count() > 30);
+    // Without the key, or with a wrong one: one sentence, a failing exit.
+    for key in [None, Some("wrong")] {
+        let (ok, out, err) = run(&["audit"], key);
+        assert!(!ok && out.is_empty(), "{out}");
+        assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+        assert!(err.contains("floor.db"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -199,11 +199,12 @@ fn connect(opts: &DbOptions, write: bool) -> Result<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open the database {shown}: check that its folder exists and is writable"))?;
-    // SQLCipher logs a failed key to stderr by itself; the sentence below says it better.
-    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
     if let Some(key) = &opts.key {
         conn.pragma_update(None, "key", key).with_context(|| format!("{shown}: cannot apply the key"))?;
     }
+    // SQLCipher logs a failed key to stderr by itself (the sentence below says it better). Its first activation
+    // sets that log up, so this comes after the key.
+    let _ = conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()));
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .with_context(|| format!("{shown}: cannot set a busy timeout"))?;
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)) {

@@ -23,7 +23,10 @@ fn reader(db: &std::path::Path, key: Option<String>) -> Result<Reader> {
 pub fn command_phrase(command: &str) -> String {
     let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(command) else { return command.to_string() };
     let mut out = obj.get("type").and_then(Value::as_str).unwrap_or("?").to_string();
-    for (k, v) in &obj {
+    // Ids first, then free text: `note T-12 "called back"`.
+    let is_text = |k: &str| k == "text" || k == "note";
+    let fields = obj.iter().filter(|(k, _)| !is_text(k)).chain(obj.iter().filter(|(k, _)| is_text(k)));
+    for (k, v) in fields {
         if k == "type" || k == "more" {
             continue;
         }

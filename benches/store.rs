@@ -172,7 +172,7 @@ async fn acks(db: Option<DbOptions>, n: usize) -> Vec<Duration> {
     let Some(ticket) = floor.tickets.values().find(|t| t.status != TicketStatus::Resolved).map(|t| t.id) else {
         panic!("an open ticket after two floor-hours")
     };
-    let (mut updates, commands) = client::spawn(ClientConfig::new(&server.url(), SUP));
+    let (mut updates, commands) = client::spawn(ClientConfig::new(server.url(), SUP));
     let mut mirror = Mirror::default();
     while !mirror.is_live() {
         let Some(u) = updates.recv().await else { panic!("client stopped") };

@@ -470,3 +470,40 @@ fn callfloor_audit_and_export_read_the_db_from_the_command_line() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_ticket_with_a_thousand_notes_keeps_the_snapshot_small_and_every_note_in_the_db() {
+    let dir = temp_dir("notes");
+    let db = dir.join("floor.db");
+    let mut engine = engine(17);
+    let Ok(store) = Store::open(&DbOptions::plain(&db), &mut engine) else { panic!("open") };
+    let mut t = engine.now();
+    let ticket = loop {
+        t += chrono::Duration::minutes(1);
+        engine.advance_to(t);
+        if let Some(tk) = engine.floor().tickets.values().find(|t| t.status != TicketStatus::Resolved) {
+            break tk.id;
+        }
+    };
+    let ana = Actor::new("ana", Role::Supervisor);
+    let before = callfloor::protocol::encode_snapshot(engine.floor()).len();
+    for i in 0..1000 {
+        let note = Command::Note { ticket, text: format!("note {i}: {}", "x".repeat(400)) };
+        assert!(engine.command(&ana, &note).is_ok());
+    }
+    store.record(Arc::new(engine.drain()));
+    let after = callfloor::protocol::encode_snapshot(engine.floor()).len();
+    let on_floor = &engine.floor().tickets[&ticket];
+    assert_eq!(on_floor.notes.len(), TICKET_NOTES_INLINE);
+    assert_eq!(on_floor.notes_earlier as usize, 1000 - TICKET_NOTES_INLINE);
+    assert_eq!(on_floor.notes.last().map(|n| n.text.starts_with("note 999:")), Some(true));
+    // 1000 notes of 400+ characters are 400 KB; the snapshot grows by the inline 20 (and the audit entries).
+    assert!(after - before < 20 * 1024 + AUDIT_CAP * 600, "the snapshot grew by {} bytes", after - before);
+    assert!(store.close().is_ok());
+    let Ok(reader) = Reader::open(&DbOptions::plain(&db)) else { panic!("reader") };
+    let Ok(Some(rec)) = reader.ticket(ticket) else { panic!("the ticket is in the db") };
+    assert_eq!(rec.ticket.notes.len(), 1000, "every note is kept in the db, in order");
+    assert!(rec.ticket.notes.iter().enumerate().all(|(i, n)| n.text.starts_with(&format!("note {i}:"))));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM ticket_log WHERE kind = 'note'"), 1000, "appended, one row a note");
+    let _ = std::fs::remove_dir_all(&dir);
+}

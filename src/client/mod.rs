@@ -15,6 +15,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::model::Record;
+
 use anyhow::{Context, Result, bail};
 use tokio::sync::mpsc;
 
@@ -63,6 +65,11 @@ pub enum Update {
     Metrics(Box<FloorMetrics>),
     Ack {
         id: String,
+    },
+    /// The answer to a query (a finished call or a ticket's whole history, from the engine's store).
+    Record {
+        id: String,
+        record: Record,
     },
     Error {
         id: Option<String>,
@@ -236,7 +243,7 @@ impl Mirror {
                 self.metrics = Some((**m).clone());
                 self.last_data = Some(now);
             }
-            Update::Ack { .. } | Update::Error { .. } => {}
+            Update::Ack { .. } | Update::Error { .. } | Update::Record { .. } => {}
         }
     }
 

@@ -181,6 +181,7 @@ async fn session(
                     },
                     Ok(ServerMsg::Metrics(m)) => Some(Update::Metrics(m)),
                     Ok(ServerMsg::Ack { id }) => Some(Update::Ack { id }),
+                    Ok(ServerMsg::Record { id, record }) => Some(Update::Record { id, record }),
                     Ok(ServerMsg::Error { id, code, message }) => Some(Update::Error { id, code, message }),
                     Ok(ServerMsg::Welcome { .. }) => None,
                     Err(e) if !carries_floor(&text) => {

@@ -34,6 +34,8 @@ struct Line<'a> {
 pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, mut status: impl Write) -> Result<()> {
     let (mut updates, _commands) = super::spawn(config);
     let mut snapshots = 0u64;
+    // Whether the engine's database was last seen writable: a change is said on stderr, once.
+    let mut store_ok: Option<bool> = None;
     while let Some(u) = updates.recv().await {
         let written = match &u {
             Update::Connection(ConnState::Failed { reason }) => bail!("cannot connect: {reason}"),
@@ -72,10 +74,34 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                 }
                 r.and_then(|_| out.flush())
             }
-            Update::Metrics(m) if opts.metrics => {
-                writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush())
+            Update::Metrics(m) => {
+                if let Some(s) = &m.store
+                    && store_ok != Some(s.ok)
+                {
+                    let _ = if s.ok {
+                        // Said only when it recovers, not on the first frame of a healthy engine.
+                        if store_ok.is_some() {
+                            writeln!(status, "callfloor tail: the engine's database is written to again")
+                        } else {
+                            Ok(())
+                        }
+                    } else {
+                        writeln!(
+                            status,
+                            "callfloor tail: the engine's database cannot be written ({}): changes are refused, {} rows wait",
+                            s.error.as_deref().unwrap_or("no reason given"),
+                            s.pending
+                        )
+                    };
+                    store_ok = Some(s.ok);
+                }
+                if opts.metrics {
+                    writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush())
+                } else {
+                    Ok(())
+                }
             }
-            Update::Metrics(_) | Update::Ack { .. } | Update::Error { .. } => Ok(()),
+            Update::Ack { .. } | Update::Error { .. } | Update::Record { .. } => Ok(()),
         };
         match written {
             Ok(()) => {}

@@ -6,6 +6,7 @@ pub mod event;
 pub mod floor;
 pub mod ids;
 pub mod metrics;
+pub mod record;
 pub mod redact;
 pub mod types;
 
@@ -14,4 +15,5 @@ pub use event::{Event, EventKind};
 pub use floor::*;
 pub use ids::*;
 pub use metrics::*;
+pub use record::*;
 pub use types::*;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Command, ErrorCode, Event, Floor, FloorIdentity, FloorMetrics, Role};
+use crate::model::{Command, ErrorCode, Event, Floor, FloorIdentity, FloorMetrics, Query, Record, Role};
 
 /// The protocol version a client names in its hello; the server refuses any other with `unsupported_version`.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -48,6 +48,9 @@ pub enum ClientMsg {
     Command { id: String, command: Command },
     /// Asks for a fresh snapshot (after a client saw a gap in `seq`).
     Resync,
+    /// Asks for a record the floor no longer holds (a finished call, a ticket's whole history); answered by a
+    /// `record` or an `error` with the same `id`. Any role may ask; what comes back is masked as the floor is.
+    Query { id: String, query: Query },
 }
 
 /// A frame the server sends.
@@ -71,6 +74,8 @@ pub enum ServerMsg {
     Metrics(Box<FloorMetrics>),
     /// The command with this id was carried out.
     Ack { id: String },
+    /// The answer to the query with this id.
+    Record { id: String, record: Record },
     /// Something was refused: a command (with its `id`) or a frame (no `id` when the frame had none).
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,9 +161,21 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, FrameError> {
             Ok(ClientMsg::Command { id, command })
         }
         "resync" => Ok(ClientMsg::Resync),
-        other => {
-            Err(FrameError::bad(id, format!("unknown frame type '{other}': a client sends hello, command or resync")))
+        "query" => {
+            let Some(id) = id else {
+                return Err(FrameError::bad(None, "a query needs an \"id\" string, echoed in its record or error"));
+            };
+            let Some(q) = obj.remove("query") else {
+                return Err(FrameError::bad(Some(id), "the frame has no \"query\" object"));
+            };
+            let query: Query = serde_json::from_value(q)
+                .map_err(|e| FrameError::bad(Some(id.clone()), format!("the query is not valid: {e}")))?;
+            Ok(ClientMsg::Query { id, query })
         }
+        other => Err(FrameError::bad(
+            id,
+            format!("unknown frame type '{other}': a client sends hello, command, query or resync"),
+        )),
     }
 }
 
@@ -198,6 +215,12 @@ struct AckFields {
 }
 
 #[derive(Deserialize)]
+struct RecordFields {
+    id: String,
+    record: Record,
+}
+
+#[derive(Deserialize)]
 struct ErrorFields {
     #[serde(default)]
     id: Option<String>,
@@ -226,6 +249,10 @@ pub fn decode_server(text: &str) -> Result<ServerMsg, serde_json::Error> {
         "ack" => {
             let a: AckFields = serde_json::from_str(text)?;
             ServerMsg::Ack { id: a.id }
+        }
+        "record" => {
+            let r: RecordFields = serde_json::from_str(text)?;
+            ServerMsg::Record { id: r.id, record: r.record }
         }
         "error" => {
             let e: ErrorFields = serde_json::from_str(text)?;

@@ -365,6 +365,19 @@ async fn read_loop(
                     Err(_) => return End::ClientGone,
                 }
             }
+            Ok(ClientMsg::Query { id, query }) => {
+                bad_in_a_row = 0;
+                let (tx, rx) = oneshot::channel();
+                if shared.ctl.send(Control::Query { role: actor.role, query, reply: tx }).await.is_err() {
+                    return End::ClientGone;
+                }
+                let text = match rx.await {
+                    Ok(Ok(record)) => protocol::encode(&ServerMsg::Record { id, record }),
+                    Ok(Err(e)) => protocol::encode_error(Some(&id), e.code, &e.message),
+                    Err(_) => return End::ClientGone,
+                };
+                Reply::Text { after_seq: 0, text }
+            }
             Ok(ClientMsg::Resync) => {
                 bad_in_a_row = 0;
                 tracing::debug!(%peer, user = %actor.name, "client asked for a resync");

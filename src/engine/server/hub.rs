@@ -75,6 +75,12 @@ pub(super) enum Control {
     Floor {
         reply: oneshot::Sender<Floor>,
     },
+    /// A record the floor no longer holds, from the store, masked for `role`.
+    Query {
+        role: Role,
+        query: Query,
+        reply: oneshot::Sender<Result<Record, CommandError>>,
+    },
     Shutdown {
         reply: oneshot::Sender<Option<StoreReport>>,
     },
@@ -282,6 +288,9 @@ impl Hub {
                 }
                 let _ = reply.send(self.engine.floor().seq);
             }
+            Control::Query { role, query, reply } => {
+                let _ = reply.send(self.query(role, &query));
+            }
             Control::Floor { reply } => {
                 self.flush();
                 let _ = reply.send(self.engine.floor().clone());
@@ -303,6 +312,33 @@ impl Hub {
             }
         }
         false
+    }
+
+    /// Answers a query from the store (the newest committed state; a call that ended this very tick may not be
+    /// there yet).
+    fn query(&mut self, role: Role, query: &Query) -> Result<Record, CommandError> {
+        let Some(store) = &self.store else {
+            return Err(CommandError::not_found(
+                "this engine keeps no database (--db :memory: or the demo): only what is on the floor can be shown",
+            ));
+        };
+        let record = match query {
+            Query::Call { call } => match store.read(|r| r.call(*call)) {
+                Ok(Some(c)) => Record::Call(Box::new(c)),
+                Ok(None) => {
+                    return Err(CommandError::not_found(format!("{call} is not in the engine's records")));
+                }
+                Err(e) => return Err(CommandError::store_failed(format!("cannot read the records: {e:#}"))),
+            },
+            Query::Ticket { ticket } => match store.read(|r| r.ticket(*ticket)) {
+                Ok(Some(t)) => Record::Ticket(Box::new(t)),
+                Ok(None) => {
+                    return Err(CommandError::not_found(format!("{ticket} is not in the engine's records")));
+                }
+                Err(e) => return Err(CommandError::store_failed(format!("cannot read the records: {e:#}"))),
+            },
+        };
+        Ok(if role >= Role::Admin { record } else { super::mask::mask_record(record) })
     }
 
     fn remove(&mut self, id: u64) {

@@ -25,6 +25,32 @@ fn audit(e: &mut AuditEntry) {
     text(&mut e.outcome);
 }
 
+/// A record from the store as roles below admin see it (the store masks transcripts already, unless the scenario
+/// keeps them clear).
+pub fn mask_record(record: Record) -> Record {
+    match record {
+        Record::Call(mut c) => {
+            if let Some(caller) = &mut c.caller {
+                *caller = mask_number(caller);
+            }
+            for l in &mut c.transcript {
+                text(&mut l.text);
+            }
+            for h in &mut c.rule_hits {
+                text(&mut h.word);
+            }
+            Record::Call(c)
+        }
+        Record::Ticket(mut t) => {
+            ticket(&mut t.ticket);
+            for n in &mut t.ticket.history {
+                text(&mut n.text);
+            }
+            Record::Ticket(t)
+        }
+    }
+}
+
 /// A copy of `floor` as roles below admin see it.
 pub fn mask_floor(floor: &Floor) -> Floor {
     let mut f = floor.clone();

@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::StoreStatus;
 use crate::model::*;
-pub use read::{AuditRow, CallRecord, ExportKind, Reader, Since, TicketRecord};
+pub use crate::model::{CallRecord, TicketRecord};
+pub use read::{AuditRow, ExportKind, Reader, Since};
 pub use schema::{Prepared, SchemaError, VERSION as SCHEMA_VERSION};
 use writer::{Job, Writer};
 
@@ -313,7 +314,16 @@ impl Db {
             .name("callfloor-store".into())
             .spawn(move || writer.serve(conn, rx, shown))
             .context("cannot start the store's writer thread")?;
-        Ok(Store { path: opts.path, run, tx: Some(tx), thread: Some(thread), health, reserved })
+        Ok(Store {
+            path: opts.path.clone(),
+            opts,
+            run,
+            tx: Some(tx),
+            thread: Some(thread),
+            health,
+            reserved,
+            reader: Mutex::new(None),
+        })
     }
 }
 
@@ -380,6 +390,8 @@ pub struct StoreReport {
 /// A handle on the store's writer thread.
 pub struct Store {
     path: PathBuf,
+    opts: DbOptions,
+    reader: Mutex<Option<Reader>>,
     run: i64,
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<StoreReport>>,
@@ -416,6 +428,18 @@ impl Store {
     /// This run's id in the `runs` table.
     pub fn run_id(&self) -> i64 {
         self.run
+    }
+
+    /// Runs `f` on a read-only view of the db (opened on first use and kept): what is committed so far.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T>) -> Result<T> {
+        let mut slot = self.reader.lock().map_err(|_| anyhow::anyhow!("the store's reader was poisoned"))?;
+        if slot.is_none() {
+            *slot = Some(Reader::open(&self.opts)?);
+        }
+        match slot.as_ref() {
+            Some(r) => f(r),
+            None => bail!("the store's reader is not open"),
+        }
     }
 
     pub fn health(&self) -> Arc<StoreHealth> {

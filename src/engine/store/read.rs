@@ -241,40 +241,6 @@ pub struct AuditRow {
     pub entry: AuditEntry,
 }
 
-/// A finished call as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CallRecord {
-    pub run: i64,
-    pub id: CallId,
-    pub caller: Option<String>,
-    pub queue: Option<String>,
-    pub agent: Option<String>,
-    pub lang: String,
-    pub intent: String,
-    pub arrived: Time,
-    pub answered: Option<Time>,
-    pub ended: Time,
-    pub wait_s: f64,
-    pub talk_s: f64,
-    pub outcome: String,
-    pub final_sentiment: f64,
-    pub urgent: bool,
-    pub risk: bool,
-    pub ring_outs: u32,
-    pub transcript: Vec<Line>,
-    pub rule_hits: Vec<RuleHit>,
-    pub recorded: Option<String>,
-}
-
-/// A ticket with its whole history, as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TicketRecord {
-    pub run: i64,
-    pub updated: Time,
-    #[serde(flatten)]
-    pub ticket: Ticket,
-}
-
 /// What `callfloor export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportKind {

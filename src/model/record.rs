@@ -1,0 +1,60 @@
+//! Records the engine's store keeps and a client may ask for: a finished call whole, a ticket with its whole
+//! history. They travel as `record` frames answering a `query` (docs/PROTOCOL.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{CallId, TicketId};
+use super::types::*;
+
+/// A finished call as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub run: i64,
+    pub id: CallId,
+    pub caller: Option<String>,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub lang: String,
+    pub intent: String,
+    pub arrived: Time,
+    pub answered: Option<Time>,
+    pub ended: Time,
+    pub wait_s: f64,
+    pub talk_s: f64,
+    pub outcome: String,
+    pub final_sentiment: f64,
+    pub urgent: bool,
+    pub risk: bool,
+    pub ring_outs: u32,
+    pub transcript: Vec<Line>,
+    pub rule_hits: Vec<RuleHit>,
+    pub recorded: Option<String>,
+}
+
+/// A ticket with its whole history, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRecord {
+    pub run: i64,
+    pub updated: Time,
+    #[serde(flatten)]
+    pub ticket: Ticket,
+}
+
+
+/// What a client may ask the engine for, beyond the floor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Query {
+    /// A call that has left the floor, from the store.
+    Call { call: CallId },
+    /// A ticket with every note and history entry, from the store.
+    Ticket { ticket: TicketId },
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Call(Box<CallRecord>),
+    Ticket(Box<TicketRecord>),
+}

@@ -752,3 +752,72 @@ async fn two_hundred_alerts_are_acknowledged_with_one_command() {
     assert_eq!((entry.actor.as_str(), entry.ok), ("sue", true));
     assert_eq!(entry.outcome, format!("ok: {} acknowledged, 0 already acknowledged", open.len()));
 }
+
+/// The next record or error (events, metrics and snapshots are skipped).
+async fn next_answer(ws: &mut Ws) -> Value {
+    loop {
+        let v = next_json(ws).await;
+        if matches!(v["type"].as_str(), Some("record" | "error")) {
+            return v;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_finished_call_and_a_whole_ticket_come_from_the_store_masked_below_admin() {
+    let dir = std::env::temp_dir().join(format!("callfloor-server-query-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(std::fs::create_dir_all(&dir).is_ok());
+    let server = start_with(Limits::default(), Some(dir.join("floor.db"))).await;
+    advance(&server, 1800).await;
+    let floor = engine_floor(&server).await;
+    let Some(done) = floor.recent.front().map(|r| r.id) else { panic!("calls ended in half an hour") };
+    let Some(ticket) = floor.tickets.values().find(|t| t.status != TicketStatus::Resolved).map(|t| t.id) else {
+        panic!("an open ticket after half an hour")
+    };
+    let mut sup = hello(&server.url(), SUP).await;
+    let mut root = hello(&server.url(), ADMIN).await;
+    // Wait until the store has what the floor shows: a command's ack comes after its commit.
+    let mut ana = TestClient::connect(&server.url(), SUP);
+    let noted = ana.command(Command::Note { ticket, text: "note for the record".into() }).await;
+    assert_eq!(noted, Ok(()));
+
+    send_json(&mut sup, json!({"type": "query", "id": "q1", "query": {"type": "call", "call": done.to_string()}}))
+        .await;
+    let rec = next_answer(&mut sup).await;
+    assert_eq!((rec["type"].as_str(), rec["id"].as_str()), (Some("record"), Some("q1")), "{rec}");
+    assert_eq!(rec["record"]["type"], "call");
+    assert_eq!(rec["record"]["id"], done.to_string());
+    assert!(rec["record"]["transcript"].as_array().is_some_and(|t| !t.is_empty()), "{rec}");
+    assert!(rec["record"]["caller"].as_str().is_some_and(|c| c.contains("****")), "a supervisor sees it masked");
+
+    send_json(
+        &mut root,
+        json!({"type": "query", "id": "q2", "query": {"type": "ticket", "ticket": ticket.to_string()}}),
+    )
+    .await;
+    let rec = next_answer(&mut root).await;
+    assert_eq!(rec["record"]["type"], "ticket", "{rec}");
+    let notes = rec["record"]["notes"].as_array().cloned().unwrap_or_default();
+    assert!(notes.iter().any(|n| n["text"] == "note for the record" && n["by"] == "ana"), "{rec}");
+
+    // Unknown ids, a query without an id, and a malformed query are refused in one sentence.
+    send_json(&mut sup, json!({"type": "query", "id": "q3", "query": {"type": "call", "call": "C-999999"}})).await;
+    let err = next_answer(&mut sup).await;
+    assert_eq!((err["code"].as_str(), err["id"].as_str()), (Some("not_found"), Some("q3")), "{err}");
+    send_json(&mut sup, json!({"type": "query", "query": {"type": "call", "call": "C-1001"}})).await;
+    let err = next_answer(&mut sup).await;
+    assert_eq!(err["code"], "bad_frame", "{err}");
+    send_json(&mut sup, json!({"type": "query", "id": "q4", "query": {"type": "recording"}})).await;
+    let err = next_answer(&mut sup).await;
+    assert_eq!((err["code"].as_str(), err["id"].as_str()), (Some("bad_frame"), Some("q4")), "{err}");
+    let _ = server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // An engine without a database says so.
+    let server = start().await;
+    let mut sup = hello(&server.url(), SUP).await;
+    send_json(&mut sup, json!({"type": "query", "id": "q5", "query": {"type": "call", "call": "C-1001"}})).await;
+    let err = next_answer(&mut sup).await;
+    assert!(err["message"].as_str().is_some_and(|m| m.contains("keeps no database")), "{err}");
+}

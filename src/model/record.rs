@@ -40,7 +40,6 @@ pub struct TicketRecord {
     pub ticket: Ticket,
 }
 
-
 /// What a client may ask the engine for, beyond the floor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

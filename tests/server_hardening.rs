@@ -90,13 +90,17 @@ async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
+/// The next ack or error (events, metrics and snapshots are skipped).
 async fn next_reply(ws: &mut Ws) -> Value {
-    loop {
-        let v = next_json(ws).await;
-        if matches!(v["type"].as_str(), Some("ack" | "error")) {
-            return v;
+    guard("an ack or error", async {
+        loop {
+            let v = next_json(ws).await;
+            if matches!(v["type"].as_str(), Some("ack" | "error")) {
+                return v;
+            }
         }
-    }
+    })
+    .await
 }
 
 async fn hello(url: &str, token: &str) -> Ws {
@@ -110,9 +114,13 @@ async fn hello(url: &str, token: &str) -> Ws {
 
 /// Reads until the server's close frame: its code, its reason and the error frames before it.
 async fn closed(ws: &mut Ws) -> (u16, String, Vec<Value>) {
+    guard("the server's close frame", closed_unguarded(ws)).await
+}
+
+async fn closed_unguarded(ws: &mut Ws) -> (u16, String, Vec<Value>) {
     let mut errors = Vec::new();
     loop {
-        match guard("the server's close frame", ws.next()).await {
+        match ws.next().await {
             Some(Ok(Message::Close(Some(f)))) => return (u16::from(f.code), f.reason.to_string(), errors),
             Some(Ok(Message::Close(None))) => panic!("the server closed without a code"),
             Some(Ok(Message::Text(t))) => {

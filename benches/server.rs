@@ -235,6 +235,11 @@ fn main() {
     ]);
     let mut config = ServerConfig::new(tokens, Pacing::Clock(Speed::Times(speed)));
     config.limits.max_clients = clients + 10;
+    // Every client runs on this machine under two tokens: the per-address and per-token caps would refuse most.
+    config.limits.max_per_token = clients;
+    config.limits.max_per_address = clients + 10;
+    config.limits.max_pending_hello = clients + 10;
+    config.limits.max_pending_hello_per_address = clients + 10;
     let engine = Engine::new(scenario(&name), SEED);
     let handle = server_rt.block_on(async {
         let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { panic!("bind") };

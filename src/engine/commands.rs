@@ -11,6 +11,8 @@ impl Engine {
     /// Checks `cmd` against the floor and emits its events. `Ok(Some(detail))` adds a detail to the audit entry's
     /// `ok` outcome.
     pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
+        // Texts a supervisor adds (notes, lines said into a call) are bounded before anything else is looked at.
+        cmd.check_text_limits()?;
         match cmd {
             Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
                 let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);

@@ -103,25 +103,74 @@ pub struct Engine {
     ticks: u64,
     identity: FloorIdentity,
     seed: u64,
+    /// Per actor name: the refused commands of the current floor-minute, for the audit log's refusal budget.
+    refusals: HashMap<String, RefusalWindow>,
 }
 
-/// Alert ids an `ack_alerts` audit entry lists; the rest are counted in a `more` field, so a bulk command does not
-/// put tens of kilobytes into every snapshot's audit list.
+/// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
+/// field, so a bulk command does not put tens of kilobytes into every snapshot's audit list.
 const AUDIT_IDS_MAX: usize = 50;
+/// Characters of each text (a note, a line, a queue name) a refused command's audit entry keeps; a longer one is cut
+/// and ends in `…`. A refused command changed nothing, so its entry needs only enough to say what was tried.
+pub const AUDIT_REFUSED_TEXT_CHARS: usize = 200;
+/// Refused-command entries one actor adds to the audit log per floor-minute; the rest of that minute share one
+/// entry (its `more` counts them), written once the minute is over. Commands carried out are always audited.
+pub const AUDIT_REFUSALS_PER_MIN: u32 = 20;
+const REFUSAL_WINDOW_SECS: i64 = 60;
+/// Characters of a refused command's outcome kept in its entry (a refusal may quote what was sent, say a queue name).
+const AUDIT_OUTCOME_CHARS: usize = 2 * AUDIT_REFUSED_TEXT_CHARS;
 
-/// A command as its audit entry records it: its wire JSON, with long id lists cut to [`AUDIT_IDS_MAX`] ids and a
-/// `"more": n` count.
-fn audit_text(cmd: &Command) -> String {
-    if let Command::AckAlerts { alerts } = cmd
-        && alerts.len() > AUDIT_IDS_MAX
-    {
-        let short = Command::AckAlerts { alerts: alerts[..AUDIT_IDS_MAX].to_vec() };
-        if let Ok(serde_json::Value::Object(mut obj)) = serde_json::to_value(&short) {
-            obj.insert("more".into(), serde_json::Value::from(alerts.len() - AUDIT_IDS_MAX));
-            return serde_json::Value::Object(obj).to_string();
-        }
+/// `s` cut to `max` characters, ending in `…` when something was cut.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((end, _)) => format!("{}…", &s[..end]),
     }
-    serde_json::to_string(cmd).unwrap_or_else(|_| cmd.name().to_string())
+}
+
+/// A command as its audit entry records it: its wire JSON, with each text cut to `text_max` characters and long id
+/// lists cut to [`AUDIT_IDS_MAX`] ids and a `"more": n` count.
+fn audit_text(cmd: &Command, text_max: usize) -> String {
+    let text = |s: &String| cut(s, text_max);
+    let queue = |q: &QueueId| QueueId(cut(q.as_str(), text_max));
+    let mut left_out = 0;
+    let short = match cmd {
+        Command::Say { call, text: t } => Command::Say { call: *call, text: text(t) },
+        Command::Note { ticket, text: t } => Command::Note { ticket: *ticket, text: text(t) },
+        Command::Escalate { ticket, note } => Command::Escalate { ticket: *ticket, note: text(note) },
+        Command::Resolve { ticket, note } => Command::Resolve { ticket: *ticket, note: text(note) },
+        Command::Transfer { call, to_agent, to_queue } => {
+            Command::Transfer { call: *call, to_agent: *to_agent, to_queue: to_queue.as_ref().map(queue) }
+        }
+        Command::Reassign { agent, queues } => {
+            left_out = queues.len().saturating_sub(AUDIT_IDS_MAX);
+            Command::Reassign { agent: *agent, queues: queues.iter().take(AUDIT_IDS_MAX).map(queue).collect() }
+        }
+        Command::AckAlerts { alerts } => {
+            left_out = alerts.len().saturating_sub(AUDIT_IDS_MAX);
+            Command::AckAlerts { alerts: alerts.iter().take(AUDIT_IDS_MAX).copied().collect() }
+        }
+        other => other.clone(),
+    };
+    if left_out > 0
+        && let Ok(serde_json::Value::Object(mut obj)) = serde_json::to_value(&short)
+    {
+        obj.insert("more".into(), serde_json::Value::from(left_out));
+        return serde_json::Value::Object(obj).to_string();
+    }
+    serde_json::to_string(&short).unwrap_or_else(|_| cmd.name().to_string())
+}
+
+/// One actor's refused commands in the current floor-minute.
+#[derive(Debug, Clone)]
+struct RefusalWindow {
+    start: Time,
+    /// Entries written one by one in this window.
+    entries: u32,
+    /// Refusals past [`AUDIT_REFUSALS_PER_MIN`], not audited yet...
+    held: u32,
+    /// ...and the newest of them, as its entry will show it: role, command, outcome.
+    last: Option<(Role, String, String)>,
 }
 
 impl Engine {
@@ -184,6 +233,7 @@ impl Engine {
             seed,
             // From the OS's randomness, not the seed: two runs of one scenario are two floors.
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
+            refusals: HashMap::new(),
             scenario,
         };
         engine.open_floor();
@@ -278,6 +328,7 @@ impl Engine {
         if t > self.now {
             self.now = t;
         }
+        self.close_refusal_windows();
     }
 
     /// Executes a supervisor command: checks the role, decides, applies the events, and writes the audit entry
@@ -308,17 +359,67 @@ impl Engine {
         self.audit(actor, cmd, false, format!("{}: {}", err.code.as_str(), err.message), more);
     }
 
+    /// Writes a command's audit entry. A carried-out command always gets one. A refused one gets one while its actor
+    /// is within [`AUDIT_REFUSALS_PER_MIN`] refusal entries this floor-minute; past that it is held and counted, and
+    /// the held ones of the minute become one entry when the minute is over. Refused commands' texts are cut to
+    /// [`AUDIT_REFUSED_TEXT_CHARS`]. `more`: further commands, refused the same way, this one stands for.
     fn audit(&mut self, actor: &Actor, cmd: &Command, ok: bool, outcome: String, more: u32) {
-        let entry = AuditEntry {
-            at: self.now,
-            actor: actor.name.clone(),
-            role: actor.role,
-            command: audit_text(cmd),
-            ok,
-            outcome,
-            more,
-        };
+        if !ok {
+            let now = self.now;
+            let mut window = match self.refusals.remove(&actor.name) {
+                Some(w) if now < w.start + chrono::Duration::seconds(REFUSAL_WINDOW_SECS) => w,
+                Some(w) => {
+                    self.write_held(&actor.name, w);
+                    RefusalWindow { start: now, entries: 0, held: 0, last: None }
+                }
+                None => RefusalWindow { start: now, entries: 0, held: 0, last: None },
+            };
+            let command = audit_text(cmd, AUDIT_REFUSED_TEXT_CHARS);
+            let outcome = cut(&outcome, AUDIT_OUTCOME_CHARS);
+            if window.entries >= AUDIT_REFUSALS_PER_MIN {
+                window.held = window.held.saturating_add(more.saturating_add(1));
+                window.last = Some((actor.role, command, outcome));
+                self.refusals.insert(actor.name.clone(), window);
+            } else {
+                window.entries += 1;
+                self.refusals.insert(actor.name.clone(), window);
+                self.write_audit(actor.name.clone(), actor.role, command, false, outcome, more);
+            }
+            return;
+        }
+        self.write_audit(actor.name.clone(), actor.role, audit_text(cmd, NOTE_MAX_CHARS), true, outcome, more);
+    }
+
+    fn write_audit(&mut self, actor: String, role: Role, command: String, ok: bool, outcome: String, more: u32) {
+        let entry = AuditEntry { at: self.now, actor, role, command, ok, outcome, more };
         self.emit(EventKind::Audited { entry });
+    }
+
+    /// Writes the one entry that stands for the refusals a window held back.
+    fn write_held(&mut self, actor: &str, w: RefusalWindow) {
+        let Some((role, command, outcome)) = w.last else { return };
+        let n = w.held;
+        let outcome = format!(
+            "{outcome} (the last of {n} refused commands in the floor-minute from {}: past {AUDIT_REFUSALS_PER_MIN} a minute, refusals share one entry)",
+            w.start.format("%H:%M:%S"),
+        );
+        self.write_audit(actor.to_string(), role, command, false, outcome, n.saturating_sub(1));
+    }
+
+    /// Ends the refusal windows whose minute is over, writing the entry for what each held back.
+    fn close_refusal_windows(&mut self) {
+        if self.refusals.is_empty() {
+            return;
+        }
+        let end = self.now - chrono::Duration::seconds(REFUSAL_WINDOW_SECS);
+        let mut done: Vec<String> =
+            self.refusals.iter().filter(|(_, w)| w.start <= end).map(|(a, _)| a.clone()).collect();
+        done.sort();
+        for actor in done {
+            if let Some(w) = self.refusals.remove(&actor) {
+                self.write_held(&actor, w);
+            }
+        }
     }
 
     /// Takes the events produced since the last call (already applied to the floor).

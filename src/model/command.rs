@@ -7,6 +7,12 @@ use super::types::{AgentState, Role, SupervisorMode};
 
 /// Most alert ids one `ack_alerts` command may carry (5,000 ids of up to 9 characters fit in a client frame).
 pub const ACK_ALERTS_MAX: usize = 5000;
+/// Longest ticket note (`note`, and the note of `escalate` and `resolve`), in characters. About 300 words: a full
+/// hand-over a supervisor types, while a ticket's notes stay small enough that every snapshot can carry them.
+pub const NOTE_MAX_CHARS: usize = 2000;
+/// Longest line a supervisor may `say` into a call, in characters. About 80 words, 30 seconds of speech: more than
+/// one turn of a conversation, and a transcript of 200 such lines stays under 100 KB.
+pub const SAY_MAX_CHARS: usize = 500;
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -105,6 +111,32 @@ impl Command {
         )
     }
 
+    /// Refuses a text longer than its limit ([`SAY_MAX_CHARS`], [`NOTE_MAX_CHARS`]), counted in characters after
+    /// trimming, as the engine keeps it. `bad_frame`, with a sentence saying how long it is, the limit and what to do.
+    pub fn check_text_limits(&self) -> Result<(), CommandError> {
+        let (what, text, max, fix) = match self {
+            Command::Say { text, .. } => ("the line", text, SAY_MAX_CHARS, "say it in several shorter lines"),
+            Command::Note { text, .. } => ("the note", text, NOTE_MAX_CHARS, "split it into several notes"),
+            Command::Escalate { note, .. } => {
+                ("the escalation note", note, NOTE_MAX_CHARS, "put the rest in a note of its own")
+            }
+            Command::Resolve { note, .. } => {
+                ("the resolution note", note, NOTE_MAX_CHARS, "put the rest in a note of its own")
+            }
+            _ => return Ok(()),
+        };
+        // Counting stops past the limit, so a long text costs no more than a short one.
+        let trimmed = text.trim();
+        if trimmed.chars().nth(max).is_none() {
+            return Ok(());
+        }
+        let len = trimmed.chars().count();
+        Err(CommandError::new(
+            ErrorCode::BadFrame,
+            format!("{what} is {} characters long, over the limit of {}: {fix}", thousands(len), thousands(max)),
+        ))
+    }
+
     /// The supervisor mode a monitor / whisper / barge command asks for.
     pub fn mode(&self) -> Option<SupervisorMode> {
         match self {
@@ -114,6 +146,19 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// `12345` as `12,345`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Stable error codes, the same on the wire and in the audit log.
@@ -204,5 +249,35 @@ mod tests {
         let bulk: Result<Command, _> = serde_json::from_str(r#"{"type":"ack_alerts","alerts":["AL-1","AL-2"]}"#);
         assert_eq!(bulk.ok(), Some(Command::AckAlerts { alerts: vec![AlertId(1), AlertId(2)] }));
         assert_eq!(Command::AckAlerts { alerts: vec![] }.name(), "ack_alerts");
+    }
+
+    #[test]
+    fn texts_over_their_limit_are_refused_in_characters_not_bytes() {
+        let ticket = TicketId(1);
+        let note = |n: usize, ch: char| Command::Note { ticket, text: ch.to_string().repeat(n) };
+        assert_eq!(note(NOTE_MAX_CHARS, 'a').check_text_limits(), Ok(()));
+        // 2,000 Chinese characters are 6,000 bytes, and still one note.
+        assert_eq!(note(NOTE_MAX_CHARS, '多').check_text_limits(), Ok(()));
+        // Spaces around the text are not kept, so they do not count.
+        let padded = Command::Note { ticket, text: format!("  {}  ", "a".repeat(NOTE_MAX_CHARS)) };
+        assert_eq!(padded.check_text_limits(), Ok(()));
+        let Err(e) = note(60_000, 'a').check_text_limits() else { panic!("a 60,000 character note is refused") };
+        assert_eq!(e.code, ErrorCode::BadFrame);
+        assert_eq!(
+            e.message,
+            "the note is 60,000 characters long, over the limit of 2,000: split it into several notes"
+        );
+        let say = Command::Say { call: CallId(1), text: "b".repeat(SAY_MAX_CHARS + 1) };
+        assert!(
+            say.check_text_limits().is_err_and(|e| e.message.contains("501 characters long, over the limit of 500"))
+        );
+        let esc = Command::Escalate { ticket, note: "c".repeat(NOTE_MAX_CHARS + 1) };
+        assert!(esc.check_text_limits().is_err());
+        let res = Command::Resolve { ticket, note: "d".repeat(NOTE_MAX_CHARS + 1) };
+        assert!(res.check_text_limits().is_err());
+        assert_eq!(Command::Leave { call: CallId(1) }.check_text_limits(), Ok(()));
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

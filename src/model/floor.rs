@@ -17,11 +17,14 @@ pub const SENTIMENT_TRAIL_CAP: usize = 60;
 pub const ALERTS_CAP: usize = 1000;
 /// Tickets kept on the floor (the store keeps all of them); resolved ones are dropped first.
 pub const TICKETS_CAP: usize = 1000;
-/// Audit entries kept on the floor (the store keeps all of them).
+/// Entries of commands carried out kept on the floor's audit list (the store keeps all of them).
 pub const AUDIT_CAP: usize = 500;
 /// Notes (and history entries) a ticket keeps on the floor, newest last; older notes are counted in
 /// `notes_earlier` and kept by the store.
 pub const TICKET_NOTES_INLINE: usize = 20;
+/// Entries of refused commands kept on the floor's audit list, besides [`AUDIT_CAP`] carried-out ones: refusals
+/// only ever push out older refusals, so a flood of refused commands never hides what supervisors did.
+pub const AUDIT_REFUSED_CAP: usize = 100;
 /// Finished calls kept for "recent" lists.
 pub const RECENT_CAP: usize = 100;
 /// Callbacks kept (oldest dropped beyond this).
@@ -445,9 +448,7 @@ impl Floor {
             }
             EventKind::Audited { entry } => {
                 self.audit.push_back(entry.clone());
-                while self.audit.len() > AUDIT_CAP {
-                    self.audit.pop_front();
-                }
+                self.trim_audit(entry.ok);
             }
         }
     }
@@ -471,6 +472,23 @@ impl Floor {
         }
     }
 
+    /// Keeps the audit list bounded after an entry of kind `ok` (carried out or refused) was added: beyond its kind's
+    /// cap ([`AUDIT_CAP`], [`AUDIT_REFUSED_CAP`]), the oldest entry of the same kind goes.
+    fn trim_audit(&mut self, ok: bool) {
+        let cap = if ok { AUDIT_CAP } else { AUDIT_REFUSED_CAP };
+        if self.audit.len() <= cap {
+            return;
+        }
+        let mut excess = self.audit.iter().filter(|e| e.ok == ok).count().saturating_sub(cap);
+        if excess > 0 {
+            self.audit.retain(|e| {
+                let drop = excess > 0 && e.ok == ok;
+                excess -= usize::from(drop);
+                !drop
+            });
+        }
+    }
+
     /// Keeps tickets bounded the same way as alerts: resolved ones go first, then the oldest.
     fn trim_tickets(&mut self) {
         if self.tickets.len() <= TICKETS_CAP {
@@ -486,5 +504,48 @@ impl Floor {
         for id in drop {
             self.tickets.remove(&id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audited(n: usize, actor: &str, ok: bool) -> Event {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000 + n as i64, 0).unwrap_or_default();
+        let entry = AuditEntry {
+            at,
+            actor: actor.into(),
+            role: if ok { Role::Supervisor } else { Role::Viewer },
+            command: format!("{{\"type\":\"leave\",\"call\":\"C-{n}\"}}"),
+            ok,
+            outcome: if ok { "ok".into() } else { "forbidden: no".into() },
+            more: 0,
+        };
+        Event { at, kind: EventKind::Audited { entry } }
+    }
+
+    #[test]
+    fn refusals_never_push_carried_out_commands_off_the_audit_list() {
+        let mut f = Floor::default();
+        for n in 0..30 {
+            f.apply(&audited(n, "ana", true));
+        }
+        for n in 30..2030 {
+            f.apply(&audited(n, "val", false));
+        }
+        assert_eq!(f.audit.iter().filter(|e| e.ok && e.actor == "ana").count(), 30, "every action of ana is kept");
+        let refused: Vec<&AuditEntry> = f.audit.iter().filter(|e| !e.ok).collect();
+        assert_eq!(refused.len(), AUDIT_REFUSED_CAP);
+        assert_eq!(refused[0].command, r#"{"type":"leave","call":"C-1930"}"#, "the newest refusals are kept");
+        // Carried-out commands have their own, larger cap, and push out only older carried-out ones.
+        for n in 2030..2030 + AUDIT_CAP + 5 {
+            f.apply(&audited(n, "ben", true));
+        }
+        assert_eq!(f.audit.iter().filter(|e| e.ok).count(), AUDIT_CAP);
+        assert_eq!(f.audit.iter().filter(|e| e.actor == "ana").count(), 0, "the oldest actions went first");
+        assert_eq!(f.audit.iter().filter(|e| !e.ok).count(), AUDIT_REFUSED_CAP, "refusals are not pushed out");
+        // The list stays in time order.
+        assert!(f.audit.iter().zip(f.audit.iter().skip(1)).all(|(a, b)| a.at <= b.at));
     }
 }

@@ -10,7 +10,7 @@ pub mod record;
 pub mod redact;
 pub mod types;
 
-pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode};
+pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, NOTE_MAX_CHARS, SAY_MAX_CHARS};
 pub use event::{Event, EventKind};
 pub use floor::*;
 pub use ids::*;

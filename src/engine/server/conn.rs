@@ -1,14 +1,22 @@
 //! One client connection: the WebSocket handshake, hello and token check, then a reader (commands, resync
-//! requests, limits) and a writer (welcome, snapshot, queued frames, replies) that never blocks the hub.
+//! requests, limits) and a writer (welcome, snapshot, queued frames, replies, pings) that never blocks the hub.
+//!
+//! Before hello a connection holds a [`Pending`] place and may send only [`Limits::pre_hello_bytes`]; wrong tokens
+//! back its address off ([`AuthThrottle`]); a hello takes a [`Seat`] (per-token, per-address and viewer caps).
+//! Refusals are logged in summary ([`Tally`]), not one line each.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
@@ -16,18 +24,24 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::Limits;
+use super::admit::{Gate, Pending, SUMMARY_EVERY, Tally};
 use super::hub::{Control, Frame};
 use crate::model::{Actor, Command, CommandError, ErrorCode};
 use crate::protocol::{self, ClientMsg, ServerMsg, close};
 
-use super::tokens::Tokens;
+use super::tokens::{AuthThrottle, Tokens};
 
 /// A client's byte stream: plain TCP, or TLS over TCP.
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-type Sink = SplitSink<WebSocketStream<Box<dyn Io>>, Message>;
-type Source = SplitStream<WebSocketStream<Box<dyn Io>>>;
+type Sink = SplitSink<WebSocketStream<Budgeted<Box<dyn Io>>>, Message>;
+type Source = SplitStream<WebSocketStream<Budgeted<Box<dyn Io>>>>;
+
+/// tungstenite's read buffer per connection. Allocated up front, so it is what each connection costs before it
+/// says anything: measured with 1,000 connections waiting for hello, 8.5 KiB each with this, 132 KiB with the
+/// default 128 KiB (which let unauthenticated sockets take gigabytes). It grows when a bigger frame comes.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// How long a closing connection waits for the client's close reply before it drops the socket.
 const LINGER: Duration = Duration::from_secs(2);
@@ -83,6 +97,140 @@ pub(super) struct Shared {
     pub server_name: String,
     /// Which floor this server serves, sent in every welcome.
     pub identity: crate::model::FloorIdentity,
+    gate: Arc<Gate>,
+    throttle: Mutex<AuthThrottle>,
+    tally: Arc<Tally>,
+}
+
+impl Shared {
+    pub fn new(
+        tokens: Tokens,
+        limits: Limits,
+        ctl: mpsc::Sender<Control>,
+        server_name: String,
+        identity: crate::model::FloorIdentity,
+    ) -> Arc<Shared> {
+        let throttle = AuthThrottle::new(limits.auth_free_failures, limits.auth_backoff, limits.auth_backoff_max);
+        Arc::new(Shared {
+            gate: Arc::new(Gate::new(&limits)),
+            throttle: Mutex::new(throttle),
+            tally: Arc::new(Tally::default()),
+            tokens,
+            limits,
+            ctl,
+            server_name,
+            identity,
+        })
+    }
+
+    fn throttle(&self) -> MutexGuard<'_, AuthThrottle> {
+        self.throttle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Takes an accepted connection: gives it a place to say hello in and serves it, or closes it at once when the
+/// connections waiting for hello are at their limit (in all or from its address), before any handshake.
+pub(super) fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, tls: Option<&super::tls::ServerTls>) {
+    match shared.gate.arrive(peer.ip()) {
+        Ok(pending) => {
+            let _ = stream.set_nodelay(true);
+            let shared = shared.clone();
+            match tls {
+                None => {
+                    tokio::spawn(serve(Box::new(stream), peer, shared, pending));
+                }
+                Some(tls) => {
+                    // The TLS handshake runs on the connection's own task, so a silent peer holds up no one, and
+                    // it holds the connection's place to say hello in.
+                    let tls = tls.clone();
+                    let within = shared.limits.hello_timeout;
+                    tokio::spawn(async move {
+                        if let Some(stream) = tls.accept(stream, peer, within).await {
+                            serve(Box::new(stream), peer, shared, pending).await;
+                        }
+                    });
+                }
+            }
+        }
+        Err(refusal) => {
+            shared.tally.note(peer.ip(), refusal.cause());
+            drop(stream);
+        }
+    }
+}
+
+/// Logs the refused connections every [`SUMMARY_EVERY`], one line per address and cause, while the server runs.
+pub(super) fn spawn_summary_log(shared: &Arc<Shared>) {
+    let alive = Arc::downgrade(shared);
+    let tally = shared.tally.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SUMMARY_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            for line in tally.report(SUMMARY_EVERY) {
+                tracing::warn!("{line}");
+            }
+            if alive.strong_count() == 0 {
+                break;
+            }
+        }
+    });
+}
+
+/// A stream whose reads fail once more than `budget` bytes came in, until `lifted` is set (at hello): what a
+/// connection may send before it is known bounds what it can make the server hold.
+pub(super) struct Budgeted<S> {
+    inner: S,
+    budget: usize,
+    read: usize,
+    lifted: Arc<AtomicBool>,
+}
+
+/// The error a [`Budgeted`] stream's read fails with.
+#[derive(Debug, thiserror::Error)]
+#[error("more than {0} bytes before hello")]
+struct OverBudget(usize);
+
+impl<S: AsyncRead + Unpin> AsyncRead for Budgeted<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled
+            && !this.lifted.load(Ordering::Relaxed)
+        {
+            this.read = this.read.saturating_add(buf.filled().len() - before);
+            if this.read > this.budget {
+                return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::InvalidData, OverBudget(this.budget))));
+            }
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Budgeted<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+fn is_over_budget(e: &WsError) -> bool {
+    matches!(e, WsError::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<OverBudget>()))
+}
+
+/// Whole seconds of a wait, rounded up (a wait of 0.2 s is "1 s").
+fn secs_up(d: Duration) -> u64 {
+    d.as_millis().div_ceil(1000).max(1) as u64
 }
 
 enum Reply {
@@ -108,25 +256,36 @@ fn is_too_big(e: &WsError) -> bool {
     matches!(e, WsError::Capacity(_))
 }
 
-/// Serves one accepted connection (TCP, or TLS already through its handshake) until it ends.
-pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: Arc<Shared>) {
-    let stream: Box<dyn Io> = Box::new(stream);
+/// Serves one accepted connection (TLS done, if any), holding a place to say hello in, until it ends.
+async fn serve(stream: Box<dyn Io>, peer: SocketAddr, shared: Arc<Shared>, pending: Pending) {
     let limits = &shared.limits;
+    let ip = peer.ip();
     // tungstenite's own cap is a hard stop well above ours, so a frame a little over our cap is read whole and
-    // answered with a clean close instead of a broken connection.
+    // answered with a clean close instead of a broken connection. Before hello the byte budget is the bound.
     let hard_cap = limits.max_frame_bytes.saturating_mul(16).max(1 << 20);
-    let config = WebSocketConfig::default().max_message_size(Some(hard_cap)).max_frame_size(Some(hard_cap));
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(Some(hard_cap))
+        .max_frame_size(Some(hard_cap));
+    let lifted = Arc::new(AtomicBool::new(false));
+    let stream = Budgeted { inner: stream, budget: limits.pre_hello_bytes, read: 0, lifted: lifted.clone() };
     let deadline = tokio::time::Instant::now() + limits.hello_timeout;
     let ws = match tokio::time::timeout_at(deadline, tokio_tungstenite::accept_async_with_config(stream, Some(config)))
         .await
     {
         Ok(Ok(ws)) => ws,
+        Ok(Err(e)) if is_over_budget(&e) => {
+            shared.tally.note(ip, "too much data before hello");
+            return;
+        }
         Ok(Err(e)) => {
-            tracing::info!(%peer, "WebSocket handshake failed: {e}");
+            tracing::debug!(%peer, "WebSocket handshake failed: {e}");
+            shared.tally.note(ip, "WebSocket handshake failed");
             return;
         }
         Err(_) => {
-            tracing::info!(%peer, "no WebSocket handshake within {:?}: connection dropped", limits.hello_timeout);
+            shared.tally.note(ip, "no WebSocket handshake in time");
             return;
         }
     };
@@ -138,14 +297,31 @@ pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: A
             Err(_) => {
                 let secs = limits.hello_timeout.as_secs_f64();
                 let why = format!("no hello within {secs} s");
-                return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, &why).await;
+                let no_hello = Some("no hello in time");
+                return refuse(
+                    sink,
+                    source,
+                    &shared,
+                    peer,
+                    no_hello,
+                    Some(ErrorCode::Unauthorized),
+                    close::POLICY,
+                    &why,
+                )
+                .await;
             }
             Ok(None) => return,
             Ok(Some(Err(e))) if is_too_big(&e) => {
-                return refuse(sink, source, peer, None, close::TOO_BIG, "frame too big").await;
+                let cause = Some("frame too big before hello");
+                return refuse(sink, source, &shared, peer, cause, None, close::TOO_BIG, "frame too big").await;
+            }
+            Ok(Some(Err(e))) if is_over_budget(&e) => {
+                let why = format!("more than {} bytes before hello", limits.pre_hello_bytes);
+                let cause = Some("too much data before hello");
+                return refuse(sink, source, &shared, peer, cause, None, close::TOO_BIG, &why).await;
             }
             Ok(Some(Err(e))) => {
-                tracing::info!(%peer, "connection failed before hello: {e}");
+                tracing::debug!(%peer, "connection failed before hello: {e}");
                 return;
             }
             Ok(Some(Ok(m))) => m,
@@ -154,44 +330,84 @@ pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: A
             Message::Text(t) => {
                 if t.len() > limits.max_frame_bytes {
                     let why = format!("frame of {} bytes is over the {} byte limit", t.len(), limits.max_frame_bytes);
-                    return refuse(sink, source, peer, None, close::TOO_BIG, &why).await;
+                    let cause = Some("frame too big before hello");
+                    return refuse(sink, source, &shared, peer, cause, None, close::TOO_BIG, &why).await;
                 }
+                let bad_hello = Some("first frame not a valid hello");
                 match protocol::decode_client(&t) {
-                    Ok(ClientMsg::Hello { token, .. }) => match shared.tokens.check(&token) {
-                        Some(e) => break e.clone(),
-                        None => {
-                            let why = "the token is not valid: ask the engine's operator for one";
-                            return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, why).await;
+                    Ok(ClientMsg::Hello { token, .. }) => {
+                        let now = Instant::now();
+                        // Backing off: not even the right token is checked, so no guess is tried during a wait.
+                        let blocked = shared.throttle().blocked(ip, now);
+                        if let Some(wait) = blocked {
+                            let why = format!(
+                                "too many wrong tokens came from {ip}: its hellos are refused for {} s more",
+                                secs_up(wait)
+                            );
+                            let cause = Some("hello during a wrong-token wait");
+                            let code = Some(ErrorCode::RateLimited);
+                            return refuse(sink, source, &shared, peer, cause, code, close::POLICY, &why).await;
                         }
-                    },
+                        match shared.tokens.check(&token) {
+                            Some(e) => break e.clone(),
+                            None => {
+                                let wait = shared.throttle().failed(ip, now);
+                                let mut why = "the token is not valid: ask the engine's operator for one".to_string();
+                                if let Some(wait) = wait {
+                                    why = format!(
+                                        "the token is not valid, and too many wrong tokens came from {ip}: its hellos are refused for {} s",
+                                        secs_up(wait)
+                                    );
+                                }
+                                let code = Some(ErrorCode::Unauthorized);
+                                let cause = Some("wrong token");
+                                return refuse(sink, source, &shared, peer, cause, code, close::POLICY, &why).await;
+                            }
+                        }
+                    }
                     Ok(_) => {
                         let why = "say hello first: {\"type\":\"hello\",\"protocol\":1,\"token\":\"...\"}";
-                        return refuse(sink, source, peer, Some(ErrorCode::Unauthorized), close::POLICY, why).await;
+                        let code = Some(ErrorCode::Unauthorized);
+                        return refuse(sink, source, &shared, peer, bad_hello, code, close::POLICY, why).await;
                     }
                     Err(e) => {
                         let why = format!("the first frame must be a valid hello: {}", e.message);
-                        return refuse(sink, source, peer, Some(e.code), close::POLICY, &why).await;
+                        return refuse(sink, source, &shared, peer, bad_hello, Some(e.code), close::POLICY, &why).await;
                     }
                 }
             }
             Message::Binary(_) => {
                 let why = "binary frames are not supported: send JSON text frames";
-                return refuse(sink, source, peer, None, close::UNSUPPORTED_DATA, why).await;
+                let cause = Some("binary frame before hello");
+                return refuse(sink, source, &shared, peer, cause, None, close::UNSUPPORTED_DATA, why).await;
             }
             Message::Close(_) => return,
             _ => {}
         }
     };
+    // Known now: it may send full-size frames, and it takes a client's place (or is told why not).
+    lifted.store(true, Ordering::Relaxed);
+    let _seat = match pending.seat(&entry.name, entry.role) {
+        Ok(seat) => seat,
+        Err(r) => {
+            let (cause, code) = (Some(r.cause()), Some(ErrorCode::RateLimited));
+            return refuse(sink, source, &shared, peer, cause, code, close::POLICY, &r.sentence()).await;
+        }
+    };
     let actor = Actor::new(entry.name.clone(), entry.role);
 
     let (tx, rx) = oneshot::channel();
+    let stopping = "the engine is shutting down";
     if shared.ctl.send(Control::Join { role: actor.role, reply: tx }).await.is_err() {
-        return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await;
+        return refuse(sink, source, &shared, peer, None, None, close::GOING_AWAY, stopping).await;
     }
     let joined = match rx.await {
         Ok(Ok(j)) => j,
-        Ok(Err(why)) => return refuse(sink, source, peer, Some(ErrorCode::RateLimited), close::POLICY, &why).await,
-        Err(_) => return refuse(sink, source, peer, None, close::GOING_AWAY, "the engine is shutting down").await,
+        Ok(Err(why)) => {
+            let (cause, code) = (Some("the server is full"), Some(ErrorCode::RateLimited));
+            return refuse(sink, source, &shared, peer, cause, code, close::POLICY, &why).await;
+        }
+        Err(_) => return refuse(sink, source, &shared, peer, None, None, close::GOING_AWAY, stopping).await,
     };
     // Welcome (only once the hub took the client: a full server refuses before welcoming), then the snapshot.
     let welcome = protocol::encode(&ServerMsg::Welcome {
@@ -201,17 +417,22 @@ pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: A
         user: actor.name.clone(),
         floor: Some(shared.identity.clone()),
     });
-    if sink.send(Message::text(welcome)).await.is_err() {
+    // Neither may wait for a client that does not read longer than the write timeout.
+    let sent = tokio::time::timeout(limits.write_timeout, sink.send(Message::text(welcome))).await;
+    if !matches!(sent, Ok(Ok(()))) {
         let _ = shared.ctl.send(Control::Leave { id: joined.id }).await;
         return;
     }
     let id = joined.id;
     tracing::info!(%peer, user = %actor.name, role = %actor.role, client = id, seq = joined.seq, "client connected");
-    if sink.send(Message::Text(joined.snapshot)).await.is_err() {
+    let sent = tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(joined.snapshot))).await;
+    if !matches!(sent, Ok(Ok(()))) {
+        tracing::warn!(%peer, user = %actor.name, client = id, "closing the connection: the snapshot was not taken within {:?}", limits.write_timeout);
         let _ = shared.ctl.send(Control::Leave { id }).await;
         return;
     }
 
+    let (pong_tx, pong_rx) = watch::channel(0u64);
     let (reply_tx, reply_rx) = mpsc::channel(REPLY_QUEUE);
     let mut writer = tokio::spawn(write_loop(WriteLoop {
         sink,
@@ -222,11 +443,16 @@ pub(super) async fn serve(stream: impl Io + 'static, peer: SocketAddr, shared: A
         id,
         seq: joined.seq,
         write_timeout: limits.write_timeout,
+        ping_every: limits.ping_every.min(limits.write_timeout),
+        pongs: pong_rx,
+        ping: None,
         peer,
     }));
 
     let mut limited = LimitedRun::default();
-    let end = read_loop(&mut source, &mut writer, &reply_tx, &joined.resync, &actor, &shared, &mut limited, peer).await;
+    let end =
+        read_loop(&mut source, &mut writer, &reply_tx, &joined.resync, &pong_tx, &actor, &shared, &mut limited, peer)
+            .await;
     // Audited before the close frame goes out, so a client that saw the close finds the entry on the engine.
     limited.end(&shared, &actor).await;
     match &end {
@@ -265,6 +491,7 @@ async fn read_loop(
     writer: &mut tokio::task::JoinHandle<()>,
     replies: &mpsc::Sender<Reply>,
     resync: &Notify,
+    pongs: &watch::Sender<u64>,
     actor: &Actor,
     shared: &Shared,
     limited: &mut LimitedRun,
@@ -303,6 +530,13 @@ async fn read_loop(
                 );
             }
             Some(Ok(Message::Close(_))) => return End::ClientGone,
+            Some(Ok(Message::Pong(payload))) => {
+                // The answer to the writer's ping: the client reads.
+                if let Ok(nonce) = <[u8; 8]>::try_from(payload.as_ref()) {
+                    pongs.send_replace(u64::from_be_bytes(nonce));
+                }
+                continue;
+            }
             Some(Ok(_)) => continue,
         };
         if text.len() > limits.max_frame_bytes {
@@ -331,7 +565,7 @@ async fn read_loop(
                 );
             }
             let id = match &decoded {
-                Ok(ClientMsg::Command { id, .. }) => Some(id.as_str()),
+                Ok(ClientMsg::Command { id, .. } | ClientMsg::Query { id, .. }) => Some(id.as_str()),
                 Err(e) => e.id.as_deref(),
                 _ => None,
             };
@@ -403,16 +637,24 @@ async fn read_loop(
     }
 }
 
-/// Sends an error frame (if any) and a close frame, then waits briefly for the client's close reply.
+/// Sends an error frame (if any) and a close frame, then waits briefly for the client's close reply. A refusal with
+/// a `cause` is counted for the summary log (one line per address and cause every few seconds), so a flood of
+/// them does not flood the log.
+#[allow(clippy::too_many_arguments)]
 async fn refuse(
     mut sink: Sink,
     mut source: Source,
+    shared: &Shared,
     peer: SocketAddr,
+    cause: Option<&'static str>,
     code: Option<ErrorCode>,
     close_code: u16,
     why: &str,
 ) {
-    tracing::warn!(%peer, close = close_code, "refusing the connection: {why}");
+    tracing::debug!(%peer, close = close_code, "refusing the connection: {why}");
+    if let Some(cause) = cause {
+        shared.tally.note(peer.ip(), cause);
+    }
     let _ = tokio::time::timeout(LINGER, async {
         if let Some(code) = code {
             let _ = sink.send(Message::text(protocol::encode_error(None, code, why))).await;
@@ -442,12 +684,20 @@ struct WriteLoop {
     /// Seq after the last snapshot or events frame sent.
     seq: u64,
     write_timeout: Duration,
+    ping_every: Duration,
+    /// The payload of the newest pong the reader saw.
+    pongs: watch::Receiver<u64>,
+    /// The ping not answered yet: its payload and the time by which its answer must come.
+    ping: Option<(u64, tokio::time::Instant)>,
     peer: SocketAddr,
 }
 
 async fn write_loop(mut w: WriteLoop) {
     // Replies waiting for the events they follow.
     let mut held: std::collections::VecDeque<(u64, String)> = std::collections::VecDeque::new();
+    // The first ping goes out at once, behind the snapshot: a client that never reads is dropped a write timeout
+    // after it connected, whatever the socket buffers on the way hold.
+    let mut next_ping = tokio::time::Instant::now();
     loop {
         // Replies whose events are out go first.
         if let Some((after_seq, _)) = held.front()
@@ -459,8 +709,29 @@ async fn write_loop(mut w: WriteLoop) {
             }
             continue;
         }
+        let wake = w.ping.map_or(next_ping, |(_, answer_by)| answer_by);
         let out = tokio::select! {
             biased;
+            r = w.pongs.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                let got = *w.pongs.borrow_and_update();
+                if w.ping.is_some_and(|(nonce, _)| nonce == got) {
+                    w.ping = None;
+                    next_ping = tokio::time::Instant::now() + w.ping_every;
+                }
+                continue;
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if w.ping.is_some() {
+                    no_answer(&mut w).await;
+                    return;
+                }
+                let nonce: u64 = rand::random();
+                w.ping = Some((nonce, tokio::time::Instant::now() + w.write_timeout));
+                Message::Ping(nonce.to_be_bytes().to_vec().into())
+            }
             r = w.replies.recv() => match r {
                 Some(Reply::Text { after_seq, text }) => {
                     if after_seq > w.seq || !held.is_empty() {
@@ -538,12 +809,21 @@ async fn flush_held(w: &mut WriteLoop, held: &mut std::collections::VecDeque<(u6
     }
 }
 
-/// Writes one frame; false when the connection is done for (failed, or no progress within the write timeout).
+/// Writes one frame; false when the connection is done for: the write failed, made no progress within the write
+/// timeout, or was still blocked when the answer to a ping was due.
 async fn send(w: &mut WriteLoop, msg: Message) -> bool {
-    match tokio::time::timeout(w.write_timeout, w.sink.send(msg)).await {
+    let limit = match w.ping {
+        Some((_, answer_by)) => answer_by.min(tokio::time::Instant::now() + w.write_timeout),
+        None => tokio::time::Instant::now() + w.write_timeout,
+    };
+    match tokio::time::timeout_at(limit, w.sink.send(msg)).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
             tracing::debug!(peer = %w.peer, client = w.id, "write failed: {e}");
+            false
+        }
+        Err(_) if w.ping.is_some_and(|(_, answer_by)| answer_by <= limit) => {
+            no_answer(w).await;
             false
         }
         Err(_) => {
@@ -551,6 +831,15 @@ async fn send(w: &mut WriteLoop, msg: Message) -> bool {
             false
         }
     }
+}
+
+/// The client did not answer a ping within the write timeout: it does not read. Says so in a close frame, if the
+/// socket still takes one at once; the connection is dropped either way.
+async fn no_answer(w: &mut WriteLoop) {
+    let secs = w.write_timeout.as_secs_f64();
+    let why = format!("no answer to a ping within {secs} s: the client is not reading");
+    tracing::warn!(peer = %w.peer, client = w.id, "closing the connection: {why}");
+    let _ = tokio::time::timeout(Duration::from_millis(100), w.sink.send(close_msg(close::POLICY, &why))).await;
 }
 
 /// Token bucket: `rate` frames a second, bursts of `burst`.

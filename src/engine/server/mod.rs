@@ -4,6 +4,7 @@
 //! a reader and a writer task. They talk to the hub only through channels: commands in with a oneshot for the
 //! reply, frames out through a bounded queue per client.
 
+mod admit;
 mod conn;
 mod hub;
 pub mod mask;
@@ -54,10 +55,33 @@ pub struct Limits {
     pub bad_frames_close_after: u32,
     /// Frames queued for a client before it is marked for resync (batches are ~10 a second).
     pub queue_frames: usize,
-    /// A client whose socket takes no data for this long is dropped.
+    /// A client that does not answer a ping for this long (or whose socket takes no data for this long) is dropped.
     pub write_timeout: Duration,
+    /// A ping goes to each client this often (at most every `write_timeout`); WebSocket libraries answer pings
+    /// by themselves while the client reads.
+    pub ping_every: Duration,
     /// Connected clients at most.
     pub max_clients: usize,
+    /// The last this many of `max_clients` places are for supervisors and admins: viewers cannot take them.
+    pub staff_reserved: usize,
+    /// Clients one token may have connected at once.
+    pub max_per_token: usize,
+    /// Connections (connected or waiting for hello) one peer address may have open at once. Behind an SSH tunnel or
+    /// a proxy every client has the same address: raise it there.
+    pub max_per_address: usize,
+    /// Connections that have not said hello yet, at most; more are closed at once, before the WebSocket handshake.
+    pub max_pending_hello: usize,
+    /// ...and at most this many of them from one address.
+    pub max_pending_hello_per_address: usize,
+    /// Bytes a connection may send before its hello is accepted (the HTTP upgrade request and the hello frame);
+    /// more closes it with 1009.
+    pub pre_hello_bytes: usize,
+    /// Wrong tokens from one address that cost nothing...
+    pub auth_free_failures: u32,
+    /// ...then each one refuses hellos from that address for a wait starting at this...
+    pub auth_backoff: Duration,
+    /// ...doubling with each further wrong token up to this.
+    pub auth_backoff_max: Duration,
 }
 
 impl Default for Limits {
@@ -71,7 +95,17 @@ impl Default for Limits {
             bad_frames_close_after: 20,
             queue_frames: 64,
             write_timeout: Duration::from_secs(30),
+            ping_every: Duration::from_secs(10),
             max_clients: 500,
+            staff_reserved: 50,
+            max_per_token: 16,
+            max_per_address: 100,
+            max_pending_hello: 64,
+            max_pending_hello_per_address: 8,
+            pre_hello_bytes: 16 * 1024,
+            auth_free_failures: 5,
+            auth_backoff: Duration::from_secs(1),
+            auth_backoff_max: Duration::from_secs(60),
         }
     }
 }
@@ -313,37 +347,14 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
 
     let tls = config.tls;
     let is_tls = tls.is_some();
-    let handshake_within = config.limits.hello_timeout;
-    let shared = Arc::new(conn::Shared {
-        tokens: config.tokens,
-        limits: config.limits,
-        ctl: ctl_tx.clone(),
-        server_name: server_name(),
-        identity,
-    });
+    let shared = conn::Shared::new(config.tokens, config.limits, ctl_tx.clone(), server_name(), identity);
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    conn::spawn_summary_log(&shared);
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 r = listener.accept() => match r {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let shared = shared.clone();
-                        match &tls {
-                            None => {
-                                tokio::spawn(conn::serve(stream, peer, shared));
-                            }
-                            Some(tls) => {
-                                // The TLS handshake runs on the connection's task, so a silent peer holds up no one.
-                                let tls = tls.clone();
-                                tokio::spawn(async move {
-                                    if let Some(stream) = tls.accept(stream, peer, handshake_within).await {
-                                        conn::serve(stream, peer, shared).await;
-                                    }
-                                });
-                            }
-                        }
-                    }
+                    Ok((stream, peer)) => conn::admit(stream, peer, &shared, tls.as_ref()),
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little rather than spin.
                         tracing::warn!("accepting a connection failed: {e}");

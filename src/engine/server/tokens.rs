@@ -1,7 +1,10 @@
 //! Access tokens: who may connect, under which name and with which role. Read from a TOML file of `[[token]]`
 //! tables (`name`, `token`, `role`), or generated for a demo or a loopback-only engine.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -175,6 +178,92 @@ impl Tokens {
     }
 }
 
+/// Wrong tokens from one address are forgotten this long after the last one.
+pub const AUTH_FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+/// Addresses the throttle remembers at most; past that, the longest-quiet ones are forgotten first.
+const AUTH_ADDRESSES_MAX: usize = 10_000;
+
+/// Backs off hellos from an address that sent wrong tokens: the first `free` wrong tokens cost nothing, each one
+/// after that refuses hellos from the address for a wait that doubles from `first_wait` up to `max_wait` (the
+/// right token included, so guesses cannot be tried during a wait). Failures are forgotten
+/// [`AUTH_FORGET_AFTER`] after the last one; a right token does not wipe them, so a valid token cannot be used to
+/// buy more guesses. IPv6 addresses count per /64, the block one host usually holds. Time comes from the caller.
+#[derive(Debug, Clone)]
+pub struct AuthThrottle {
+    free: u32,
+    first_wait: Duration,
+    max_wait: Duration,
+    addrs: HashMap<IpAddr, Failures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    until: Option<Instant>,
+}
+
+impl AuthThrottle {
+    pub fn new(free: u32, first_wait: Duration, max_wait: Duration) -> AuthThrottle {
+        AuthThrottle { free, first_wait, max_wait: max_wait.max(first_wait), addrs: HashMap::new() }
+    }
+
+    /// The address failures are counted under: an IPv4 address (also when mapped into IPv6), or an IPv6 /64.
+    pub fn key(addr: IpAddr) -> IpAddr {
+        match addr {
+            IpAddr::V4(_) => addr,
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+            },
+        }
+    }
+
+    /// How much longer hellos from `addr` are refused, if they are at `now`.
+    pub fn blocked(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
+        let until = self.addrs.get(&Self::key(addr))?.until?;
+        (now < until).then(|| until - now)
+    }
+
+    /// Counts a wrong token from `addr` at `now`; returns the wait it starts (none within the free failures).
+    pub fn failed(&mut self, addr: IpAddr, now: Instant) -> Option<Duration> {
+        let key = Self::key(addr);
+        if !self.addrs.contains_key(&key) && self.addrs.len() >= AUTH_ADDRESSES_MAX {
+            self.forget(now);
+        }
+        let f = self.addrs.entry(key).or_insert(Failures { count: 0, last: now, until: None });
+        if now.saturating_duration_since(f.last) >= AUTH_FORGET_AFTER {
+            *f = Failures { count: 0, last: now, until: None };
+        }
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+        let over = f.count.checked_sub(self.free)?.checked_sub(1)?;
+        let wait = self.first_wait.checked_mul(1u32 << over.min(20)).unwrap_or(self.max_wait).min(self.max_wait);
+        f.until = Some(now + wait);
+        Some(wait)
+    }
+
+    /// Addresses remembered now.
+    pub fn len(&self) -> usize {
+        self.addrs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.addrs.is_empty()
+    }
+
+    /// Makes room: drops what is forgotten by now, then (if still full) the tenth quiet the longest.
+    fn forget(&mut self, now: Instant) {
+        self.addrs.retain(|_, f| now.saturating_duration_since(f.last) < AUTH_FORGET_AFTER);
+        if self.addrs.len() >= AUTH_ADDRESSES_MAX {
+            let mut lasts: Vec<Instant> = self.addrs.values().map(|f| f.last).collect();
+            lasts.sort_unstable();
+            let cutoff = lasts[lasts.len() / 10];
+            self.addrs.retain(|_, f| f.last > cutoff);
+        }
+    }
+}
+
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -259,6 +348,65 @@ role = "admin"
 
         let e = error_of("# nothing here\n");
         assert!(e.message.contains("no [[token]]"), "{e}");
+    }
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn wrong_tokens_back_off_their_address_with_growing_capped_waits() {
+        let mut t = AuthThrottle::new(3, SEC, 8 * SEC);
+        let a: IpAddr = [10, 0, 0, 7].into();
+        let b: IpAddr = [10, 0, 0, 8].into();
+        let t0 = Instant::now();
+        // Three free mistakes: nothing is refused.
+        for i in 0..3 {
+            assert_eq!(t.failed(a, t0 + i * SEC / 10), None);
+            assert_eq!(t.blocked(a, t0 + i * SEC / 10), None);
+        }
+        // Then waits of 1, 2, 4, 8, 8 s (the cap), each from the mistake that started it.
+        let mut now = t0 + SEC;
+        for want in [1, 2, 4, 8, 8] {
+            assert_eq!(t.failed(a, now), Some(want * SEC));
+            assert_eq!(t.blocked(a, now), Some(want * SEC));
+            assert_eq!(t.blocked(a, now + want * SEC - SEC / 2), Some(SEC / 2), "still refused near the end");
+            now += want * SEC;
+            assert_eq!(t.blocked(a, now), None, "free again once the wait is over");
+        }
+        // Other addresses are not affected.
+        assert_eq!(t.blocked(b, now), None);
+        assert_eq!(t.failed(b, now), None);
+        // Quiet for the forget time: the address starts afresh.
+        let later = now + AUTH_FORGET_AFTER;
+        assert_eq!(t.failed(a, later), None);
+        assert_eq!(t.blocked(a, later), None);
+    }
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_64_block_and_mapped_ipv4_as_ipv4() {
+        let mut t = AuthThrottle::new(0, SEC, 60 * SEC);
+        let t0 = Instant::now();
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap_or(IpAddr::V4([0, 0, 0, 0].into()));
+        let same_block: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap_or(IpAddr::V4([0, 0, 0, 0].into()));
+        let other_block: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::V4([0, 0, 0, 0].into()));
+        assert_eq!(t.failed(one, t0), Some(SEC));
+        assert_eq!(t.blocked(same_block, t0), Some(SEC), "a host rotating through its /64 is one address");
+        assert_eq!(t.blocked(other_block, t0), None);
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap_or(IpAddr::V4([0, 0, 0, 0].into()));
+        assert_eq!(t.failed(mapped, t0), Some(SEC));
+        assert_eq!(t.blocked([10, 1, 2, 3].into(), t0), Some(SEC));
+    }
+
+    #[test]
+    fn the_throttle_remembers_a_bounded_number_of_addresses() {
+        let mut t = AuthThrottle::new(0, SEC, 60 * SEC);
+        let t0 = Instant::now();
+        for i in 0..(AUTH_ADDRESSES_MAX as u32 + 500) {
+            t.failed(IpAddr::V4(i.into()), t0 + Duration::from_millis(u64::from(i)));
+        }
+        assert!(t.len() <= AUTH_ADDRESSES_MAX, "{} addresses kept", t.len());
+        let n = AUTH_ADDRESSES_MAX as u32 + 499;
+        let at = t0 + Duration::from_millis(u64::from(n));
+        assert!(t.blocked(IpAddr::V4(n.into()), at).is_some(), "the newest address is still remembered");
     }
 
     #[test]

@@ -158,6 +158,22 @@ fn the_base_scenario_loads() {
     }
 }
 
+/// Times of day are read once, into seconds after midnight; "24:00" ends a window.
+#[test]
+fn times_of_day_are_read_into_seconds_after_midnight() {
+    let (text, _) = broken("to = \"17:00\"", "to = \"24:00\"");
+    let s = match Scenario::parse(&text, SOURCE) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(s.scenario.start.secs(), 9 * 3600);
+    let peaks: Vec<(u32, u32)> = s.arrivals.peaks.iter().map(|p| (p.from.secs(), p.to.secs())).collect();
+    assert_eq!(peaks, [(9 * 3600 + 30 * 60, 10 * 3600), (11 * 3600, 12 * 3600)]);
+    let Some(shift) = &s.agents[0].shift else { panic!("group 1 lost its shift") };
+    assert_eq!((shift.from.secs(), shift.to), (9 * 3600, TimeOfDay::END_OF_DAY));
+    assert_eq!(shift.to.secs(), 86_400);
+}
+
 /// Each case: what to replace in BASE, with what, the text on the line the error must point at, and words the
 /// message must hold (the key, the offending value).
 #[test]
@@ -220,6 +236,37 @@ fn broken_files_are_refused_with_the_line_and_key() {
         ),
         ("to = \"17:00\"", "to = \"08:00\"", "shift = ", &["group 1 shift", "from"]),
         ("shift = { from = \"09:00\"", "shift = { from = \"9:0\"", "shift = ", &["group 1 shift from", "\"9:0\""]),
+        (
+            "start = \"09:00\"",
+            "start = \"25:00\"",
+            "start = ",
+            &["[scenario] start = \"25:00\" is not a time of day", "00:00 to 23:59"],
+        ),
+        ("start = \"09:00\"", "start = 9", "start = 9", &["expected a string", "start = 9"]),
+        (
+            "{ from = \"09:30\", to = \"10:00\"",
+            "{ from = \"24:00\", to = \"10:00\"",
+            "24:00",
+            &["[arrivals] peak 1 from = \"24:00\"", "00:00 to 23:59"],
+        ),
+        (
+            "{ from = \"11:00\", to = \"12:00\"",
+            "{ from = \"11:00\", to = \"1:00 pm\"",
+            "1:00 pm",
+            &["[arrivals] peak 2 to = \"1:00 pm\"", "00:00 to 24:00"],
+        ),
+        (
+            "to = \"17:00\"",
+            "to = \"24:30\"",
+            "shift = ",
+            &["[[agents]] group 1 shift to = \"24:30\"", "00:00 to 24:00"],
+        ),
+        (
+            "shift = { from = \"09:00\", to = \"17:00\" }\nanswer_rate = 0.95",
+            "answer_rate = 0.95\n[agents.shift]\nfrom = \"09:00\"\nto = \"7pm\"",
+            "to = \"7pm\"",
+            &["[[agents]] group 1 shift to = \"7pm\"", "00:00 to 24:00"],
+        ),
         // distributions
         ("mean_s = 120", "mean_s = -120", "mean_s = -120", &["'buy' handle", "mean_s = -120"]),
         ("sd_s = 60", "sd_s = 0", "sd_s = 0", &["'fix' handle", "sd_s = 0"]),

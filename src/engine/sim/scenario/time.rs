@@ -85,4 +85,13 @@ mod tests {
             assert_eq!(parse(bad), None, "{bad:?} was read as a time");
         }
     }
+
+    #[test]
+    fn a_time_of_day_shows_as_hh_mm() {
+        for (text, shown) in [("8:05", "08:05"), ("00:00", "00:00"), ("23:59", "23:59"), ("24:00", "24:00")] {
+            let Ok(t) = text.parse::<TimeOfDay>() else { panic!("{text:?} was refused") };
+            assert_eq!(t.to_string(), shown);
+        }
+        assert_eq!(TimeOfDay::END_OF_DAY.to_string(), "24:00");
+    }
 }

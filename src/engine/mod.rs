@@ -23,7 +23,7 @@ use analysis::{Analysis, Analyzer};
 use metrics::MetricsTracker;
 use routing::Routing;
 use sim::Scheduler;
-use sim::scenario::{Scenario, parse_hhmm};
+use sim::scenario::Scenario;
 
 /// The floor day every simulation runs on (a Monday), so runs are reproducible.
 pub fn floor_date() -> NaiveDate {
@@ -176,7 +176,7 @@ struct RefusalWindow {
 impl Engine {
     /// A floor for `scenario`, opened at the scenario's start time, with randomness from `seed`.
     pub fn new(scenario: Scenario, seed: u64) -> Engine {
-        let start_s = parse_hhmm(&scenario.scenario.start).unwrap_or(8 * 3600);
+        let start_s = scenario.scenario.start.secs();
         let start = Utc.from_utc_datetime(&floor_date().and_hms_opt(0, 0, 0).unwrap_or_default())
             + chrono::Duration::seconds(start_s as i64);
         Engine::starting_at(scenario, seed, start)
@@ -200,12 +200,7 @@ impl Engine {
         }
         let max_mult = scenario.arrivals.peaks.iter().map(|p| p.multiplier).fold(1.0f64, f64::max);
         let max_rate = scenario.arrivals.base_per_hour.max(0.0) * max_mult / 3600.0;
-        let peaks = scenario
-            .arrivals
-            .peaks
-            .iter()
-            .filter_map(|p| Some((parse_hhmm(&p.from)?, parse_hhmm(&p.to)?, p.multiplier)))
-            .collect();
+        let peaks = scenario.arrivals.peaks.iter().map(|p| (p.from.secs(), p.to.secs(), p.multiplier)).collect();
         let window_s = scenario.thresholds.window_min.clamp(1, 1440) * 60;
         let mut engine = Engine {
             floor: Floor::default(),

@@ -5,7 +5,6 @@ use chrono::{Duration, Timelike};
 use rand::Rng;
 
 use super::analysis::Analysis;
-use super::sim::scenario::parse_hhmm;
 use super::sim::{Fact, normal, sample, secs_to_duration};
 use super::{AgentSim, CallSim, Engine, Raised};
 use crate::model::*;
@@ -59,7 +58,7 @@ impl Engine {
                     None => format!("Agent {n}"),
                 };
                 let on_shift = g.shift.as_ref().is_none_or(|s| {
-                    let (from, to) = (parse_hhmm(&s.from).unwrap_or(0), parse_hhmm(&s.to).unwrap_or(86_400));
+                    let (from, to) = (s.from.secs(), s.to.secs());
                     from <= now_s && now_s < to
                 });
                 agents.push(Agent {
@@ -76,8 +75,8 @@ impl Engine {
                 self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
                 if let Some(s) = &g.shift {
                     let day = self.now - Duration::seconds(now_s as i64);
-                    let from = day + Duration::seconds(parse_hhmm(&s.from).unwrap_or(0) as i64);
-                    let to = day + Duration::seconds(parse_hhmm(&s.to).unwrap_or(86_400) as i64);
+                    let from = day + Duration::seconds(i64::from(s.from.secs()));
+                    let to = day + Duration::seconds(i64::from(s.to.secs()));
                     if from > self.now {
                         self.sched.at(from, Fact::ShiftStart(id));
                     }

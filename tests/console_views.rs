@@ -173,6 +173,41 @@ fn help_view() {
 }
 
 #[test]
+fn help_greys_what_a_viewer_cannot_do_and_names_the_role_that_can() {
+    let mut feed = callfloor::local::LocalFeed::with_role(hospital(WARM_MINUTES), Role::Viewer);
+    let mut app = attach(&mut feed);
+    keys(&mut app, &["2", "?"]);
+    assert!(app.help);
+    snap_all_sizes("help_calls_viewer", &app);
+    let screen = shot(&app, 160, 48);
+    assert!(screen.contains("Greyed: needs the role in brackets (you have the viewer role)"), "{screen}");
+    assert!(screen.contains("(barge; supervisor)"), "barge is greyed and says who can: {screen}");
+    // Greyed in colour too: the theme's muted grey; what a viewer can do keeps the key colour.
+    let barge = style_of(&app, 160, 48, "(barge; supervisor)", "b ");
+    assert_eq!(barge.fg, Some(Color::DarkGray), "a viewer's barge key is grey");
+    let open = style_of(&app, 160, 48, "(open_call)", "enter");
+    assert_ne!(open.fg, Some(Color::DarkGray), "what a viewer can do is not grey");
+    // Command-line verbs too, further down: :barge greyed, :filter not.
+    for _ in 0..80 {
+        if shot(&app, 160, 48).contains(":filter") {
+            break;
+        }
+        press(&mut app, "j");
+    }
+    let screen = shot(&app, 160, 48);
+    let barge = screen.lines().find(|l| l.contains(":barge [call]")).unwrap_or_default();
+    assert!(barge.contains("(supervisor)"), "{screen}");
+    let filter = style_of(&app, 160, 48, ":filter", ":filter");
+    assert_ne!(filter.fg, Some(Color::DarkGray));
+    let verb = style_of(&app, 160, 48, ":barge", ":barge");
+    assert_eq!(verb.fg, Some(Color::DarkGray));
+    // A supervisor sees nothing greyed.
+    let mut app = fixed();
+    keys(&mut app, &["2", "?"]);
+    assert!(!shot(&app, 160, 48).contains("Greyed"));
+}
+
+#[test]
 fn dialogs_and_lines() {
     let settings = snapshot_settings();
     settings.bind(|| {

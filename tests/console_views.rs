@@ -165,6 +165,36 @@ fn audit_view() {
 }
 
 #[test]
+fn the_audit_view_reads_a_bulk_ack_the_engine_cut_to_fifty_ids() {
+    let mut feed = callfloor::local::LocalFeed::new(hospital(WARM_MINUTES));
+    let mut app = attach(&mut feed);
+    // 250 ids, most unknown on this floor: refused, and audited with the first 50 ids and "more": 200.
+    let ack = Command::AckAlerts { alerts: (1..=250).map(AlertId).collect() };
+    deliver(&mut app, &mut feed, vec![callfloor::client::Outgoing { id: "bulk".into(), command: ack }]);
+    let Some(entry) = app.floor().audit.back().cloned() else { panic!("the ack is audited") };
+    assert!(entry.command.contains("\"more\":200"), "{}", entry.command);
+    // A run of refused commands audited as one entry counts as all of them.
+    let mut run = entry.clone();
+    run.more = 3;
+    let at = app.floor().time();
+    app.apply_update(Update::Events {
+        from_seq: app.floor().seq,
+        events: vec![Event { at, kind: EventKind::Audited { entry: run } }],
+    });
+    press(&mut app, "7");
+    let screen = shot(&app, 160, 48);
+    let row = screen.lines().find(|l| l.contains("ack 250 alerts")).unwrap_or_default();
+    assert!(row.contains("ack 250 alerts: AL-1, AL-2") && row.contains(" … +"), "readable, not JSON: {screen}");
+    assert!(!screen.contains("{\"type\""), "no raw JSON: {screen}");
+    let commands = app.floor().audit.len() + 3;
+    let refused = app.floor().audit.iter().filter(|e| !e.ok).count() + 3;
+    assert!(screen.contains(&format!("Audit: {commands} commands, {refused} refused")), "{screen}");
+    assert!(screen.contains("(and 3 more like it)"), "{screen}");
+    let narrow = shot(&app, 80, 24);
+    assert!(narrow.contains("ack 250 alerts "), "{narrow}");
+}
+
+#[test]
 fn help_view() {
     let mut app = fixed();
     keys(&mut app, &["2", "?"]);

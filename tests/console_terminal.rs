@@ -44,6 +44,8 @@ struct Screen<B: Backend> {
     sink: Sink,
     vt: vt100::Parser,
     bytes: usize,
+    /// Everything written so far.
+    written: Vec<u8>,
 }
 
 fn emulator(w: u16, h: u16) -> vt100::Parser {
@@ -60,7 +62,7 @@ impl Screen<ScrollingBackend<Sink>> {
         let sink = Sink::default();
         let backend = ScrollingBackend::new(CrosstermBackend::new(sink.clone()));
         let Ok(terminal) = Terminal::with_options(backend, fixed(w, h)) else { panic!("a test terminal") };
-        Screen { terminal, sink, vt: emulator(w, h), bytes: 0 }
+        Screen { terminal, sink, vt: emulator(w, h), bytes: 0, written: Vec::new() }
     }
 }
 
@@ -70,7 +72,7 @@ impl Screen<CrosstermBackend<Sink>> {
         let Ok(terminal) = Terminal::with_options(CrosstermBackend::new(sink.clone()), fixed(w, h)) else {
             panic!("a test terminal")
         };
-        Screen { terminal, sink, vt: emulator(w, h), bytes: 0 }
+        Screen { terminal, sink, vt: emulator(w, h), bytes: 0, written: Vec::new() }
     }
 }
 
@@ -87,6 +89,7 @@ where
         let out = std::mem::take(&mut *self.sink.0.borrow_mut());
         self.bytes += out.len();
         self.vt.process(&out);
+        self.written.extend_from_slice(&out);
         drawn
     }
 
@@ -326,4 +329,44 @@ fn the_calls_view_at_the_sale_peak_writes_at_most_8_kb_a_second_and_shows_every_
     );
     assert!(kb <= 8.0, "the Calls view writes {kb:.1} KB/s (rewriting lines: {plain_kb:.1} KB/s); the budget is 8");
     assert!(kb < plain_kb * 0.8, "moving lines writes {kb:.1} KB/s, rewriting them {plain_kb:.1} KB/s");
+}
+
+#[test]
+fn the_console_never_writes_what_a_caller_typed_as_controls_to_the_terminal() {
+    // A C1 CSI (clear the screen, then red), DEL, a right-to-left override, an isolate and a plain escape.
+    let hostile = "refund \u{9b}2J\u{9b}31mnow\u{7f} \u{202e}dlrow\u{202c} \u{2067}x\u{2069} \u{1b}[5m!";
+    let mut feed = feed();
+    let mut app = attach(&mut feed);
+    let call = connected_call(app.floor());
+    let at = app.floor().time();
+    let said = callfloor::model::EventKind::Utterance {
+        call,
+        speaker: callfloor::model::Speaker::Caller,
+        text: hostile.into(),
+        sentiment: -0.5,
+        whisper: false,
+        by: Some(hostile.into()),
+    };
+    app.apply_update(callfloor::client::Update::Events {
+        from_seq: app.floor().seq,
+        events: vec![callfloor::model::Event { at, kind: said }],
+    });
+    let _ = app.run_command_line(&format!("call {call}"));
+    let mut screen = Screen::moving(120, 40);
+    let want = screen.draw(|f| render(&app, f));
+    screen.assert_shows(&want, "the call page");
+    let text: String = (0..want.area.height)
+        .flat_map(|y| (0..want.area.width).map(move |x| (x, y)))
+        .map(|p| want[p].symbol().to_string())
+        .collect();
+    assert!(text.contains("dlrow"), "the line is on the page: {text}");
+    // What went to the terminal: ratatui's own escape sequences, and none of the caller's.
+    let written = String::from_utf8_lossy(&screen.written).to_string();
+    let bad =
+        written.chars().find(|c| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'));
+    assert_eq!(bad, None, "a control or bidi override reached the terminal");
+    assert!(
+        !written.contains("\u{1b}[5m") && !written.contains("\u{1b}[2J"),
+        "the caller's escape reached the terminal"
+    );
 }

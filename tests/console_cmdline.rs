@@ -217,3 +217,61 @@ fn help_lists_every_verb_on_one_line_with_its_aliases() {
         }
     }
 }
+
+/// The completion line (the screen's second-last row) at 80x24, and the style of its cell at `col`.
+fn completion_row(app: &App) -> (String, Vec<ratatui::style::Style>) {
+    let t = draw(app, 80, 24);
+    let row = rows(&t)[22].clone();
+    let buf = t.backend().buffer();
+    (row, (0..80).map(|x| buf[(x, 22)].style()).collect())
+}
+
+#[test]
+fn the_candidate_tab_put_in_place_is_marked_in_the_completion_line() {
+    use ratatui::style::Modifier;
+    let (_feed, mut app) = setup();
+    let (prefix, _) = shared_call_prefix(app.floor());
+    press(&mut app, ":");
+    type_text(&mut app, &format!("barge {prefix}"));
+    press(&mut app, "tab");
+    let listed = app.completions.clone();
+    let (row, _) = completion_row(&app);
+    assert!(!row.contains('['), "nothing is in place after the first tab: {row}");
+    let column = |row: &str, word: &str| row.find(word).map(|b| row[..b].chars().count());
+    let first_at = column(&row, &listed[0]);
+    // The second tab puts the first candidate in place: marked, in the selection style; the words stay put.
+    press(&mut app, "tab");
+    let (row, styles) = completion_row(&app);
+    assert!(row.contains(&format!("[{}]", listed[0])), "{row}");
+    assert_eq!(column(&row, &listed[0]), first_at, "the mark does not move the words: {row}");
+    let Some(mark) = column(&row, "[") else { panic!("{row}") };
+    assert!(styles[mark].add_modifier.contains(Modifier::REVERSED), "the candidate in place is reversed");
+    let Some(other) = column(&row, &listed[1]) else { panic!("{row}") };
+    assert!(!styles[other].add_modifier.contains(Modifier::REVERSED), "the others are not");
+    // The next tab moves the mark.
+    press(&mut app, "tab");
+    let (row, _) = completion_row(&app);
+    assert!(row.contains(&format!("[{}]", listed[1])) && !row.contains(&format!("[{}]", listed[0])), "{row}");
+    // Typing ends the cycle: no mark.
+    type_text(&mut app, "x");
+    let (row, _) = completion_row(&app);
+    assert!(!row.contains('['), "{row}");
+}
+
+#[test]
+fn a_marked_candidate_past_the_edge_is_brought_into_view() {
+    let (_feed, mut app) = setup();
+    press(&mut app, ":");
+    type_text(&mut app, "barge C-");
+    keys(&mut app, &["tab"]);
+    let listed = app.completions.clone();
+    let all: usize = listed.iter().map(|c| c.chars().count() + 3).sum();
+    assert!(all > 80, "more candidates than fit in 80 columns: {listed:?}");
+    // Back from the first is the last: far past the right edge, shown anyway, with … for the ones cut off.
+    keys(&mut app, &["backtab"]);
+    let (row, _) = completion_row(&app);
+    let last = &listed[listed.len() - 1];
+    assert!(row.contains(&format!("[{last}]")), "{row}");
+    assert!(row.starts_with('…'), "{row}");
+    snapshot_settings().bind(|| insta::assert_snapshot!("command_line_cycling_80x24", draw(&app, 80, 24).backend()));
+}

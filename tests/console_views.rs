@@ -165,11 +165,76 @@ fn audit_view() {
 }
 
 #[test]
+fn the_audit_view_reads_a_bulk_ack_the_engine_cut_to_fifty_ids() {
+    let mut feed = callfloor::local::LocalFeed::new(hospital(WARM_MINUTES));
+    let mut app = attach(&mut feed);
+    // 250 ids, most unknown on this floor: refused, and audited with the first 50 ids and "more": 200.
+    let ack = Command::AckAlerts { alerts: (1..=250).map(AlertId).collect() };
+    deliver(&mut app, &mut feed, vec![callfloor::client::Outgoing { id: "bulk".into(), command: ack }]);
+    let Some(entry) = app.floor().audit.back().cloned() else { panic!("the ack is audited") };
+    assert!(entry.command.contains("\"more\":200"), "{}", entry.command);
+    // A run of refused commands audited as one entry counts as all of them.
+    let mut run = entry.clone();
+    run.more = 3;
+    let at = app.floor().time();
+    app.apply_update(Update::Events {
+        from_seq: app.floor().seq,
+        events: vec![Event { at, kind: EventKind::Audited { entry: run } }],
+    });
+    press(&mut app, "7");
+    let screen = shot(&app, 160, 48);
+    let row = screen.lines().find(|l| l.contains("ack 250 alerts")).unwrap_or_default();
+    assert!(row.contains("ack 250 alerts: AL-1, AL-2") && row.contains(" … +"), "readable, not JSON: {screen}");
+    assert!(!screen.contains("{\"type\""), "no raw JSON: {screen}");
+    let commands = app.floor().audit.len() + 3;
+    let refused = app.floor().audit.iter().filter(|e| !e.ok).count() + 3;
+    assert!(screen.contains(&format!("Audit: {commands} commands, {refused} refused")), "{screen}");
+    assert!(screen.contains("(and 3 more like it)"), "{screen}");
+    let narrow = shot(&app, 80, 24);
+    assert!(narrow.contains("ack 250 alerts "), "{narrow}");
+}
+
+#[test]
 fn help_view() {
     let mut app = fixed();
     keys(&mut app, &["2", "?"]);
     assert!(app.help);
     snap_all_sizes("help_calls", &app);
+}
+
+#[test]
+fn help_greys_what_a_viewer_cannot_do_and_names_the_role_that_can() {
+    let mut feed = callfloor::local::LocalFeed::with_role(hospital(WARM_MINUTES), Role::Viewer);
+    let mut app = attach(&mut feed);
+    keys(&mut app, &["2", "?"]);
+    assert!(app.help);
+    snap_all_sizes("help_calls_viewer", &app);
+    let screen = shot(&app, 160, 48);
+    assert!(screen.contains("Greyed: needs the role in brackets (you have the viewer role)"), "{screen}");
+    assert!(screen.contains("(barge; supervisor)"), "barge is greyed and says who can: {screen}");
+    // Greyed in colour too: the theme's muted grey; what a viewer can do keeps the key colour.
+    let barge = style_of(&app, 160, 48, "(barge; supervisor)", "b ");
+    assert_eq!(barge.fg, Some(Color::DarkGray), "a viewer's barge key is grey");
+    let open = style_of(&app, 160, 48, "(open_call)", "enter");
+    assert_ne!(open.fg, Some(Color::DarkGray), "what a viewer can do is not grey");
+    // Command-line verbs too, further down: :barge greyed, :filter not.
+    for _ in 0..80 {
+        if shot(&app, 160, 48).contains(":filter") {
+            break;
+        }
+        press(&mut app, "j");
+    }
+    let screen = shot(&app, 160, 48);
+    let barge = screen.lines().find(|l| l.contains(":barge [call]")).unwrap_or_default();
+    assert!(barge.contains("(supervisor)"), "{screen}");
+    let filter = style_of(&app, 160, 48, ":filter", ":filter");
+    assert_ne!(filter.fg, Some(Color::DarkGray));
+    let verb = style_of(&app, 160, 48, ":barge", ":barge");
+    assert_eq!(verb.fg, Some(Color::DarkGray));
+    // A supervisor sees nothing greyed.
+    let mut app = fixed();
+    keys(&mut app, &["2", "?"]);
+    assert!(!shot(&app, 160, 48).contains("Greyed"));
 }
 
 #[test]

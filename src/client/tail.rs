@@ -1,4 +1,8 @@
 //! `callfloor tail`: the event stream as JSON lines, for scripts and headless operations.
+//!
+//! What callers and supervisors say reaches the terminal through `tail`, so nothing in it may act on the terminal:
+//! JSON escapes the C0 controls, and `tail` also writes C1 controls, DEL and the bidirectional overrides as JSON
+//! escapes (`\u009b`), which parse back to the same text; its status lines on stderr show them as `\u{9b}`.
 
 use std::io::Write;
 
@@ -27,6 +31,8 @@ struct Line<'a> {
     event: &'a Event,
 }
 
+pub use crate::model::terminal::{acts_on_terminal, json_for_terminal, text_for_terminal};
+
 /// Connects and writes to `out`: one line per event (`{"seq":N,"at":...,"type":...}`), or with `once` the
 /// snapshot frame. Connection news goes to `status` (stderr). Returns when `once` is done, when `out` is
 /// closed (a pipe whose reader left), or with an error when connecting cannot succeed (the engine refused the
@@ -38,20 +44,25 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
     let mut store_ok: Option<bool> = None;
     while let Some(u) = updates.recv().await {
         let written = match &u {
-            Update::Connection(ConnState::Failed { reason }) => bail!("cannot connect: {reason}"),
+            Update::Connection(ConnState::Failed { reason }) => {
+                bail!("cannot connect: {}", text_for_terminal(reason))
+            }
             Update::Connection(ConnState::Disconnected { reason, retry_in_ms }) => {
+                let reason = text_for_terminal(reason);
                 let _ = writeln!(status, "callfloor tail: {reason}; retrying in {:.1} s", *retry_in_ms as f64 / 1000.0);
                 Ok(())
             }
             Update::Connection(_) => Ok(()),
             Update::Welcome { role, server, user, .. } => {
+                let (server, user) = (text_for_terminal(server), text_for_terminal(user));
                 let _ = writeln!(status, "callfloor tail: connected to {server} as {user} ({role})");
                 Ok(())
             }
             Update::Snapshot { seq, floor } => {
                 snapshots += 1;
                 if opts.once {
-                    writeln!(out, "{}", protocol::encode_snapshot(floor)).and_then(|_| out.flush())?;
+                    let line = protocol::encode_snapshot(floor);
+                    writeln!(out, "{}", json_for_terminal(&line)).and_then(|_| out.flush())?;
                     return Ok(());
                 }
                 if snapshots > 1 {
@@ -67,7 +78,7 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                         continue;
                     }
                     let line = protocol::encode(&Line { seq: from_seq + i as u64, event });
-                    r = writeln!(out, "{line}");
+                    r = writeln!(out, "{}", json_for_terminal(&line));
                     if r.is_err() {
                         break;
                     }
@@ -89,14 +100,14 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                         writeln!(
                             status,
                             "callfloor tail: the engine's database cannot be written ({}): changes are refused, {} rows wait",
-                            s.error.as_deref().unwrap_or("no reason given"),
+                            text_for_terminal(s.error.as_deref().unwrap_or("no reason given")),
                             s.pending
                         )
                     };
                     store_ok = Some(s.ok);
                 }
                 if opts.metrics {
-                    writeln!(out, "{}", protocol::encode_metrics(m)).and_then(|_| out.flush())
+                    writeln!(out, "{}", json_for_terminal(&protocol::encode_metrics(m))).and_then(|_| out.flush())
                 } else {
                     Ok(())
                 }

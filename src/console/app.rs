@@ -1096,7 +1096,12 @@ impl App {
 
     /// Whether our role may do `action` (actions that send no command always may).
     pub fn may(&self, action: Action) -> bool {
-        action.required_role().is_none_or(|need| self.mirror.role.is_some_and(|r| r >= need))
+        self.has_role(action.required_role())
+    }
+
+    /// Whether our role is at least `need` (no need: always).
+    pub fn has_role(&self, need: Option<Role>) -> bool {
+        need.is_none_or(|need| self.mirror.role.is_some_and(|r| r >= need))
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -109,6 +109,20 @@ pub struct Verb {
     pub parse: fn(&[String], &ParseCtx) -> Result<Parsed, String>,
 }
 
+impl Verb {
+    /// The role running this verb needs, read from what its example asks for (the commands it sends, the action
+    /// it takes), so it cannot drift from the check made when it runs.
+    pub fn required_role(&self) -> Option<Role> {
+        let ctx = ParseCtx { target_call: None, target_ticket: None, sort_columns: Vec::new() };
+        match parse(self.example, &ctx) {
+            Ok(Parsed::Send(cmds)) => cmds.iter().map(|c| c.required_role()).max(),
+            Ok(Parsed::Ack(_) | Parsed::AckAll) => Action::Ack.required_role(),
+            Ok(Parsed::Act(action)) => action.required_role(),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Verb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verb").field("name", &self.name).field("aliases", &self.aliases).finish_non_exhaustive()

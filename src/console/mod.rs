@@ -18,6 +18,6 @@ pub use action::Action;
 pub use app::{App, AppOptions, View};
 pub use config::{ConfigError, UserConfig};
 pub use keymap::{Key, Keymap};
-pub use run::{ConsoleOptions, init_logging, run};
+pub use run::{ConsoleOptions, ScrollingBackend, init_logging, run};
 pub use theme::Theme;
 pub use views::render;

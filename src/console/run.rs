@@ -3,7 +3,10 @@
 //! something changed and at most 20 times a second, each frame as one synchronized update. ctrl-z (on Unix)
 //! hands the terminal back to the shell until `fg`.
 
+mod scroll;
 mod term;
+
+pub use scroll::ScrollingBackend;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,8 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
 use tokio::sync::mpsc::{Receiver, Sender, error::TrySendError};
 
@@ -22,6 +27,9 @@ use super::keymap::Keymap;
 use super::theme::{self, Theme};
 use super::views;
 use crate::client::{Outgoing, Update};
+
+/// The console's terminal: crossterm on stdout, lines moved where that writes less.
+type ConsoleTerminal = Terminal<ScrollingBackend<std::io::Stdout>>;
 
 /// Shortest time between two frames (20 fps at most).
 const FRAME: Duration = Duration::from_millis(50);
@@ -148,7 +156,11 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
 
     // The guard comes first: if setup fails half-way (raw mode on, alternate screen not), it still restores.
     let _restore = Restore;
-    let mut terminal = ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?;
+    // ratatui's setup (raw mode, alternate screen, its restoring panic hook), then our terminal on it: one that
+    // moves lines where that writes less (see `scroll`).
+    drop(ratatui::try_init().context("setting up the terminal (is this an interactive terminal?)")?);
+    let mut terminal = Terminal::new(ScrollingBackend::new(CrosstermBackend::new(std::io::stdout())))
+        .context("setting up the terminal (is this an interactive terminal?)")?;
     install_panic_flag();
     if app.mouse {
         term::set_mouse(terminal.backend_mut(), true).context("turning on mouse reporting")?;
@@ -222,7 +234,7 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
 
 fn event_loop(
     app: &mut App,
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut ConsoleTerminal,
     rx: &std_mpsc::Receiver<Msg>,
     outgoing: &Sender<Outgoing>,
     gate: &term::KeyGate,
@@ -314,7 +326,7 @@ fn event_loop(
 /// process until the shell's `fg`, then takes the terminal again and redraws it whole. The keyboard thread stays
 /// off the terminal meanwhile, so it cannot eat what is typed into the shell.
 #[cfg(unix)]
-fn suspend(app: &mut App, terminal: &mut ratatui::DefaultTerminal, gate: &term::KeyGate) -> anyhow::Result<()> {
+fn suspend(app: &mut App, terminal: &mut ConsoleTerminal, gate: &term::KeyGate) -> anyhow::Result<()> {
     use ratatui::crossterm::{execute, terminal as ct};
     let _paused = gate.pause();
     term::release_mouse(terminal.backend_mut()).context("turning off mouse reporting to suspend")?;
@@ -338,7 +350,7 @@ fn suspend(app: &mut App, terminal: &mut ratatui::DefaultTerminal, gate: &term::
 }
 
 #[cfg(not(unix))]
-fn suspend(app: &mut App, _terminal: &mut ratatui::DefaultTerminal, _gate: &term::KeyGate) -> anyhow::Result<()> {
+fn suspend(app: &mut App, _terminal: &mut ConsoleTerminal, _gate: &term::KeyGate) -> anyhow::Result<()> {
     app.notice_error("suspending is not available on this system");
     Ok(())
 }

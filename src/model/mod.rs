@@ -8,6 +8,7 @@ pub mod ids;
 pub mod metrics;
 pub mod record;
 pub mod redact;
+pub mod terminal;
 pub mod types;
 
 pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, NOTE_MAX_CHARS, SAY_MAX_CHARS};

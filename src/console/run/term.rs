@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::Backend;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::{execute, queue};
@@ -49,8 +49,8 @@ pub(super) fn restore() {
 /// Draws one frame between begin and end synchronized update, so a terminal that knows the sequence shows the
 /// frame at once instead of painting it line by line (no tearing over SSH); others ignore it. The end is written
 /// even when drawing fails, so the terminal never stays frozen.
-pub(super) fn draw_synced<W: Write>(
-    terminal: &mut Terminal<CrosstermBackend<W>>,
+pub(super) fn draw_synced<B: Backend<Error = io::Error> + Write>(
+    terminal: &mut Terminal<B>,
     render: impl FnOnce(&mut Frame),
 ) -> io::Result<()> {
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
@@ -136,7 +136,7 @@ mod tests {
     fn a_frame_is_wrapped_in_a_synchronized_update() {
         let mut bytes = Vec::<u8>::new();
         {
-            let backend = CrosstermBackend::new(&mut bytes);
+            let backend = super::super::ScrollingBackend::new(ratatui::backend::CrosstermBackend::new(&mut bytes));
             let viewport = Viewport::Fixed(Rect::new(0, 0, 20, 2));
             let Ok(mut terminal) = Terminal::with_options(backend, TerminalOptions { viewport }) else {
                 panic!("a fixed viewport needs no terminal")

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row};
 
@@ -17,37 +18,57 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let f = app.floor();
     let l = &app.lists[ListKind::Calls];
     let live = f.calls.len();
-    // The title counts the rows; calls that ended since the list last settled (once a second) keep their row until
-    // then, and calls that arrived meanwhile join then.
-    let rows = l.rows.len();
+    // The title counts the rows: live calls, and apart from them the calls that ended since the list last settled
+    // (once a second), which keep their row until then. Calls that arrived meanwhile join then; a filtered or
+    // paused list also says how many calls the floor has.
     let ended = l.rows.iter().filter(|r| r.call().is_some_and(|c| !f.calls.contains_key(&c))).count();
-    let listed_live = rows - ended;
-    let joining = if l.filter.is_empty() && !l.paused { live.saturating_sub(listed_live) } else { 0 };
-    let of = if ended == 0 {
-        format!("{rows} of {live} live")
+    let listed_live = l.rows.len() - ended;
+    let mut of = if l.filter.is_empty() && !l.paused {
+        format!("{listed_live} live")
     } else {
-        format!("{rows}: {listed_live} live + {ended} just ended")
+        format!("{listed_live} of {live} live")
     };
-    let of = if joining > 0 { format!("{of} · {joining} joining") } else { of };
-    let title = format!(" Calls: {of}{} ", super::list_note(app, ListKind::Calls));
+    if ended > 0 {
+        of.push_str(&format!(" (+{ended} ended)"));
+    }
+    let title = format!(" Calls {of}{} ", super::list_note(app, ListKind::Calls));
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(title, th.get(S::Title)));
     let wide = area.width >= 120;
     super::list_table(frame, area, app, ListKind::Calls, block, "no live calls", |id, cols| {
         let Some(call) = id.call() else { return Row::default() };
         match f.calls.get(&call) {
-            Some(c) => Row::new(cols.iter().map(|col| cell(app, c, col, wide)).collect::<Vec<_>>()),
-            // Only a paused list keeps the row of a call that left: shown whole, muted, with how it ended.
+            Some(c) => Row::new(cols.iter().map(|col| Cell::from(cell(app, c, col, wide))).collect::<Vec<_>>()),
+            // A call that left keeps its row, whole, until the list settles (within a second) or, in a paused
+            // list, until it is resumed. Its state says how it ended, muted; a paused list mutes the whole row,
+            // which may stay a while. (Muting every cell of a row that leaves within a second would rewrite it on
+            // the terminal for nothing.) Only text is muted, never the row: blank cells look the same either way.
             None => match app.call_record(call) {
-                Some(c) => {
-                    Row::new(cols.iter().map(|col| cell(app, c, col, wide)).collect::<Vec<_>>()).style(th.get(S::Muted))
-                }
+                Some(c) => Row::new(
+                    cols.iter()
+                        .map(|col| {
+                            let text = cell(app, c, col, wide);
+                            Cell::from(if l.paused || col.key == "state" {
+                                muted(text, th.get(S::Muted))
+                            } else {
+                                text
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                ),
                 None => ended_row(app, call),
             },
         }
     });
 }
 
-fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Cell<'static> {
+/// Text styled `style` over its own styles (its blank cells keep the table's).
+fn muted(line: Line<'static>, style: Style) -> Line<'static> {
+    Line::from(line.spans.into_iter().map(|s| Span::styled(s.content, s.style.patch(style))).collect::<Vec<_>>())
+}
+
+/// One cell's text, styled by spans only (no line or cell style), so a row's blank cells always keep the table's
+/// style.
+fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
     let th = &app.theme;
     let f = app.floor();
     // Times as of the list's last settle (once a second), like its order.
@@ -55,10 +76,10 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Cell<'static> {
     match col.key {
         "call" => {
             let style = if c.flags.urgent { th.get(S::CallUrgent) } else { th.get(S::Text) };
-            Cell::from(Span::styled(c.id.to_string(), style))
+            Line::from(Span::styled(c.id.to_string(), style))
         }
-        "queue" => Cell::from(fit(c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—"), 12)),
-        "state" => Cell::from(c.state.as_str()),
+        "queue" => Line::from(fit(c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—"), 12)),
+        "state" => Line::from(c.state.as_str()),
         "wait" => {
             let wait = call_wait(c, now);
             let waiting = c.answered.is_none() && matches!(c.state, CallState::Queued | CallState::Ringing);
@@ -68,11 +89,11 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Cell<'static> {
                 .and_then(|q| f.queue(q))
                 .is_some_and(|q| waiting && wait.unwrap_or(0.0) > q.sla.seconds as f64);
             let style = if over { th.get(S::QueueWarn) } else { th.get(S::Text) };
-            Cell::from(Span::styled(wait.map(fmt_dur).unwrap_or_default(), style))
+            Line::from(Span::styled(wait.map(fmt_dur).unwrap_or_default(), style))
         }
-        "talk" => Cell::from(if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { String::new() }),
-        "agent" => Cell::from(c.agent.map(|a| a.to_string()).unwrap_or_default()),
-        "sentiment" => Cell::from(if c.sentiment_trail.is_empty() {
+        "talk" => Line::from(if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { String::new() }),
+        "agent" => Line::from(c.agent.map(|a| a.to_string()).unwrap_or_default()),
+        "sentiment" => Line::from(if c.sentiment_trail.is_empty() {
             Span::styled("  —", th.get(S::Muted))
         } else {
             sentiment_span(th, c.sentiment, if wide { 5 } else { 4 })
@@ -88,18 +109,18 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Cell<'static> {
             for p in &c.supervisors {
                 flags.push(Span::styled(mode_letter(p.mode), th.get(S::Supervisor)));
             }
-            Cell::from(Line::from(flags))
+            Line::from(flags)
         }
-        "pri" => Cell::from(c.priority.to_string()),
-        "lang" => Cell::from(c.lang.as_str()),
-        "caller" => Cell::from(fit(&c.caller, 15)),
-        "intent" => Cell::from(if wide { fit(&c.intent, 18) } else { c.intent.clone() }),
+        "pri" => Line::from(c.priority.to_string()),
+        "lang" => Line::from(c.lang.as_str()),
+        "caller" => Line::from(fit(&c.caller, 15)),
+        "intent" => Line::from(if wide { fit(&c.intent, 18) } else { c.intent.clone() }),
         "supervisors" => {
             let sups: Vec<String> =
                 c.supervisors.iter().map(|p| format!("{} ({})", p.supervisor, p.mode.as_str())).collect();
-            Cell::from(Span::styled(sups.join(", "), th.get(S::Supervisor)))
+            Line::from(Span::styled(sups.join(", "), th.get(S::Supervisor)))
         }
-        _ => Cell::default(),
+        _ => Line::default(),
     }
 }
 
@@ -110,13 +131,7 @@ fn ended_row(app: &App, id: CallId) -> Row<'static> {
     let queue = summary.and_then(|s| s.queue.as_ref()).map(|q| q.as_str().to_string()).unwrap_or_default();
     let state = summary.map(|s| s.state.as_str()).unwrap_or("ended");
     let agent = summary.and_then(|s| s.agent).map(|a| a.to_string()).unwrap_or_default();
-    Row::new(vec![
-        Cell::from(id.to_string()),
-        Cell::from(fit(&queue, 12)),
-        Cell::from(state),
-        Cell::from(""),
-        Cell::from(""),
-        Cell::from(agent),
-    ])
-    .style(th.get(S::Muted))
+    let muted = th.get(S::Muted);
+    let cells = [id.to_string(), fit(&queue, 12), state.to_string(), String::new(), String::new(), agent];
+    Row::new(cells.map(|t| Cell::from(Span::styled(t, muted))))
 }

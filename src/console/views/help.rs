@@ -10,13 +10,23 @@ use crate::console::app::{App, View};
 use crate::console::command_line::{VERBS, Verb};
 use crate::console::keymap::Context;
 use crate::console::theme::S;
+use crate::model::Role;
 
-/// The help text for the current view, one line per entry.
+/// The help text for the current view, one line per entry. What our role cannot do is greyed and says which role
+/// can, as the status line leaves it out.
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let th = &app.theme;
     let km = &app.keymap;
     let ctx = app.view.context();
     let mut out = Vec::new();
+    let greyed = |need: Option<Role>| need.filter(|_| !app.has_role(need));
+    let role = app.mirror.role.map(|r| format!("the {r} role")).unwrap_or_else(|| "no role yet".into());
+    let any_greyed = km.bindings(ctx).iter().chain(km.bindings(Context::Global)).any(|(_, a)| !app.may(*a))
+        || VERBS.iter().any(|v| greyed(v.required_role()).is_some());
+    if any_greyed {
+        out.push(Line::styled(format!("Greyed: needs the role in brackets (you have {role})"), th.get(S::Muted)));
+        out.push(Line::default());
+    }
     let section = |title: String, ctx: Context, out: &mut Vec<Line<'static>>| {
         let b = km.bindings(ctx);
         if b.is_empty() {
@@ -28,11 +38,18 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             if ctx == Context::Global && km.lookup(app.view.context(), *k) != Some(*a) {
                 continue;
             }
-            out.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", k.to_string()), th.get(S::Hint)),
-                Span::raw(a.describe()),
-                Span::styled(format!("  ({})", a.name()), th.get(S::Muted)),
-            ]));
+            let line = match greyed(a.required_role()) {
+                None => Line::from(vec![
+                    Span::styled(format!("  {:<10}", k.to_string()), th.get(S::Hint)),
+                    Span::raw(a.describe()),
+                    Span::styled(format!("  ({})", a.name()), th.get(S::Muted)),
+                ]),
+                Some(need) => Line::styled(
+                    format!("  {:<10}{}  ({}; {need})", k.to_string(), a.describe(), a.name()),
+                    th.get(S::Muted),
+                ),
+            };
+            out.push(line);
         }
         out.push(Line::default());
     };
@@ -49,6 +66,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let usage = |v: &Verb| if v.args.is_empty() { v.name.to_string() } else { format!("{} {}", v.name, v.args) };
     let width = VERBS.iter().map(|v| usage(v).chars().count()).max().unwrap_or(0);
     for v in VERBS {
+        if let Some(need) = greyed(v.required_role()) {
+            out.push(Line::styled(format!("  :{:<width$}  {} ({need})", usage(v), v.doc), th.get(S::Muted)));
+            continue;
+        }
         let mut spans = vec![Span::styled(format!("  :{:<width$}  ", usage(v)), th.get(S::Hint)), Span::raw(v.doc)];
         if !v.aliases.is_empty() {
             let also: Vec<String> = v.aliases.iter().map(|a| format!(":{a}")).collect();

@@ -400,8 +400,7 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
     let km = &app.keymap;
     // While typing, the line above the entry lists the completions.
     if app.input.is_some() && !app.completions.is_empty() {
-        let text = fit(&app.completions.join("  "), area.width as usize);
-        frame.render_widget(Paragraph::new(Span::styled(text, t.get(S::Hint))), area);
+        frame.render_widget(Paragraph::new(completion_line(app, area.width as usize)), area);
         return;
     }
     let mut pairs: Vec<(String, Action)> = Vec::new();
@@ -697,6 +696,50 @@ pub(super) fn list_table<'a>(
         let a = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
         frame.render_widget(Line::styled(msg, th.get(S::Muted)), a);
     }
+}
+
+/// The completions, the one Tab put in place marked `[C-1079]` (and in the selection style); the others take the
+/// same width (` C-1076 `, so words are two spaces apart), and the mark moves while the words do not. When they do
+/// not all fit, the list starts late enough to show the marked one, and `…` says some are cut off.
+pub(crate) fn completion_line(app: &App, width: usize) -> Line<'static> {
+    use unicode_width::UnicodeWidthStr;
+    let th = &app.theme;
+    let marked = app.completion.highlighted();
+    let items: Vec<(String, bool)> = app
+        .completions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if Some(i) == marked { (format!("[{c}]"), true) } else { (format!(" {c} "), false) })
+        .collect();
+    // Whether items `start..=upto` fit in `room` columns.
+    let fits = |start: usize, upto: usize, room: usize| {
+        items[start..=upto].iter().map(|(s, _)| s.width()).sum::<usize>() <= room
+    };
+    let mut start = 0;
+    if let Some(m) = marked.filter(|m| *m < items.len()) {
+        // Leave room for the "…" before and, unless the marked one is the last, after.
+        let reserve = |start: usize| usize::from(start > 0) + usize::from(m + 1 < items.len());
+        while start < m && !fits(start, m, width.saturating_sub(reserve(start))) {
+            start += 1;
+        }
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    if start > 0 {
+        spans.push(Span::styled("…", th.get(S::Muted)));
+        used += 1;
+    }
+    for (i, (text, is_marked)) in items.iter().enumerate().skip(start) {
+        let more = i + 1 < items.len();
+        if used + text.width() + usize::from(more) > width && !(*is_marked && used + text.width() <= width) {
+            spans.push(Span::styled("…", th.get(S::Muted)));
+            break;
+        }
+        let style = if *is_marked { th.get(S::Hint).patch(th.get(S::Selected)) } else { th.get(S::Hint) };
+        spans.push(Span::styled(text.clone(), style));
+        used += text.width();
+    }
+    Line::from(spans)
 }
 
 /// A row id as people read it: `C-1042`, `AL-3`, `T-88`, `A-07`.

@@ -8,11 +8,8 @@ use serde_json::{Value, json};
 use super::{DbOptions, ExportKind, Reader};
 use crate::cli::{AuditArgs, ExportArgs, ExportFormat};
 
-/// Text from callers and supervisors made safe to print: control characters (C0, DEL, C1 such as U+009B CSI) and
-/// bidirectional overrides are shown as `\u{..}` escapes instead of reaching the terminal.
 fn sanitize_for_terminal(s: &str) -> String {
-    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
-    s.chars().map(|c| if c.is_control() || bidi(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    crate::model::terminal::text_for_terminal(s).into_owned()
 }
 
 fn reader(db: &std::path::Path, key: Option<String>) -> Result<Reader> {

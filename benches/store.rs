@@ -183,7 +183,7 @@ async fn acks(db: Option<DbOptions>, n: usize) -> Vec<Duration> {
         let id = format!("b-{i}");
         let t = Instant::now();
         let cmd = Command::Note { ticket, text: format!("bench note {i}") };
-        if commands.send(Outgoing { id: id.clone(), command: cmd }).await.is_err() {
+        if commands.send(Outgoing::command(id.clone(), cmd)).await.is_err() {
             panic!("client stopped");
         }
         loop {

@@ -106,7 +106,18 @@ impl LocalFeed {
 
     /// Executes a command: the events it caused, then its ack or error.
     pub fn handle(&mut self, out: &Outgoing) -> Vec<Update> {
-        let result = self.engine.command(&self.actor, &out.command);
+        let command = match &out.request {
+            crate::client::Request::Command(c) => c,
+            // A local feed keeps no store: only what is on the floor can be shown.
+            crate::client::Request::Query(_) => {
+                return vec![Update::Error {
+                    id: Some(out.id.clone()),
+                    code: crate::model::ErrorCode::NotFound,
+                    message: "this engine keeps no database: only what is on the floor can be shown".into(),
+                }];
+            }
+        };
+        let result = self.engine.command(&self.actor, command);
         let mut updates: Vec<Update> = self.drain().into_iter().collect();
         updates.push(match result {
             Ok(()) => Update::Ack { id: out.id.clone() },

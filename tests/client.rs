@@ -125,7 +125,7 @@ async fn commands_while_offline_are_refused_at_once() {
         panic!("the client reports the loss")
     };
     assert!((30_000..=60_000).contains(&retry_in_ms), "jittered in [half, all] of the delay: {retry_in_ms}");
-    let out = Outgoing { id: "c-9".into(), command: Command::Leave { call: CallId(1) } };
+    let out = Outgoing::command("c-9", Command::Leave { call: CallId(1) });
     assert!(commands.send(out).await.is_ok());
     let Update::Error { id, code, message } = next_update(&mut updates).await else { panic!("refused offline") };
     assert_eq!((id.as_deref(), code), (Some("c-9"), ErrorCode::Conflict));

@@ -11,7 +11,7 @@ use callfloor::model::*;
 use console_support::*;
 
 fn commands(out: &[Outgoing]) -> Vec<Command> {
-    out.iter().map(|o| o.command.clone()).collect()
+    out.iter().filter_map(|o| o.as_command().cloned()).collect()
 }
 
 fn setup() -> (LocalFeed, App) {

@@ -150,7 +150,7 @@ fn on_the_floor_every_key_acts_on_the_call_the_banner_shows() {
     assert!(press(&mut app, "b").is_empty());
     assert!(matches!(&app.dialog, Some(Dialog::Confirm { title, .. }) if title.contains(&call.to_string())));
     let out = press(&mut app, "y");
-    assert_eq!(out.iter().map(|o| o.command.clone()).collect::<Vec<_>>(), vec![Command::Barge { call }]);
+    assert_eq!(out.iter().filter_map(|o| o.as_command().cloned()).collect::<Vec<_>>(), vec![Command::Barge { call }]);
     assert_eq!(app.open_call, Some(call), "and Enter would have opened the same call");
 }
 

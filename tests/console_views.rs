@@ -170,7 +170,7 @@ fn the_audit_view_reads_a_bulk_ack_the_engine_cut_to_fifty_ids() {
     let mut app = attach(&mut feed);
     // 250 ids, most unknown on this floor: refused, and audited with the first 50 ids and "more": 200.
     let ack = Command::AckAlerts { alerts: (1..=250).map(AlertId).collect() };
-    deliver(&mut app, &mut feed, vec![callfloor::client::Outgoing { id: "bulk".into(), command: ack }]);
+    deliver(&mut app, &mut feed, vec![callfloor::client::Outgoing::command("bulk", ack)]);
     let Some(entry) = app.floor().audit.back().cloned() else { panic!("the ack is audited") };
     assert!(entry.command.contains("\"more\":200"), "{}", entry.command);
     // A run of refused commands audited as one entry counts as all of them.
@@ -461,4 +461,24 @@ fn transcript_scroll_counts_lines_and_reaches_the_first() {
     let screen = rows(&draw(&app, 80, 24)).join("\n");
     let tail: String = squeeze(&newest).chars().take(6).collect();
     assert!(squeeze(&screen).contains(&tail), "the newest line is back at the bottom");
+}
+
+#[test]
+fn a_database_that_cannot_be_written_is_said_on_every_view_and_clears_when_it_recovers() {
+    let mut app = fixed();
+    let store = |ok: bool| {
+        let mut m = FloorMetrics { window_s: 900, ..Default::default() };
+        m.store = Some(StoreStatus { ok, error: (!ok).then(|| "database or disk is full".into()), pending: 12 });
+        Update::Metrics(Box::new(m))
+    };
+    app.apply_update(store(false));
+    for view in ["1", "2", "5"] {
+        press(&mut app, view);
+        let screen = draw(&app, 80, 24).backend().to_string();
+        assert!(screen.contains("✗ db"), "{screen}");
+        assert!(screen.contains("DATABASE: the engine cannot save (database or disk is full)"), "{screen}");
+    }
+    app.apply_update(store(true));
+    let screen = draw(&app, 80, 24).backend().to_string();
+    assert!(!screen.contains("✗ db") && !screen.contains("DATABASE"), "{screen}");
 }

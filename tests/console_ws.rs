@@ -137,7 +137,7 @@ impl Console {
 
     /// Sends one command and expects it acknowledged.
     async fn ok(&mut self, out: Vec<Outgoing>) {
-        let what: Vec<String> = out.iter().map(|o| o.command.name().to_string()).collect();
+        let what: Vec<String> = out.iter().map(|o| o.name().to_string()).collect();
         let results = self.send(out).await;
         assert!(results.iter().all(Result::is_ok), "{what:?} must be acknowledged: {results:?}");
     }
@@ -173,7 +173,7 @@ async fn barge_say_reassign_ack_escalate_reach_the_engine_over_the_websocket() {
     assert_eq!(ids_calls(app), vec![call], "the filter leaves the one call");
     assert!(press(app, "b").is_empty(), "barging from a list asks first");
     let out = press(app, "y");
-    assert_eq!(out.iter().map(|o| o.command.clone()).collect::<Vec<_>>(), vec![Command::Barge { call }]);
+    assert_eq!(out.iter().filter_map(|o| o.as_command().cloned()).collect::<Vec<_>>(), vec![Command::Barge { call }]);
     console.ok(out).await;
     assert_eq!(console.last_toast(), (format!("✓ barge {call}"), true));
     let floor = engine_floor(&server).await;
@@ -279,7 +279,7 @@ async fn a_viewer_gets_the_refusal_reason_as_a_toast() {
     assert!(toast.contains("viewer role cannot barge"), "{toast}");
     assert!(console.screen().contains("viewer role cannot barge"), "and it is on the screen:\n{}", console.screen());
     // A client that sends it anyway is refused by the engine with the reason, and the refusal is audited.
-    let raw = vec![Outgoing { id: "raw-1".into(), command: Command::Barge { call } }];
+    let raw = vec![Outgoing::command("raw-1", Command::Barge { call })];
     console.app.pending.insert("raw-1".into(), format!("barge {call}"));
     let results = console.send(raw).await;
     let [Err((code, message))] = &results[..] else { panic!("a viewer's barge is refused: {results:?}") };
@@ -338,4 +338,97 @@ async fn the_console_says_when_the_engine_is_gone_and_recovers_when_it_is_back()
     let back = console.screen();
     assert!(back.contains("● live") && !back.contains("STALE"), "{back}");
     let Ok(_) = guard("shutdown", server.shutdown()).await else { panic!("the server shuts down") };
+}
+
+/// Serves `engine` on a free port with a database in `db`.
+async fn serve_with_db(engine: Engine, db: &std::path::Path) -> ServerHandle {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("bind") };
+    let mut cfg = ServerConfig::new(tokens(), Pacing::Manual);
+    cfg.db = Some(callfloor::engine::store::DbOptions::plain(db));
+    match server::serve(listener, engine, cfg).await {
+        Ok(s) => s,
+        Err(e) => panic!("the server must start: {e:#}"),
+    }
+}
+
+impl Console {
+    /// Sends what a key produced (queries included) and pumps until each is answered.
+    async fn ask(&mut self, out: Vec<Outgoing>) {
+        for o in out {
+            let id = o.id.clone();
+            assert!(self.commands.send(o).await.is_ok());
+            loop {
+                match self.pump().await {
+                    Update::Record { id: i, .. } | Update::Ack { id: i } if i == id => break,
+                    Update::Error { id: Some(i), .. } if i == id => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_ended_before_the_console_came_is_read_from_the_engines_database() {
+    let dir = std::env::temp_dir().join(format!("callfloor-console-records-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(std::fs::create_dir_all(&dir).is_ok());
+    let server = serve_with_db(hospital(WARM_MINUTES), &dir.join("floor.db")).await;
+    advance(&server, 600).await;
+    let floor = engine_floor(&server).await;
+    let Some(gone) = floor.recent.back().map(|r| r.id) else { panic!("calls ended in ten minutes") };
+
+    let mut c = Console::connect(&server.url(), SUP);
+    c.sync_to(floor.seq).await;
+    assert!(c.app.call_record(gone).is_none(), "the console did not see {gone} end");
+    // Its committed rows are what the query reads: a command's ack comes after everything before it is committed.
+    let Some(ticket) = floor.tickets.values().find(|t| t.status != TicketStatus::Resolved).map(|t| t.id) else {
+        panic!("an open ticket")
+    };
+    let out = c.app.run_command_line(&format!("note {ticket} \"flush\""));
+    c.ok(out).await;
+
+    let out = c.app.run_command_line(&format!("call {gone}"));
+    assert!(out.iter().any(|o| o.name() == "query"), "opening a call the console never saw asks the engine");
+    assert!(c.screen().contains("reading its record from the engine's database"), "{}", c.screen());
+    c.ask(out).await;
+    let screen = c.screen();
+    assert!(screen.contains(&gone.to_string()) && screen.contains("read only"), "{screen}");
+    assert!(screen.contains("transcript:") && !screen.contains("transcript: 0 lines"), "{screen}");
+    // Asked once: opening it again sends nothing.
+    c.app.update(callfloor::console::action::Action::Close);
+    assert!(c.app.run_command_line(&format!("call {gone}")).iter().all(|o| o.name() != "query"));
+
+    // A call id the engine never had says so, instead of waiting.
+    let out = c.app.run_command_line("call C-999999");
+    c.ask(out).await;
+    assert!(c.screen().contains("not in the engine's records"), "{}", c.screen());
+    let _ = server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_ticket_with_earlier_notes_shows_them_all_from_the_database() {
+    let dir = std::env::temp_dir().join(format!("callfloor-console-ticket-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(std::fs::create_dir_all(&dir).is_ok());
+    let server = serve_with_db(hospital(WARM_MINUTES), &dir.join("floor.db")).await;
+    let floor = engine_floor(&server).await;
+    let Some(ticket) = floor.tickets.values().find(|t| t.status != TicketStatus::Resolved).map(|t| t.id) else {
+        panic!("an open ticket")
+    };
+    let mut c = Console::connect(&server.url(), SUP);
+    c.sync_to(floor.seq).await;
+    for i in 0..(TICKET_NOTES_INLINE + 5) {
+        let out = c.app.run_command_line(&format!("note {ticket} \"note number {i}\""));
+        c.ok(out).await;
+    }
+    assert_eq!(c.app.floor().tickets[&ticket].notes_earlier, 5);
+    let out = c.app.run_command_line(&format!("ticket {ticket}"));
+    assert!(out.iter().any(|o| o.name() == "query"), "a ticket with earlier notes asks for them");
+    c.ask(out).await;
+    let screen = draw(&c.app, 120, 60).backend().to_string();
+    assert!(screen.contains("note number 0") && screen.contains("note number 24"), "{screen}");
+    let _ = server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -123,7 +123,7 @@ impl TestClient {
     async fn command(&mut self, command: Command) -> Result<(), (ErrorCode, String)> {
         self.next_id += 1;
         let id = format!("t-{}", self.next_id);
-        let sent = self.commands.send(Outgoing { id: id.clone(), command }).await;
+        let sent = self.commands.send(Outgoing::command(id.clone(), command)).await;
         assert!(sent.is_ok(), "the client task must take commands");
         loop {
             match self.pump().await {

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::model::Record;
+use crate::model::{Query, Record, TicketId, TicketRecord};
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::mpsc;
@@ -82,7 +82,43 @@ pub enum Update {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     pub id: String,
-    pub command: Command,
+    pub request: Request,
+}
+
+/// What a client asks of the engine: a command (answered by `ack` or `error`) or a query (answered by `record` or
+/// `error`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Command(Command),
+    Query(Query),
+}
+
+impl Outgoing {
+    /// A command with the id its ack or error will carry.
+    pub fn command(id: impl Into<String>, command: Command) -> Outgoing {
+        Outgoing { id: id.into(), request: Request::Command(command) }
+    }
+
+    /// A query with the id its record or error will carry.
+    pub fn query(id: impl Into<String>, query: Query) -> Outgoing {
+        Outgoing { id: id.into(), request: Request::Query(query) }
+    }
+
+    /// The command, when this is one.
+    pub fn as_command(&self) -> Option<&Command> {
+        match &self.request {
+            Request::Command(c) => Some(c),
+            Request::Query(_) => None,
+        }
+    }
+
+    /// What it asks, in a few words: the command's name or `query`.
+    pub fn name(&self) -> &'static str {
+        match &self.request {
+            Request::Command(c) => c.name(),
+            Request::Query(_) => "query",
+        }
+    }
 }
 
 /// Where the engine listens by default (`callfloor engine --listen`).
@@ -157,6 +193,9 @@ pub fn spawn(config: ClientConfig) -> (mpsc::Receiver<Update>, mpsc::Sender<Outg
 /// Finished calls a [`Mirror`] keeps (oldest dropped first).
 pub const FINISHED_CAP: usize = 300;
 
+/// Whole tickets (read from the engine's store) a mirror keeps.
+pub const WHOLE_TICKETS_CAP: usize = 50;
+
 /// The record of a call that left the floor, so a console can still show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinishedCall {
@@ -189,6 +228,9 @@ pub struct Mirror {
     pub finished: VecDeque<FinishedCall>,
     /// The floor the finished records belong to (the identity at the last snapshot).
     finished_of: Option<FloorIdentity>,
+    /// Tickets read whole from the engine's store (every note and history entry), newest last, at most
+    /// [`WHOLE_TICKETS_CAP`].
+    pub whole_tickets: VecDeque<TicketRecord>,
     last_data: Option<Instant>,
 }
 
@@ -205,6 +247,7 @@ impl Default for Mirror {
             snapshots: 0,
             finished: VecDeque::new(),
             finished_of: None,
+            whole_tickets: VecDeque::new(),
             last_data: None,
         }
     }
@@ -243,7 +286,25 @@ impl Mirror {
                 self.metrics = Some((**m).clone());
                 self.last_data = Some(now);
             }
-            Update::Ack { .. } | Update::Error { .. } | Update::Record { .. } => {}
+            Update::Record { record: Record::Call(c), .. } => {
+                // A call read back from the store, as if the mirror had seen it end.
+                if self.finished_call(c.id).is_none() {
+                    let call = c.to_call();
+                    let outcome = call.state;
+                    self.finished.push_back(FinishedCall { call, outcome, ended: c.ended, survey: None });
+                    while self.finished.len() > FINISHED_CAP {
+                        self.finished.pop_front();
+                    }
+                }
+            }
+            Update::Record { record: Record::Ticket(t), .. } => {
+                self.whole_tickets.retain(|w| w.ticket.id != t.ticket.id);
+                self.whole_tickets.push_back((**t).clone());
+                while self.whole_tickets.len() > WHOLE_TICKETS_CAP {
+                    self.whole_tickets.pop_front();
+                }
+            }
+            Update::Ack { .. } | Update::Error { .. } => {}
         }
     }
 
@@ -267,6 +328,11 @@ impl Mirror {
         while self.finished.len() > FINISHED_CAP {
             self.finished.pop_front();
         }
+    }
+
+    /// A ticket read whole from the engine's store, if one was asked for.
+    pub fn whole_ticket(&self, id: TicketId) -> Option<&TicketRecord> {
+        self.whole_tickets.iter().rev().find(|t| t.ticket.id == id)
     }
 
     /// The record of a finished call, if the mirror saw it end (newest record first).

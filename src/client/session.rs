@@ -32,7 +32,7 @@ fn lost(reason: impl Into<String>, connected: bool) -> End {
 
 /// Refuses a command while there is no connection.
 async fn refuse_offline(updates: &mpsc::Sender<Update>, o: Outgoing) -> bool {
-    let message = format!("not connected to the engine: {} was not sent", o.command.name().replace('_', " "));
+    let message = format!("not connected to the engine: {} was not sent", o.name().replace('_', " "));
     updates.send(Update::Error { id: Some(o.id), code: ErrorCode::Conflict, message }).await.is_ok()
 }
 
@@ -211,7 +211,10 @@ async fn session(
             }
             o = outgoing.recv(), if *outgoing_open => match o {
                 Some(o) => {
-                    let frame = protocol::encode(&ClientMsg::Command { id: o.id, command: o.command });
+                    let frame = match o.request {
+                        super::Request::Command(command) => protocol::encode(&ClientMsg::Command { id: o.id, command }),
+                        super::Request::Query(query) => protocol::encode(&ClientMsg::Query { id: o.id, query }),
+                    };
                     if let Err(e) = sink.send(Message::text(frame)).await {
                         return lost(format!("the connection failed while sending a command: {e}"), true);
                     }

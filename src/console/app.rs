@@ -262,6 +262,12 @@ pub struct App {
     pub message_ttl: u8,
     /// Commands sent and not yet answered: id → what the user asked for, in words.
     pub pending: BTreeMap<String, String>,
+    /// Queries sent to the engine's store and not answered yet, by id.
+    pub queries: BTreeMap<String, Query>,
+    /// Everything asked once (a record is asked for once per console).
+    asked: std::collections::HashSet<Query>,
+    /// Why a record could not be had (not in the engine's records, no database), by query.
+    pub unavailable: std::collections::HashMap<Query, String>,
     next_id: u64,
 
     pub theme: Theme,
@@ -314,6 +320,9 @@ impl App {
             messages: VecDeque::new(),
             message_ttl: 0,
             pending: BTreeMap::new(),
+            queries: BTreeMap::new(),
+            asked: Default::default(),
+            unavailable: Default::default(),
             next_id: 0,
             theme: opts.theme,
             keymap: opts.keymap,
@@ -359,6 +368,13 @@ impl App {
     pub fn apply(&mut self, incoming: Incoming) {
         match incoming {
             Incoming::Client(update) => self.client(update),
+            Incoming::NotSent { id, reason } if self.queries.contains_key(&id) => {
+                // Asked again the next time the page is opened.
+                if let Some(q) = self.queries.remove(&id) {
+                    self.asked.remove(&q);
+                    self.unavailable.insert(q, format!("not asked: {reason}"));
+                }
+            }
             Incoming::NotSent { id, reason } => {
                 let what = self.pending.remove(&id).unwrap_or_else(|| format!("command {id}"));
                 self.message(format!("✗ {what} not sent: {reason}"), false);
@@ -375,6 +391,15 @@ impl App {
 
     fn client(&mut self, update: Update) {
         match &update {
+            Update::Record { id, .. } => {
+                self.queries.remove(id);
+            }
+            Update::Error { id: Some(id), message, .. } if self.queries.contains_key(id) => {
+                if let Some(q) = self.queries.remove(id) {
+                    self.unavailable.insert(q, message.clone());
+                }
+                return;
+            }
             Update::Ack { id } => {
                 let what = self.pending.remove(id).unwrap_or_else(|| format!("command {id}"));
                 self.message(format!("✓ {what}"), true);
@@ -558,6 +583,12 @@ impl App {
 
     /// Takes one key press; returns the commands to send.
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<Outgoing> {
+        let mut out = self.on_key_now(ev);
+        out.extend(self.fetch_records());
+        out
+    }
+
+    fn on_key_now(&mut self, ev: KeyEvent) -> Vec<Outgoing> {
         let Some(key) = Key::from_event(&ev) else { return Vec::new() };
         self.show_hint = false;
         self.new_floor = None;
@@ -579,6 +610,12 @@ impl App {
 
     /// Takes one mouse event (click a tab, click a row, wheel); returns the commands to send.
     pub fn on_mouse(&mut self, ev: MouseEvent) -> Vec<Outgoing> {
+        let mut out = self.on_mouse_now(ev);
+        out.extend(self.fetch_records());
+        out
+    }
+
+    fn on_mouse_now(&mut self, ev: MouseEvent) -> Vec<Outgoing> {
         if !self.mouse || self.input.is_some() || self.dialog.is_some() {
             return Vec::new();
         }
@@ -621,6 +658,12 @@ impl App {
 
     /// Carries out one action; returns the commands to send.
     pub fn update(&mut self, action: Action) -> Vec<Outgoing> {
+        let mut out = self.update_now(action);
+        out.extend(self.fetch_records());
+        out
+    }
+
+    fn update_now(&mut self, action: Action) -> Vec<Outgoing> {
         if self.help || self.show_messages {
             match action {
                 Action::ToggleHelp | Action::Close | Action::ShowMessages => {
@@ -1107,6 +1150,47 @@ impl App {
     // ---------------------------------------------------------------------------------------------------------
     // Sending and messages.
 
+    /// Asks the engine's store for what the open page needs and the floor no longer holds: a finished call this
+    /// console did not see end, or the earlier notes of a ticket. Each is asked once.
+    fn fetch_records(&mut self) -> Vec<Outgoing> {
+        let mut wanted = Vec::new();
+        if self.view == View::Call
+            && let Some(id) = self.open_call
+            && self.call_record(id).is_none()
+        {
+            wanted.push(Query::Call { call: id });
+        }
+        if self.view == View::Ticket
+            && let Some(id) = self.open_ticket
+            && self.mirror.whole_ticket(id).is_none()
+            && self.floor().tickets.get(&id).is_none_or(|t| t.notes_earlier > 0)
+        {
+            wanted.push(Query::Ticket { ticket: id });
+        }
+        let mut out = Vec::new();
+        for q in wanted {
+            if !self.has_data() || !self.asked.insert(q.clone()) {
+                continue;
+            }
+            self.next_id += 1;
+            let id = format!("q{}", self.next_id);
+            self.queries.insert(id.clone(), q.clone());
+            out.push(Outgoing::query(id, q));
+        }
+        out
+    }
+
+    /// Why the engine's database cannot be written, while it cannot (from the newest metrics frame).
+    pub fn store_failing(&self) -> Option<&str> {
+        let s = self.mirror.metrics.as_ref()?.store.as_ref()?;
+        if s.ok { None } else { Some(s.error.as_deref().unwrap_or("no reason given")) }
+    }
+
+    /// True while a record the open page needs is being fetched from the engine's store.
+    pub fn fetching(&self, q: &Query) -> bool {
+        self.queries.values().any(|x| x == q)
+    }
+
     fn send(&mut self, command: Command) -> Outgoing {
         self.next_id += 1;
         let id = format!("c{}", self.next_id);
@@ -1117,7 +1201,7 @@ impl App {
         };
         let words = describe(&shown);
         self.pending.insert(id.clone(), words);
-        Outgoing { id, command }
+        Outgoing::command(id, command)
     }
 
     /// Acknowledges every unacknowledged alert the Alerts list shows (its filter applies), in one request.
@@ -1261,6 +1345,12 @@ impl App {
 
     /// Runs one command line (without the leading `:`); returns the commands to send.
     pub fn run_command_line(&mut self, text: &str) -> Vec<Outgoing> {
+        let mut out = self.run_command_line_now(text);
+        out.extend(self.fetch_records());
+        out
+    }
+
+    fn run_command_line_now(&mut self, text: &str) -> Vec<Outgoing> {
         let ctx = ParseCtx {
             target_call: self.target_call(),
             target_ticket: self.target_ticket(),

@@ -356,7 +356,7 @@ fn suspend(app: &mut App, _terminal: &mut ConsoleTerminal, _gate: &term::KeyGate
 }
 
 fn send(app: &mut App, outgoing: &Sender<Outgoing>, o: Outgoing) {
-    tracing::info!(id = %o.id, command = o.command.name(), "sending");
+    tracing::info!(id = %o.id, request = o.name(), "sending");
     match outgoing.try_send(o) {
         Ok(()) => {}
         Err(TrySendError::Full(o)) => {

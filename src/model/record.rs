@@ -41,7 +41,7 @@ pub struct TicketRecord {
 }
 
 /// What a client may ask the engine for, beyond the floor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Query {
     /// A call that has left the floor, from the store.
@@ -56,4 +56,37 @@ pub enum Query {
 pub enum Record {
     Call(Box<CallRecord>),
     Ticket(Box<TicketRecord>),
+}
+
+impl CallRecord {
+    /// The call as the floor held it when it ended, as far as the record tells (the times it waited in queues and
+    /// the rolling sentiment after each line are not kept: its first queueing is put `wait_s` before it was
+    /// answered or ended, and the trail is left empty).
+    pub fn to_call(&self) -> Call {
+        let state = if self.outcome == "abandoned" { CallState::Abandoned } else { CallState::Ended };
+        let until = self.answered.unwrap_or(self.ended);
+        let first_queued = until - chrono::Duration::milliseconds((self.wait_s * 1000.0) as i64);
+        let flags = CallFlags { urgent: self.urgent, risk: self.risk };
+        Call {
+            id: self.id,
+            caller: self.caller.clone().unwrap_or_default(),
+            lang: if self.lang == "en" { Lang::En } else { Lang::Zh },
+            intent: self.intent.clone(),
+            queue: self.queue.as_deref().map(super::ids::QueueId::new),
+            priority: 0,
+            state,
+            arrived: self.arrived,
+            queued: Some(first_queued),
+            first_queued: Some(first_queued),
+            answered: self.answered,
+            agent: self.agent.as_deref().and_then(|a| a.parse().ok()),
+            supervisors: Vec::new(),
+            transcript: self.transcript.clone(),
+            sentiment: self.final_sentiment as f32,
+            sentiment_trail: Vec::new(),
+            flags,
+            rule_hits: self.rule_hits.clone(),
+            ring_outs: self.ring_outs,
+        }
+    }
 }

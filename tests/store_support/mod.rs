@@ -40,7 +40,7 @@ impl Client {
     pub async fn command(&mut self, command: Command) -> Result<(), String> {
         self.next += 1;
         let id = format!("d-{}", self.next);
-        assert!(self.commands.send(Outgoing { id: id.clone(), command }).await.is_ok());
+        assert!(self.commands.send(Outgoing::command(id.clone(), command)).await.is_ok());
         loop {
             match self.pump().await {
                 Update::Ack { id: i } if i == id => return Ok(()),

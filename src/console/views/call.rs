@@ -405,9 +405,14 @@ fn gone(app: &App, id: CallId, frame: &mut Frame, area: Rect) {
         ),
         None => format!(" {id} is not on this floor"),
     };
-    let lines = vec![
-        Line::styled(text, th.get(S::Title)),
-        Line::styled(" its record is no longer kept by this console · esc goes back", th.get(S::Muted)),
-    ];
+    let q = Query::Call { call: id };
+    let why = if app.fetching(&q) {
+        " reading its record from the engine's database… · esc goes back".to_string()
+    } else if let Some(reason) = app.unavailable.get(&q) {
+        format!(" no record to show: {reason} · esc goes back")
+    } else {
+        " its record is no longer kept by this console · esc goes back".to_string()
+    };
+    let lines = vec![Line::styled(text, th.get(S::Title)), Line::styled(why, th.get(S::Muted))];
     frame.render_widget(Paragraph::new(lines), area);
 }

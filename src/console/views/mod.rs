@@ -201,6 +201,9 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
     };
     let mut right = Vec::new();
     right.extend(on_call);
+    if app.store_failing().is_some() {
+        right.push(Span::styled("✗ db  ", t.get(S::ConnDown)));
+    }
     right.extend([
         Span::raw(format!("{who}  ")),
         conn_span(app),
@@ -327,6 +330,10 @@ fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         if let Some(text) = text {
             lines.push(Line::styled(fit(&text, w), t.get(S::Stale)));
         }
+    }
+    if let Some(why) = app.store_failing() {
+        let text = format!(" ⚠ DATABASE: the engine cannot save ({why}): ticket, alert and seat changes are refused");
+        lines.push(Line::styled(fit(&text, w), t.get(S::Stale)));
     }
     if let Some(text) = &app.new_floor {
         lines.push(Line::styled(fit(&format!(" ⚠ NEW FLOOR: {text} (any key hides this)"), w), t.get(S::Stale)));

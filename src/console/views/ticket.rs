@@ -25,10 +25,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = app.floor();
     let Some(id) = app.open_ticket else { return };
-    let Some(t) = f.tickets.get(&id) else {
+    // The whole ticket from the engine's database when it was read (every note), else the floor's (the newest).
+    let whole = app.mirror.whole_ticket(id).map(|w| &w.ticket);
+    let Some(t) = whole.filter(|_| !f.tickets.contains_key(&id)).or_else(|| f.tickets.get(&id)) else {
+        let q = Query::Ticket { ticket: id };
+        let why = if app.fetching(&q) {
+            " reading it from the engine's database… · esc goes back".to_string()
+        } else if let Some(reason) = app.unavailable.get(&q) {
+            format!(" the floor keeps the newest tickets only, and {reason} · esc goes back")
+        } else {
+            " the floor keeps the newest tickets only · esc goes back".to_string()
+        };
         let lines = vec![
             Line::styled(format!(" {id} is no longer on the floor"), th.get(S::Title)),
-            Line::styled(" the floor keeps the newest tickets only · esc goes back", th.get(S::Muted)),
+            Line::styled(why, th.get(S::Muted)),
         ];
         frame.render_widget(Paragraph::new(lines), area);
         return;
@@ -71,11 +81,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let [info_a, hist_a] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
     frame.render_widget(Paragraph::new(info), info_a);
 
-    let mut entries: Vec<Entry> = t
-        .notes
+    // Notes older than the floor keeps come from the whole ticket once it was read; the floor's copy has the newest
+    // state, the record every note.
+    // (notes written since the record was read are on the floor only: both are shown, once each).
+    let merged = |read: &'_ [TicketNote], live: &'_ [TicketNote]| -> Vec<TicketNote> {
+        let mut all = read.to_vec();
+        all.extend(live.iter().filter(|n| !read.contains(n)).cloned());
+        all
+    };
+    let (notes, history) = match whole {
+        Some(w) if t.notes_earlier > 0 => (merged(&w.notes, &t.notes), merged(&w.history, &t.history)),
+        _ => (t.notes.clone(), t.history.clone()),
+    };
+    let mut entries: Vec<Entry> = notes
         .iter()
         .map(|n| Entry { at: n.at, by: &n.by, text: &n.text, note: true })
-        .chain(t.history.iter().map(|n| Entry { at: n.at, by: &n.by, text: &n.text, note: false }))
+        .chain(history.iter().map(|n| Entry { at: n.at, by: &n.by, text: &n.text, note: false }))
         .collect();
     entries.sort_by_key(|e| e.at);
     let lines: Vec<Line> = entries
@@ -97,8 +118,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let shown: Vec<Line> = lines.into_iter().skip(start).take(inner_h).collect();
     let shown =
         if shown.is_empty() { vec![Line::styled("no notes or escalations yet", th.get(S::Muted))] } else { shown };
+    let q = Query::Ticket { ticket: id };
+    let earlier = if t.notes_earlier == 0 || whole.is_some() {
+        String::new()
+    } else if app.fetching(&q) {
+        format!(" · reading {} earlier notes…", t.notes_earlier)
+    } else if let Some(reason) = app.unavailable.get(&q) {
+        format!(" · {} earlier notes not shown: {reason}", t.notes_earlier)
+    } else {
+        format!(" · {} earlier notes in the engine's database", t.notes_earlier)
+    };
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::styled(
-        format!(" history: {} {}, newest last ", entries.len(), if entries.len() == 1 { "entry" } else { "entries" }),
+        format!(
+            " history: {} {}, newest last{earlier} ",
+            entries.len(),
+            if entries.len() == 1 { "entry" } else { "entries" }
+        ),
         th.get(S::Title),
     ));
     frame.render_widget(Paragraph::new(shown).block(block).wrap(Wrap { trim: false }), hist_a);

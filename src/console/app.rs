@@ -1543,5 +1543,7 @@ pub fn describe(c: &Command) -> String {
         Command::Escalate { ticket, .. } => format!("escalate {ticket}"),
         Command::Note { ticket, .. } => format!("note on {ticket}"),
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),
+        Command::Confirm { call, accept: true, .. } => format!("confirm {call}"),
+        Command::Confirm { call, accept: false, .. } => format!("refuse the confirmation of {call}"),
     }
 }

@@ -149,6 +149,7 @@ fn big_floor() -> Floor {
                         notes: Vec::new(),
                         history: Vec::new(),
                         notes_earlier: 0,
+                        links: TicketLinks::default(),
                     },
                 },
             );

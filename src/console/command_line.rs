@@ -90,6 +90,10 @@ pub enum Arg {
     SortColumn,
     /// `asc` or `desc`.
     SortOrder,
+    /// A call waiting for its second confirmation.
+    PendingCall,
+    /// `yes` or `no`.
+    YesNo,
 }
 
 /// One command-line verb: its names, its arguments, what it does, and how to parse and complete it.
@@ -452,7 +456,34 @@ pub const VERBS: &[Verb] = &[
         complete: &[],
         parse: |_, _| Ok(Parsed::Act(Action::ForceQuit)),
     },
+    Verb {
+        name: "confirm",
+        aliases: &[],
+        args: "[call] yes|no [\"note\"]",
+        doc: "confirm or refuse a call's second confirmation",
+        example: "confirm C-1042 no \"voice does not match\"",
+        complete: &[Arg::PendingCall, Arg::YesNo],
+        parse: parse_confirm,
+    },
 ];
+
+/// `:confirm [call] yes|no [note]`: the call is typed, or the one the view points at.
+fn parse_confirm(args: &[String], ctx: &ParseCtx) -> Result<Parsed, String> {
+    const EXAMPLE: &str = "e.g. :confirm C-1042 yes, or :confirm C-1042 no \"voice does not match\"";
+    let (call, at) = match args.first().map(|a| a.parse::<CallId>()) {
+        Some(Ok(c)) => (c, 1),
+        _ => (call_or_target(None, ctx, "confirm")?, 0),
+    };
+    let accept = match args.get(at).map(|s| s.to_lowercase()).as_deref() {
+        Some("yes" | "y" | "accept") => true,
+        Some("no" | "n" | "refuse") => false,
+        Some(other) => return Err(format!("confirm {call} yes or no, not '{other}': {EXAMPLE}")),
+        None => return Err(format!("confirm {call} yes or no? {EXAMPLE}")),
+    };
+    let note = rest(args, at + 1);
+    let note = (!note.trim().is_empty()).then_some(note);
+    Ok(Parsed::Send(vec![Command::Confirm { call, accept, note }]))
+}
 
 /// The verb named `name` or one of its aliases, in any case.
 pub fn find(name: &str) -> Option<&'static Verb> {
@@ -766,6 +797,13 @@ fn candidates(arg: Arg, ctx: &CompleteCtx) -> Vec<String> {
         Arg::OnOff => strings(&["on", "off"]),
         Arg::SortColumn => strings(&ctx.sort_columns),
         Arg::SortOrder => strings(&["asc", "desc"]),
+        Arg::PendingCall => floor
+            .calls
+            .values()
+            .filter(|c| c.confirmation.as_ref().is_some_and(|k| k.is_pending()))
+            .map(|c| c.id.to_string())
+            .collect(),
+        Arg::YesNo => strings(&["yes", "no"]),
     }
 }
 

@@ -90,8 +90,8 @@ pub enum Arg {
     SortColumn,
     /// `asc` or `desc`.
     SortOrder,
-    /// A call waiting for its second confirmation.
-    PendingCall,
+    /// `on`, `off`, or a call waiting for its second confirmation.
+    OnOffOrPendingCall,
     /// `yes` or `no`.
     YesNo,
 }
@@ -351,11 +351,15 @@ pub const VERBS: &[Verb] = &[
     Verb {
         name: "confirm",
         aliases: &[],
-        args: "on|off",
-        doc: "ask before risky actions",
+        args: "on|off · [call] yes|no",
+        doc: "ask first; or settle a 2nd confirmation",
         example: "confirm off",
-        complete: &[Arg::OnOff],
-        parse: |a, _| on_off(a, "confirm").map(Parsed::Confirm),
+        complete: &[Arg::OnOffOrPendingCall, Arg::YesNo],
+        // `on`/`off` is the console's setting; anything else settles a call's second confirmation.
+        parse: |a, cx| match a.first().map(|s| s.to_lowercase()).as_deref() {
+            Some("on" | "off") => on_off(a, "confirm").map(Parsed::Confirm),
+            _ => parse_confirm(a, cx),
+        },
     },
     Verb {
         name: "mouse",
@@ -456,15 +460,6 @@ pub const VERBS: &[Verb] = &[
         complete: &[],
         parse: |_, _| Ok(Parsed::Act(Action::ForceQuit)),
     },
-    Verb {
-        name: "confirm",
-        aliases: &[],
-        args: "[call] yes|no [\"note\"]",
-        doc: "confirm or refuse a call's second confirmation",
-        example: "confirm C-1042 no \"voice does not match\"",
-        complete: &[Arg::PendingCall, Arg::YesNo],
-        parse: parse_confirm,
-    },
 ];
 
 /// `:confirm [call] yes|no [note]`: the call is typed, or the one the view points at.
@@ -478,7 +473,11 @@ fn parse_confirm(args: &[String], ctx: &ParseCtx) -> Result<Parsed, String> {
         Some("yes" | "y" | "accept") => true,
         Some("no" | "n" | "refuse") => false,
         Some(other) => return Err(format!("confirm {call} yes or no, not '{other}': {EXAMPLE}")),
-        None => return Err(format!("confirm {call} yes or no? {EXAMPLE}")),
+        None => {
+            return Err(format!(
+                "confirm {call} yes or no (or :confirm on|off to be asked before risky actions)? {EXAMPLE}"
+            ));
+        }
     };
     let note = rest(args, at + 1);
     let note = (!note.trim().is_empty()).then_some(note);
@@ -797,11 +796,16 @@ fn candidates(arg: Arg, ctx: &CompleteCtx) -> Vec<String> {
         Arg::OnOff => strings(&["on", "off"]),
         Arg::SortColumn => strings(&ctx.sort_columns),
         Arg::SortOrder => strings(&["asc", "desc"]),
-        Arg::PendingCall => floor
-            .calls
-            .values()
-            .filter(|c| c.confirmation.as_ref().is_some_and(|k| k.is_pending()))
-            .map(|c| c.id.to_string())
+        Arg::OnOffOrPendingCall => ["on", "off"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(
+                floor
+                    .calls
+                    .values()
+                    .filter(|c| c.confirmation.as_ref().is_some_and(|k| k.is_pending()))
+                    .map(|c| c.id.to_string()),
+            )
             .collect(),
         Arg::YesNo => strings(&["yes", "no"]),
     }

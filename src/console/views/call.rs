@@ -352,6 +352,19 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     if !c.earlier.is_empty() {
         lines.push(Line::styled(format!(" earlier: {}", super::util::earlier_text(f, &c.earlier)), th.get(S::Hint)));
     }
+    if let Some(v) = c.verification {
+        lines.push(Line::raw(format!(" identity: {}", v.describe())));
+    }
+    if let Some(k) = &c.confirmation {
+        let who = k.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        let note = k.note.as_deref().map(|n| format!(": {}", app.masked(n))).unwrap_or_default();
+        let style = match k.state {
+            ConfirmationState::Pending => th.get(S::CallUrgent),
+            ConfirmationState::Refused => th.get(S::CallRisk),
+            ConfirmationState::Confirmed => th.get(S::Text),
+        };
+        lines.push(Line::styled(format!(" 2nd confirmation {}{who}{note}", k.state.as_str()), style));
+    }
     if let Some(q) = c.queue.as_ref().and_then(|q| f.queue(q)) {
         lines.push(Line::raw(format!(" queue {} · target {:.0}% in {}s", q.id, q.sla.percent * 100.0, q.sla.seconds)));
     }

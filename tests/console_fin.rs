@@ -169,7 +169,7 @@ fn a_ticket_page_shows_its_excerpt_and_the_callers_earlier_contacts_and_h_opens_
     assert_eq!(app.view, View::Ticket);
     let text = screen(&app);
     assert!(text.contains("from the call:"), "the excerpt is on the page:\n{text}");
-    assert!(text.contains(&format!("earlier: ")) && text.contains(&earlier.to_string()), "{text}");
+    assert!(text.contains("earlier: ") && text.contains(&earlier.to_string()), "{text}");
     assert!(text.contains(&format!("H opens {earlier}")), "{text}");
     let caller = feed
         .engine()

@@ -151,6 +151,7 @@ fn big_floor() -> Floor {
                         notes: Vec::new(),
                         history: Vec::new(),
                         notes_earlier: 0,
+                        links: TicketLinks::default(),
                     },
                 },
             );

@@ -373,6 +373,7 @@ fn sentiment_and_overdue_tickets_are_red() {
                     notes: Vec::new(),
                     history: Vec::new(),
                     notes_earlier: 0,
+                    links: TicketLinks::default(),
                 },
             },
         },

@@ -44,6 +44,8 @@ fn mmn_scenario(patience: Dist, per_hour: f64) -> Scenario {
     b.break_every = Dist::Infinite;
     b.hold_share = 0.0;
     s.survey.share = 0.0;
+    // Repeat callers are arrivals on top of the Poisson stream: none here, so arrivals stay Poisson.
+    s.repeat = callfloor::engine::sim::scenario::RepeatPolicy::default();
     s
 }
 

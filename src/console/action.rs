@@ -94,6 +94,12 @@ pub enum Action {
     Toggle,
     /// In a dialog: confirm.
     Confirm,
+    /// Confirm the selected call's pending second confirmation (二次确认): the caller's request goes ahead.
+    AcceptConfirmation,
+    /// Refuse the selected call's pending second confirmation: the request is declined (asks first).
+    RefuseConfirmation,
+    /// Open the caller's newest earlier ticket (or call) from a ticket or a call.
+    OpenEarlier,
 }
 
 impl Action {
@@ -127,7 +133,9 @@ impl Action {
             | Action::AckAllVisible
             | Action::Escalate
             | Action::Resolve
-            | Action::Note => Some(Role::Supervisor),
+            | Action::Note
+            | Action::AcceptConfirmation
+            | Action::RefuseConfirmation => Some(Role::Supervisor),
             _ => None,
         }
     }
@@ -183,6 +191,9 @@ impl Action {
             Action::Suspend => "suspend (fg resumes)",
             Action::Toggle => "dialog: toggle the item",
             Action::Confirm => "dialog: confirm",
+            Action::AcceptConfirmation => "confirm the call's 2nd confirmation",
+            Action::RefuseConfirmation => "refuse the call's 2nd confirmation",
+            Action::OpenEarlier => "open the caller's newest earlier ticket or call",
         }
     }
 }

@@ -136,6 +136,22 @@ pub enum TransferTarget {
     Agent(AgentId),
 }
 
+/// A caller's earlier contact the console can open.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Earlier {
+    Ticket(TicketId),
+    Call(CallId),
+}
+
+impl std::fmt::Display for Earlier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Earlier::Ticket(t) => t.fmt(f),
+            Earlier::Call(c) => c.fmt(f),
+        }
+    }
+}
+
 /// What a confirmed [`Dialog::Confirm`] does.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Then {
@@ -904,6 +920,34 @@ impl App {
             }
             // Dialog keys with no dialog open do nothing.
             Action::Toggle | Action::Confirm => {}
+            Action::AcceptConfirmation | Action::RefuseConfirmation => {
+                let Some(call) = self.live_target(action) else { return Vec::new() };
+                if self.pending_confirmation() != Some(call) {
+                    self.notice(&format!("{call} is not waiting for a second confirmation"));
+                    return Vec::new();
+                }
+                let accept = action == Action::AcceptConfirmation;
+                let cmd = Command::Confirm { call, accept, note: None };
+                if !accept && self.confirm {
+                    self.dialog = Some(Dialog::Confirm {
+                        title: format!("Refuse the second confirmation of {call}?"),
+                        lines: vec![
+                            "The caller's request is declined: the call stays flagged and cannot be transferred,"
+                                .into(),
+                            "and an urgent identity-review ticket is opened.".into(),
+                            describe_call(self.floor(), call),
+                        ],
+                        then: Then::Send(cmd),
+                    });
+                    return Vec::new();
+                }
+                return vec![self.send(cmd)];
+            }
+            Action::OpenEarlier => match self.earlier_target() {
+                Some(Earlier::Ticket(t)) => self.open_ticket_view(t),
+                Some(Earlier::Call(c)) => self.open(c),
+                None => self.notice("no earlier ticket or call of this caller is on the floor"),
+            },
         }
         Vec::new()
     }
@@ -1069,6 +1113,30 @@ impl App {
             View::Audit => None,
             View::Floor => self.banner_alert().and_then(|a| a.subject.parse::<CallId>().ok()),
         }
+    }
+
+    /// The call the current view points at, when it waits for its second confirmation.
+    pub fn pending_confirmation(&self) -> Option<CallId> {
+        if !matches!(self.view, View::Calls | View::Call) {
+            return None;
+        }
+        let call = self.target_call()?;
+        self.floor().calls.get(&call).and_then(|c| c.confirmation.as_ref()).filter(|k| k.is_pending()).map(|_| call)
+    }
+
+    /// The caller's earlier contact `open_earlier` opens from the open ticket or call: the newest earlier ticket on
+    /// the floor, else the newest earlier call the console still holds.
+    pub fn earlier_target(&self) -> Option<Earlier> {
+        let earlier = match self.view {
+            View::Ticket => self.open_ticket.and_then(|t| self.floor().tickets.get(&t)).map(|t| &t.links.earlier),
+            View::Call => self.open_call.and_then(|c| self.call_record(c)).map(|c| &c.earlier),
+            _ => None,
+        }?;
+        let ticket = earlier.tickets.iter().rev().find(|t| self.floor().tickets.contains_key(t));
+        if let Some(t) = ticket {
+            return Some(Earlier::Ticket(*t));
+        }
+        earlier.calls.iter().rev().find(|c| self.call_record(c.call).is_some()).map(|c| Earlier::Call(c.call))
     }
 
     /// The agent the current view points at: the selected seat, or the agent of the targeted call.
@@ -1638,5 +1706,7 @@ pub fn describe(c: &Command) -> String {
         Command::Escalate { ticket, .. } => format!("escalate {ticket}"),
         Command::Note { ticket, .. } => format!("note on {ticket}"),
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),
+        Command::Confirm { call, accept: true, .. } => format!("confirm {call}"),
+        Command::Confirm { call, accept: false, .. } => format!("refuse the confirmation of {call}"),
     }
 }

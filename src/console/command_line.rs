@@ -90,6 +90,10 @@ pub enum Arg {
     SortColumn,
     /// `asc` or `desc`.
     SortOrder,
+    /// `on`, `off`, or a call waiting for its second confirmation.
+    OnOffOrPendingCall,
+    /// `yes` or `no`.
+    YesNo,
 }
 
 /// One command-line verb: its names, its arguments, what it does, and how to parse and complete it.
@@ -361,11 +365,15 @@ pub const VERBS: &[Verb] = &[
     Verb {
         name: "confirm",
         aliases: &[],
-        args: "on|off",
-        doc: "ask before risky actions",
+        args: "on|off · [call] yes|no",
+        doc: "ask first; or settle a 2nd confirmation",
         example: "confirm off",
-        complete: &[Arg::OnOff],
-        parse: |a, _| on_off(a, "confirm").map(Parsed::Confirm),
+        complete: &[Arg::OnOffOrPendingCall, Arg::YesNo],
+        // `on`/`off` is the console's setting; anything else settles a call's second confirmation.
+        parse: |a, cx| match a.first().map(|s| s.to_lowercase()).as_deref() {
+            Some("on" | "off") => on_off(a, "confirm").map(Parsed::Confirm),
+            _ => parse_confirm(a, cx),
+        },
     },
     Verb {
         name: "mouse",
@@ -467,6 +475,28 @@ pub const VERBS: &[Verb] = &[
         parse: |_, _| Ok(Parsed::Act(Action::ForceQuit)),
     },
 ];
+
+/// `:confirm [call] yes|no [note]`: the call is typed, or the one the view points at.
+fn parse_confirm(args: &[String], ctx: &ParseCtx) -> Result<Parsed, String> {
+    const EXAMPLE: &str = "e.g. :confirm C-1042 yes, or :confirm C-1042 no \"voice does not match\"";
+    let (call, at) = match args.first().map(|a| a.parse::<CallId>()) {
+        Some(Ok(c)) => (c, 1),
+        _ => (call_or_target(None, ctx, "confirm")?, 0),
+    };
+    let accept = match args.get(at).map(|s| s.to_lowercase()).as_deref() {
+        Some("yes" | "y" | "accept") => true,
+        Some("no" | "n" | "refuse") => false,
+        Some(other) => return Err(format!("confirm {call} yes or no, not '{other}': {EXAMPLE}")),
+        None => {
+            return Err(format!(
+                "confirm {call} yes or no (or :confirm on|off to be asked before risky actions)? {EXAMPLE}"
+            ));
+        }
+    };
+    let note = rest(args, at + 1);
+    let note = (!note.trim().is_empty()).then_some(note);
+    Ok(Parsed::Send(vec![Command::Confirm { call, accept, note }]))
+}
 
 /// The verb named `name` or one of its aliases, in any case.
 pub fn find(name: &str) -> Option<&'static Verb> {
@@ -780,6 +810,18 @@ fn candidates(arg: Arg, ctx: &CompleteCtx) -> Vec<String> {
         Arg::OnOff => strings(&["on", "off"]),
         Arg::SortColumn => strings(&ctx.sort_columns),
         Arg::SortOrder => strings(&["asc", "desc"]),
+        Arg::OnOffOrPendingCall => ["on", "off"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(
+                floor
+                    .calls
+                    .values()
+                    .filter(|c| c.confirmation.as_ref().is_some_and(|k| k.is_pending()))
+                    .map(|c| c.id.to_string()),
+            )
+            .collect(),
+        Arg::YesNo => strings(&["yes", "no"]),
     }
 }
 

@@ -119,6 +119,7 @@ pub const CALL_COLUMNS: &[Column] = &[
     col("agent", "Agent", Fixed(5), Fixed(5), Asc),
     col("sentiment", "Sentiment", Fixed(10), Fixed(11), Asc),
     col("flags", "Flags", Fixed(6), Fixed(6), Desc),
+    col("id", "ID", Hidden, Fixed(5), Asc),
     col("pri", "Pri", Hidden, Fixed(3), Desc),
     col("lang", "Lang", Hidden, Fixed(4), Asc),
     col("caller", "Caller", Hidden, Fixed(15), Asc),
@@ -281,7 +282,17 @@ fn call_key(col: &str, c: &Call, now: Time) -> Key {
         "talk" => num(if c.answered.is_some() { c.talk_secs(now) } else { -1.0 }),
         "agent" => num(c.agent.map(|a| a.0 as f64).unwrap_or(f64::MAX)),
         "sentiment" => num(if c.sentiment_trail.is_empty() { f64::MAX } else { c.sentiment as f64 }),
-        "flags" => num(u8::from(c.flags.urgent) * 2 + u8::from(c.flags.risk)),
+        "flags" => num(u8::from(c.confirmation.as_ref().is_some_and(|k| k.is_pending())) * 4
+            + u8::from(c.flags.urgent) * 2
+            + u8::from(c.flags.risk)),
+        // Failed first, then unverified, then verified; floors that do not verify last.
+        "id" => num(match c.verification {
+            Some(Verification::Failed) => 0,
+            Some(Verification::Unverified) => 1,
+            Some(Verification::Otp) => 2,
+            Some(Verification::Voiceprint) => 3,
+            None => 4,
+        }),
         "pri" => num(c.priority),
         "lang" => text(c.lang.as_str()),
         "caller" => text(c.caller.clone()),

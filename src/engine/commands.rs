@@ -138,6 +138,9 @@ impl Engine {
             }
             Command::Transfer { call, to_agent, to_queue } => {
                 let c = self.live_call(*call)?.clone();
+                if let Some(e) = self.transfer_blocked(&c) {
+                    return Err(e);
+                }
                 match (to_agent, to_queue) {
                     (Some(_), Some(_)) | (None, None) => {
                         return Err(CommandError::new(
@@ -293,6 +296,7 @@ impl Engine {
                 });
                 Ok(None)
             }
+            Command::Confirm { call, accept, note } => self.decide_confirm(actor, *call, *accept, note.as_deref()),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod commands;
+mod fin;
 pub mod headless;
 pub mod metrics;
 mod routing;
@@ -51,6 +52,11 @@ struct CallSim {
     negative_alerted: Option<Severity>,
     /// Mood when the call ended, for the survey.
     final_mood: f64,
+    /// The caller's number: the key of the per-caller index (see `fin`).
+    caller: String,
+    lang: Lang,
+    /// Transcript lines kept as the call ended, for tickets opened after it left the floor.
+    excerpt: Vec<Line>,
 }
 
 /// Engine-side state of a seat.
@@ -105,6 +111,8 @@ pub struct Engine {
     seed: u64,
     /// Per actor name: the refused commands of the current floor-minute, for the audit log's refusal budget.
     refusals: HashMap<String, RefusalWindow>,
+    /// Identity checks, second confirmations and the per-caller index.
+    fin: fin::Fin,
 }
 
 /// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
@@ -139,6 +147,9 @@ fn audit_text(cmd: &Command, text_max: usize) -> String {
         Command::Note { ticket, text: t } => Command::Note { ticket: *ticket, text: text(t) },
         Command::Escalate { ticket, note } => Command::Escalate { ticket: *ticket, note: text(note) },
         Command::Resolve { ticket, note } => Command::Resolve { ticket: *ticket, note: text(note) },
+        Command::Confirm { call, accept, note } => {
+            Command::Confirm { call: *call, accept: *accept, note: note.as_ref().map(text) }
+        }
         Command::Transfer { call, to_agent, to_queue } => {
             Command::Transfer { call: *call, to_agent: *to_agent, to_queue: to_queue.as_ref().map(queue) }
         }
@@ -229,6 +240,7 @@ impl Engine {
             // From the OS's randomness, not the seed: two runs of one scenario are two floors.
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             refusals: HashMap::new(),
+            fin: fin::Fin::new(seed),
             scenario,
         };
         engine.open_floor();

@@ -204,6 +204,8 @@ impl Engine {
                     self.emit(EventKind::CallbackDone { call: c });
                 }
             }
+            Fact::Redial(c) => self.redial(c),
+            Fact::AgentConfirm(c) => self.agent_confirm(c),
         }
     }
 
@@ -243,23 +245,9 @@ impl Engine {
         };
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
-        self.calls.insert(
-            id,
-            CallSim {
-                intent,
-                mood,
-                epoch: 0,
-                offers: 0,
-                talk_left: Duration::zero(),
-                talk_started: None,
-                agent_turn: true,
-                lines: 0,
-                rules_done: Vec::new(),
-                negative_alerted: None,
-                final_mood: mood,
-            },
-        );
+        self.calls.insert(id, CallSim::new(intent, mood, caller.clone(), lang));
         self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone() });
+        self.recognise_caller(id);
         let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }
@@ -271,6 +259,7 @@ impl Engine {
         let queue_id = QueueId::new(&spec.queue);
         let spec_patience = spec.patience;
         let base = self.floor.queue(&queue_id).map(|q| q.priority).unwrap_or(0);
+        self.ivr_verify(id);
         self.caller_line(id, true);
         let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
         let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
@@ -298,6 +287,7 @@ impl Engine {
             cs.offers += 1;
         }
         self.emit(EventKind::CallAbandoned { call: id });
+        self.call_finished(id, CallState::Abandoned);
         self.forget_call(id);
         if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
             self.sched.at(self.now + d, Fact::Callback(id));
@@ -524,6 +514,9 @@ impl Engine {
                 urgent: rule.urgent,
                 risk: rule.risk || rule.actions.contains(&RuleAction::Flag),
             });
+            if rule.requires_verification {
+                self.require_verification(id, &rule, &hit.word);
+            }
             for action in &rule.actions {
                 match action {
                     RuleAction::Priority => {
@@ -605,6 +598,7 @@ impl Engine {
         let sentiment = call.sentiment as f64;
         let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
         let intent = self.calls.get(&id).map(|c| c.intent).unwrap_or(0);
+        self.keep_excerpt(id);
         self.emit(EventKind::CallEnded { call: id });
         if let Some(spec) = self.scenario.intents.get(intent).and_then(|i| i.ticket.clone()) {
             self.open_ticket(Some(id), &spec.category, spec.priority, format!("follow-up of {id}"), None);
@@ -622,6 +616,7 @@ impl Engine {
             cs.final_mood = mood;
             cs.epoch += 1;
         }
+        self.call_finished(id, CallState::Ended);
         if self.rng.random_bool(self.scenario.survey.share.clamp(0.0, 1.0)) {
             let d = Duration::seconds(self.rng.random_range(60..600));
             self.sched.at(self.now + d, Fact::Survey(id));
@@ -737,7 +732,8 @@ impl Engine {
     }
 
     fn survey(&mut self, id: CallId) {
-        let Some(cs) = self.calls.remove(&id) else { return };
+        // Kept until the survey is dealt with: a follow-up ticket links the call's excerpt and caller.
+        let Some(cs) = self.calls.get(&id).cloned() else { return };
         let raw = 3.0 + 2.2 * cs.final_mood + 0.7 * normal(&mut self.rng);
         let score = raw.round().clamp(1.0, 5.0) as u8;
         self.emit(EventKind::SurveyAnswered { call: id, score });
@@ -769,6 +765,7 @@ impl Engine {
                 format!("{queue}: {bad} of the last {n} callers rated their call {bad_score}/5 or worse"),
             );
         }
+        self.calls.remove(&id);
         self.ticket_causes.remove(&id);
     }
 
@@ -793,6 +790,7 @@ impl Engine {
         let due_in =
             due_in.unwrap_or_else(|| Duration::minutes(self.scenario.tickets.due_min.for_priority(priority) as i64));
         let due = self.now + due_in;
+        let links = self.ticket_links(call, id);
         self.emit(EventKind::TicketOpened {
             ticket: Ticket {
                 id,
@@ -807,6 +805,7 @@ impl Engine {
                 notes: Vec::new(),
                 history: vec![TicketNote { at: self.now, by: "engine".into(), text: "opened".into() }],
                 notes_earlier: 0,
+                links,
             },
         });
         self.sched.at(due, Fact::TicketDue(id, 0));

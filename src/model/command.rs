@@ -69,6 +69,15 @@ pub enum Command {
         ticket: TicketId,
         note: String,
     },
+    /// Confirms (`accept: true`) or refuses the second confirmation (二次确认) a call waits for. A refusal declines
+    /// the caller's request: the call stays flagged for risk, cannot be transferred, and an identity-review ticket
+    /// is opened.
+    Confirm {
+        call: CallId,
+        accept: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 impl Command {
@@ -88,6 +97,7 @@ impl Command {
             Command::Escalate { .. } => "escalate",
             Command::Note { .. } => "note",
             Command::Resolve { .. } => "resolve",
+            Command::Confirm { .. } => "confirm",
         }
     }
 
@@ -108,6 +118,7 @@ impl Command {
                 | Command::Escalate { .. }
                 | Command::Note { .. }
                 | Command::Resolve { .. }
+                | Command::Confirm { .. }
         )
     }
 
@@ -122,6 +133,9 @@ impl Command {
             }
             Command::Resolve { note, .. } => {
                 ("the resolution note", note, NOTE_MAX_CHARS, "put the rest in a note of its own")
+            }
+            Command::Confirm { note: Some(note), .. } => {
+                ("the confirmation note", note, NOTE_MAX_CHARS, "put the rest in a ticket note")
             }
             _ => return Ok(()),
         };

@@ -165,6 +165,32 @@ pub enum EventKind {
     Audited {
         entry: AuditEntry,
     },
+    /// The IVR checked the caller's identity (a PBX bridge sends what its IVR found).
+    CallVerified {
+        call: CallId,
+        verification: Verification,
+    },
+    /// A rule that requires verification matched on a call that is not verified: the call waits for a second
+    /// confirmation (二次确认) by its agent or a supervisor.
+    ConfirmationRequested {
+        call: CallId,
+        rule: String,
+        word: String,
+    },
+    /// The agent or a supervisor confirmed (`accept`) or refused the call's pending second confirmation.
+    ConfirmationDecided {
+        call: CallId,
+        accept: bool,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The caller called before: their earlier calls and tickets, by id (the caller's number is the engine's link
+    /// key and never travels here).
+    CallerRecognised {
+        call: CallId,
+        earlier: CallerHistory,
+    },
 }
 
 impl EventKind {
@@ -199,6 +225,10 @@ impl EventKind {
             EventKind::TicketNoted { .. } => "ticket_noted",
             EventKind::TicketResolved { .. } => "ticket_resolved",
             EventKind::Audited { .. } => "audited",
+            EventKind::CallVerified { .. } => "call_verified",
+            EventKind::ConfirmationRequested { .. } => "confirmation_requested",
+            EventKind::ConfirmationDecided { .. } => "confirmation_decided",
+            EventKind::CallerRecognised { .. } => "caller_recognised",
         }
     }
 }

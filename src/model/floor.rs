@@ -29,6 +29,11 @@ pub const AUDIT_REFUSED_CAP: usize = 100;
 pub const RECENT_CAP: usize = 100;
 /// Callbacks kept (oldest dropped beyond this).
 pub const CALLBACKS_CAP: usize = 1000;
+/// Earlier calls (and earlier tickets) the per-caller index keeps per caller, and a call or ticket links to.
+pub const EARLIER_CAP: usize = 5;
+/// Transcript lines a ticket keeps as its excerpt, and the characters kept of each.
+pub const EXCERPT_LINES: usize = 6;
+pub const EXCERPT_LINE_CHARS: usize = 300;
 /// Weight of the newest caller line in a call's rolling sentiment.
 pub const SENTIMENT_ALPHA: f32 = 0.35;
 
@@ -215,6 +220,9 @@ impl Floor {
                         flags: CallFlags::default(),
                         rule_hits: Vec::new(),
                         ring_outs: 0,
+                        verification: None,
+                        confirmation: None,
+                        earlier: CallerHistory::default(),
                     },
                 );
             }
@@ -449,6 +457,41 @@ impl Floor {
             EventKind::Audited { entry } => {
                 self.audit.push_back(entry.clone());
                 self.trim_audit(entry.ok);
+            }
+            EventKind::CallVerified { call, verification } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.verification = Some(*verification);
+                }
+            }
+            EventKind::ConfirmationRequested { call, rule, word } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.confirmation = Some(Confirmation {
+                        state: ConfirmationState::Pending,
+                        rule: rule.clone(),
+                        word: word.clone(),
+                        asked: at,
+                        by: None,
+                        decided: None,
+                        note: None,
+                    });
+                }
+            }
+            EventKind::ConfirmationDecided { call, accept, by, note } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                let Some(conf) = c.confirmation.as_mut().filter(|k| k.is_pending()) else { return };
+                conf.state = if *accept { ConfirmationState::Confirmed } else { ConfirmationState::Refused };
+                conf.by = Some(by.clone());
+                conf.decided = Some(at);
+                conf.note = note.clone();
+                // A refused confirmation keeps the call flagged for review whatever the rule said.
+                if !*accept {
+                    c.flags.risk = true;
+                }
+            }
+            EventKind::CallerRecognised { call, earlier } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.earlier = earlier.clone();
+                }
             }
         }
     }

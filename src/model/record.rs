@@ -87,6 +87,10 @@ impl CallRecord {
             flags,
             rule_hits: self.rule_hits.clone(),
             ring_outs: self.ring_outs,
+            // Not kept in the call record.
+            verification: None,
+            confirmation: None,
+            earlier: CallerHistory::default(),
         }
     }
 }

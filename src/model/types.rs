@@ -319,6 +319,15 @@ pub struct Call {
     /// Times the call was offered to an agent who let it ring out.
     #[serde(default)]
     pub ring_outs: u32,
+    /// How the IVR checked the caller's identity; none on floors whose IVR does not verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    /// The second confirmation asked for on the call, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// The caller's earlier calls and tickets (a repeat caller has some).
+    #[serde(default, skip_serializing_if = "CallerHistory::is_empty")]
+    pub earlier: CallerHistory,
 }
 
 impl Call {
@@ -348,10 +357,12 @@ pub enum AlertKind {
     TicketOverdue,
     AgentNoAnswer,
     LowSatisfaction,
+    /// A rule that requires verification matched on an unverified call: it waits for a second confirmation.
+    SecondConfirmation,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 9] = [
+    pub const ALL: [AlertKind; 10] = [
         AlertKind::UrgentKeyword,
         AlertKind::RiskKeyword,
         AlertKind::NegativeSentiment,
@@ -361,6 +372,7 @@ impl AlertKind {
         AlertKind::TicketOverdue,
         AlertKind::AgentNoAnswer,
         AlertKind::LowSatisfaction,
+        AlertKind::SecondConfirmation,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -373,6 +385,7 @@ impl AlertKind {
             AlertKind::TicketOverdue => "ticket_overdue",
             AlertKind::AgentNoAnswer => "agent_no_answer",
             AlertKind::LowSatisfaction => "low_satisfaction",
+            AlertKind::SecondConfirmation => "second_confirmation",
         }
     }
 }
@@ -451,6 +464,9 @@ pub struct Ticket {
     /// however much is written on one ticket.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub notes_earlier: u32,
+    /// The call's transcript excerpt and the caller's earlier contacts, kept when the ticket was opened.
+    #[serde(default, skip_serializing_if = "TicketLinks::is_empty")]
+    pub links: TicketLinks,
 }
 
 impl Ticket {
@@ -524,4 +540,135 @@ pub struct CallSummary {
     pub ended: Time,
     pub sentiment: f32,
     pub flags: CallFlags,
+}
+
+/// How the IVR checked the caller's identity (finance floors). A call on a floor whose IVR does not verify carries
+/// none.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// The caller skipped or did not finish the check.
+    Unverified,
+    /// Verified by a one-time code sent to the registered phone.
+    Otp,
+    /// Verified by voiceprint.
+    Voiceprint,
+    /// The check was tried and failed (wrong code, voiceprint mismatch).
+    Failed,
+}
+
+impl Verification {
+    pub const ALL: [Verification; 4] =
+        [Verification::Unverified, Verification::Otp, Verification::Voiceprint, Verification::Failed];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Unverified => "unverified",
+            Verification::Otp => "otp",
+            Verification::Voiceprint => "voiceprint",
+            Verification::Failed => "failed",
+        }
+    }
+    /// Whether the caller's identity was confirmed.
+    pub fn is_verified(self) -> bool {
+        matches!(self, Verification::Otp | Verification::Voiceprint)
+    }
+    /// The state as a supervisor reads it: `verified (one-time code)`, `unverified`, `FAILED`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verification::Unverified => "unverified",
+            Verification::Otp => "verified (one-time code)",
+            Verification::Voiceprint => "verified (voiceprint)",
+            Verification::Failed => "verification FAILED",
+        }
+    }
+}
+
+/// Where a call's second confirmation (二次确认) stands.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationState {
+    /// Waiting for the agent or a supervisor to confirm or refuse.
+    Pending,
+    /// Confirmed: the caller's request may go ahead.
+    Confirmed,
+    /// Refused: the request is declined, the call stays flagged for risk and cannot be transferred.
+    Refused,
+}
+
+impl ConfirmationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmationState::Pending => "pending",
+            ConfirmationState::Confirmed => "confirmed",
+            ConfirmationState::Refused => "refused",
+        }
+    }
+}
+
+/// A second confirmation asked for on a call: a rule that requires verification matched on a call that is not
+/// verified.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub state: ConfirmationState,
+    /// The rule that asked for it, and the word that matched.
+    pub rule: String,
+    pub word: String,
+    pub asked: Time,
+    /// Who confirmed or refused (a supervisor's user name, or `agent A-07`), when, and their note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Confirmation {
+    pub fn is_pending(&self) -> bool {
+        self.state == ConfirmationState::Pending
+    }
+}
+
+/// An earlier call of the same caller, as the engine's per-caller index keeps it.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct EarlierCall {
+    pub call: CallId,
+    /// How it ended: `ended` or `abandoned`.
+    pub outcome: CallState,
+    /// When it ended.
+    pub at: Time,
+}
+
+/// A caller's earlier calls and tickets, oldest first, linked by id (never by the caller's number). Bounded by
+/// [`crate::model::EARLIER_CAP`] each.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct CallerHistory {
+    #[serde(default)]
+    pub calls: Vec<EarlierCall>,
+    #[serde(default)]
+    pub tickets: Vec<TicketId>,
+}
+
+impl CallerHistory {
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.tickets.is_empty()
+    }
+}
+
+/// What a ticket links to: the transcript lines it came from and the caller's earlier contacts.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct TicketLinks {
+    /// Lines of the call's transcript kept when the ticket was opened: the lines up to a rule hit, or the caller's
+    /// last lines (at most [`crate::model::EXCERPT_LINES`], each cut to [`crate::model::EXCERPT_LINE_CHARS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excerpt: Vec<Line>,
+    /// The caller's calls and tickets before this ticket's call.
+    #[serde(default, skip_serializing_if = "CallerHistory::is_empty")]
+    pub earlier: CallerHistory,
+}
+
+impl TicketLinks {
+    pub fn is_empty(&self) -> bool {
+        self.excerpt.is_empty() && self.earlier.is_empty()
+    }
 }

@@ -62,12 +62,33 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     if c.flags.risk {
         l1.push(Span::styled(" RISK", th.get(S::CallRisk)));
     }
+    if let Some(v) = c.verification {
+        let style = if v.is_verified() { th.get(S::Muted) } else { th.get(S::CallRisk) };
+        l1.push(Span::styled(format!(" · {}", v.describe()), style));
+    }
+    if !c.earlier.calls.is_empty() {
+        l1.push(Span::styled(format!(" ↻{}", c.earlier.calls.len()), th.get(S::Hint)));
+    }
     let wait = if c.first_queued.is_some() { fmt_dur(c.wait_secs(now)) } else { "—".into() };
     let talk = if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { "—".into() };
     let rules: Vec<String> = c.rule_hits.iter().map(|h| format!("{} \"{}\"", h.rule, h.word)).collect();
     let mut l2 = vec![Span::raw(format!(" caller {} · wait {wait} · talk {talk}", c.caller))];
     if c.ring_outs > 0 {
         l2.push(Span::raw(format!(" · rang out {}×", c.ring_outs)));
+    }
+    if let Some(k) = &c.confirmation {
+        let (text, style) = match k.state {
+            ConfirmationState::Pending => {
+                (format!(" · 2nd confirmation PENDING ('{}', {})", app.masked(&k.word), k.rule), th.get(S::CallUrgent))
+            }
+            state => {
+                let by = k.by.as_deref().unwrap_or("");
+                let note = k.note.as_deref().map(|n| format!(": {}", app.masked(n))).unwrap_or_default();
+                let style = if state == ConfirmationState::Refused { th.get(S::CallRisk) } else { th.get(S::Muted) };
+                (format!(" · 2nd confirmation {} by {by}{note}", state.as_str()), style)
+            }
+        };
+        l2.push(Span::styled(text, style));
     }
     if !rules.is_empty() {
         l2.push(Span::raw(" · rules: "));
@@ -214,6 +235,9 @@ fn action_hints(app: &App, c: &Call) -> Vec<Span<'static>> {
         wanted.push(Action::Say);
     }
     wanted.push(Action::Transfer);
+    if c.confirmation.as_ref().is_some_and(|k| k.is_pending()) && app.may(Action::AcceptConfirmation) {
+        wanted.extend([Action::AcceptConfirmation, Action::RefuseConfirmation]);
+    }
     let mut spans = vec![Span::raw(" ")];
     for a in wanted {
         if let Some(k) = km.key_for(Context::Call, a) {
@@ -224,6 +248,8 @@ fn action_hints(app: &App, c: &Call) -> Vec<Span<'static>> {
                 Action::NextMode => "next mode",
                 Action::Leave => "leave",
                 Action::Say => "say",
+                Action::AcceptConfirmation => "confirm",
+                Action::RefuseConfirmation => "refuse",
                 _ => "transfer",
             };
             let current = matches!(
@@ -323,6 +349,22 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     let mut lines = vec![head("Caller")];
     lines.push(Line::raw(format!(" {} · {} · {}", c.caller, c.lang.as_str(), c.intent)));
     lines.push(Line::raw(format!(" arrived {} · priority {}", fmt_clock(c.arrived), c.priority)));
+    if !c.earlier.is_empty() {
+        lines.push(Line::styled(format!(" earlier: {}", super::util::earlier_text(f, &c.earlier)), th.get(S::Hint)));
+    }
+    if let Some(v) = c.verification {
+        lines.push(Line::raw(format!(" identity: {}", v.describe())));
+    }
+    if let Some(k) = &c.confirmation {
+        let who = k.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        let note = k.note.as_deref().map(|n| format!(": {}", app.masked(n))).unwrap_or_default();
+        let style = match k.state {
+            ConfirmationState::Pending => th.get(S::CallUrgent),
+            ConfirmationState::Refused => th.get(S::CallRisk),
+            ConfirmationState::Confirmed => th.get(S::Text),
+        };
+        lines.push(Line::styled(format!(" 2nd confirmation {}{who}{note}", k.state.as_str()), style));
+    }
     if let Some(q) = c.queue.as_ref().and_then(|q| f.queue(q)) {
         lines.push(Line::raw(format!(" queue {} · target {:.0}% in {}s", q.id, q.sla.percent * 100.0, q.sla.seconds)));
     }

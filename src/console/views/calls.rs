@@ -106,11 +106,21 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
             if c.flags.risk {
                 flags.push(Span::styled("R", th.get(S::CallRisk)));
             }
+            // Waiting for a second confirmation (?), or refused (✗).
+            match c.confirmation.as_ref().map(|k| k.state) {
+                Some(ConfirmationState::Pending) => flags.push(Span::styled("?", th.get(S::CallUrgent))),
+                Some(ConfirmationState::Refused) => flags.push(Span::styled("✗", th.get(S::CallRisk))),
+                _ => {}
+            }
+            if !c.earlier.calls.is_empty() {
+                flags.push(Span::styled(format!("↻{}", c.earlier.calls.len()), th.get(S::Muted)));
+            }
             for p in &c.supervisors {
                 flags.push(Span::styled(mode_letter(p.mode), th.get(S::Supervisor)));
             }
             Line::from(flags)
         }
+        "id" => Line::from(verification_span(app, c.verification)),
         "pri" => Line::from(c.priority.to_string()),
         "lang" => Line::from(c.lang.as_str()),
         "caller" => Line::from(fit(&c.caller, 15)),
@@ -134,4 +144,16 @@ fn ended_row(app: &App, id: CallId) -> Row<'static> {
     let muted = th.get(S::Muted);
     let cells = [id.to_string(), fit(&queue, 12), state.to_string(), String::new(), String::new(), agent];
     Row::new(cells.map(|t| Cell::from(Span::styled(t, muted))))
+}
+
+/// A call's identity check in five columns: `otp`, `voice`, `unver`, `FAIL`; blank on floors that do not verify.
+pub(super) fn verification_span(app: &App, v: Option<Verification>) -> Span<'static> {
+    let th = &app.theme;
+    match v {
+        None => Span::raw(""),
+        Some(Verification::Otp) => Span::styled("otp", th.get(S::Text)),
+        Some(Verification::Voiceprint) => Span::styled("voice", th.get(S::Text)),
+        Some(Verification::Unverified) => Span::styled("unver", th.get(S::QueueWarn)),
+        Some(Verification::Failed) => Span::styled("FAIL", th.get(S::CallRisk)),
+    }
 }

@@ -380,6 +380,9 @@ fn short(action: Action) -> &'static str {
         Action::Close => "back",
         Action::ViewCalls => "calls",
         Action::Quit => "quit",
+        Action::AcceptConfirmation => "confirm",
+        Action::RefuseConfirmation => "refuse",
+        Action::OpenEarlier => "earlier",
         _ => "",
     }
 }
@@ -387,9 +390,15 @@ fn short(action: Action) -> &'static str {
 /// What an action would act on in the current view, as the status line names it (`b barge C-1188`).
 fn hint_target(app: &App, action: Action) -> Option<String> {
     match action {
-        Action::Monitor | Action::Whisper | Action::Barge | Action::Transfer | Action::NextMode | Action::Say => {
-            app.target_call().map(|c| c.to_string())
-        }
+        Action::Monitor
+        | Action::Whisper
+        | Action::Barge
+        | Action::Transfer
+        | Action::NextMode
+        | Action::Say
+        | Action::AcceptConfirmation
+        | Action::RefuseConfirmation => app.target_call().map(|c| c.to_string()),
+        Action::OpenEarlier => app.earlier_target().map(|e| e.to_string()),
         Action::OpenCall => match app.view {
             View::Tickets => app.target_ticket().map(|t| t.to_string()),
             _ => app.target_call().map(|c| c.to_string()),
@@ -462,6 +471,9 @@ fn status(app: &App, frame: &mut Frame, area: Rect) {
                 Action::Close => app.can_close(),
                 Action::Leave => leave_ok,
                 Action::TogglePause | Action::Filter => app.view.list().is_some(),
+                // Offered only on a call waiting for its second confirmation.
+                Action::AcceptConfirmation | Action::RefuseConfirmation => app.pending_confirmation().is_some(),
+                Action::OpenEarlier => app.earlier_target().is_some(),
                 _ => true,
             }
     });

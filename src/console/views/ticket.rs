@@ -78,8 +78,48 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     info.push(if hints.is_empty() { Line::styled(" read only", th.get(S::Muted)) } else { Line::from(hints) });
-    let [info_a, hist_a] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    // What the ticket links to: the caller's earlier contacts (by id) and the call's excerpt.
+    let earlier_key = app
+        .keymap
+        .key_for(app.view.context(), Action::OpenEarlier)
+        .filter(|_| app.earlier_target().is_some())
+        .map(|k| format!(" · {k} opens {}", app.earlier_target().map(|e| e.to_string()).unwrap_or_default()))
+        .unwrap_or_default();
+    if !t.links.earlier.is_empty() {
+        info.push(Line::styled(
+            format!(" earlier: {}{earlier_key}", super::util::earlier_text(f, &t.links.earlier)),
+            th.get(S::Hint),
+        ));
+    }
+    let excerpt: Vec<Line> = t
+        .links
+        .excerpt
+        .iter()
+        .map(|l| {
+            let who = match l.speaker {
+                Speaker::Caller => "caller",
+                Speaker::Agent => "agent",
+                Speaker::Ivr => "ivr",
+                Speaker::Supervisor => "supervisor",
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", fmt_clock(l.at)), th.get(S::Muted)),
+                Span::styled(format!("{who:<10} "), th.get(S::SpeakerSupervisor)),
+                Span::raw(app.masked(&l.text)),
+            ])
+        })
+        .collect();
+    let info_h = info.len() as u16;
+    let excerpt_h = if excerpt.is_empty() { 0 } else { excerpt.len() as u16 + 2 };
+    let [info_a, excerpt_a, hist_a] =
+        Layout::vertical([Constraint::Length(info_h), Constraint::Length(excerpt_h), Constraint::Min(3)]).areas(area);
     frame.render_widget(Paragraph::new(info), info_a);
+    if !excerpt.is_empty() {
+        let block = Block::bordered()
+            .border_style(th.get(S::Border))
+            .title(Line::styled(format!(" from the call: {} lines ", excerpt.len()), th.get(S::Title)));
+        frame.render_widget(Paragraph::new(excerpt).block(block), excerpt_a);
+    }
 
     // Notes older than the floor keeps come from the whole ticket once it was read; the floor's copy has the newest
     // state, the record every note.

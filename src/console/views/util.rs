@@ -207,6 +207,17 @@ pub fn to_line(pieces: Vec<(String, Style)>) -> Line<'static> {
     Line::from(pieces.into_iter().map(|(s, st)| Span::styled(s, st)).collect::<Vec<_>>())
 }
 
+/// A caller's earlier contacts as the call and ticket pages show them: `C-1012 (abandoned 09:14), T-7 (open)`.
+/// Tickets still on the floor show their status now; the caller's number never appears (links are by id).
+pub fn earlier_text(floor: &crate::model::Floor, earlier: &crate::model::CallerHistory) -> String {
+    let calls = earlier.calls.iter().rev().map(|c| format!("{} ({} {})", c.call, c.outcome.as_str(), fmt_clock(c.at)));
+    let tickets = earlier.tickets.iter().rev().map(|t| match floor.tickets.get(t) {
+        Some(x) => format!("{t} ({})", x.status_label()),
+        None => t.to_string(),
+    });
+    calls.chain(tickets).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

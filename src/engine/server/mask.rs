@@ -18,6 +18,17 @@ fn ticket(t: &mut Ticket) {
     for n in &mut t.notes {
         text(&mut n.text);
     }
+    for l in &mut t.links.excerpt {
+        text(&mut l.text);
+    }
+}
+
+/// A call's second confirmation: the word that asked for it and the note it was settled with.
+fn confirmation(c: &mut Confirmation) {
+    text(&mut c.word);
+    if let Some(n) = &mut c.note {
+        text(n);
+    }
 }
 
 fn audit(e: &mut AuditEntry) {
@@ -63,6 +74,9 @@ pub fn mask_floor(floor: &Floor) -> Floor {
         for h in &mut c.rule_hits {
             text(&mut h.word);
         }
+        if let Some(k) = &mut c.confirmation {
+            confirmation(k);
+        }
     }
     for cb in &mut f.callbacks {
         cb.caller = mask_number(&cb.caller);
@@ -92,6 +106,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::TicketNoted { .. }
             | EventKind::TicketResolved { .. }
             | EventKind::Audited { .. }
+            | EventKind::ConfirmationRequested { .. }
+            | EventKind::ConfirmationDecided { note: Some(_), .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -99,7 +115,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
     // Most of these carry one text (an utterance above all) that usually holds no number: no copy then.
     let only_text = match &ev.kind {
         EventKind::Utterance { text, .. } | EventKind::TicketNoted { text, .. } => Some(text.as_str()),
-        EventKind::RuleMatched { word, .. } => Some(word.as_str()),
+        EventKind::RuleMatched { word, .. } | EventKind::ConfirmationRequested { word, .. } => Some(word.as_str()),
+        EventKind::ConfirmationDecided { note: Some(n), .. } => Some(n.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
         _ => None,
@@ -117,6 +134,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => text(note),
         EventKind::TicketNoted { text: t, .. } => text(t),
         EventKind::Audited { entry } => audit(entry),
+        EventKind::ConfirmationRequested { word, .. } => text(word),
+        EventKind::ConfirmationDecided { note: Some(n), .. } => text(n),
         _ => {}
     }
     Cow::Owned(ev)

@@ -54,6 +54,10 @@ pub enum Fact {
     Survey(CallId),
     /// The back office calls an abandoned caller back.
     Callback(CallId),
+    /// A caller calls again: the call id is their earlier call's.
+    Redial(CallId),
+    /// The agent looks at the call's pending second confirmation.
+    AgentConfirm(CallId),
 }
 
 /// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.

@@ -71,6 +71,8 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Ticket)> {
             notes: Vec::new(),
             history: Vec::new(),
             notes_earlier: 0,
+            // The store keeps no excerpt or earlier contacts: a ticket read back has none.
+            links: TicketLinks::default(),
         },
     ))
 }

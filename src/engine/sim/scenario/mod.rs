@@ -17,7 +17,8 @@ use std::path::Path;
 pub use locate::{ScenarioError, line_of};
 pub use schema::{
     AgentGroup, Arrivals, Bank, Behaviour, Dist, DueMinutes, IntentSpec, Level, Meta, MoodLines, Peak, Privacy,
-    QueueSpec, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds, TicketPolicy, TicketSpec,
+    QueueSpec, RepeatPolicy, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds, TicketPolicy, TicketSpec,
+    VerificationPolicy, VerificationShares,
 };
 pub use time::{BadTime, TimeOfDay};
 pub use validate::has_cjk;

@@ -37,6 +37,12 @@ pub struct Scenario {
     /// `[privacy]`: what the store may keep in clear.
     #[serde(default)]
     pub privacy: Privacy,
+    /// `[verification]`: the IVR's identity check and the second confirmation; absent: the IVR does not verify.
+    #[serde(default)]
+    pub verification: Option<VerificationPolicy>,
+    /// `[repeat]`: callers who call again; absent: nobody does.
+    #[serde(default)]
+    pub repeat: RepeatPolicy,
 }
 
 /// `[privacy]`: by default the store masks ID, card and phone numbers in transcripts and caller numbers.
@@ -172,6 +178,9 @@ pub struct IntentSpec {
     /// Open a ticket after every call of this intent.
     #[serde(default)]
     pub ticket: Option<TicketSpec>,
+    /// How the IVR verifies callers of this intent; absent: `[verification] shares`.
+    #[serde(default)]
+    pub verification: Option<VerificationShares>,
 }
 
 /// The ticket an intent opens after each of its calls.
@@ -245,6 +254,10 @@ pub struct RuleSpec {
     /// other way to say how soon its tickets are due; absent: see `ticket_priority_or_default`.
     #[serde(default)]
     pub ticket_priority: Option<TicketPriority>,
+    /// A hit on a call that is not verified (unverified or failed) raises a critical alert and puts the call in
+    /// second confirmation. Needs `[verification]`.
+    #[serde(default)]
+    pub requires_verification: bool,
 }
 
 fn default_severity() -> Severity {
@@ -456,5 +469,63 @@ impl RuleSpec {
             None if self.severity == Severity::Critical => TicketPriority::High,
             None => TicketPriority::Normal,
         }
+    }
+}
+
+/// `[verification]`: the IVR's identity check, and how agents settle second confirmations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationPolicy {
+    /// Shares of callers the IVR verifies, by how; an intent's `verification` overrides them.
+    pub shares: VerificationShares,
+    /// How long after a second confirmation is asked for the call's agent looks at it.
+    pub agent_after: Dist,
+    /// Share of second confirmations the agent settles (the rest wait for a supervisor), 0..1.
+    pub agent_decides: f64,
+    /// Share of those the agent confirms (the rest are refused), 0..1.
+    pub agent_accepts: f64,
+}
+
+/// Shares of callers the IVR verifies by one-time code, by voiceprint, or fails; the rest stay unverified. Each
+/// 0..1, together at most 1.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationShares {
+    /// Verified by a one-time code.
+    #[serde(default)]
+    pub otp: f64,
+    /// Verified by voiceprint.
+    #[serde(default)]
+    pub voiceprint: f64,
+    /// Tried and failed.
+    #[serde(default)]
+    pub failed: f64,
+}
+
+/// `[repeat]`: callers who call again, with the same number, language and reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatPolicy {
+    /// Share of callers who hung up waiting and call again, 0..1.
+    #[serde(default)]
+    pub after_abandon: f64,
+    /// Share of answered callers whose call opened a ticket who call again, 0..1.
+    #[serde(default)]
+    pub after_ticket: f64,
+    /// Share of other answered callers who call again, 0..1.
+    #[serde(default)]
+    pub after_call: f64,
+    /// How long after the first call they call again.
+    #[serde(default = "default_repeat_delay")]
+    pub delay: Dist,
+}
+
+fn default_repeat_delay() -> Dist {
+    Dist::Lognormal { mean_s: 1800.0, sd_s: 1200.0 }
+}
+
+impl Default for RepeatPolicy {
+    fn default() -> Self {
+        RepeatPolicy { after_abandon: 0.0, after_ticket: 0.0, after_call: 0.0, delay: default_repeat_delay() }
     }
 }

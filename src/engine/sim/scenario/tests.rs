@@ -494,3 +494,87 @@ fn an_unknown_name_lists_the_bundled_names() {
         assert!(e.message.contains(name), "the message does not list '{name}': {e}");
     }
 }
+
+const FIN_TABLES: &str = r#"
+[verification]
+shares = { otp = 0.5, voiceprint = 0.2, failed = 0.1 }
+agent_after = { dist = "uniform", min_s = 10, max_s = 30 }
+agent_decides = 0.5
+agent_accepts = 0.8
+
+[repeat]
+after_abandon = 0.3
+after_ticket = 0.2
+delay = { dist = "fixed", s = 600 }
+"#;
+
+#[test]
+fn verification_and_repeat_tables_load_and_default_to_off() {
+    let Ok(plain) = Scenario::parse(BASE, SOURCE) else { panic!("BASE must load") };
+    assert!(plain.verification.is_none(), "no [verification]: the IVR verifies nobody");
+    assert_eq!((plain.repeat.after_abandon, plain.repeat.after_ticket, plain.repeat.after_call), (0.0, 0.0, 0.0));
+    let text = format!(
+        "{}{FIN_TABLES}",
+        BASE.replace("actions = [\"ticket\"]\n", "actions = [\"ticket\"]\nrequires_verification = true\n")
+    );
+    let s = match Scenario::parse(&text, SOURCE) {
+        Ok(s) => s,
+        Err(e) => panic!("the finance tables must load: {e}"),
+    };
+    let Some(v) = &s.verification else { panic!("[verification] was read") };
+    assert_eq!((v.shares.otp, v.shares.voiceprint, v.shares.failed), (0.5, 0.2, 0.1));
+    assert!(s.rules.iter().any(|r| r.id == "refund" && r.requires_verification));
+    assert_eq!(s.repeat.delay, Dist::Fixed { s: 600.0 });
+}
+
+/// Each case: the text to put in place of the marker's line, the text on the line the error must point at, and
+/// words the message must hold.
+#[test]
+fn broken_verification_and_repeat_keys_are_refused_with_the_line_and_key() {
+    let good = format!("{BASE}{FIN_TABLES}");
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "shares = { otp = 0.5, voiceprint = 0.2, failed = 0.1 }",
+            "shares = { otp = 0.7, voiceprint = 0.2, failed = 0.3 }",
+            "shares = ",
+            &["[verification] shares", "at most 1"],
+        ),
+        ("agent_decides = 0.5", "agent_decides = 1.5", "agent_decides", &["[verification] agent_decides", "share"]),
+        (
+            "agent_after = { dist = \"uniform\", min_s = 10, max_s = 30 }",
+            "agent_after = { dist = \"infinite\" }",
+            "agent_after",
+            &["agent_after", "infinite"],
+        ),
+        ("after_abandon = 0.3", "after_abandon = -0.1", "after_abandon", &["[repeat] after_abandon"]),
+        (
+            "delay = { dist = \"fixed\", s = 600 }",
+            "delay = { dist = \"infinite\" }",
+            "delay = { dist = \"inf",
+            &["[repeat] delay"],
+        ),
+        ("agent_accepts = 0.8", "agent_accepts = 0.8\nagent_refuses = 0.2", "agent_refuses", &["agent_refuses"]),
+    ];
+    for (from, to, marker, words) in cases {
+        assert_eq!(good.matches(from).count(), 1, "test setup: {from:?}");
+        let text = good.replacen(from, to, 1);
+        let Err(e) = Scenario::parse(&text, SOURCE) else { panic!("{to:?} was accepted") };
+        assert_eq!(e.line, Some(line_holding(&text, marker)), "{to:?}: wrong line: {e}");
+        for w in *words {
+            assert!(e.message.contains(w), "{to:?}: the message does not name {w:?}: {e}");
+        }
+    }
+    // Verification keys without a [verification] table.
+    let rule = BASE.replace("actions = [\"ticket\"]\n", "actions = [\"ticket\"]\nrequires_verification = true\n");
+    let Err(e) = Scenario::parse(&rule, SOURCE) else { panic!("requires_verification without [verification]") };
+    assert_eq!(e.line, Some(line_holding(&rule, "requires_verification")), "{e}");
+    assert!(e.message.contains("'refund'") && e.message.contains("[verification]"), "{e}");
+    let intent = BASE.replacen(
+        "patience = { dist = \"infinite\" }\n",
+        "patience = { dist = \"infinite\" }\nverification = { otp = 0.5 }\n",
+        1,
+    );
+    let Err(e) = Scenario::parse(&intent, SOURCE) else { panic!("an intent's verification without [verification]") };
+    assert_eq!(e.line, Some(line_holding(&intent, "verification = { otp")), "{e}");
+    assert!(e.message.contains("'buy' verification"), "{e}");
+}

@@ -41,7 +41,9 @@ impl Scenario {
             ));
         }
         check_nonzero(self.survey.followup_min, &[K("survey"), K("followup_min")], "[survey] followup_min", "minutes")?;
-        self.check_behaviour()
+        self.check_behaviour()?;
+        self.check_verification()?;
+        self.check_repeat()
     }
 
     fn check_meta(&self) -> Result<(), Problem> {
@@ -715,4 +717,84 @@ pub(super) fn bad_time(text: &str, offset: usize) -> Option<Problem> {
         _ => return None,
     };
     Some(problem(&at, not_a_time(&what, &found.value, end_ok)))
+}
+
+impl Scenario {
+    /// `[verification]`, intents' `verification` and rules' `requires_verification`.
+    fn check_verification(&self) -> Result<(), Problem> {
+        if let Some(v) = &self.verification {
+            let at = [K("verification")];
+            check_shares(&v.shares, &join(&at, K("shares")), "[verification] shares")?;
+            check_dist(
+                &v.agent_after,
+                &join(&at, K("agent_after")),
+                "[verification] agent_after",
+                Some(
+                    "agents look at a second confirmation sooner or later; set agent_decides = 0 to leave them all to supervisors",
+                ),
+            )?;
+            check_share(v.agent_decides, &join(&at, K("agent_decides")), "[verification] agent_decides")?;
+            check_share(v.agent_accepts, &join(&at, K("agent_accepts")), "[verification] agent_accepts")?;
+        }
+        for (n, i) in self.intents.iter().enumerate() {
+            let Some(shares) = &i.verification else { continue };
+            let at = [K("intents"), I(n), K("verification")];
+            let what = format!("{} verification", label("[[intents]]", &i.id, n));
+            if self.verification.is_none() {
+                return Err(problem(
+                    &at,
+                    format!(
+                        "{what} is set but the scenario has no [verification] table: add one (it says how agents settle second confirmations) or remove the key"
+                    ),
+                ));
+            }
+            check_shares(shares, &at, &what)?;
+        }
+        for (n, r) in self.rules.iter().enumerate() {
+            if r.requires_verification && self.verification.is_none() {
+                return Err(problem(
+                    &[K("rules"), I(n), K("requires_verification")],
+                    format!(
+                        "{} has requires_verification = true but the scenario has no [verification] table, so no \
+                         call is ever verified: add [verification] or remove the key",
+                        label("[[rules]]", &r.id, n)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[repeat]`: shares and the delay.
+    fn check_repeat(&self) -> Result<(), Problem> {
+        let r = &self.repeat;
+        let at = [K("repeat")];
+        check_share(r.after_abandon, &join(&at, K("after_abandon")), "[repeat] after_abandon")?;
+        check_share(r.after_ticket, &join(&at, K("after_ticket")), "[repeat] after_ticket")?;
+        check_share(r.after_call, &join(&at, K("after_call")), "[repeat] after_call")?;
+        check_dist(
+            &r.delay,
+            &join(&at, K("delay")),
+            "[repeat] delay",
+            Some("a caller who never calls again is a share of 0"),
+        )
+    }
+}
+
+/// Each share 0..1, together at most 1 (the rest stay unverified).
+fn check_shares(s: &super::schema::VerificationShares, at: &[Step], what: &str) -> Result<(), Problem> {
+    check_share(s.otp, &join(at, K("otp")), &format!("{what} otp"))?;
+    check_share(s.voiceprint, &join(at, K("voiceprint")), &format!("{what} voiceprint"))?;
+    check_share(s.failed, &join(at, K("failed")), &format!("{what} failed"))?;
+    let sum = s.otp + s.voiceprint + s.failed;
+    if sum > 1.0 + 1e-9 {
+        return Err(problem(
+            at,
+            format!(
+                "{what} add up to {sum}: otp, voiceprint and failed are shares of the same callers, so together they \
+                 can be at most 1 (the rest stay unverified)"
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -1543,5 +1543,13 @@ pub fn describe(c: &Command) -> String {
         Command::Escalate { ticket, .. } => format!("escalate {ticket}"),
         Command::Note { ticket, .. } => format!("note on {ticket}"),
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),
+        Command::AssignCallback { call, to_agent, to_queue } => match (to_agent, to_queue) {
+            (Some(a), _) => format!("assign the callback of {call} to {a}"),
+            (_, Some(q)) => format!("assign the callback of {call} to {q}"),
+            _ => format!("assign the callback of {call}"),
+        },
+        Command::AddSeats { queue, count, until, origin, .. } => {
+            format!("add {count} {} seats to {queue} until {}", origin.as_str(), until.format("%H:%M"))
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod commands;
+mod edu;
 pub mod headless;
 pub mod metrics;
 mod routing;
@@ -61,6 +62,8 @@ struct AgentSim {
     epoch: u32,
     break_due: bool,
     off_shift: bool,
+    /// A temporary seat (`add_seats`): it leaves at its `until` instead of a shift's end.
+    temp: bool,
 }
 
 /// Last alert raised per cause, for de-duplication and re-trigger intervals.
@@ -105,6 +108,10 @@ pub struct Engine {
     seed: u64,
     /// Per actor name: the refused commands of the current floor-minute, for the audit log's refusal budget.
     refusals: HashMap<String, RefusalWindow>,
+    /// Callbacks assigned (or due for another attempt) that wait for a free seat, oldest first.
+    cb_pending: Vec<CallId>,
+    /// Temporary seats named so far (names are handed out in turn).
+    temp_seats_named: u32,
 }
 
 /// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
@@ -229,6 +236,8 @@ impl Engine {
             // From the OS's randomness, not the seed: two runs of one scenario are two floors.
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             refusals: HashMap::new(),
+            cb_pending: Vec::new(),
+            temp_seats_named: 0,
             scenario,
         };
         engine.open_floor();

@@ -71,6 +71,7 @@ impl Engine {
                     call: None,
                     missed: 0,
                     handled: 0,
+                    temporary: None,
                 });
                 self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
                 if let Some(s) = &g.shift {
@@ -97,6 +98,7 @@ impl Engine {
         });
         self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
         self.schedule_arrival();
+        self.schedule_seat_plan();
     }
 
     /// Arrival rate (calls per second) at floor time `t`.
@@ -200,10 +202,16 @@ impl Engine {
             }
             Fact::Survey(c) => self.survey(c),
             Fact::Callback(c) => {
-                if self.floor.callbacks.iter().any(|cb| cb.call == c) {
+                // The back office takes only callbacks nobody was given.
+                if self.floor.callbacks.iter().any(|cb| cb.call == c && cb.status == CallbackStatus::Waiting) {
                     self.emit(EventKind::CallbackDone { call: c });
                 }
             }
+            Fact::SeatPlan(n) => self.seat_plan(n),
+            Fact::SeatUntil(a) => self.seat_until(a),
+            Fact::CallbackRing(call, cb, reached) => self.callback_ring(call, cb, reached),
+            Fact::CallbackRetry(cb) => self.callback_retry(cb),
+            Fact::CallbackPromise(cb) => self.callback_promise_due(cb),
         }
     }
 
@@ -241,6 +249,8 @@ impl Engine {
             }
             Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
         };
+        let contact = self.pick_student_contact(intent).and_then(|who| self.student_contact(id, who));
+        let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
         self.calls.insert(
@@ -260,6 +270,9 @@ impl Engine {
             },
         );
         self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone() });
+        if let Some((_, linked)) = contact {
+            self.emit(linked);
+        }
         let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }
@@ -298,6 +311,7 @@ impl Engine {
             cs.offers += 1;
         }
         self.emit(EventKind::CallAbandoned { call: id });
+        self.promise_callback(id);
         self.forget_call(id);
         if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
             self.sched.at(self.now + d, Fact::Callback(id));
@@ -659,10 +673,11 @@ impl Engine {
     pub(super) fn after_free(&mut self, agent: AgentId) {
         let Some(s) = self.agents.get(&agent) else { return };
         if s.off_shift {
+            let reason = if s.temp { super::edu::TEMP_SEAT_ENDED } else { "shift ended" };
             self.emit(EventKind::AgentStateChanged {
                 agent,
                 state: AgentState::Offline,
-                reason: Some("shift ended".into()),
+                reason: Some(reason.into()),
             });
         } else if s.break_due {
             if let Some(s) = self.agents.get_mut(&agent) {

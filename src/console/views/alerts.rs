@@ -60,5 +60,6 @@ pub(super) fn kind_short(kind: crate::model::AlertKind) -> &'static str {
         K::TicketOverdue => "overdue",
         K::AgentNoAnswer => "no answer",
         K::LowSatisfaction => "survey",
+        K::CallbackOverdue => "callback",
     }
 }

@@ -63,6 +63,16 @@ pub fn mask_floor(floor: &Floor) -> Floor {
         for h in &mut c.rule_hits {
             text(&mut h.word);
         }
+        if let Some(s) = &mut c.student {
+            for o in &mut s.others {
+                o.number = mask_number(&o.number);
+            }
+        }
+    }
+    for s in f.students.values_mut() {
+        for c in &mut s.calls {
+            c.number = mask_number(&c.number);
+        }
     }
     for cb in &mut f.callbacks {
         cb.caller = mask_number(&cb.caller);
@@ -92,6 +102,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::TicketNoted { .. }
             | EventKind::TicketResolved { .. }
             | EventKind::Audited { .. }
+            | EventKind::StudentCallLinked { .. }
+            | EventKind::CallbackDialed { .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -117,6 +129,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => text(note),
         EventKind::TicketNoted { text: t, .. } => text(t),
         EventKind::Audited { entry } => audit(entry),
+        EventKind::StudentCallLinked { number, .. } => *number = mask_number(number),
+        EventKind::CallbackDialed { caller, .. } => *caller = mask_number(caller),
         _ => {}
     }
     Cow::Owned(ev)

@@ -186,8 +186,7 @@ impl Engine {
         if let Some(s) = self.agents.get_mut(&agent) {
             s.off_shift = true;
         }
-        if self.floor.agents.get(&agent).is_some_and(|x| matches!(x.state, AgentState::Available | AgentState::Break))
-        {
+        if self.floor.agents.get(&agent).is_some_and(|x| matches!(x.state, AgentState::Available | AgentState::Break)) {
             self.emit(EventKind::AgentStateChanged {
                 agent,
                 state: AgentState::Offline,
@@ -279,7 +278,8 @@ impl Engine {
         }
         let lang = cb.lang;
         if let Some(a) = to_agent {
-            let ag = self.floor.agents.get(&a).ok_or_else(|| CommandError::not_found(format!("there is no agent {a}")))?;
+            let ag =
+                self.floor.agents.get(&a).ok_or_else(|| CommandError::not_found(format!("there is no agent {a}")))?;
             if !ag.langs.contains(&lang) {
                 return Err(CommandError::conflict(format!(
                     "{a} does not speak {}, the caller's language",
@@ -297,12 +297,7 @@ impl Engine {
         {
             return Err(CommandError::not_found(format!("there is no queue '{q}'")));
         }
-        self.emit(EventKind::CallbackAssigned {
-            call,
-            to_agent,
-            to_queue: to_queue.cloned(),
-            by: actor.name.clone(),
-        });
+        self.emit(EventKind::CallbackAssigned { call, to_agent, to_queue: to_queue.cloned(), by: actor.name.clone() });
         self.cb_pending.push(call);
         self.dispatch_callback(call);
         Ok(())
@@ -316,9 +311,10 @@ impl Engine {
             (Some(a), _) => {
                 Some(a).filter(|a| self.floor.agents.get(a).is_some_and(|x| x.state == AgentState::Available))
             }
-            (None, Some(q)) => self.routing.idle().find(|a| {
-                self.floor.agents.get(a).is_some_and(|x| x.queues.contains(q) && x.langs.contains(&c.lang))
-            }),
+            (None, Some(q)) => self
+                .routing
+                .idle()
+                .find(|a| self.floor.agents.get(a).is_some_and(|x| x.queues.contains(q) && x.langs.contains(&c.lang))),
             _ => None,
         };
         if let Some(a) = agent {
@@ -416,7 +412,13 @@ impl Engine {
         let made = self.floor.callbacks.iter().find(|c| c.call == cb).map_or(0, |c| c.attempts.len()) as u32 + 1;
         let p = &self.scenario.callbacks;
         let retry_at = (made < p.max_attempts).then(|| self.now + Duration::minutes(i64::from(p.retry_after_min)));
-        self.emit(EventKind::CallbackAttempted { callback: cb, call, agent, outcome: CallbackOutcome::NoAnswer, retry_at });
+        self.emit(EventKind::CallbackAttempted {
+            callback: cb,
+            call,
+            agent,
+            outcome: CallbackOutcome::NoAnswer,
+            retry_at,
+        });
         self.calls.remove(&call);
         if let Some(t) = retry_at {
             self.sched.at(t, Fact::CallbackRetry(cb));

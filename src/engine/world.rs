@@ -674,11 +674,7 @@ impl Engine {
         let Some(s) = self.agents.get(&agent) else { return };
         if s.off_shift {
             let reason = if s.temp { super::edu::TEMP_SEAT_ENDED } else { "shift ended" };
-            self.emit(EventKind::AgentStateChanged {
-                agent,
-                state: AgentState::Offline,
-                reason: Some(reason.into()),
-            });
+            self.emit(EventKind::AgentStateChanged { agent, state: AgentState::Offline, reason: Some(reason.into()) });
         } else if s.break_due {
             if let Some(s) = self.agents.get_mut(&agent) {
                 s.break_due = false;

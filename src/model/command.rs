@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 use super::edu::SeatOrigin;
+use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 use super::types::{AgentState, Role, SupervisorMode, Time};
 
 /// Most alert ids one `ack_alerts` command may carry (5,000 ids of up to 9 characters fit in a client frame).

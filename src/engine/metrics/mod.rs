@@ -264,7 +264,9 @@ impl MetricsTracker {
                     self.add_agent(a, at);
                 }
             }
-            EventKind::CallbackDialed { call, agent, .. } => self.set_state(*agent, AgentState::OnCall, at, Some((*call, None))),
+            EventKind::CallbackDialed { call, agent, .. } => {
+                self.set_state(*agent, AgentState::OnCall, at, Some((*call, None)))
+            }
             EventKind::CallbackAttempted { call, agent, outcome: crate::model::CallbackOutcome::NoAnswer, .. } => {
                 if before.agents.get(agent).is_some_and(|ag| ag.call == Some(*call)) {
                     self.set_state(*agent, AgentState::Available, at, None);

@@ -123,7 +123,8 @@ async fn add_seats_over_the_wire_is_for_admins_and_every_mirror_sees_the_tempora
     admin.sync_to(seq).await;
     sup.sync_to(seq).await;
     let floor = engine_floor(&server).await;
-    let temps: Vec<&Agent> = floor.agents.values().filter(|a| a.temporary.as_ref().is_some_and(|t| t.until == hour)).collect();
+    let temps: Vec<&Agent> =
+        floor.agents.values().filter(|a| a.temporary.as_ref().is_some_and(|t| t.until == hour)).collect();
     assert_eq!(temps.len(), 2);
     assert!(admin.mirror.floor == floor, "the admin's mirror equals the engine");
     assert!(sup.mirror.floor == mask_floor(&floor), "the supervisor's mirror equals the masked floor");

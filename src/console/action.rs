@@ -94,6 +94,8 @@ pub enum Action {
     Toggle,
     /// In a dialog: confirm.
     Confirm,
+    /// Give the selected callback to a seat or a queue (opens `:callback C-… ` to complete).
+    AssignCallback,
 }
 
 impl Action {
@@ -127,7 +129,8 @@ impl Action {
             | Action::AckAllVisible
             | Action::Escalate
             | Action::Resolve
-            | Action::Note => Some(Role::Supervisor),
+            | Action::Note
+            | Action::AssignCallback => Some(Role::Supervisor),
             _ => None,
         }
     }
@@ -183,6 +186,7 @@ impl Action {
             Action::Suspend => "suspend (fg resumes)",
             Action::Toggle => "dialog: toggle the item",
             Action::Confirm => "dialog: confirm",
+            Action::AssignCallback => "give the callback to a seat or a queue",
         }
     }
 }

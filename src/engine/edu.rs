@@ -22,7 +22,7 @@ impl Engine {
 
     /// For a caller of intent `intent`: with the scenario's share, a student and the contact calling about them
     /// (indexes into `[[students]]` and its contacts). Draws nothing when the scenario has no `[student_calls]`.
-    pub(super) fn pick_student_contact(&mut self, intent: usize) -> Option<(usize, usize)> {
+    pub(super) fn pick_student_contact(&mut self, intent: usize, lang: Lang) -> Option<(usize, usize)> {
         let sc = self.scenario.student_calls.as_ref()?;
         if self.scenario.students.is_empty() || sc.caller_share <= 0.0 {
             return None;
@@ -34,7 +34,13 @@ impl Engine {
         if !self.rng.random_bool(sc.caller_share.clamp(0.0, 1.0)) {
             return None;
         }
-        let s = self.rng.random_range(0..self.scenario.students.len());
+        let speaks = |s: &crate::engine::sim::scenario::StudentSpec| s.lang.is_none_or(|l| l == lang);
+        let fits = self.scenario.students.iter().filter(|s| speaks(s)).count();
+        if fits == 0 {
+            return None;
+        }
+        let pick = self.rng.random_range(0..fits);
+        let s = self.scenario.students.iter().enumerate().filter(|(_, s)| speaks(s)).nth(pick).map(|(i, _)| i)?;
         let n = self.scenario.students[s].contacts.len().max(1);
         Some((s, self.rng.random_range(0..n)))
     }

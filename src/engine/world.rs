@@ -249,7 +249,7 @@ impl Engine {
             }
             Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
         };
-        let contact = self.pick_student_contact(intent).and_then(|who| self.student_contact(id, who));
+        let contact = self.pick_student_contact(intent, lang).and_then(|who| self.student_contact(id, who));
         let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);

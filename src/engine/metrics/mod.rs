@@ -267,10 +267,10 @@ impl MetricsTracker {
             EventKind::CallbackDialed { call, agent, .. } => {
                 self.set_state(*agent, AgentState::OnCall, at, Some((*call, None)))
             }
-            EventKind::CallbackAttempted { call, agent, outcome: crate::model::CallbackOutcome::NoAnswer, .. } => {
-                if before.agents.get(agent).is_some_and(|ag| ag.call == Some(*call)) {
-                    self.set_state(*agent, AgentState::Available, at, None);
-                }
+            EventKind::CallbackAttempted { call, agent, outcome: crate::model::CallbackOutcome::NoAnswer, .. }
+                if before.agents.get(agent).is_some_and(|ag| ag.call == Some(*call)) =>
+            {
+                self.set_state(*agent, AgentState::Available, at, None);
             }
             _ => {}
         }

@@ -18,6 +18,9 @@ pub struct StudentSpec {
     pub class: String,
     /// The numbers that call about this student.
     pub contacts: Vec<ContactSpec>,
+    /// The language the family speaks: only callers of this language are its contacts. Absent: any.
+    #[serde(default)]
+    pub lang: Option<Lang>,
 }
 
 /// One contact of a student: who they are and the number they call from.

@@ -380,6 +380,12 @@ impl Engine {
             );
             self.schedule_break_end(agent);
         }
+        // A seat whose shift (or temporary seat's `until`) ended while the call rang logs off now.
+        if self.agents.get(&agent).is_some_and(|s| s.off_shift)
+            && self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Available)
+        {
+            self.after_free(agent);
+        }
         // The freed seat takes the best waiting call first (which may be an older one than the call that rang
         // out); only then may another idle seat take the re-queued call.
         self.route_agent(agent);

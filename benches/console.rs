@@ -63,6 +63,7 @@ fn big_floor() -> Floor {
             call: None,
             missed: 0,
             handled: 0,
+            temporary: None,
         })
         .collect();
     let mut floor = Floor::default();

@@ -100,6 +100,8 @@ pub enum Action {
     RefuseConfirmation,
     /// Open the caller's newest earlier ticket (or call) from a ticket or a call.
     OpenEarlier,
+    /// Give the selected callback to a seat or a queue (opens `:callback C-… ` to complete).
+    AssignCallback,
 }
 
 impl Action {
@@ -135,7 +137,8 @@ impl Action {
             | Action::Resolve
             | Action::Note
             | Action::AcceptConfirmation
-            | Action::RefuseConfirmation => Some(Role::Supervisor),
+            | Action::RefuseConfirmation
+            | Action::AssignCallback => Some(Role::Supervisor),
             _ => None,
         }
     }
@@ -194,6 +197,7 @@ impl Action {
             Action::AcceptConfirmation => "confirm the call's 2nd confirmation",
             Action::RefuseConfirmation => "refuse the call's 2nd confirmation",
             Action::OpenEarlier => "open the caller's newest earlier ticket or call",
+            Action::AssignCallback => "give the callback to a seat or a queue",
         }
     }
 }

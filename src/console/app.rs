@@ -948,6 +948,31 @@ impl App {
                 Some(Earlier::Call(c)) => self.open(c),
                 None => self.notice("no earlier ticket or call of this caller is on the floor"),
             },
+            Action::AssignCallback => {
+                let call = if self.view == View::Callbacks { self.target_call() } else { None };
+                let Some(call) = call else {
+                    self.notice("select a callback first (6: callbacks)");
+                    return Vec::new();
+                };
+                match self.floor().callbacks.iter().find(|c| c.call == call) {
+                    Some(cb) if cb.status == CallbackStatus::Waiting => {
+                        // The command line, filled in: Tab offers the queues and the seats at work.
+                        let mut area = new_area();
+                        area.insert_str(format!("callback {call} "));
+                        self.input = Some(Input::Command(area));
+                        self.completions.clear();
+                        self.history.reset();
+                        self.completion.reset();
+                    }
+                    Some(cb) => {
+                        let who =
+                            cb.assigned.as_ref().map(|a| format!(" (given to {})", a.target())).unwrap_or_default();
+                        let status = cb.status.as_str().replace('_', " ");
+                        self.notice(&format!("the callback of {call} is {status}{who}: nothing to assign"));
+                    }
+                    None => self.notice(&format!("{call} is not on the callback list")),
+                }
+            }
         }
         Vec::new()
     }
@@ -1423,6 +1448,7 @@ impl App {
             target_call: self.target_call(),
             target_ticket: self.target_ticket(),
             sort_columns: self.sort_columns(),
+            now: self.mirror.floor.now,
         };
         match command_line::parse(text, &ctx) {
             Ok(Parsed::Send(cmds)) => {
@@ -1430,7 +1456,11 @@ impl App {
                     && let Some(cmd) = cmds.iter().find(|c| role < c.required_role())
                 {
                     let name = cmd.name().replace('_', " ");
-                    self.notice_error(&format!("the {role} role cannot {name}: ask for a supervisor token"));
+                    let need = cmd.required_role();
+                    self.notice_error(&format!(
+                        "the {role} role cannot {name}: ask for a{} {need} token",
+                        if need == Role::Admin { "n" } else { "" }
+                    ));
                     return Vec::new();
                 }
                 // Joining a live call from the command line opens it, as the keys do (a mistyped id stays put
@@ -1708,5 +1738,13 @@ pub fn describe(c: &Command) -> String {
         Command::Resolve { ticket, .. } => format!("resolve {ticket}"),
         Command::Confirm { call, accept: true, .. } => format!("confirm {call}"),
         Command::Confirm { call, accept: false, .. } => format!("refuse the confirmation of {call}"),
+        Command::AssignCallback { call, to_agent, to_queue } => match (to_agent, to_queue) {
+            (Some(a), _) => format!("assign the callback of {call} to {a}"),
+            (_, Some(q)) => format!("assign the callback of {call} to {q}"),
+            _ => format!("assign the callback of {call}"),
+        },
+        Command::AddSeats { queue, count, until, origin, .. } => {
+            format!("add {count} {} seats to {queue} until {}", origin.as_str(), until.format("%H:%M"))
+        }
     }
 }

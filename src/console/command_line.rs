@@ -56,6 +56,8 @@ pub struct ParseCtx {
     pub target_ticket: Option<TicketId>,
     /// The columns the current list sorts by, lower case.
     pub sort_columns: Vec<&'static str>,
+    /// Floor time now, for verbs that take a time of day (`:seats add ... until 12:00`).
+    pub now: Option<Time>,
 }
 
 /// What completion needs: the floor for ids, and the current list's sortable columns.
@@ -94,6 +96,20 @@ pub enum Arg {
     OnOffOrPendingCall,
     /// `yes` or `no`.
     YesNo,
+    /// A callback nobody was given yet.
+    Callback,
+    /// A queue, or an agent at work (not offline).
+    QueueOrAgent,
+    /// `add` (the `:seats` verb's sub-command).
+    SeatsAdd,
+    /// `until`.
+    Until,
+    /// `outsourced` or `part_time`.
+    Origin,
+    /// One queue.
+    Queue,
+    /// Free text (a count, a time): nothing to complete.
+    Free,
 }
 
 /// One command-line verb: its names, its arguments, what it does, and how to parse and complete it.
@@ -117,7 +133,7 @@ impl Verb {
     /// The role running this verb needs, read from what its example asks for (the commands it sends, the action
     /// it takes), so it cannot drift from the check made when it runs.
     pub fn required_role(&self) -> Option<Role> {
-        let ctx = ParseCtx { target_call: None, target_ticket: None, sort_columns: Vec::new() };
+        let ctx = ParseCtx { target_call: None, target_ticket: None, sort_columns: Vec::new(), now: None };
         match parse(self.example, &ctx) {
             Ok(Parsed::Send(cmds)) => cmds.iter().map(|c| c.required_role()).max(),
             Ok(Parsed::Ack(_) | Parsed::AckAll) => Action::Ack.required_role(),
@@ -405,11 +421,20 @@ pub const VERBS: &[Verb] = &[
     Verb {
         name: "agents",
         aliases: &["seats"],
-        args: "",
-        doc: "the Agents view",
-        example: "agents",
-        complete: &[],
-        parse: |_, _| Ok(Parsed::Act(Action::ViewAgents)),
+        args: "[add q n until HH:MM origin]",
+        doc: "Agents view; temp seats (admin)",
+        example: "agents add enrolment 3 until 12:00 part_time",
+        complete: &[Arg::SeatsAdd, Arg::Queue, Arg::Free, Arg::Until, Arg::Free, Arg::Origin],
+        parse: parse_seats,
+    },
+    Verb {
+        name: "callback",
+        aliases: &["cb"],
+        args: "call agent|queue",
+        doc: "give a callback to a seat or queue",
+        example: "callback C-1042 A-07",
+        complete: &[Arg::Callback, Arg::QueueOrAgent],
+        parse: parse_callback,
     },
     Verb {
         name: "alerts",
@@ -634,6 +659,81 @@ fn parse_transfer(args: &[String], _: &ParseCtx) -> Result<Parsed, String> {
     Ok(Parsed::Send(vec![cmd]))
 }
 
+fn parse_callback(args: &[String], _: &ParseCtx) -> Result<Parsed, String> {
+    let call: CallId = need(args.first(), "callback", "a callback and a seat or queue", "C-1042 A-07")?;
+    let Some(target) = args.get(1) else {
+        return Err(format!(
+            "give the callback of {call} to whom? e.g. :callback {call} A-07 or :callback {call} billing"
+        ));
+    };
+    if args.len() > 2 {
+        return Err(format!("callback takes one seat or queue, e.g. :callback {call} {target}"));
+    }
+    let cmd = match target.parse::<AgentId>() {
+        Ok(agent) if target.to_uppercase().starts_with('A') => {
+            Command::AssignCallback { call, to_agent: Some(agent), to_queue: None }
+        }
+        _ => Command::AssignCallback { call, to_agent: None, to_queue: Some(QueueId::new(target)) },
+    };
+    Ok(Parsed::Send(vec![cmd]))
+}
+
+/// `:seats` alone opens the Agents view; `:seats add QUEUE COUNT until HH:MM outsourced|part_time [skill,skill]`
+/// adds temporary seats until that time of the floor's day.
+fn parse_seats(args: &[String], ctx: &ParseCtx) -> Result<Parsed, String> {
+    const EXAMPLE: &str = ":seats add enrolment 3 until 12:00 part_time";
+    let Some(sub) = args.first() else { return Ok(Parsed::Act(Action::ViewAgents)) };
+    if !sub.eq_ignore_ascii_case("add") {
+        return Err(format!("seats {sub}? the seats command adds temporary seats, e.g. {EXAMPLE}"));
+    }
+    let (Some(queue), Some(count)) = (args.get(1), args.get(2)) else {
+        return Err(format!("seats add needs a queue and a count, e.g. {EXAMPLE}"));
+    };
+    let count: u32 = count
+        .parse()
+        .map_err(|_| format!("'{count}' is not a number of seats: give a count from 1 to {ADD_SEATS_MAX}"))?;
+    if !args.get(3).is_some_and(|w| w.eq_ignore_ascii_case("until")) || args.get(4).is_none() {
+        return Err(format!("until when? e.g. {EXAMPLE}"));
+    }
+    let hhmm = &args[4];
+    let now = ctx.now.ok_or("there is no floor yet: wait for the engine, then add seats")?;
+    let until = floor_time_of_day(now, hhmm)
+        .ok_or_else(|| format!("'{hhmm}' is not a time of day like 12:00 (floor time is {})", now.format("%H:%M")))?;
+    if until <= now {
+        return Err(format!("{hhmm} has passed (floor time is {}): give a later time", now.format("%H:%M")));
+    }
+    let names: Vec<&str> = SeatOrigin::ALL.iter().map(|o| o.as_str()).collect();
+    let origin = args
+        .get(5)
+        .and_then(|o| SeatOrigin::ALL.into_iter().find(|x| x.as_str() == o.to_lowercase().replace('-', "_")))
+        .ok_or_else(|| format!("where do the seats come from? end with {}", names.join(" or ")))?;
+    let skills: Vec<String> = args
+        .get(6..)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    Ok(Parsed::Send(vec![Command::AddSeats { queue: QueueId::new(queue), count, skills, until, origin }]))
+}
+
+/// `HH:MM` on the floor's day of `now` (`24:00` is the day's end).
+fn floor_time_of_day(now: Time, hhmm: &str) -> Option<Time> {
+    let (h, m) = hhmm.split_once(':')?;
+    let digits = |t: &str, lens: &[usize]| lens.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h, &[1, 2]) || !digits(m, &[2]) {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    if m >= 60 || h * 60 + m > 24 * 60 {
+        return None;
+    }
+    let midnight = now.date_naive().and_hms_opt(0, 0, 0)?.and_utc();
+    Some(midnight + chrono::Duration::minutes(h * 60 + m))
+}
+
 fn parse_reassign(args: &[String], _: &ParseCtx) -> Result<Parsed, String> {
     let agent: AgentId = need(args.first(), "reassign", "an agent and queues", "A-07 billing,vip")?;
     let queues: Vec<QueueId> = args
@@ -822,6 +922,19 @@ fn candidates(arg: Arg, ctx: &CompleteCtx) -> Vec<String> {
             )
             .collect(),
         Arg::YesNo => strings(&["yes", "no"]),
+        Arg::Callback => {
+            floor.callbacks.iter().filter(|c| c.status == CallbackStatus::Waiting).map(|c| c.call.to_string()).collect()
+        }
+        Arg::QueueOrAgent => {
+            let mut v = queues();
+            v.extend(floor.agents.values().filter(|a| a.state != AgentState::Offline).map(|a| a.id.to_string()));
+            v
+        }
+        Arg::SeatsAdd => strings(&["add"]),
+        Arg::Until => strings(&["until"]),
+        Arg::Origin => SeatOrigin::ALL.iter().map(|o| o.as_str().to_string()).collect(),
+        Arg::Queue => queues(),
+        Arg::Free => Vec::new(),
     }
 }
 
@@ -955,7 +1068,12 @@ mod tests {
     use super::*;
 
     fn ctx() -> ParseCtx {
-        ParseCtx { target_call: None, target_ticket: None, sort_columns: vec!["wait", "sentiment", "priority"] }
+        ParseCtx {
+            target_call: None,
+            target_ticket: None,
+            sort_columns: vec!["wait", "sentiment", "priority"],
+            now: chrono::DateTime::from_timestamp(1_767_603_600, 0), // 2026-01-05 09:00 UTC
+        }
     }
 
     fn floor_with_queues(names: &[&str]) -> Floor {
@@ -1161,5 +1279,50 @@ mod tests {
         }
         assert_eq!(h.lines().count(), HISTORY_MAX);
         assert_eq!(h.lines().next(), Some("call C-5"), "the oldest go first");
+    }
+
+    #[test]
+    fn seats_add_reads_a_time_of_the_floors_day_and_callback_reads_a_seat_or_a_queue() {
+        let at = |h: u32, m: u32| {
+            ctx().now.map(|n| n.date_naive().and_hms_opt(h, m, 0).unwrap_or_default().and_utc()).unwrap_or_default()
+        };
+        let add = parse("seats add enrolment 3 until 12:00 part_time registry,it", &ctx());
+        assert_eq!(
+            add,
+            Ok(Parsed::Send(vec![Command::AddSeats {
+                queue: QueueId::new("enrolment"),
+                count: 3,
+                skills: vec!["registry".into(), "it".into()],
+                until: at(12, 0),
+                origin: SeatOrigin::PartTime,
+            }]))
+        );
+        let err = |line: &str| parse(line, &ctx()).err().unwrap_or_default();
+        assert!(err("seats add enrolment 3 until 08:30 outsourced").contains("has passed"));
+        assert!(err("seats add enrolment three until 12:00 outsourced").contains("not a number of seats"));
+        assert!(err("seats add enrolment 3 until 25:00 outsourced").contains("not a time of day"));
+        assert!(err("seats add enrolment 3 at 12:00 outsourced").contains("until when?"));
+        assert!(err("seats add enrolment 3 until 12:00 contractor").contains("outsourced or part_time"));
+        assert!(err("seats remove enrolment").contains("adds temporary seats"));
+        let none = ParseCtx { now: None, ..ctx() };
+        assert!(parse("seats add enrolment 3 until 12:00 outsourced", &none).is_err_and(|e| e.contains("no floor")));
+        let cb = |line: &str| parse(line, &ctx());
+        assert_eq!(
+            cb("callback C-12 A-7"),
+            Ok(Parsed::Send(vec![Command::AssignCallback {
+                call: CallId(12),
+                to_agent: Some(AgentId(7)),
+                to_queue: None
+            }]))
+        );
+        assert_eq!(
+            cb("cb C-12 billing"),
+            Ok(Parsed::Send(vec![Command::AssignCallback {
+                call: CallId(12),
+                to_agent: None,
+                to_queue: Some(QueueId::new("billing"))
+            }]))
+        );
+        assert!(cb("callback C-12").is_err_and(|e| e.contains("to whom?")));
     }
 }

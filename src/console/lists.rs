@@ -167,10 +167,14 @@ pub const TICKET_COLUMNS: &[Column] = &[
 pub const CALLBACK_COLUMNS: &[Column] = &[
     col("call", "Call", Fixed(7), Fixed(7), Asc),
     col("caller", "Caller", Fixed(15), Fixed(15), Asc),
-    col("lang", "Lang", Fixed(4), Fixed(4), Asc),
+    col("lang", "Lang", Hidden, Fixed(4), Asc),
     col("queue", "Queue", Fixed(12), Fixed(12), Asc),
     col("hung_up", "Hung up", Fixed(8), Fixed(8), Asc),
     col("waited", "Waited", Fixed(6), Fixed(6), Desc),
+    col("status", "Status", Fixed(11), Fixed(11), Asc),
+    col("to", "To", Hidden, Fixed(10), Asc),
+    col("tries", "Tries", Hidden, Fixed(5), Desc),
+    col("promised", "Promised", Hidden, Fixed(9), Asc),
     col("intent", "Intent", Fill, Fill, Asc),
 ];
 
@@ -355,6 +359,10 @@ fn callback_key(col: &str, c: &Callback) -> Key {
         "queue" => text(c.queue.as_ref().map(|q| q.as_str()).unwrap_or("")),
         "hung_up" => num(c.abandoned.timestamp_millis() as f64),
         "waited" => num(c.waited_s),
+        "status" => num(c.status as u8),
+        "to" => text(c.assigned.as_ref().map(|a| a.target()).unwrap_or_default()),
+        "tries" => num(c.attempts.len() as f64),
+        "promised" => num(c.promised.map_or(f64::MAX, |p| p.timestamp_millis() as f64)),
         "intent" => text(c.intent.clone()),
         _ => num(0.0),
     }
@@ -401,8 +409,9 @@ fn call_hay(c: &Call) -> String {
 fn agent_hay(a: &Agent) -> String {
     let queues: Vec<&str> = a.queues.iter().map(|q| q.as_str()).collect();
     let langs: Vec<&str> = a.langs.iter().map(|l| l.as_str()).collect();
+    let temp = a.temporary.as_ref().map(|t| format!(" temporary {}", t.origin.as_str())).unwrap_or_default();
     format!(
-        "{} {} {} {} {} {}",
+        "{} {} {} {} {} {}{temp}",
         a.id,
         a.name,
         a.state.as_str(),
@@ -439,12 +448,14 @@ fn ticket_hay(t: &Ticket) -> String {
 
 fn callback_hay(c: &Callback) -> String {
     format!(
-        "{} {} {} {} {}",
+        "{} {} {} {} {} {} {}",
         c.call,
         c.caller,
         c.lang.as_str(),
         c.queue.as_ref().map(|q| q.as_str()).unwrap_or(""),
-        c.intent
+        c.intent,
+        c.status.as_str(),
+        c.assigned.as_ref().map(|a| a.target()).unwrap_or_default()
     )
     .to_lowercase()
 }

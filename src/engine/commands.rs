@@ -160,6 +160,7 @@ impl Engine {
                     if self.floor.queue(q).is_none() {
                         return Err(CommandError::not_found(format!("there is no queue '{q}'")));
                     }
+                    self.check_temp_transfer(&c, Some(q))?;
                     if c.queue.as_ref() == Some(q) && c.state == CallState::Queued {
                         return Err(CommandError::conflict(format!("{call} is already waiting in {q}")));
                     }
@@ -297,6 +298,17 @@ impl Engine {
                 Ok(None)
             }
             Command::Confirm { call, accept, note } => self.decide_confirm(actor, *call, *accept, note.as_deref()),
+            Command::AssignCallback { call, to_agent, to_queue } => {
+                self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
+                Ok(None)
+            }
+            Command::AddSeats { queue, count, skills, until, origin } => {
+                self.check_add_seats(queue, *count, skills, *until)?;
+                let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
+                let first = ids.first().map(|a| a.to_string()).unwrap_or_default();
+                let last = ids.last().map(|a| a.to_string()).unwrap_or_default();
+                Ok(Some(format!("{first}..{last} logged in")))
+            }
         }
     }
 

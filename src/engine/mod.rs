@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod commands;
+mod edu;
 mod fin;
 pub mod headless;
 pub mod metrics;
@@ -67,6 +68,8 @@ struct AgentSim {
     epoch: u32,
     break_due: bool,
     off_shift: bool,
+    /// A temporary seat (`add_seats`): it leaves at its `until` instead of a shift's end.
+    temp: bool,
 }
 
 /// Last alert raised per cause, for de-duplication and re-trigger intervals.
@@ -113,6 +116,10 @@ pub struct Engine {
     refusals: HashMap<String, RefusalWindow>,
     /// Identity checks, second confirmations and the per-caller index.
     fin: fin::Fin,
+    /// Callbacks assigned (or due for another attempt) that wait for a free seat, oldest first.
+    cb_pending: Vec<CallId>,
+    /// Temporary seats named so far (names are handed out in turn).
+    temp_seats_named: u32,
 }
 
 /// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
@@ -241,6 +248,8 @@ impl Engine {
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             refusals: HashMap::new(),
             fin: fin::Fin::new(seed),
+            cb_pending: Vec::new(),
+            temp_seats_named: 0,
             scenario,
         };
         engine.open_floor();

@@ -47,6 +47,14 @@ impl Routing {
                     self.sync(a, floor);
                 }
             }
+            EventKind::SeatsAdded { agents, .. } => {
+                for a in agents {
+                    self.sync(a.id, floor);
+                }
+            }
+            EventKind::CallbackDialed { agent, .. } | EventKind::CallbackAttempted { agent, .. } => {
+                self.sync(*agent, floor)
+            }
             _ => {}
         }
     }
@@ -81,6 +89,10 @@ impl Engine {
         if agent.state != AgentState::Available {
             return;
         }
+        if !self.cb_pending.is_empty() && self.dial_pending_for(id) {
+            return;
+        }
+        let Some(agent) = self.floor.agents.get(&id) else { return };
         let mut best: Option<(u8, Time, CallId)> = None;
         for q in &agent.queues {
             let Some(queue) = self.floor.queue(q) else { continue };
@@ -114,7 +126,9 @@ impl Engine {
             None => return,
         };
         let group = self.agents.get(&agent).map(|a| a.group).unwrap_or(0);
-        let answer_rate = self.scenario.agents.get(group).map(|g| g.answer_rate).unwrap_or(1.0);
+        // Temporary seats belong to no group: the scenario's `[temporary_seats] answer_rate` is theirs.
+        let answer_rate =
+            self.scenario.agents.get(group).map(|g| g.answer_rate).unwrap_or(self.scenario.temporary_seats.answer_rate);
         if self.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
             let delay = sample(&self.scenario.behaviour.answer_delay, &mut self.rng).unwrap_or_default();
             let timeout = chrono::Duration::seconds(self.scenario.behaviour.ring_timeout_s as i64);

@@ -71,6 +71,7 @@ impl Engine {
                     call: None,
                     missed: 0,
                     handled: 0,
+                    temporary: None,
                 });
                 self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
                 if let Some(s) = &g.shift {
@@ -97,6 +98,7 @@ impl Engine {
         });
         self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
         self.schedule_arrival();
+        self.schedule_seat_plan();
     }
 
     /// Arrival rate (calls per second) at floor time `t`.
@@ -200,12 +202,18 @@ impl Engine {
             }
             Fact::Survey(c) => self.survey(c),
             Fact::Callback(c) => {
-                if self.floor.callbacks.iter().any(|cb| cb.call == c) {
+                // The back office takes only callbacks nobody was given.
+                if self.floor.callbacks.iter().any(|cb| cb.call == c && cb.status == CallbackStatus::Waiting) {
                     self.emit(EventKind::CallbackDone { call: c });
                 }
             }
             Fact::Redial(c) => self.redial(c),
             Fact::AgentConfirm(c) => self.agent_confirm(c),
+            Fact::SeatPlan(n) => self.seat_plan(n),
+            Fact::SeatUntil(a) => self.seat_until(a),
+            Fact::CallbackRing(call, cb, reached) => self.callback_ring(call, cb, reached),
+            Fact::CallbackRetry(cb) => self.callback_retry(cb),
+            Fact::CallbackPromise(cb) => self.callback_promise_due(cb),
         }
     }
 
@@ -243,11 +251,16 @@ impl Engine {
             }
             Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
         };
+        let contact = self.pick_student_contact(intent, lang).and_then(|who| self.student_contact(id, who));
+        let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
         self.calls.insert(id, CallSim::new(intent, mood, caller.clone(), lang));
         self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone() });
         self.recognise_caller(id);
+        if let Some((_, linked)) = contact {
+            self.emit(linked);
+        }
         let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }
@@ -288,6 +301,7 @@ impl Engine {
         }
         self.emit(EventKind::CallAbandoned { call: id });
         self.call_finished(id, CallState::Abandoned);
+        self.promise_callback(id);
         self.forget_call(id);
         if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
             self.sched.at(self.now + d, Fact::Callback(id));
@@ -355,6 +369,12 @@ impl Engine {
                 format!("{agent} {name} let {missed} calls ring out in a row and was put on break"),
             );
             self.schedule_break_end(agent);
+        }
+        // A seat whose shift (or temporary seat's `until`) ended while the call rang logs off now.
+        if self.agents.get(&agent).is_some_and(|s| s.off_shift)
+            && self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Available)
+        {
+            self.after_free(agent);
         }
         // The freed seat takes the best waiting call first (which may be an older one than the call that rang
         // out); only then may another idle seat take the re-queued call.
@@ -654,11 +674,8 @@ impl Engine {
     pub(super) fn after_free(&mut self, agent: AgentId) {
         let Some(s) = self.agents.get(&agent) else { return };
         if s.off_shift {
-            self.emit(EventKind::AgentStateChanged {
-                agent,
-                state: AgentState::Offline,
-                reason: Some("shift ended".into()),
-            });
+            let reason = if s.temp { super::edu::TEMP_SEAT_ENDED } else { "shift ended" };
+            self.emit(EventKind::AgentStateChanged { agent, state: AgentState::Offline, reason: Some(reason.into()) });
         } else if s.break_due {
             if let Some(s) = self.agents.get_mut(&agent) {
                 s.break_due = false;

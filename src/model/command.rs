@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::edu::SeatOrigin;
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
-use super::types::{AgentState, Role, SupervisorMode};
+use super::types::{AgentState, Role, SupervisorMode, Time};
 
 /// Most alert ids one `ack_alerts` command may carry (5,000 ids of up to 9 characters fit in a client frame).
 pub const ACK_ALERTS_MAX: usize = 5000;
@@ -78,6 +79,25 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Gives the callback of abandoned call `call` to a seat or a queue (exactly one): the floor dials the caller
+    /// back as soon as that seat (or a seat of that queue) is free.
+    AssignCallback {
+        call: CallId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent: Option<AgentId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_queue: Option<QueueId>,
+    },
+    /// Adds `count` temporary seats serving `queue` until floor time `until` (admin only; at most
+    /// [`super::edu::ADD_SEATS_MAX`] at once, `until` in the next [`super::edu::ADD_SEATS_MAX_HOURS`] hours).
+    AddSeats {
+        queue: QueueId,
+        count: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<String>,
+        until: Time,
+        origin: SeatOrigin,
+    },
 }
 
 impl Command {
@@ -98,12 +118,17 @@ impl Command {
             Command::Note { .. } => "note",
             Command::Resolve { .. } => "resolve",
             Command::Confirm { .. } => "confirm",
+            Command::AssignCallback { .. } => "assign_callback",
+            Command::AddSeats { .. } => "add_seats",
         }
     }
 
     /// The least role allowed to send this command.
     pub fn required_role(&self) -> Role {
-        Role::Supervisor
+        match self {
+            Command::AddSeats { .. } => Role::Admin,
+            _ => Role::Supervisor,
+        }
     }
 
     /// True for commands that change tickets, alerts or seats: the store must be able to keep them, so the engine
@@ -119,6 +144,8 @@ impl Command {
                 | Command::Note { .. }
                 | Command::Resolve { .. }
                 | Command::Confirm { .. }
+                | Command::AssignCallback { .. }
+                | Command::AddSeats { .. }
         )
     }
 

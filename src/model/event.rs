@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::edu::*;
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 use super::types::*;
 
@@ -191,6 +192,56 @@ pub enum EventKind {
         call: CallId,
         earlier: CallerHistory,
     },
+    /// The caller's number is a contact of a student on record: the call shows the student, and the student's
+    /// record gains the call.
+    StudentCallLinked {
+        call: CallId,
+        student: String,
+        name: String,
+        class: String,
+        role: ContactRole,
+        /// The contact's number (the caller's); masked for roles below admin.
+        number: String,
+    },
+    /// Temporary seats logged in for a peak (an admin's `add_seats`, or the scenario's plan).
+    SeatsAdded {
+        agents: Vec<Agent>,
+        by: String,
+    },
+    /// An abandoned caller was promised a call back by `due`.
+    CallbackPromised {
+        call: CallId,
+        due: Time,
+    },
+    /// A supervisor gave a callback to a seat or a queue.
+    CallbackAssigned {
+        call: CallId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent: Option<AgentId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_queue: Option<QueueId>,
+        by: String,
+    },
+    /// A seat dials an abandoned caller back: an outbound call `call` for callback `callback`.
+    CallbackDialed {
+        callback: CallId,
+        call: CallId,
+        agent: AgentId,
+        /// The number dialled; masked for roles below admin.
+        caller: String,
+        lang: Lang,
+        intent: String,
+    },
+    /// How an attempt went. `reached`: the outbound call is connected (its `call_ended` comes later); `no_answer`:
+    /// the outbound call is over and the seat free, with the next attempt at `retry_at` (none: given up).
+    CallbackAttempted {
+        callback: CallId,
+        call: CallId,
+        agent: AgentId,
+        outcome: CallbackOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_at: Option<Time>,
+    },
 }
 
 impl EventKind {
@@ -229,6 +280,12 @@ impl EventKind {
             EventKind::ConfirmationRequested { .. } => "confirmation_requested",
             EventKind::ConfirmationDecided { .. } => "confirmation_decided",
             EventKind::CallerRecognised { .. } => "caller_recognised",
+            EventKind::StudentCallLinked { .. } => "student_call_linked",
+            EventKind::SeatsAdded { .. } => "seats_added",
+            EventKind::CallbackPromised { .. } => "callback_promised",
+            EventKind::CallbackAssigned { .. } => "callback_assigned",
+            EventKind::CallbackDialed { .. } => "callback_dialed",
+            EventKind::CallbackAttempted { .. } => "callback_attempted",
         }
     }
 }

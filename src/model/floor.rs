@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use super::edu::*;
 use super::event::{Event, EventKind};
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
 use super::types::*;
@@ -62,6 +63,9 @@ pub struct Floor {
     pub audit: VecDeque<AuditEntry>,
     /// Recently finished calls, newest last.
     pub recent: VecDeque<CallSummary>,
+    /// Student records that calls were linked to, by the scenario's student id (shared by all their contacts).
+    #[serde(default, with = "as_vec")]
+    pub students: BTreeMap<String, StudentRecord>,
 }
 
 /// Elements of the floor's maps carry their own id, so they travel as plain arrays.
@@ -86,6 +90,12 @@ impl Keyed for Alert {
     type Key = AlertId;
     fn key(&self) -> AlertId {
         self.id
+    }
+}
+impl Keyed for StudentRecord {
+    type Key = String;
+    fn key(&self) -> String {
+        self.id.clone()
     }
 }
 impl Keyed for Ticket {
@@ -223,6 +233,8 @@ impl Floor {
                         verification: None,
                         confirmation: None,
                         earlier: CallerHistory::default(),
+                        student: None,
+                        callback_for: None,
                     },
                 );
             }
@@ -394,6 +406,11 @@ impl Floor {
                     intent: c.intent,
                     abandoned: at,
                     waited_s,
+                    promised: None,
+                    status: CallbackStatus::Waiting,
+                    assigned: None,
+                    attempts: Vec::new(),
+                    dialing: None,
                 });
                 while self.callbacks.len() > CALLBACKS_CAP {
                     self.callbacks.pop_front();
@@ -491,6 +508,105 @@ impl Floor {
             EventKind::CallerRecognised { call, earlier } => {
                 if let Some(c) = self.calls.get_mut(call) {
                     c.earlier = earlier.clone();
+                }
+            }
+            EventKind::StudentCallLinked { call, student, name, class, role, number } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                let record = self.students.entry(student.clone()).or_insert_with(|| StudentRecord {
+                    id: student.clone(),
+                    name: name.clone(),
+                    class: class.clone(),
+                    calls: Vec::new(),
+                });
+                record.name = name.clone();
+                record.class = class.clone();
+                c.student = Some(StudentLink {
+                    student: student.clone(),
+                    name: name.clone(),
+                    class: class.clone(),
+                    role: *role,
+                    others: record.calls.iter().filter(|s| s.call != *call).cloned().collect(),
+                });
+                record.calls.push(StudentCall { call: *call, role: *role, number: number.clone(), at });
+                if record.calls.len() > STUDENT_CALLS_CAP {
+                    record.calls.remove(0);
+                }
+            }
+            EventKind::SeatsAdded { agents, .. } => {
+                for a in agents {
+                    self.agents.entry(a.id).or_insert_with(|| a.clone());
+                }
+            }
+            EventKind::CallbackPromised { call, due } => {
+                if let Some(cb) = self.callbacks.iter_mut().find(|c| c.call == *call) {
+                    cb.promised = Some(*due);
+                }
+            }
+            EventKind::CallbackAssigned { call, to_agent, to_queue, by } => {
+                if let Some(cb) = self.callbacks.iter_mut().find(|c| c.call == *call) {
+                    cb.status = CallbackStatus::Assigned;
+                    cb.assigned =
+                        Some(CallbackAssignee { agent: *to_agent, queue: to_queue.clone(), by: by.clone(), at });
+                }
+            }
+            EventKind::CallbackDialed { callback, call, agent, caller, lang, intent } => {
+                if let Some(cb) = self.callbacks.iter_mut().find(|c| c.call == *callback) {
+                    cb.status = CallbackStatus::Dialing;
+                    cb.dialing = Some(*call);
+                }
+                self.calls.insert(
+                    *call,
+                    Call {
+                        id: *call,
+                        caller: caller.clone(),
+                        lang: *lang,
+                        intent: intent.clone(),
+                        // Kept out of the queue's inbound figures: an outbound call never waits in a queue.
+                        queue: None,
+                        priority: 0,
+                        state: CallState::Ringing,
+                        arrived: at,
+                        queued: None,
+                        first_queued: None,
+                        answered: None,
+                        agent: Some(*agent),
+                        supervisors: Vec::new(),
+                        transcript: Vec::new(),
+                        sentiment: 0.0,
+                        sentiment_trail: Vec::new(),
+                        flags: CallFlags::default(),
+                        rule_hits: Vec::new(),
+                        ring_outs: 0,
+                        student: None,
+                        callback_for: Some(*callback),
+                        verification: None,
+                        confirmation: None,
+                        earlier: CallerHistory::default(),
+                    },
+                );
+                self.set_agent(*agent, AgentState::OnCall, Some(*call), at);
+            }
+            EventKind::CallbackAttempted { callback, call, agent, outcome, retry_at } => {
+                if let Some(cb) = self.callbacks.iter_mut().find(|c| c.call == *callback) {
+                    cb.dialing = None;
+                    cb.status = match (outcome, retry_at) {
+                        (CallbackOutcome::Reached, _) => CallbackStatus::Reached,
+                        (CallbackOutcome::NoAnswer, Some(_)) => CallbackStatus::Retry,
+                        (CallbackOutcome::NoAnswer, None) => CallbackStatus::GaveUp,
+                    };
+                    cb.attempts.push(CallbackAttempt {
+                        at,
+                        agent: *agent,
+                        call: *call,
+                        outcome: *outcome,
+                        retry_at: *retry_at,
+                    });
+                }
+                if *outcome == CallbackOutcome::NoAnswer
+                    && self.finish_call(*call, CallState::Ended, at).is_some()
+                    && self.agents.get(agent).is_some_and(|a| a.call == Some(*call))
+                {
+                    self.set_agent(*agent, AgentState::Available, None, at);
                 }
             }
         }

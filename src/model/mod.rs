@@ -2,6 +2,7 @@
 //! Depends on nothing else in the crate.
 
 pub mod command;
+pub mod edu;
 pub mod event;
 pub mod floor;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod terminal;
 pub mod types;
 
 pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, NOTE_MAX_CHARS, SAY_MAX_CHARS};
+pub use edu::*;
 pub use event::{Event, EventKind};
 pub use floor::*;
 pub use ids::*;

@@ -91,6 +91,8 @@ impl CallRecord {
             verification: None,
             confirmation: None,
             earlier: CallerHistory::default(),
+            student: None,
+            callback_for: None,
         }
     }
 }

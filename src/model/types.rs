@@ -159,6 +159,9 @@ pub struct Agent {
     /// Calls answered today.
     #[serde(default)]
     pub handled: u32,
+    /// Set for a temporary seat added for a peak (`add_seats`): where it comes from and when it leaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporary: Option<super::edu::TempSeat>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -328,6 +331,12 @@ pub struct Call {
     /// The caller's earlier calls and tickets (a repeat caller has some).
     #[serde(default, skip_serializing_if = "CallerHistory::is_empty")]
     pub earlier: CallerHistory,
+    /// The caller is a contact (parent, student, teacher) of a student on record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<super::edu::StudentLink>,
+    /// An outbound call placed to call back the caller of this (abandoned) call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_for: Option<CallId>,
 }
 
 impl Call {
@@ -359,10 +368,12 @@ pub enum AlertKind {
     LowSatisfaction,
     /// A rule that requires verification matched on an unverified call: it waits for a second confirmation.
     SecondConfirmation,
+    /// A callback was not made by the time promised to the caller.
+    CallbackOverdue,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 10] = [
+    pub const ALL: [AlertKind; 11] = [
         AlertKind::UrgentKeyword,
         AlertKind::RiskKeyword,
         AlertKind::NegativeSentiment,
@@ -373,6 +384,7 @@ impl AlertKind {
         AlertKind::AgentNoAnswer,
         AlertKind::LowSatisfaction,
         AlertKind::SecondConfirmation,
+        AlertKind::CallbackOverdue,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -386,6 +398,7 @@ impl AlertKind {
             AlertKind::AgentNoAnswer => "agent_no_answer",
             AlertKind::LowSatisfaction => "low_satisfaction",
             AlertKind::SecondConfirmation => "second_confirmation",
+            AlertKind::CallbackOverdue => "callback_overdue",
         }
     }
 }
@@ -507,6 +520,27 @@ pub struct Callback {
     pub intent: String,
     pub abandoned: Time,
     pub waited_s: f64,
+    /// When the caller was promised a call back by (the scenario's `[callbacks] promise_min`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised: Option<Time>,
+    #[serde(default)]
+    pub status: super::edu::CallbackStatus,
+    /// Who a supervisor assigned it to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<super::edu::CallbackAssignee>,
+    /// Attempts so far, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<super::edu::CallbackAttempt>,
+    /// The outbound call being placed now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialing: Option<CallId>,
+}
+
+impl Callback {
+    /// Past its promised time and not reached (or given up on) yet.
+    pub fn overdue(&self, now: Time) -> bool {
+        !self.status.is_done() && self.promised.is_some_and(|p| now > p)
+    }
 }
 
 /// One supervisor command and what came of it.

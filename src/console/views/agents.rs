@@ -28,6 +28,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             title.push(Span::styled(format!("{n} {} ", s.as_str()), agent_style(th, s)));
         }
     }
+    let temps: Vec<&Agent> =
+        f.agents.values().filter(|a| a.temporary.is_some() && a.state != AgentState::Offline).collect();
+    if !temps.is_empty() {
+        let until = temps.iter().filter_map(|a| a.temporary.as_ref().map(|t| t.until)).min();
+        let text = match until {
+            Some(u) if wide => format!("· {} ⧗ temporary, first leaves {} ", temps.len(), super::util::fmt_clock(u)),
+            _ => format!("· {} ⧗ ", temps.len()),
+        };
+        title.push(Span::styled(text, th.get(S::Hint)));
+    }
     title.push(Span::raw(format!("{} ", super::list_note(app, ListKind::Agents).trim_start())));
     let block = Block::bordered().border_style(th.get(S::Border)).title(Line::from(title));
     super::list_table(frame, area, app, ListKind::Agents, block, "no seats", |id, cols| {
@@ -36,6 +46,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .iter()
             .map(|col| match col.key {
                 "seat" => Cell::from(a.id.to_string()),
+                "name" if a.temporary.is_some() => Cell::from(Span::styled(
+                    fit(&format!("{} {}", super::util::temp_mark(a), a.name), if wide { 16 } else { 12 }),
+                    th.get(S::Hint),
+                )),
                 "name" => Cell::from(fit(&a.name, if wide { 16 } else { 12 })),
                 "state" => Cell::from(Span::styled(a.state.as_str(), agent_style(th, a.state))),
                 "for" => Cell::from(fmt_dur((now - a.since).num_milliseconds() as f64 / 1000.0)),

@@ -61,5 +61,6 @@ pub(super) fn kind_short(kind: crate::model::AlertKind) -> &'static str {
         K::AgentNoAnswer => "no answer",
         K::LowSatisfaction => "survey",
         K::SecondConfirmation => "2nd check",
+        K::CallbackOverdue => "callback",
     }
 }

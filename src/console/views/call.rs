@@ -69,6 +69,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     if !c.earlier.calls.is_empty() {
         l1.push(Span::styled(format!(" ↻{}", c.earlier.calls.len()), th.get(S::Hint)));
     }
+    if let Some(t) = c.agent.and_then(|a| app.floor().agents.get(&a)).and_then(|a| a.temporary.as_ref()) {
+        l1.push(Span::styled(format!(" ⧗ {} seat until {}", t.origin.as_str(), fmt_clock(t.until)), th.get(S::Hint)));
+    }
+    if let Some(cb) = c.callback_for {
+        l1.push(Span::styled(format!(" ↩ calling back {cb}"), th.get(S::Hint)));
+    }
+    if let Some(s) = &c.student {
+        let others = match s.others.len() {
+            0 => String::new(),
+            1 => " · 1 other call".to_string(),
+            n => format!(" · {n} other calls"),
+        };
+        l1.push(Span::styled(format!(" · student {}{others}", super::util::student_text(s)), th.get(S::Title)));
+    }
     let wait = if c.first_queued.is_some() { fmt_dur(c.wait_secs(now)) } else { "—".into() };
     let talk = if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { "—".into() };
     let rules: Vec<String> = c.rule_hits.iter().map(|h| format!("{} \"{}\"", h.rule, h.word)).collect();
@@ -368,13 +382,36 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     if let Some(q) = c.queue.as_ref().and_then(|q| f.queue(q)) {
         lines.push(Line::raw(format!(" queue {} · target {:.0}% in {}s", q.id, q.sla.percent * 100.0, q.sla.seconds)));
     }
+    if let Some(s) = &c.student {
+        lines.push(Line::default());
+        lines.push(head("Student"));
+        lines.push(Line::raw(format!(" {} · {} · {}", s.student, s.name, s.class)));
+        lines.push(Line::raw(format!(" this caller: {}", s.role.as_str())));
+        if s.others.is_empty() {
+            lines.push(Line::styled(" no other recent calls", th.get(S::Muted)));
+        }
+        for o in super::util::student_others(s) {
+            lines.push(Line::raw(format!(" {o}")));
+        }
+    }
+    if let Some(cb) = c.callback_for {
+        lines.push(Line::default());
+        lines.push(head("Callback"));
+        let tries = f.callbacks.iter().find(|x| x.call == cb).map_or(0, |x| x.attempts.len());
+        lines.push(Line::raw(format!(" calling back {cb} · attempt {}", tries + 1)));
+    }
     lines.push(Line::default());
     lines.push(head("Agent"));
     match c.agent.and_then(|a| f.agents.get(&a)) {
         Some(a) => {
             let since = (now - a.since).num_milliseconds() as f64 / 1000.0;
+            let temp = a
+                .temporary
+                .as_ref()
+                .map(|t| format!(" ⧗ {} until {}", t.origin.as_str(), fmt_clock(t.until)))
+                .unwrap_or_default();
             lines.push(Line::from(vec![
-                Span::raw(format!(" {} {} · ", a.id, a.name)),
+                Span::raw(format!(" {} {}{temp} · ", a.id, a.name)),
                 Span::styled(a.state.as_str(), super::util::agent_style(th, a.state)),
                 Span::raw(format!(" {} · {} handled", fmt_dur(since), a.handled)),
             ]));

@@ -92,7 +92,10 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
             Line::from(Span::styled(wait.map(fmt_dur).unwrap_or_default(), style))
         }
         "talk" => Line::from(if c.answered.is_some() { fmt_dur(c.talk_secs(now)) } else { String::new() }),
-        "agent" => Line::from(c.agent.map(|a| a.to_string()).unwrap_or_default()),
+        "agent" => {
+            let mark = c.agent.and_then(|a| f.agents.get(&a)).filter(|a| a.temporary.is_some()).map_or("", |_| "⧗");
+            Line::from(format!("{}{mark}", c.agent.map(|a| a.to_string()).unwrap_or_default()))
+        }
         "sentiment" => Line::from(if c.sentiment_trail.is_empty() {
             Span::styled("  —", th.get(S::Muted))
         } else {
@@ -117,6 +120,15 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
             }
             for p in &c.supervisors {
                 flags.push(Span::styled(mode_letter(p.mode), th.get(S::Supervisor)));
+            }
+            // A caller who is a contact of a student on record (others called about them too: bold).
+            if let Some(s) = &c.student {
+                let style = if s.others.is_empty() { th.get(S::Hint) } else { th.get(S::Title) };
+                flags.push(Span::styled("S", style));
+            }
+            // An outbound call, calling an abandoned caller back.
+            if c.callback_for.is_some() {
+                flags.push(Span::styled("↩", th.get(S::Hint)));
             }
             Line::from(flags)
         }

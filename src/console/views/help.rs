@@ -60,6 +60,9 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     if matches!(app.view, View::Calls | View::Call) {
         out.push(Line::styled("Flags", th.get(S::Title)));
         out.push(Line::raw("  U urgent · R risk · M W B a supervisor monitors (silent) / whispers / barged in"));
+        out.push(Line::raw(
+            "  S a contact of a student on record · ↩ calling an abandoned caller back · A-07⧗ a temporary seat",
+        ));
         out.push(Line::default());
     }
     out.push(Line::styled("Command line (:, tab completes, tab again cycles, up/down recall)", th.get(S::Title)));

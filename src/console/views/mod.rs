@@ -377,6 +377,7 @@ fn short(action: Action) -> &'static str {
         Action::Escalate => "escalate",
         Action::Resolve => "resolve",
         Action::Note => "note",
+        Action::AssignCallback => "assign",
         Action::Close => "back",
         Action::ViewCalls => "calls",
         Action::Quit => "quit",
@@ -406,6 +407,7 @@ fn hint_target(app: &App, action: Action) -> Option<String> {
         Action::Ack => app.target_alert().map(|a| a.to_string()),
         Action::Escalate | Action::Resolve | Action::Note => app.target_ticket().map(|t| t.to_string()),
         Action::Reassign | Action::SetAgentState => app.target_agent().map(|a| a.to_string()),
+        Action::AssignCallback => app.target_call().map(|c| c.to_string()),
         _ => None,
     }
 }

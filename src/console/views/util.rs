@@ -218,6 +218,22 @@ pub fn earlier_text(floor: &crate::model::Floor, earlier: &crate::model::CallerH
     calls.chain(tickets).collect::<Vec<_>>().join(", ")
 }
 
+/// A temporary seat's mark, as every view shows it: `⧗pt` (part-time) or `⧗out` (outsourced); empty for others.
+pub fn temp_mark(a: &Agent) -> String {
+    a.temporary.as_ref().map(|t| format!("⧗{}", t.origin.short())).unwrap_or_default()
+}
+
+/// A student link in a few words: `王小明 (Grade 7 · Class 2), parent calling`.
+pub fn student_text(s: &StudentLink) -> String {
+    format!("{} ({}), {} calling", s.name, s.class, s.role.as_str())
+}
+
+/// The other contacts' recent calls about a student, newest first: `C-1012 teacher 09:12 +86 137****5604` (the
+/// number as the mirror holds it: masked below admin by the server).
+pub fn student_others(s: &StudentLink) -> Vec<String> {
+    s.others.iter().rev().map(|o| format!("{} {} {} {}", o.call, o.role.as_str(), fmt_clock(o.at), o.number)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -259,6 +259,19 @@ impl MetricsTracker {
             }
             EventKind::AgentStateChanged { agent, state, .. } => self.set_state(*agent, *state, at, None),
             EventKind::AgentReassigned { agent, queues } => self.reassign(*agent, queues, at),
+            EventKind::SeatsAdded { agents, .. } => {
+                for a in agents {
+                    self.add_agent(a, at);
+                }
+            }
+            EventKind::CallbackDialed { call, agent, .. } => {
+                self.set_state(*agent, AgentState::OnCall, at, Some((*call, None)))
+            }
+            EventKind::CallbackAttempted { call, agent, outcome: crate::model::CallbackOutcome::NoAnswer, .. }
+                if before.agents.get(agent).is_some_and(|ag| ag.call == Some(*call)) =>
+            {
+                self.set_state(*agent, AgentState::Available, at, None);
+            }
             _ => {}
         }
     }
@@ -365,6 +378,22 @@ impl MetricsTracker {
             None => self.predicted.push((agent, state)),
         }
         self.predicted_at = at;
+    }
+
+    /// Starts tracking a seat that logged in after the floor opened (a temporary seat), in its current state.
+    fn add_agent(&mut self, a: &crate::model::Agent, at: Ms) {
+        if self.agents.contains_key(&a.id) {
+            return;
+        }
+        let idx: Vec<usize> = a.queues.iter().map(|q| self.queue_idx(q)).collect();
+        let (b, i) = class(a.state);
+        for &q in &idx {
+            if let Some(qt) = self.queues.get_mut(q) {
+                qt.occupancy.change(at, b, i);
+            }
+        }
+        self.floor_occupancy.change(at, b, i);
+        self.agents.insert(a.id, AgentTrack { state: a.state, queues: idx, segment: None, wrap: None });
     }
 
     fn reassign(&mut self, agent: AgentId, queues: &[QueueId], at: Ms) {

@@ -40,6 +40,7 @@ fn agent(id: u32, queues: &[&str], state: AgentState) -> Agent {
         call: None,
         missed: 0,
         handled: 0,
+        temporary: None,
     }
 }
 

@@ -77,6 +77,16 @@ pub fn mask_floor(floor: &Floor) -> Floor {
         if let Some(k) = &mut c.confirmation {
             confirmation(k);
         }
+        if let Some(s) = &mut c.student {
+            for o in &mut s.others {
+                o.number = mask_number(&o.number);
+            }
+        }
+    }
+    for s in f.students.values_mut() {
+        for c in &mut s.calls {
+            c.number = mask_number(&c.number);
+        }
     }
     for cb in &mut f.callbacks {
         cb.caller = mask_number(&cb.caller);
@@ -108,6 +118,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::Audited { .. }
             | EventKind::ConfirmationRequested { .. }
             | EventKind::ConfirmationDecided { note: Some(_), .. }
+            | EventKind::StudentCallLinked { .. }
+            | EventKind::CallbackDialed { .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -136,6 +148,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::Audited { entry } => audit(entry),
         EventKind::ConfirmationRequested { word, .. } => text(word),
         EventKind::ConfirmationDecided { note: Some(n), .. } => text(n),
+        EventKind::StudentCallLinked { number, .. } => *number = mask_number(number),
+        EventKind::CallbackDialed { caller, .. } => *caller = mask_number(caller),
         _ => {}
     }
     Cow::Owned(ev)

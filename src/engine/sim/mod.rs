@@ -58,6 +58,16 @@ pub enum Fact {
     Redial(CallId),
     /// The agent looks at the call's pending second confirmation.
     AgentConfirm(CallId),
+    /// The scenario's planned temporary seats (index into `[[temporary_seats.plan]]`) log in.
+    SeatPlan(usize),
+    /// A temporary seat's `until` came.
+    SeatUntil(AgentId),
+    /// An outbound callback call (first id) for a callback (second) has rung: picked up or not.
+    CallbackRing(CallId, CallId, bool),
+    /// The next attempt of a callback is due.
+    CallbackRetry(CallId),
+    /// A callback's promised time came.
+    CallbackPromise(CallId),
 }
 
 /// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.

@@ -4,6 +4,7 @@
 //! `schema` is the shape of the file (serde types), `time` reads its times of day, `validate` checks what serde
 //! cannot, and `locate` turns a problem into the file's line and a sentence.
 
+mod edu;
 mod locate;
 mod schema;
 mod time;
@@ -14,6 +15,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use edu::{CallbackPolicy, ContactSpec, SeatPlan, StudentCalls, StudentSpec, TemporarySeats};
 pub use locate::{ScenarioError, line_of};
 pub use schema::{
     AgentGroup, Arrivals, Bank, Behaviour, Dist, DueMinutes, IntentSpec, Level, Meta, MoodLines, Peak, Privacy,

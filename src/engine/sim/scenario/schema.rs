@@ -43,6 +43,18 @@ pub struct Scenario {
     /// `[repeat]`: callers who call again; absent: nobody does.
     #[serde(default)]
     pub repeat: RepeatPolicy,
+    /// `[[students]]`: student records whose contacts call (see `[student_calls]`).
+    #[serde(default)]
+    pub students: Vec<super::edu::StudentSpec>,
+    /// `[student_calls]`: the share of callers who are a student's contact.
+    #[serde(default)]
+    pub student_calls: Option<super::edu::StudentCalls>,
+    /// `[temporary_seats]`: elastic seats and their limits.
+    #[serde(default)]
+    pub temporary_seats: super::edu::TemporarySeats,
+    /// `[callbacks]`: promises to abandoned callers and how they are called back.
+    #[serde(default)]
+    pub callbacks: super::edu::CallbackPolicy,
 }
 
 /// `[privacy]`: by default the store masks ID, card and phone numbers in transcripts and caller numbers.

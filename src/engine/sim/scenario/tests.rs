@@ -578,3 +578,89 @@ fn broken_verification_and_repeat_keys_are_refused_with_the_line_and_key() {
     assert_eq!(e.line, Some(line_holding(&intent, "verification = { otp")), "{e}");
     assert!(e.message.contains("'buy' verification"), "{e}");
 }
+
+/// BASE with students, temporary seats and callbacks.
+const EDU: &str = r#"
+[student_calls]
+caller_share = 0.3
+intents = ["buy"]
+
+[[students]]
+id = "S-1"
+name = "Wang Xiaoming"
+class = "Grade 7"
+lang = "zh"
+contacts = [
+  { role = "parent", number = "+86 13800000001" },
+  { role = "teacher", number = "+86 13700000002" },
+]
+
+[temporary_seats]
+names = ["Temp A"]
+cannot_transfer_to = ["support"]
+answer_rate = 0.91
+
+[[temporary_seats.plan]]
+at = "09:30"
+until = "11:00"
+queue = "sales"
+count = 3
+origin = "part_time"
+
+[callbacks]
+promise_min = 30
+reach_share = 0.6
+max_attempts = 2
+"#;
+
+#[test]
+fn students_temporary_seats_and_callbacks_load_and_broken_ones_name_their_line_and_key() {
+    let base = format!("{BASE}{EDU}");
+    let s = match Scenario::parse(&base, SOURCE) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(s.students.len(), 1);
+    assert_eq!(s.students[0].contacts[1].role, crate::model::ContactRole::Teacher);
+    assert_eq!(s.temporary_seats.plan[0].until.secs(), 11 * 3600);
+    assert_eq!(s.temporary_seats.plan[0].origin, crate::model::SeatOrigin::PartTime);
+    assert_eq!((s.callbacks.promise_min, s.callbacks.max_attempts, s.callbacks.ring_s), (Some(30), 2, 25));
+    // Absent tables: no students, no promise, the documented defaults.
+    let plain = match Scenario::parse(BASE, SOURCE) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(plain.students.is_empty() && plain.student_calls.is_none() && plain.temporary_seats.plan.is_empty());
+    assert_eq!((plain.callbacks.promise_min, plain.callbacks.reach_share), (None, 0.7));
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        ("caller_share = 0.3", "caller_share = 1.3", "caller_share = 1.3", &["[student_calls] caller_share", "1.3"]),
+        ("intents = [\"buy\"]", "intents = [\"sell\"]", "\"sell\"", &["[student_calls] intents", "'sell'"]),
+        ("class = \"Grade 7\"", "class = \" \"", "class = \" \"", &["[[students]] 'S-1' class", "blank"]),
+        ("number = \"+86 13700000002\"", "number = \"+86 13800000001\"", "teacher\", number", &["twice"]),
+        ("role = \"teacher\"", "role = \"uncle\"", "role = \"uncle\"", &["uncle"]),
+        (
+            "cannot_transfer_to = [\"support\"]",
+            "cannot_transfer_to = [\"vip\"]",
+            "\"vip\"",
+            &["cannot_transfer_to", "'vip'"],
+        ),
+        ("answer_rate = 0.91", "answer_rate = 0", "answer_rate = 0\n", &["[temporary_seats] answer_rate"]),
+        ("queue = \"sales\"\ncount = 3", "queue = \"vip\"\ncount = 3", "queue = \"vip\"", &["plan]] entry 1", "'vip'"]),
+        ("count = 3", "count = 51", "count = 51", &["plan]] entry 1 count", "1..50"]),
+        ("until = \"11:00\"", "until = \"09:00\"", "until = \"09:00\"", &["until must be later than at"]),
+        ("at = \"09:30\"", "at = \"9h30\"", "at = \"9h30\"", &["plan]] entry 1 at", "9h30"]),
+        ("origin = \"part_time\"", "origin = \"agency\"", "origin = \"agency\"", &["agency"]),
+        ("promise_min = 30", "promise_min = 0", "promise_min = 0", &["[callbacks] promise_min"]),
+        ("max_attempts = 2", "max_attempts = 11", "max_attempts = 11", &["[callbacks] max_attempts", "1..10"]),
+    ];
+    for (from, to, marker, words) in cases {
+        assert_eq!(base.matches(from).count(), 1, "test setup: {from:?} must occur once");
+        let text = base.replacen(from, to, 1);
+        let Err(e) = Scenario::parse(&text, SOURCE) else { panic!("{from} → {to} was accepted") };
+        let Some(at) = text.find(marker) else { panic!("test setup: {marker:?} is not in the text") };
+        assert_eq!(e.line, Some(line_of(&text, at)), "{from} → {to}: {e}");
+        for w in *words {
+            assert!(e.message.contains(w), "{from} → {to}: the message lacks {w:?}: {e}");
+        }
+    }
+}

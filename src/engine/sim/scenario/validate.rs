@@ -43,7 +43,8 @@ impl Scenario {
         check_nonzero(self.survey.followup_min, &[K("survey"), K("followup_min")], "[survey] followup_min", "minutes")?;
         self.check_behaviour()?;
         self.check_verification()?;
-        self.check_repeat()
+        self.check_repeat()?;
+        self.check_edu()
     }
 
     fn check_meta(&self) -> Result<(), Problem> {
@@ -714,6 +715,11 @@ pub(super) fn bad_time(text: &str, offset: usize) -> Option<Problem> {
         [K("agents"), I(n), K("shift"), K(k @ ("from" | "to"))] => {
             (vec![K("agents"), I(n), K("shift"), K(static_key(k))], format!("{} shift {k}", group_label(n)), k == "to")
         }
+        [K("temporary_seats"), K("plan"), I(n), K(k @ ("at" | "until"))] => {
+            let key = if k == "at" { "at" } else { "until" };
+            let what = format!("[[temporary_seats.plan]] entry {} {k}", n + 1);
+            (vec![K("temporary_seats"), K("plan"), I(n), K(key)], what, k == "until")
+        }
         _ => return None,
     };
     Some(problem(&at, not_a_time(&what, &found.value, end_ok)))
@@ -797,4 +803,144 @@ fn check_shares(s: &super::schema::VerificationShares, at: &[Step], what: &str) 
         ));
     }
     Ok(())
+}
+
+impl Scenario {
+    /// `[[students]]`, `[student_calls]`, `[temporary_seats]` and `[callbacks]`.
+    fn check_edu(&self) -> Result<(), Problem> {
+        self.check_students()?;
+        self.check_temporary_seats()?;
+        self.check_callbacks()
+    }
+
+    fn check_students(&self) -> Result<(), Problem> {
+        check_unique(self.students.iter().map(|s| s.id.as_str()), "students", "[[students]]")?;
+        for (n, s) in self.students.iter().enumerate() {
+            let at = [K("students"), I(n)];
+            let what = label("[[students]]", &s.id, n);
+            check_not_blank(&s.id, &join(&at, K("id")), &format!("{what} id"))?;
+            check_not_blank(&s.name, &join(&at, K("name")), &format!("{what} name"))?;
+            check_not_blank(&s.class, &join(&at, K("class")), &format!("{what} class"))?;
+            if s.contacts.is_empty() {
+                return Err(problem(
+                    &join(&at, K("contacts")),
+                    format!("{what} has no contacts: give at least one {{ role = \"parent\", number = \"...\" }}"),
+                ));
+            }
+            for (j, c) in s.contacts.iter().enumerate() {
+                let c_at = [K("students"), I(n), K("contacts"), I(j), K("number")];
+                check_not_blank(&c.number, &c_at, &format!("{what} contact {} number", j + 1))?;
+                if s.contacts[..j].iter().any(|o| o.number == c.number) {
+                    return Err(problem(
+                        &c_at,
+                        format!("{what} lists number \"{}\" twice: each contact calls from their own number", c.number),
+                    ));
+                }
+            }
+        }
+        if let Some(sc) = &self.student_calls {
+            let at = [K("student_calls")];
+            check_share(sc.caller_share, &join(&at, K("caller_share")), "[student_calls] caller_share")?;
+            if self.students.is_empty() && sc.caller_share > 0.0 {
+                return Err(problem(
+                    &join(&at, K("caller_share")),
+                    "[student_calls] caller_share is above 0 but there are no [[students]]: add student records or \
+                     remove [student_calls]",
+                ));
+            }
+            for (j, i) in sc.intents.iter().enumerate() {
+                if !self.intents.iter().any(|x| &x.id == i) {
+                    let defined: Vec<&str> = self.intents.iter().map(|x| x.id.as_str()).collect();
+                    return Err(problem(
+                        &join3(&at, K("intents"), I(j)),
+                        format!(
+                            "[student_calls] intents names '{i}', which no [[intents]] entry defines (defined: {})",
+                            defined.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_temporary_seats(&self) -> Result<(), Problem> {
+        let t = &self.temporary_seats;
+        let at = [K("temporary_seats")];
+        for (j, q) in t.cannot_transfer_to.iter().enumerate() {
+            if !self.queues.iter().any(|x| &x.id == q) {
+                return Err(problem(
+                    &join3(&at, K("cannot_transfer_to"), I(j)),
+                    format!(
+                        "[temporary_seats] cannot_transfer_to names queue '{q}', which no [[queues]] entry defines \
+                         (defined: {})",
+                        self.queue_ids()
+                    ),
+                ));
+            }
+        }
+        for (j, name) in t.names.iter().enumerate() {
+            check_not_blank(name, &join3(&at, K("names"), I(j)), &format!("[temporary_seats] names entry {}", j + 1))?;
+        }
+        if !(t.answer_rate.is_finite() && t.answer_rate > 0.0 && t.answer_rate <= 1.0) {
+            return Err(problem(
+                &join(&at, K("answer_rate")),
+                format!(
+                    "[temporary_seats] answer_rate = {} is not a chance above 0 and at most 1 (0.95 means 95% of \
+                     ringing calls are picked up)",
+                    t.answer_rate
+                ),
+            ));
+        }
+        for (n, p) in t.plan.iter().enumerate() {
+            let p_at = [K("temporary_seats"), K("plan"), I(n)];
+            let what = format!("[[temporary_seats.plan]] entry {}", n + 1);
+            if !self.queues.iter().any(|x| x.id == p.queue) {
+                return Err(problem(
+                    &join(&p_at, K("queue")),
+                    format!(
+                        "{what} adds seats to queue '{}', which no [[queues]] entry defines (defined: {})",
+                        p.queue,
+                        self.queue_ids()
+                    ),
+                ));
+            }
+            if !(1..=crate::model::ADD_SEATS_MAX).contains(&p.count) {
+                return Err(problem(
+                    &join(&p_at, K("count")),
+                    format!("{what} count = {} is outside 1..{}", p.count, crate::model::ADD_SEATS_MAX),
+                ));
+            }
+            let from = check_time(p.at, &join(&p_at, K("at")), &format!("{what} at"), false)?;
+            let to = check_time(p.until, &join(&p_at, K("until")), &format!("{what} until"), true)?;
+            if from >= to {
+                return Err(problem(
+                    &join(&p_at, K("until")),
+                    format!("{what} runs from \"{}\" to \"{}\": until must be later than at", p.at, p.until),
+                ));
+            }
+            if let Some(j) = p.skills.iter().position(|s| s.trim().is_empty()) {
+                return Err(problem(&join3(&p_at, K("skills"), I(j)), format!("{what} skills has a blank entry")));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_callbacks(&self) -> Result<(), Problem> {
+        let c = &self.callbacks;
+        let at = [K("callbacks")];
+        if let Some(m) = c.promise_min {
+            check_nonzero(m, &join(&at, K("promise_min")), "[callbacks] promise_min", "minutes")?;
+        }
+        check_share(c.reach_share, &join(&at, K("reach_share")), "[callbacks] reach_share")?;
+        check_nonzero(c.ring_s, &join(&at, K("ring_s")), "[callbacks] ring_s", "seconds")?;
+        check_nonzero(c.retry_after_min, &join(&at, K("retry_after_min")), "[callbacks] retry_after_min", "minutes")?;
+        if !(1..=10).contains(&c.max_attempts) {
+            return Err(problem(
+                &join(&at, K("max_attempts")),
+                format!("[callbacks] max_attempts = {} is outside 1..10", c.max_attempts),
+            ));
+        }
+        Ok(())
+    }
 }

@@ -58,11 +58,17 @@ impl Scenario {
             line: None,
             message: format!("cannot read the file: {e}"),
         })?;
-        Scenario::parse(&text, &path.display().to_string())
+        Scenario::parse_at(&text, &path.display().to_string(), path.parent())
     }
 
-    /// Parses and validates scenario text; `source_name` names it in errors.
+    /// Parses and validates scenario text; `source_name` names it in errors. A knowledge base it names is taken
+    /// from the bundled ones.
     pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_at(text, source_name, None)
+    }
+
+    /// Parses and validates scenario text read from a file in `dir`, where its knowledge base is looked for first.
+    pub fn parse_at(text: &str, source_name: &str, dir: Option<&Path>) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
             // A time of day serde refused is reported as the validator reports times: naming its key and range.
             if let Some(p) = e.span().and_then(|s| validate::bad_time(text, s.start)) {
@@ -76,7 +82,9 @@ impl Scenario {
                 message: locate::plain_serde_message(e.message(), source),
             }
         })?;
+        let mut scenario = scenario;
         scenario.validate(text, source_name)?;
+        scenario.kb = validate::load_knowledge(&scenario, text, source_name, dir)?;
         Ok(scenario)
     }
 }

@@ -37,6 +37,9 @@ pub struct Scenario {
     /// `[privacy]`: what the store may keep in clear.
     #[serde(default)]
     pub privacy: Privacy,
+    /// The knowledge base `[scenario] knowledge` names, read when the scenario is loaded (not a key of the file).
+    #[serde(skip)]
+    pub kb: Option<crate::kb::KnowledgeBase>,
 }
 
 /// `[privacy]`: by default the store masks ID, card and phone numbers in transcripts and caller numbers.
@@ -63,6 +66,9 @@ pub struct Meta {
     pub start: TimeOfDay,
     /// Share of callers who speak Chinese (the rest speak English), 0..1.
     pub zh_share: f64,
+    /// Knowledge base the floor ships, `kb/NAME.toml`: read next to the scenario file, else the bundled base NAME.
+    #[serde(default)]
+    pub knowledge: Option<String>,
 }
 
 /// `[arrivals]`: Poisson arrivals at `base_per_hour`, multiplied inside peak windows.

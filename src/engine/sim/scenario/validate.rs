@@ -716,3 +716,22 @@ pub(super) fn bad_time(text: &str, offset: usize) -> Option<Problem> {
     };
     Some(problem(&at, not_a_time(&what, &found.value, end_ok)))
 }
+
+/// Reads the knowledge base `[scenario] knowledge` names (next to the scenario file in `dir`, else bundled). A base
+/// that cannot be read or is malformed is refused at the `knowledge` key, with the base's own file and line.
+pub(super) fn load_knowledge(
+    scenario: &Scenario,
+    text: &str,
+    source_name: &str,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<crate::kb::KnowledgeBase>, ScenarioError> {
+    let Some(name) = scenario.scenario.knowledge.as_deref() else { return Ok(None) };
+    let at = [K("scenario"), K("knowledge")];
+    if name.trim().is_empty() {
+        return Err(problem(&at, "[scenario] knowledge is blank: name a knowledge base file (kb/NAME.toml) or remove the key")
+            .into_error(text, source_name));
+    }
+    crate::kb::KnowledgeBase::resolve(name, dir)
+        .map(Some)
+        .map_err(|e| problem(&at, format!("[scenario] knowledge = \"{name}\" cannot be used: {e}")).into_error(text, source_name))
+}

@@ -84,12 +84,8 @@ fn a_query_no_clause_has_whole_falls_back_to_any_word_and_says_so() {
 }
 
 fn cli(args: &[&str], json: bool, limit: u32) -> String {
-    let args = KbArgs {
-        scenario: "gov-hotline".into(),
-        query: args.iter().map(|s| s.to_string()).collect(),
-        json,
-        limit,
-    };
+    let args =
+        KbArgs { scenario: "gov-hotline".into(), query: args.iter().map(|s| s.to_string()).collect(), json, limit };
     let mut out = Vec::new();
     if let Err(e) = run_kb(&args, &mut out) {
         panic!("callfloor kb failed: {e}");
@@ -153,5 +149,8 @@ fn a_scenario_naming_a_missing_base_is_refused_at_its_knowledge_key() {
         Err(e) => e,
     };
     assert_eq!(err.line, line);
-    assert!(err.message.starts_with("[scenario] knowledge = \"kb/nope.toml\" cannot be used: no knowledge base"), "{err}");
+    assert!(
+        err.message.starts_with("[scenario] knowledge = \"kb/nope.toml\" cannot be used: no knowledge base"),
+        "{err}"
+    );
 }

@@ -105,7 +105,12 @@ pub struct Engine {
     seed: u64,
     /// Per actor name: the refused commands of the current floor-minute, for the audit log's refusal budget.
     refusals: HashMap<String, RefusalWindow>,
+    /// Randomness of suggestion-card use, apart from `rng` so cards do not change the rest of a seeded run.
+    card_rng: ChaCha8Rng,
 }
+
+/// Mixed into the seed for the suggestion cards' own randomness.
+const CARD_SEED_SALT: u64 = 0x6361_7264_7321;
 
 /// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
 /// field, so a bulk command does not put tens of kilobytes into every snapshot's audit list.
@@ -229,6 +234,7 @@ impl Engine {
             // From the OS's randomness, not the seed: two runs of one scenario are two floors.
             identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
             refusals: HashMap::new(),
+            card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
             scenario,
         };
         engine.open_floor();

@@ -201,22 +201,29 @@ impl Index {
             .into_iter()
             .filter_map(|(row, score)| {
                 let c = self.kb.clauses.get(usize::try_from(row).ok()?)?;
-                let band = if best > 0.0 { (((best - score) / best) * BANDS).floor().clamp(0.0, BANDS - 1.0) } else { 0.0 };
+                let band =
+                    if best > 0.0 { (((best - score) / best) * BANDS).floor().clamp(0.0, BANDS - 1.0) } else { 0.0 };
                 Some((band as u8, c, score))
             })
             .collect();
         ranked.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(b.1.date.cmp(&a.1.date))
-                .then(b.2.total_cmp(&a.2))
-                .then_with(|| a.1.id.cmp(&b.1.id))
+            a.0.cmp(&b.0).then(b.1.date.cmp(&a.1.date)).then(b.2.total_cmp(&a.2)).then_with(|| a.1.id.cmp(&b.1.id))
         });
         let hits = ranked
             .into_iter()
             .take(limit)
             .map(|(band, c, score)| {
                 let (snippet, marks) = snippet(&c.text, &terms);
-                Hit { id: c.id.clone(), date: c.date, title: c.title.clone(), lang: c.lang, snippet, marks, score, band }
+                Hit {
+                    id: c.id.clone(),
+                    date: c.date,
+                    title: c.title.clone(),
+                    lang: c.lang,
+                    snippet,
+                    marks,
+                    score,
+                    band,
+                }
             })
             .collect();
         Ok(Search { terms, all_terms, total, hits })
@@ -224,9 +231,8 @@ impl Index {
 
     /// Every clause matching an FTS5 expression: (rowid, relevance, larger is better).
     fn matches(&self, expr: &str) -> Result<Vec<(i64, f64)>, String> {
-        let sql = format!(
-            "SELECT rowid, -bm25(kb, {TITLE_WEIGHT:.1}, 1.0, {TAGS_WEIGHT:.1}) FROM kb WHERE kb MATCH ?1"
-        );
+        let sql =
+            format!("SELECT rowid, -bm25(kb, {TITLE_WEIGHT:.1}, 1.0, {TAGS_WEIGHT:.1}) FROM kb WHERE kb MATCH ?1");
         let fail = |e: rusqlite::Error| format!("the knowledge search failed: {e}");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(fail)?;
         let rows = stmt.query_map([expr], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))).map_err(fail)?;

@@ -75,7 +75,8 @@ impl KnowledgeBase {
     pub fn parse(text: &str, source_name: &str) -> Result<KnowledgeBase, KbError> {
         let kb: KnowledgeBase = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
-            let message = e.message().trim().replace("missing field", "missing key").replace("unknown field", "unknown key");
+            let message =
+                e.message().trim().replace("missing field", "missing key").replace("unknown field", "unknown key");
             KbError { source_name: source_name.to_string(), line, message }
         })?;
         let err = |n: Option<usize>, key: &str, message: String| KbError {
@@ -91,11 +92,19 @@ impl KnowledgeBase {
             let what = format!("[[clauses]] {} ('{}')", n + 1, c.id);
             for (key, value) in [("id", &c.id), ("title", &c.title), ("text", &c.text)] {
                 if value.trim().is_empty() {
-                    return Err(err(Some(n), key, format!("{what} {key} is blank: every clause needs an id, a title and a text")));
+                    return Err(err(
+                        Some(n),
+                        key,
+                        format!("{what} {key} is blank: every clause needs an id, a title and a text"),
+                    ));
                 }
             }
             if !seen.insert(c.id.as_str()) {
-                return Err(err(Some(n), "id", format!("{what} id '{}' is used twice: clause ids must be unique", c.id)));
+                return Err(err(
+                    Some(n),
+                    "id",
+                    format!("{what} id '{}' is used twice: clause ids must be unique", c.id),
+                ));
             }
             if let Some(t) = c.tags.iter().find(|t| t.trim().is_empty()) {
                 return Err(err(Some(n), "tags", format!("{what} tags has a blank tag ({t:?}): remove it")));

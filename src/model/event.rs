@@ -165,6 +165,22 @@ pub enum EventKind {
     Audited {
         entry: AuditEntry,
     },
+    /// The floor's suggestion cards (sent after `floor_opened` when the scenario has any).
+    CardsLoaded {
+        cards: Vec<Card>,
+    },
+    /// A rule pushed a suggestion card to the call's agent (once per card and call).
+    CardSuggested {
+        call: CallId,
+        card: String,
+        /// The word that brought it up, as said.
+        word: String,
+    },
+    /// The agent used a card suggested on the call (read the clause out, gave the coupon, offered the course).
+    CardUsed {
+        call: CallId,
+        card: String,
+    },
 }
 
 impl EventKind {
@@ -199,6 +215,9 @@ impl EventKind {
             EventKind::TicketNoted { .. } => "ticket_noted",
             EventKind::TicketResolved { .. } => "ticket_resolved",
             EventKind::Audited { .. } => "audited",
+            EventKind::CardsLoaded { .. } => "cards_loaded",
+            EventKind::CardSuggested { .. } => "card_suggested",
+            EventKind::CardUsed { .. } => "card_used",
         }
     }
 }

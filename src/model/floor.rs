@@ -57,6 +57,9 @@ pub struct Floor {
     pub audit: VecDeque<AuditEntry>,
     /// Recently finished calls, newest last.
     pub recent: VecDeque<CallSummary>,
+    /// The scenario's suggestion cards, in file order, with their counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<Card>,
 }
 
 /// Elements of the floor's maps carry their own id, so they travel as plain arrays.
@@ -215,6 +218,7 @@ impl Floor {
                         flags: CallFlags::default(),
                         rule_hits: Vec::new(),
                         ring_outs: 0,
+                        suggestions: Vec::new(),
                     },
                 );
             }
@@ -450,7 +454,36 @@ impl Floor {
                 self.audit.push_back(entry.clone());
                 self.trim_audit(entry.ok);
             }
+            EventKind::CardsLoaded { cards } => self.cards = cards.clone(),
+            EventKind::CardSuggested { call, card, word } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                if c.suggestions.iter().any(|s| &s.card == card) {
+                    return;
+                }
+                c.suggestions.push(Suggestion { card: card.clone(), word: word.clone(), at, used: None });
+                if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
+                    k.suggested += 1;
+                }
+            }
+            EventKind::CardUsed { call, card } => {
+                let Some(s) = self
+                    .calls
+                    .get_mut(call)
+                    .and_then(|c| c.suggestions.iter_mut().find(|s| &s.card == card && s.used.is_none()))
+                else {
+                    return;
+                };
+                s.used = Some(at);
+                if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
+                    k.used += 1;
+                }
+            }
         }
+    }
+
+    /// A card of the floor by id.
+    pub fn card(&self, id: &str) -> Option<&Card> {
+        self.cards.iter().find(|c| c.id == id)
     }
 
     /// Keeps the alert list bounded: beyond [`ALERTS_CAP`] alerts, the oldest acknowledged ones go first, then the

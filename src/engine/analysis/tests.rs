@@ -15,6 +15,7 @@ fn rule(id: &str, words: &[&str], lang: Option<Lang>, actions: &[RuleAction]) ->
         risk: false,
         ticket_category: None,
         ticket_priority: None,
+        card: None,
     }
 }
 

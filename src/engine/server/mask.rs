@@ -92,6 +92,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::TicketNoted { .. }
             | EventKind::TicketResolved { .. }
             | EventKind::Audited { .. }
+            | EventKind::CardSuggested { .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -99,7 +100,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
     // Most of these carry one text (an utterance above all) that usually holds no number: no copy then.
     let only_text = match &ev.kind {
         EventKind::Utterance { text, .. } | EventKind::TicketNoted { text, .. } => Some(text.as_str()),
-        EventKind::RuleMatched { word, .. } => Some(word.as_str()),
+        EventKind::RuleMatched { word, .. } | EventKind::CardSuggested { word, .. } => Some(word.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
         _ => None,
@@ -111,7 +112,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
     match &mut ev.kind {
         EventKind::CallArrived { caller, .. } => *caller = mask_number(caller),
         EventKind::Utterance { text: t, .. } => text(t),
-        EventKind::RuleMatched { word, .. } => text(word),
+        EventKind::RuleMatched { word, .. } | EventKind::CardSuggested { word, .. } => text(word),
         EventKind::AlertRaised { alert } => text(&mut alert.message),
         EventKind::TicketOpened { ticket: t } => ticket(t),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => text(note),

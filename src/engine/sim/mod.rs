@@ -54,6 +54,8 @@ pub enum Fact {
     Survey(CallId),
     /// The back office calls an abandoned caller back.
     Callback(CallId),
+    /// The agent uses a card suggested on the call (index into the scenario's cards), once they have the call.
+    CardUse(CallId, usize),
 }
 
 /// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.

@@ -16,8 +16,8 @@ use std::path::Path;
 
 pub use locate::{ScenarioError, line_of};
 pub use schema::{
-    AgentGroup, Arrivals, Bank, Behaviour, Dist, DueMinutes, IntentSpec, Level, Meta, MoodLines, Peak, Privacy,
-    QueueSpec, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds, TicketPolicy, TicketSpec,
+    AgentGroup, Arrivals, Bank, Behaviour, CardSpec, CardTextSpec, Dist, DueMinutes, IntentSpec, Level, Meta,
+    MoodLines, Peak, Privacy, QueueSpec, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds, TicketPolicy, TicketSpec,
 };
 pub use time::{BadTime, TimeOfDay};
 pub use validate::has_cjk;
@@ -85,6 +85,7 @@ impl Scenario {
         let mut scenario = scenario;
         scenario.validate(text, source_name)?;
         scenario.kb = validate::load_knowledge(&scenario, text, source_name, dir)?;
+        validate::check_card_clauses(&scenario, text, source_name)?;
         Ok(scenario)
     }
 }

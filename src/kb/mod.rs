@@ -13,7 +13,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use index::{Hit, Index, Mark};
+pub use index::{Hit, Index, Mark, Search};
 
 use crate::model::Lang;
 

@@ -88,6 +88,14 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Cell<'static> {
             for p in &c.supervisors {
                 flags.push(Span::styled(mode_letter(p.mode), th.get(S::Supervisor)));
             }
+            // A card was suggested: `c` until the agent uses one, then `C`.
+            if !c.suggestions.is_empty() {
+                flags.push(if c.suggestions.iter().any(|s| s.used.is_some()) {
+                    Span::styled("C", th.get(S::SentPositive))
+                } else {
+                    Span::styled("c", th.get(S::Muted))
+                });
+            }
             Cell::from(Line::from(flags))
         }
         "pri" => Cell::from(c.priority.to_string()),

@@ -8,7 +8,6 @@ use callfloor::console::app::{App, View};
 use callfloor::engine::Engine;
 use callfloor::engine::sim::scenario::Scenario;
 use callfloor::local::LocalFeed;
-use callfloor::model::*;
 use console_support::*;
 
 fn gov_feed(minutes: i64) -> LocalFeed {

@@ -148,9 +148,7 @@ fn refusal(from: &str, to: &str) -> (Option<usize>, String) {
 }
 
 fn line_of(to: &str) -> Option<usize> {
-    let Some((_, text)) = callfloor::engine::sim::scenario::BUNDLED.iter().find(|(n, _)| *n == "gov-hotline") else {
-        return None;
-    };
+    let (_, text) = callfloor::engine::sim::scenario::BUNDLED.iter().find(|(n, _)| *n == "gov-hotline")?;
     text.lines().position(|l| l.contains(to)).map(|i| i + 1)
 }
 

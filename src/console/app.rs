@@ -1596,19 +1596,14 @@ impl App {
             Action::PageUp => kb.step(-10),
             Action::SelectFirst => kb.step(-(i64::from(u32::MAX))),
             Action::SelectLast => kb.step(i64::from(u32::MAX)),
-            Action::OpenCall => {
-                if kb.open.is_none() {
-                    let id = kb.search.hits.get(kb.sel).map(|h| h.id.clone());
-                    let clause = id.and_then(|id| {
-                        self.kb_cache
-                            .as_ref()
-                            .and_then(|c| c.index.as_ref().ok())
-                            .and_then(|i| i.kb().clause(&id).cloned())
-                    });
-                    if let Some(kb) = self.kb.as_mut() {
-                        kb.open = clause;
-                        kb.scroll = 0;
-                    }
+            Action::OpenCall if kb.open.is_none() => {
+                let id = kb.search.hits.get(kb.sel).map(|h| h.id.clone());
+                let clause = id.and_then(|id| {
+                    self.kb_cache.as_ref().and_then(|c| c.index.as_ref().ok()).and_then(|i| i.kb().clause(&id).cloned())
+                });
+                if let Some(kb) = self.kb.as_mut() {
+                    kb.open = clause;
+                    kb.scroll = 0;
                 }
             }
             Action::Close => {

@@ -317,7 +317,7 @@ pub const VERBS: &[Verb] = &[
         name: "kb",
         aliases: &[],
         args: "words",
-        doc: "search the knowledge base (newest first among equals)",
+        doc: "search the knowledge base",
         example: "kb 医保 报销",
         complete: &[],
         parse: |a, _| {

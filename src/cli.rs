@@ -41,6 +41,25 @@ pub enum Cmd {
     Audit(AuditArgs),
     /// Export calls, tickets or alerts from an engine's database as CSV or JSON lines.
     Export(ExportArgs),
+    /// Search a scenario's knowledge base (full text, Chinese and English): the best clauses, newest first among
+    /// equally relevant ones.
+    Kb(KbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KbArgs {
+    /// Scenario whose knowledge base to search: a bundled name or the path of a scenario file.
+    #[arg(long, default_value = "gov-hotline")]
+    pub scenario: String,
+    /// Words to look for, e.g. `医保 报销` or `residence permit`.
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Print JSON (one object: terms, all_terms, total, hits) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Hits to print at most.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
 }
 
 #[derive(Debug, Args)]
@@ -256,7 +275,44 @@ pub fn main() -> Result<()> {
         Some(Cmd::Tail(args)) => run_tail(args),
         Some(Cmd::Audit(args)) => crate::engine::store::report::audit(&args),
         Some(Cmd::Export(args)) => crate::engine::store::report::export(&args),
+        Some(Cmd::Kb(args)) => {
+            let out = std::io::stdout().lock();
+            run_kb(&args, out)
+        }
     }
+}
+
+/// `callfloor kb`: searches the scenario's knowledge base and prints the hits to `out`.
+pub fn run_kb(args: &KbArgs, mut out: impl std::io::Write) -> Result<()> {
+    let scenario = load_scenario(&args.scenario)?;
+    let Some(kb) = scenario.kb.clone() else {
+        anyhow::bail!(
+            "scenario '{}' ships no knowledge base: add `knowledge = \"kb/NAME.toml\"` to its [scenario] table \
+             (gov-hotline, hospital and bank have one)",
+            args.scenario
+        );
+    };
+    let index = crate::kb::Index::build(kb).map_err(anyhow::Error::msg)?;
+    let query = args.query.join(" ");
+    let found = index.search(&query, args.limit as usize).map_err(anyhow::Error::msg)?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &found).context("writing the hits")?;
+        writeln!(out).context("writing the hits")?;
+        return Ok(());
+    }
+    let kb = index.kb();
+    let terms = found.terms.join(" ");
+    if found.hits.is_empty() {
+        writeln!(out, "no clause of {} matches '{terms}'", kb.kb.title).context("writing the hits")?;
+        return Ok(());
+    }
+    let which = if found.all_terms { "with every word" } else { "with some of the words (none has them all)" };
+    writeln!(out, "{} of {} clauses {which} of '{terms}' in {}:", found.hits.len(), found.total, kb.kb.title)
+        .context("writing the hits")?;
+    for h in &found.hits {
+        writeln!(out, "{}  {}  {}\n    {}", h.id, h.date, h.title, h.marked_snippet()).context("writing the hits")?;
+    }
+    Ok(())
 }
 
 fn load_scenario(name: &str) -> Result<Scenario> {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod console;
 pub mod engine;
+pub mod kb;
 pub mod local;
 pub mod model;
 pub mod protocol;

@@ -157,7 +157,9 @@ fn a_call_from_a_students_contact_shows_the_student_and_the_others_calls_masked(
     let shown = rows(&draw(&app, 160, 48));
     let row = shown.iter().find(|r| r.contains(&call.to_string()));
     if let Some(row) = row {
-        let flag = row.split_whitespace().any(|w| w.contains('S') && w.chars().all(|c| "URMWBS↩↻?✗cC".contains(c) || c.is_ascii_digit()));
+        let flag = row
+            .split_whitespace()
+            .any(|w| w.contains('S') && w.chars().all(|c| "URMWBS↩↻?✗cC".contains(c) || c.is_ascii_digit()));
         assert!(flag, "the calls list flags a student contact: {row}");
     }
     // Opened, it names the student, who is calling and the other contacts' calls, numbers masked.

@@ -308,6 +308,10 @@ pub struct App {
     pub suspend: bool,
     /// Calls that arrived per floor-minute, counted from events: (minute since the epoch, count), oldest first.
     arrivals: VecDeque<(i64, u32)>,
+    /// The `:kb` overlay, while it is open.
+    pub kb: Option<super::kb::KbOverlay>,
+    /// The knowledge base of the floor's scenario, indexed on the first `:kb`.
+    kb_cache: Option<super::kb::KbCache>,
 }
 
 impl App {
@@ -352,6 +356,8 @@ impl App {
             quit: false,
             mouse: opts.mouse,
             confirm: opts.confirm,
+            kb: None,
+            kb_cache: None,
             suspend: false,
             arrivals: VecDeque::new(),
         }
@@ -617,7 +623,8 @@ impl App {
                 None => Vec::new(),
             };
         }
-        let ctx = if self.help || self.show_messages { Context::Global } else { self.view.context() };
+        let ctx =
+            if self.help || self.show_messages || self.kb.is_some() { Context::Global } else { self.view.context() };
         match self.keymap.lookup(ctx, key) {
             Some(action) => self.update(action),
             None => Vec::new(),
@@ -680,6 +687,9 @@ impl App {
     }
 
     fn update_now(&mut self, action: Action) -> Vec<Outgoing> {
+        if self.kb.is_some() {
+            return self.kb_action(action);
+        }
         if self.help || self.show_messages {
             match action {
                 Action::ToggleHelp | Action::Close | Action::ShowMessages => {
@@ -1536,6 +1546,10 @@ impl App {
                 Vec::new()
             }
             Ok(Parsed::Messages) => self.update(Action::ShowMessages),
+            Ok(Parsed::Kb(query)) => {
+                self.open_kb(&query);
+                Vec::new()
+            }
             Ok(Parsed::Pause) => self.update(Action::TogglePause),
             Ok(Parsed::Confirm(on)) => {
                 self.confirm = on;
@@ -1746,5 +1760,68 @@ pub fn describe(c: &Command) -> String {
         Command::AddSeats { queue, count, until, origin, .. } => {
             format!("add {count} {} seats to {queue} until {}", origin.as_str(), until.format("%H:%M"))
         }
+    }
+}
+
+impl App {
+    /// `:kb words`: searches the floor's knowledge base (indexed on first use) and opens the overlay on the hits.
+    pub fn open_kb(&mut self, query: &str) {
+        let scenario = self.mirror.floor.scenario.clone();
+        if self.kb_cache.as_ref().is_none_or(|c| c.scenario != scenario) {
+            self.kb_cache = Some(super::kb::KbCache::load(&scenario));
+        }
+        let found = match self.kb_cache.as_ref().map(|c| &c.index) {
+            Some(Ok(index)) => super::kb::KbOverlay::search(index, query),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no knowledge base".into()),
+        };
+        match found {
+            Ok(overlay) => {
+                let n = overlay.search.hits.len();
+                self.notice(&format!(
+                    "kb: {n} of {} clauses for '{}'",
+                    overlay.search.total,
+                    overlay.search.terms.join(" ")
+                ));
+                self.kb = Some(overlay);
+            }
+            Err(e) => self.notice_error(&format!("kb: {e}")),
+        }
+    }
+
+    /// A key's action while the `:kb` overlay is open: move, open a clause, go back, close.
+    fn kb_action(&mut self, action: Action) -> Vec<Outgoing> {
+        let Some(kb) = self.kb.as_mut() else { return Vec::new() };
+        match action {
+            Action::SelectNext => kb.step(1),
+            Action::SelectPrev => kb.step(-1),
+            Action::PageDown => kb.step(10),
+            Action::PageUp => kb.step(-10),
+            Action::SelectFirst => kb.step(-(i64::from(u32::MAX))),
+            Action::SelectLast => kb.step(i64::from(u32::MAX)),
+            Action::OpenCall if kb.open.is_none() => {
+                let id = kb.search.hits.get(kb.sel).map(|h| h.id.clone());
+                let clause = id.and_then(|id| {
+                    self.kb_cache.as_ref().and_then(|c| c.index.as_ref().ok()).and_then(|i| i.kb().clause(&id).cloned())
+                });
+                if let Some(kb) = self.kb.as_mut() {
+                    kb.open = clause;
+                    kb.scroll = 0;
+                }
+            }
+            Action::Close => {
+                if kb.open.is_some() {
+                    kb.open = None;
+                } else {
+                    self.kb = None;
+                }
+            }
+            Action::Quit | Action::ForceQuit | Action::OpenCommandLine | Action::ToggleHelp => {
+                self.kb = None;
+                return self.update(action);
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 }

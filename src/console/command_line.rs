@@ -45,6 +45,8 @@ pub enum Parsed {
     /// Capture the mouse (on) or leave it to the terminal (off).
     Mouse(bool),
     Nothing,
+    /// Search the floor's knowledge base for these words.
+    Kb(String),
 }
 
 /// What parsing needs from the screen, filled in by the App.
@@ -344,6 +346,20 @@ pub const VERBS: &[Verb] = &[
         example: "messages",
         complete: &[],
         parse: |_, _| Ok(Parsed::Messages),
+    },
+    Verb {
+        name: "kb",
+        aliases: &[],
+        args: "words",
+        doc: "search the knowledge base",
+        example: "kb 医保 报销",
+        complete: &[],
+        parse: |a, _| {
+            if a.is_empty() {
+                return Err("give the words to look for, e.g. :kb 医保 报销".into());
+            }
+            Ok(Parsed::Kb(a.join(" ")))
+        },
     },
     Verb {
         name: "theme",

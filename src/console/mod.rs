@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod command_line;
 pub mod config;
+pub mod kb;
 pub mod keymap;
 pub mod lists;
 mod run;

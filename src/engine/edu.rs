@@ -235,7 +235,8 @@ impl Engine {
 
     pub(super) fn callback_promise_due(&mut self, call: CallId) {
         let Some(cb) = self.floor.callbacks.iter().find(|c| c.call == call) else { return };
-        if cb.status.is_done() {
+        // Only reaching the caller keeps the promise: one given up on before its time is still a broken promise.
+        if cb.status == CallbackStatus::Reached {
             return;
         }
         let promised = cb.promised.map(|p| p.format("%H:%M").to_string()).unwrap_or_default();
@@ -342,9 +343,11 @@ impl Engine {
                 continue;
             }
             let Some(a) = c.assigned.as_ref() else { continue };
+            // A promise already broken goes ahead of the queue: in a long rush the queue is never quiet.
+            let overdue = c.promised.is_some_and(|p| p <= self.now);
             let fits = match (a.agent, &a.queue) {
                 (Some(x), _) => x == agent,
-                (None, Some(q)) => queues_quiet && ag.queues.contains(q) && ag.langs.contains(&c.lang),
+                (None, Some(q)) => (queues_quiet || overdue) && ag.queues.contains(q) && ag.langs.contains(&c.lang),
                 _ => false,
             };
             if fits {

@@ -82,11 +82,16 @@ impl Fin {
 }
 
 /// Lines a ticket keeps of a call: around its newest rule hit (up to four lines before the hit, the hit, one line
-/// after), else the caller's last lines; each cut to [`EXCERPT_LINE_CHARS`].
+/// after), else the caller's last lines; each cut to [`EXCERPT_LINE_CHARS`]. A hit that only suggested a card is not
+/// what a ticket is about, so it is passed over.
 pub(super) fn excerpt(call: &Call) -> Vec<Line> {
     let t = &call.transcript;
-    let hit_line =
-        call.rule_hits.last().and_then(|h| t.iter().rposition(|l| l.speaker == Speaker::Caller && l.at <= h.at));
+    let only_suggests = |h: &RuleHit| h.actions.iter().all(|a| *a == RuleAction::Suggest);
+    let hit_line = call
+        .rule_hits
+        .iter()
+        .rfind(|h| !only_suggests(h))
+        .and_then(|h| t.iter().rposition(|l| l.speaker == Speaker::Caller && l.at <= h.at));
     let lines: Vec<&Line> = match hit_line {
         Some(i) => {
             let from = (i + 2).saturating_sub(EXCERPT_LINES);

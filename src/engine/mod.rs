@@ -120,7 +120,12 @@ pub struct Engine {
     cb_pending: Vec<CallId>,
     /// Temporary seats named so far (names are handed out in turn).
     temp_seats_named: u32,
+    /// Randomness of suggestion-card use, apart from `rng` so cards do not change the rest of a seeded run.
+    card_rng: ChaCha8Rng,
 }
+
+/// Mixed into the seed for the suggestion cards' own randomness.
+const CARD_SEED_SALT: u64 = 0x6361_7264_7321;
 
 /// Ids an audit entry's command lists (`ack_alerts` alerts, `reassign` queues); the rest are counted in a `more`
 /// field, so a bulk command does not put tens of kilobytes into every snapshot's audit list.
@@ -250,6 +255,7 @@ impl Engine {
             fin: fin::Fin::new(seed),
             cb_pending: Vec::new(),
             temp_seats_named: 0,
+            card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
             scenario,
         };
         engine.open_floor();

@@ -25,6 +25,21 @@ const BARGE_CALMING: f64 = 0.12;
 /// Mood gained per caller line while a supervisor whispers to the agent (coaching).
 const WHISPER_COACHING: f64 = 0.05;
 
+/// A scenario card as the floor holds it.
+fn card_of(c: &crate::engine::sim::scenario::CardSpec) -> Card {
+    let text =
+        |t: &crate::engine::sim::scenario::CardTextSpec| CardText { title: t.title.clone(), body: t.body.clone() };
+    Card {
+        id: c.id.clone(),
+        kind: c.kind,
+        zh: text(&c.zh),
+        en: text(&c.en),
+        clause: c.clause.clone(),
+        suggested: 0,
+        used: 0,
+    }
+}
+
 fn secs_of_day(t: Time) -> u32 {
     t.num_seconds_from_midnight()
 }
@@ -96,6 +111,10 @@ impl Engine {
             queues,
             agents,
         });
+        if !self.scenario.cards.is_empty() {
+            let cards = self.scenario.cards.iter().map(card_of).collect();
+            self.emit(EventKind::CardsLoaded { cards });
+        }
         self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
         self.schedule_arrival();
         self.schedule_seat_plan();
@@ -214,6 +233,7 @@ impl Engine {
             Fact::CallbackRing(call, cb, reached) => self.callback_ring(call, cb, reached),
             Fact::CallbackRetry(cb) => self.callback_retry(cb),
             Fact::CallbackPromise(cb) => self.callback_promise_due(cb),
+            Fact::CardUse(c, card) => self.use_card(c, card),
         }
     }
 
@@ -559,6 +579,7 @@ impl Engine {
                         );
                     }
                     RuleAction::Flag => {}
+                    RuleAction::Suggest => self.suggest(id, rule.card.as_deref(), &hit.word),
                     RuleAction::Ticket => {
                         let category = rule.ticket_category_or_id().to_string();
                         let priority = rule.ticket_priority_or_default();
@@ -910,6 +931,42 @@ impl Engine {
                 let message = format!("{qid}: a caller has waited {}:{:02}", lw as u64 / 60, lw as u64 % 60);
                 self.raise(AlertKind::LongWait, sev, qid.clone(), message);
             }
+        }
+    }
+}
+
+impl Engine {
+    /// A rule suggests `card` on a call (once per call): the card goes to the agent, who uses it with the card's
+    /// use rate after a conversational pause.
+    fn suggest(&mut self, id: CallId, card: Option<&str>, word: &str) {
+        let Some(card) = card else { return };
+        let Some(index) = self.scenario.cards.iter().position(|c| c.id == card) else { return };
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        if call.suggestions.iter().any(|s| s.card == card) {
+            return;
+        }
+        self.emit(EventKind::CardSuggested { call: id, card: card.to_string(), word: word.to_string() });
+        let rate = self.scenario.cards[index].use_rate.clamp(0.0, 1.0);
+        if self.card_rng.random_bool(rate) {
+            let d = sample(&self.scenario.behaviour.line_gap, &mut self.card_rng).unwrap_or(Duration::seconds(8));
+            self.sched.at(self.now + d, Fact::CardUse(id, index));
+        }
+    }
+
+    /// The agent uses a suggested card: now if they are on the call, after another pause if the call has not reached
+    /// them yet, never if it is over.
+    fn use_card(&mut self, id: CallId, index: usize) {
+        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(card) = self.scenario.cards.get(index) else { return };
+        match call.state {
+            CallState::Connected | CallState::Held => {
+                self.emit(EventKind::CardUsed { call: id, card: card.id.clone() });
+            }
+            CallState::Ivr | CallState::Queued | CallState::Ringing => {
+                let d = sample(&self.scenario.behaviour.line_gap, &mut self.card_rng).unwrap_or(Duration::seconds(8));
+                self.sched.at(self.now + d, Fact::CardUse(id, index));
+            }
+            CallState::WrapUp | CallState::Ended | CallState::Abandoned => {}
         }
     }
 }

@@ -242,6 +242,22 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_at: Option<Time>,
     },
+    /// The floor's suggestion cards (sent after `floor_opened` when the scenario has any).
+    CardsLoaded {
+        cards: Vec<Card>,
+    },
+    /// A rule pushed a suggestion card to the call's agent (once per card and call).
+    CardSuggested {
+        call: CallId,
+        card: String,
+        /// The word that brought it up, as said.
+        word: String,
+    },
+    /// The agent used a card suggested on the call (read the clause out, gave the coupon, offered the course).
+    CardUsed {
+        call: CallId,
+        card: String,
+    },
 }
 
 impl EventKind {
@@ -286,6 +302,9 @@ impl EventKind {
             EventKind::CallbackAssigned { .. } => "callback_assigned",
             EventKind::CallbackDialed { .. } => "callback_dialed",
             EventKind::CallbackAttempted { .. } => "callback_attempted",
+            EventKind::CardsLoaded { .. } => "cards_loaded",
+            EventKind::CardSuggested { .. } => "card_suggested",
+            EventKind::CardUsed { .. } => "card_used",
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Floor {
     /// Student records that calls were linked to, by the scenario's student id (shared by all their contacts).
     #[serde(default, with = "as_vec")]
     pub students: BTreeMap<String, StudentRecord>,
+    /// The scenario's suggestion cards, in file order, with their counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<Card>,
 }
 
 /// Elements of the floor's maps carry their own id, so they travel as plain arrays.
@@ -235,6 +238,7 @@ impl Floor {
                         earlier: CallerHistory::default(),
                         student: None,
                         callback_for: None,
+                        suggestions: Vec::new(),
                     },
                 );
             }
@@ -579,6 +583,7 @@ impl Floor {
                         ring_outs: 0,
                         student: None,
                         callback_for: Some(*callback),
+                        suggestions: Vec::new(),
                         verification: None,
                         confirmation: None,
                         earlier: CallerHistory::default(),
@@ -609,7 +614,36 @@ impl Floor {
                     self.set_agent(*agent, AgentState::Available, None, at);
                 }
             }
+            EventKind::CardsLoaded { cards } => self.cards = cards.clone(),
+            EventKind::CardSuggested { call, card, word } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                if c.suggestions.iter().any(|s| &s.card == card) {
+                    return;
+                }
+                c.suggestions.push(Suggestion { card: card.clone(), word: word.clone(), at, used: None });
+                if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
+                    k.suggested += 1;
+                }
+            }
+            EventKind::CardUsed { call, card } => {
+                let Some(s) = self
+                    .calls
+                    .get_mut(call)
+                    .and_then(|c| c.suggestions.iter_mut().find(|s| &s.card == card && s.used.is_none()))
+                else {
+                    return;
+                };
+                s.used = Some(at);
+                if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
+                    k.used += 1;
+                }
+            }
         }
+    }
+
+    /// A card of the floor by id.
+    pub fn card(&self, id: &str) -> Option<&Card> {
+        self.cards.iter().find(|c| c.id == id)
     }
 
     /// Keeps the alert list bounded: beyond [`ALERTS_CAP`] alerts, the oldest acknowledged ones go first, then the

@@ -106,6 +106,19 @@ pub struct FloorMetrics {
     /// How the engine's store is doing (absent when the engine keeps no store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreStatus>,
+    /// Suggestion cards since the floor opened: how often each was suggested and used (absent on a floor without).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cards: Vec<CardCount>,
+}
+
+/// One suggestion card's counts since the floor opened (not windowed: cards are few and their use is a day's story).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardCount {
+    pub card: String,
+    /// Calls it was suggested on.
+    pub suggested: u32,
+    /// Calls whose agent used it.
+    pub used: u32,
 }
 
 /// How the engine's store is doing, as it travels in metrics frames.

@@ -93,6 +93,7 @@ impl CallRecord {
             earlier: CallerHistory::default(),
             student: None,
             callback_for: None,
+            suggestions: Vec::new(),
         }
     }
 }

@@ -256,6 +256,8 @@ pub enum RuleAction {
     Flag,
     /// Open a ticket.
     Ticket,
+    /// Push a suggestion card (the rule's `card`) to the call's agent.
+    Suggest,
 }
 
 impl RuleAction {
@@ -265,6 +267,7 @@ impl RuleAction {
             RuleAction::Alert => "alert",
             RuleAction::Flag => "flag",
             RuleAction::Ticket => "ticket",
+            RuleAction::Suggest => "suggest",
         }
     }
 }
@@ -337,6 +340,9 @@ pub struct Call {
     /// An outbound call placed to call back the caller of this (abandoned) call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_for: Option<CallId>,
+    /// Cards suggested to the agent on this call, oldest first, and whether they were used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Call {
@@ -705,4 +711,77 @@ impl TicketLinks {
     pub fn is_empty(&self) -> bool {
         self.excerpt.is_empty() && self.earlier.is_empty()
     }
+}
+
+/// What a suggestion card offers the agent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardKind {
+    /// A course: outline, teacher, dates.
+    Course,
+    /// A coupon the agent may give.
+    Coupon,
+    /// A related product to offer.
+    Product,
+    /// A policy clause to read out.
+    Policy,
+}
+
+impl CardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardKind::Course => "course",
+            CardKind::Coupon => "coupon",
+            CardKind::Product => "product",
+            CardKind::Policy => "policy",
+        }
+    }
+}
+
+/// A card's words in one language.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CardText {
+    pub title: String,
+    pub body: String,
+}
+
+/// A suggestion card of the floor, with how often it was suggested and used since the floor opened.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Card {
+    pub id: String,
+    pub kind: CardKind,
+    pub zh: CardText,
+    pub en: CardText,
+    /// For a policy card: the knowledge-base clause it quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<String>,
+    /// Calls it was suggested on.
+    #[serde(default)]
+    pub suggested: u32,
+    /// Calls whose agent used it.
+    #[serde(default)]
+    pub used: u32,
+}
+
+impl Card {
+    /// The card's words in `lang`.
+    pub fn text(&self, lang: Lang) -> &CardText {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// A card suggested on a call.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// The card's id (see [`crate::model::Floor::cards`]).
+    pub card: String,
+    /// The word that brought it up, as said.
+    pub word: String,
+    pub at: Time,
+    /// When the agent used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<Time>,
 }

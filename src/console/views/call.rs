@@ -34,8 +34,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         area
     };
     let w = area.width as usize;
-    let [info_a, spark_a, tr_a] =
-        Layout::vertical([Constraint::Length(4), Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    // Suggestion cards (only on calls that have some): a heading and a line per card, at most SUGGESTIONS_SHOWN.
+    let sugg_h = if c.suggestions.is_empty() { 0 } else { c.suggestions.len().min(SUGGESTIONS_SHOWN) as u16 + 1 };
+    let [info_a, spark_a, sugg_a, tr_a] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Length(3),
+        Constraint::Length(sugg_h),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    if sugg_h > 0 {
+        suggestions(app, c, frame, sugg_a);
+    }
 
     // Who and what.
     let agent = c
@@ -354,6 +364,40 @@ fn transcript_line(th: &Theme, l: &Line_, words: &[&str], width: usize) -> Vec<L
 type Line_ = crate::model::Line;
 
 /// The right-hand panel of a wide Call view: participants with times, rule hits, the call's alerts and tickets.
+/// Suggestion cards a call view lists (the newest when there are more).
+const SUGGESTIONS_SHOWN: usize = 3;
+
+/// The call's suggestion cards: used (✓ and when) or not yet, kind, title and body in the call's language.
+fn suggestions(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let w = area.width as usize;
+    let used = c.suggestions.iter().filter(|s| s.used.is_some()).count();
+    let mut lines =
+        vec![Line::styled(format!(" suggestions: {} · {used} used", c.suggestions.len()), th.get(S::Title))];
+    let skip = c.suggestions.len().saturating_sub(SUGGESTIONS_SHOWN);
+    for s in c.suggestions.iter().skip(skip) {
+        let card = app.floor().card(&s.card);
+        let (kind, text) = match card {
+            Some(k) => (k.kind.as_str(), format!("{} — {}", k.text(c.lang).title, k.text(c.lang).body)),
+            None => ("card", s.card.clone()),
+        };
+        let mark = match s.used {
+            Some(at) => Span::styled(format!(" ✓ used {} ", fmt_clock(at)), th.get(S::SentPositive)),
+            None => Span::styled(" · not used yet ", th.get(S::Muted)),
+        };
+        lines.push(fit_line(
+            Line::from(vec![
+                mark,
+                Span::styled(format!("{kind} "), th.get(S::Hint)),
+                Span::raw(text),
+                Span::styled(format!(" (\"{}\")", s.word), th.get(S::RuleHit)),
+            ]),
+            w,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     let th = &app.theme;
     let f = app.floor();

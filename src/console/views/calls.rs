@@ -130,6 +130,14 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
             if c.callback_for.is_some() {
                 flags.push(Span::styled("↩", th.get(S::Hint)));
             }
+            // A card was suggested: `c` until the agent uses one, then `C`.
+            if !c.suggestions.is_empty() {
+                flags.push(if c.suggestions.iter().any(|s| s.used.is_some()) {
+                    Span::styled("C", th.get(S::SentPositive))
+                } else {
+                    Span::styled("c", th.get(S::Muted))
+                });
+            }
             Line::from(flags)
         }
         "id" => Line::from(verification_span(app, c.verification)),

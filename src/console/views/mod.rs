@@ -10,6 +10,7 @@ mod callbacks;
 mod calls;
 mod floor;
 mod help;
+mod kb;
 mod ticket;
 mod tickets;
 pub(crate) mod util;
@@ -156,6 +157,8 @@ pub fn render(app: &App, frame: &mut Frame) {
         help::render(app, frame, s.body);
     } else if app.show_messages {
         messages(app, frame, s.body);
+    } else if let Some(k) = &app.kb {
+        kb::render(app, k, frame, s.body);
     }
 }
 

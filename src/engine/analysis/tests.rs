@@ -16,6 +16,7 @@ fn rule(id: &str, words: &[&str], lang: Option<Lang>, actions: &[RuleAction]) ->
         ticket_category: None,
         ticket_priority: None,
         requires_verification: false,
+        card: None,
     }
 }
 

@@ -528,6 +528,11 @@ impl MetricsTracker {
             queues,
             arrivals_per_min: self.arrivals_per_min(now_ms),
             store: None,
+            cards: floor
+                .cards
+                .iter()
+                .map(|c| crate::model::CardCount { card: c.id.clone(), suggested: c.suggested, used: c.used })
+                .collect(),
         }
     }
 

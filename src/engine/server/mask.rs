@@ -120,6 +120,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::ConfirmationDecided { note: Some(_), .. }
             | EventKind::StudentCallLinked { .. }
             | EventKind::CallbackDialed { .. }
+            | EventKind::CardSuggested { .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -127,7 +128,9 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
     // Most of these carry one text (an utterance above all) that usually holds no number: no copy then.
     let only_text = match &ev.kind {
         EventKind::Utterance { text, .. } | EventKind::TicketNoted { text, .. } => Some(text.as_str()),
-        EventKind::RuleMatched { word, .. } | EventKind::ConfirmationRequested { word, .. } => Some(word.as_str()),
+        EventKind::RuleMatched { word, .. }
+        | EventKind::ConfirmationRequested { word, .. }
+        | EventKind::CardSuggested { word, .. } => Some(word.as_str()),
         EventKind::ConfirmationDecided { note: Some(n), .. } => Some(n.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
@@ -140,7 +143,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
     match &mut ev.kind {
         EventKind::CallArrived { caller, .. } => *caller = mask_number(caller),
         EventKind::Utterance { text: t, .. } => text(t),
-        EventKind::RuleMatched { word, .. } => text(word),
+        EventKind::RuleMatched { word, .. } | EventKind::CardSuggested { word, .. } => text(word),
         EventKind::AlertRaised { alert } => text(&mut alert.message),
         EventKind::TicketOpened { ticket: t } => ticket(t),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => text(note),

@@ -68,6 +68,8 @@ pub enum Fact {
     CallbackRetry(CallId),
     /// A callback's promised time came.
     CallbackPromise(CallId),
+    /// The agent uses a card suggested on the call (index into the scenario's cards), once they have the call.
+    CardUse(CallId, usize),
 }
 
 /// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.

@@ -18,9 +18,9 @@ use std::path::Path;
 pub use edu::{CallbackPolicy, ContactSpec, SeatPlan, StudentCalls, StudentSpec, TemporarySeats};
 pub use locate::{ScenarioError, line_of};
 pub use schema::{
-    AgentGroup, Arrivals, Bank, Behaviour, Dist, DueMinutes, IntentSpec, Level, Meta, MoodLines, Peak, Privacy,
-    QueueSpec, RepeatPolicy, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds, TicketPolicy, TicketSpec,
-    VerificationPolicy, VerificationShares,
+    AgentGroup, Arrivals, Bank, Behaviour, CardSpec, CardTextSpec, Dist, DueMinutes, IntentSpec, Level, Meta,
+    MoodLines, Peak, Privacy, QueueSpec, RepeatPolicy, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds,
+    TicketPolicy, TicketSpec, VerificationPolicy, VerificationShares,
 };
 pub use time::{BadTime, TimeOfDay};
 pub use validate::has_cjk;
@@ -61,11 +61,17 @@ impl Scenario {
             line: None,
             message: format!("cannot read the file: {e}"),
         })?;
-        Scenario::parse(&text, &path.display().to_string())
+        Scenario::parse_at(&text, &path.display().to_string(), path.parent())
     }
 
-    /// Parses and validates scenario text; `source_name` names it in errors.
+    /// Parses and validates scenario text; `source_name` names it in errors. A knowledge base it names is taken
+    /// from the bundled ones.
     pub fn parse(text: &str, source_name: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_at(text, source_name, None)
+    }
+
+    /// Parses and validates scenario text read from a file in `dir`, where its knowledge base is looked for first.
+    pub fn parse_at(text: &str, source_name: &str, dir: Option<&Path>) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
             // A time of day serde refused is reported as the validator reports times: naming its key and range.
             if let Some(p) = e.span().and_then(|s| validate::bad_time(text, s.start)) {
@@ -79,7 +85,10 @@ impl Scenario {
                 message: locate::plain_serde_message(e.message(), source),
             }
         })?;
+        let mut scenario = scenario;
         scenario.validate(text, source_name)?;
+        scenario.kb = validate::load_knowledge(&scenario, text, source_name, dir)?;
+        validate::check_card_clauses(&scenario, text, source_name)?;
         Ok(scenario)
     }
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::TimeOfDay;
-use crate::model::{Lang, RuleAction, Severity, TicketPriority};
+use crate::model::{CardKind, Lang, RuleAction, Severity, TicketPriority};
 
 /// One floor: who calls, why, who answers, and what the supervisor is alerted to. Build it with
 /// [`Scenario::load`] or [`Scenario::parse`], which validate it.
@@ -55,6 +55,12 @@ pub struct Scenario {
     /// `[callbacks]`: promises to abandoned callers and how they are called back.
     #[serde(default)]
     pub callbacks: super::edu::CallbackPolicy,
+    /// `[[cards]]`: suggestion cards that rules with the `suggest` action push to calls.
+    #[serde(default)]
+    pub cards: Vec<CardSpec>,
+    /// The knowledge base `[scenario] knowledge` names, read when the scenario is loaded (not a key of the file).
+    #[serde(skip)]
+    pub kb: Option<crate::kb::KnowledgeBase>,
 }
 
 /// `[privacy]`: by default the store masks ID, card and phone numbers in transcripts and caller numbers.
@@ -81,6 +87,9 @@ pub struct Meta {
     pub start: TimeOfDay,
     /// Share of callers who speak Chinese (the rest speak English), 0..1.
     pub zh_share: f64,
+    /// Knowledge base the floor ships, `kb/NAME.toml`: read next to the scenario file, else the bundled base NAME.
+    #[serde(default)]
+    pub knowledge: Option<String>,
 }
 
 /// `[arrivals]`: Poisson arrivals at `base_per_hour`, multiplied inside peak windows.
@@ -270,6 +279,43 @@ pub struct RuleSpec {
     /// second confirmation. Needs `[verification]`.
     #[serde(default)]
     pub requires_verification: bool,
+    /// The `[[cards]]` id a hit suggests; required when `suggest` is among the actions, refused otherwise.
+    #[serde(default)]
+    pub card: Option<String>,
+}
+
+/// `[[cards]]`: a suggestion card (a course, a coupon, a product, a policy clause) a rule pushes to a call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSpec {
+    /// Unique id that rules refer to.
+    pub id: String,
+    /// `course`, `coupon`, `product` or `policy`.
+    pub kind: CardKind,
+    /// The card in Chinese (shown on Chinese calls).
+    pub zh: CardTextSpec,
+    /// The card in English.
+    pub en: CardTextSpec,
+    /// For a `policy` card: the id of the knowledge-base clause it quotes (checked against `[scenario] knowledge`).
+    #[serde(default)]
+    pub clause: Option<String>,
+    /// Chance that the agent uses the card once it is suggested, 0..1.
+    #[serde(default = "default_card_use")]
+    pub use_rate: f64,
+}
+
+fn default_card_use() -> f64 {
+    0.5
+}
+
+/// A card's title and body in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardTextSpec {
+    /// One line.
+    pub title: String,
+    /// What the agent reads or offers: outline and teacher, coupon terms, product, clause.
+    pub body: String,
 }
 
 fn default_severity() -> Severity {

@@ -27,6 +27,7 @@ impl Scenario {
         self.check_intents()?;
         check_bank(&self.agent_lines, &[K("agent_lines")], "[agent_lines]")?;
         self.check_rules()?;
+        self.check_cards()?;
         self.check_thresholds()?;
         self.check_tickets()?;
         check_share(self.survey.share, &[K("survey"), K("share")], "[survey] share")?;
@@ -326,7 +327,7 @@ impl Scenario {
             if r.actions.is_empty() {
                 return Err(problem(
                     &join(&at, K("actions")),
-                    format!("{what} actions is empty: give one or more of priority, alert, flag, ticket"),
+                    format!("{what} actions is empty: give one or more of priority, alert, flag, ticket, suggest"),
                 ));
             }
             for (j, a) in r.actions.iter().enumerate() {
@@ -943,4 +944,108 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// Reads the knowledge base `[scenario] knowledge` names (next to the scenario file in `dir`, else bundled). A base
+/// that cannot be read or is malformed is refused at the `knowledge` key, with the base's own file and line.
+pub(super) fn load_knowledge(
+    scenario: &Scenario,
+    text: &str,
+    source_name: &str,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<crate::kb::KnowledgeBase>, ScenarioError> {
+    let Some(name) = scenario.scenario.knowledge.as_deref() else { return Ok(None) };
+    let at = [K("scenario"), K("knowledge")];
+    if name.trim().is_empty() {
+        return Err(problem(
+            &at,
+            "[scenario] knowledge is blank: name a knowledge base file (kb/NAME.toml) or remove the key",
+        )
+        .into_error(text, source_name));
+    }
+    crate::kb::KnowledgeBase::resolve(name, dir).map(Some).map_err(|e| {
+        problem(&at, format!("[scenario] knowledge = \"{name}\" cannot be used: {e}")).into_error(text, source_name)
+    })
+}
+
+impl Scenario {
+    /// `[[cards]]` and the rules that suggest them: unique ids, words in both languages, a use rate that is a share,
+    /// and every `suggest` rule naming a card that exists (a `card` without `suggest` is refused, as it does nothing).
+    fn check_cards(&self) -> Result<(), Problem> {
+        check_unique(self.cards.iter().map(|c| c.id.as_str()), "cards", "[[cards]]")?;
+        for (n, c) in self.cards.iter().enumerate() {
+            let at = [K("cards"), I(n)];
+            let what = label("[[cards]]", &c.id, n);
+            check_not_blank(&c.id, &join(&at, K("id")), &format!("{what} id"))?;
+            for (lang, t) in [("zh", &c.zh), ("en", &c.en)] {
+                check_not_blank(&t.title, &join3(&at, K(lang), K("title")), &format!("{what} {lang}.title"))?;
+                check_not_blank(&t.body, &join3(&at, K(lang), K("body")), &format!("{what} {lang}.body"))?;
+            }
+            check_share(c.use_rate, &join(&at, K("use_rate")), &format!("{what} use_rate"))?;
+            if c.clause.is_some() && c.kind != crate::model::CardKind::Policy {
+                return Err(problem(
+                    &join(&at, K("clause")),
+                    format!("{what} is a {} card with a clause: only policy cards quote a clause", c.kind.as_str()),
+                ));
+            }
+        }
+        for (n, r) in self.rules.iter().enumerate() {
+            let at = [K("rules"), I(n)];
+            let what = label("[[rules]]", &r.id, n);
+            let suggests = r.actions.contains(&RuleAction::Suggest);
+            match (&r.card, suggests) {
+                (None, true) => {
+                    return Err(problem(
+                        &join(&at, K("actions")),
+                        format!(
+                            "{what} has the action \"suggest\" but no card: add card = \"ID\" naming one of [[cards]]"
+                        ),
+                    ));
+                }
+                (Some(card), false) => {
+                    return Err(problem(
+                        &join(&at, K("card")),
+                        format!(
+                            "{what} has card = \"{card}\" but no \"suggest\" among its actions, so it never suggests \
+                             it: add \"suggest\" to actions or remove card"
+                        ),
+                    ));
+                }
+                (Some(card), true) if !self.cards.iter().any(|c| &c.id == card) => {
+                    let ids: Vec<&str> = self.cards.iter().map(|c| c.id.as_str()).collect();
+                    let known = if ids.is_empty() {
+                        "the scenario has no [[cards]]".to_string()
+                    } else {
+                        format!("the cards are {}", ids.join(", "))
+                    };
+                    return Err(problem(
+                        &join(&at, K("card")),
+                        format!("{what} suggests card \"{card}\", which is not in [[cards]]: {known}"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every policy card's `clause` must be in the scenario's knowledge base.
+pub(super) fn check_card_clauses(scenario: &Scenario, text: &str, source_name: &str) -> Result<(), ScenarioError> {
+    for (n, c) in scenario.cards.iter().enumerate() {
+        let Some(clause) = &c.clause else { continue };
+        let at = [K("cards"), I(n), K("clause")];
+        let what = label("[[cards]]", &c.id, n);
+        let message = match &scenario.kb {
+            None => format!(
+                "{what} quotes clause \"{clause}\" but the scenario has no knowledge base: add [scenario] knowledge"
+            ),
+            Some(kb) if kb.clause(clause).is_none() => {
+                format!("{what} quotes clause \"{clause}\", which is not in the knowledge base ({})", kb.kb.title)
+            }
+            Some(_) => continue,
+        };
+        return Err(problem(&at, message).into_error(text, source_name));
+    }
+    Ok(())
 }

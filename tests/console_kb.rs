@@ -1,0 +1,107 @@
+//! The console's knowledge base and suggestion cards on a seeded gov-hotline floor: `:kb 医保 报销` opens the
+//! overlay on the hits, j moves, enter shows the clause, esc goes back and closes; a call with a suggested card
+//! shows it (and whether it was used) in the Call view and a marker in the calls list.
+
+mod console_support;
+
+use callfloor::console::app::{App, View};
+use callfloor::engine::Engine;
+use callfloor::engine::sim::scenario::Scenario;
+use callfloor::local::LocalFeed;
+use console_support::*;
+
+fn gov_feed(minutes: i64) -> LocalFeed {
+    let Ok(scenario) = Scenario::load("gov-hotline") else { panic!("the bundled gov-hotline scenario must load") };
+    let mut engine = Engine::new(scenario, 7);
+    let to = engine.now() + chrono::Duration::minutes(minutes);
+    engine.advance_to(to);
+    engine.discard_outbox();
+    LocalFeed::new(engine)
+}
+
+fn kb_command(app: &mut App, text: &str) {
+    press(app, ":");
+    type_text(app, text);
+    assert!(press(app, "enter").is_empty(), ":kb sends nothing to the engine");
+}
+
+#[test]
+fn kb_opens_the_hits_enter_shows_a_clause_and_esc_goes_back_then_closes() {
+    let mut feed = gov_feed(5);
+    let mut app = attach(&mut feed);
+    kb_command(&mut app, "kb 医保 报销");
+    let Some(kb) = &app.kb else { panic!(":kb opens the overlay; messages: {:?}", app.messages.back()) };
+    let ids: Vec<&str> = kb.search.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids.first(), Some(&"GH-101"), "the newest of the equally relevant clauses first: {ids:?}");
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("kb_overlay_hits_100x30", draw(&app, 100, 30).backend());
+    });
+    // j moves to the second hit; enter opens it whole.
+    press(&mut app, "j");
+    press(&mut app, "enter");
+    let opened = app.kb.as_ref().and_then(|k| k.open.as_ref()).map(|c| c.id.clone());
+    assert_eq!(opened.as_deref(), Some("GH-102"));
+    // The test terminal pads wide characters with a space: compare without spaces.
+    let screen = rows(&draw(&app, 100, 30)).join("\n").replace(' ', "");
+    assert!(screen.contains("职工医保门诊费用报销办法") && screen.contains("1800元"), "{screen}");
+    // esc goes back to the hits (the selection kept), esc again closes; the view underneath is unchanged.
+    let view = app.view;
+    press(&mut app, "esc");
+    assert_eq!(app.kb.as_ref().map(|k| (k.open.is_none(), k.sel)), Some((true, 1)));
+    press(&mut app, "esc");
+    assert!(app.kb.is_none());
+    assert_eq!(app.view, view);
+}
+
+#[test]
+fn kb_without_words_or_on_a_floor_without_a_base_says_what_to_do() {
+    let mut feed = gov_feed(1);
+    let mut app = attach(&mut feed);
+    kb_command(&mut app, "kb");
+    assert!(app.kb.is_none());
+    let last = app.messages.back().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(last.contains("give the words to look for"), "{last}");
+    // The hospital fixture has a base too; school has none.
+    let Ok(scenario) = Scenario::load("school") else { panic!("school loads") };
+    let mut school = LocalFeed::new(Engine::new(scenario, 7));
+    let mut app = attach(&mut school);
+    kb_command(&mut app, "kb 英语");
+    assert!(app.kb.is_none());
+    let last = app.messages.back().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(last.contains("'school' floor has no knowledge base"), "{last}");
+}
+
+#[test]
+fn a_call_shows_its_suggestion_cards_and_the_list_marks_it() {
+    let mut feed = gov_feed(20);
+    let mut app = attach(&mut feed);
+    watch_until(&mut app, &mut feed, "a live call whose agent used a suggested card", |f| {
+        f.calls.values().any(|c| c.suggestions.iter().any(|s| s.used.is_some()))
+    });
+    let Some(call) = app.floor().calls.values().find(|c| c.suggestions.iter().any(|s| s.used.is_some())).map(|c| c.id)
+    else {
+        panic!("watched for it")
+    };
+    press(&mut app, "2");
+    app.refresh_all();
+    let list = rows(&draw(&app, 160, 48));
+    let row = list.iter().find(|r| r.contains(&format!("{call} "))).cloned().unwrap_or_default();
+    let header = list.iter().find(|r| r.contains("Flags")).cloned().unwrap_or_default();
+    let at = header.find("Flags").map(|b| header[..b].chars().count()).unwrap_or_default();
+    let flags: String = row.chars().skip(at).take(6).collect();
+    assert!(flags.contains('C'), "the calls list marks a call whose card was used: {flags:?} in\n{header}\n{row}");
+    press(&mut app, ":");
+    type_text(&mut app, &format!("call {call}"));
+    press(&mut app, "enter");
+    assert_eq!((app.view, app.open_call), (View::Call, Some(call)));
+    let screen = rows(&draw(&app, 160, 48)).join("\n").replace(' ', "");
+    let c = &app.floor().calls[&call];
+    let s = &c.suggestions[0];
+    let Some(card) = app.floor().card(&s.card) else { panic!("the card is on the floor") };
+    assert!(screen.contains(&format!("suggestions:{}", c.suggestions.len())), "{screen}");
+    assert!(
+        screen.contains(&card.text(c.lang).title.replace(' ', "")),
+        "the card's title in the call's language:\n{screen}"
+    );
+    assert!(screen.contains("✓used"), "{screen}");
+}

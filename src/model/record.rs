@@ -59,9 +59,9 @@ pub enum Record {
 }
 
 impl CallRecord {
-    /// The call as the floor held it when it ended, as far as the record tells (the times it waited in queues and
-    /// the rolling sentiment after each line are not kept: its first queueing is put `wait_s` before it was
-    /// answered or ended, and the trail is left empty).
+    /// The call as the floor held it when it ended, as far as the record tells (the times it waited in queues are
+    /// not kept: its first queueing is put `wait_s` before it was answered or ended; the rolling sentiment after
+    /// each caller line is worked out again from the transcript, as the floor works it out).
     pub fn to_call(&self) -> Call {
         let state = if self.outcome == "abandoned" { CallState::Abandoned } else { CallState::Ended };
         let until = self.answered.unwrap_or(self.ended);
@@ -83,7 +83,7 @@ impl CallRecord {
             supervisors: Vec::new(),
             transcript: self.transcript.clone(),
             sentiment: self.final_sentiment as f32,
-            sentiment_trail: Vec::new(),
+            sentiment_trail: rolling_sentiment(&self.transcript),
             flags,
             rule_hits: self.rule_hits.clone(),
             ring_outs: self.ring_outs,
@@ -95,5 +95,43 @@ impl CallRecord {
             callback_for: None,
             suggestions: Vec::new(),
         }
+    }
+}
+
+/// The rolling sentiment after each caller line, as [`super::Floor::apply`] keeps it (newest last, capped).
+fn rolling_sentiment(transcript: &[Line]) -> Vec<f32> {
+    let mut trail: Vec<f32> = Vec::new();
+    for l in transcript.iter().filter(|l| l.speaker == Speaker::Caller) {
+        let next = match trail.last() {
+            None => l.sentiment,
+            Some(s) => s + super::floor::SENTIMENT_ALPHA * (l.sentiment - s),
+        };
+        trail.push(next);
+    }
+    let extra = trail.len().saturating_sub(super::floor::SENTIMENT_TRAIL_CAP);
+    trail.drain(..extra);
+    trail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(speaker: Speaker, sentiment: f32) -> Line {
+        Line { at: Time::default(), speaker, text: String::new(), sentiment, whisper: false, by: None }
+    }
+
+    /// A call read back from the store draws the same sentiment trail the floor drew while it was live: agent lines
+    /// do not move it, caller lines move it by the floor's smoothing.
+    #[test]
+    fn a_stored_call_gets_back_its_sentiment_trail() {
+        let lines = [line(Speaker::Caller, -0.8), line(Speaker::Agent, 0.9), line(Speaker::Caller, 0.2)];
+        let trail = rolling_sentiment(&lines);
+        assert_eq!(trail.len(), 2);
+        assert!((trail[0] + 0.8).abs() < 1e-6);
+        let want = -0.8 + super::super::floor::SENTIMENT_ALPHA * (0.2 + 0.8);
+        assert!((trail[1] - want).abs() < 1e-6, "{trail:?}");
+        let long: Vec<Line> = (0..100).map(|_| line(Speaker::Caller, 0.0)).collect();
+        assert_eq!(rolling_sentiment(&long).len(), super::super::floor::SENTIMENT_TRAIL_CAP);
     }
 }

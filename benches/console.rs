@@ -64,6 +64,7 @@ fn big_floor() -> Floor {
             missed: 0,
             handled: 0,
             temporary: None,
+            dialects: Vec::new(),
         })
         .collect();
     let mut floor = Floor::default();
@@ -86,6 +87,8 @@ fn big_floor() -> Floor {
                 caller: format!("+86 138{:08}", i),
                 lang: if i % 3 == 0 { Lang::En } else { Lang::Zh },
                 intent: "order_status".into(),
+                dialect: None,
+                elderly: false,
             },
         );
         apply(&mut floor, at, EventKind::CallQueued { call, queue, priority: (i % 5) as u8 });

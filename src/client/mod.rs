@@ -475,7 +475,14 @@ mod tests {
     }
 
     fn arrived(n: u32) -> EventKind {
-        EventKind::CallArrived { call: CallId(n), caller: "555-0100".into(), lang: Lang::En, intent: "card".into() }
+        EventKind::CallArrived {
+            call: CallId(n),
+            caller: "555-0100".into(),
+            lang: Lang::En,
+            intent: "card".into(),
+            dialect: None,
+            elderly: false,
+        }
     }
 
     /// A mirror connected to floor `id`, holding its (empty) snapshot.

@@ -175,6 +175,7 @@ impl Engine {
                 missed: 0,
                 handled: 0,
                 temporary: Some(TempSeat { origin, until, skills: skills.to_vec() }),
+                dialects: Vec::new(),
             });
             self.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
             self.sched.at(until, Fact::SeatUntil(id));
@@ -391,6 +392,8 @@ impl Engine {
                 caller: caller.clone(),
                 lang,
                 excerpt: Vec::new(),
+                dialect: None,
+                elderly: false,
             },
         );
         self.emit(EventKind::CallbackDialed { callback: cb, call: id, agent, caller, lang, intent: intent_id });

@@ -36,6 +36,8 @@ struct Redial {
     lang: Lang,
     intent: usize,
     abandoned: bool,
+    dialect: Option<String>,
+    elderly: bool,
 }
 
 pub(super) struct Fin {
@@ -254,6 +256,7 @@ impl Engine {
     pub(super) fn call_finished(&mut self, id: CallId, outcome: CallState) {
         let Some(cs) = self.calls.get(&id) else { return };
         let (caller, intent, lang) = (cs.caller.clone(), cs.intent, cs.lang);
+        let (dialect, elderly) = (cs.dialect.clone(), cs.elderly);
         let at = self.now;
         let contacts = self.fin.contacts(&caller);
         contacts.calls.push_back(EarlierCall { call: id, outcome, at });
@@ -272,7 +275,7 @@ impl Engine {
         if share > 0.0 && self.fin.rng.random_bool(share.clamp(0.0, 1.0)) {
             let delay = sample(&r.delay, &mut self.fin.rng);
             if let Some(d) = delay {
-                self.fin.redials.insert(id, Redial { caller, lang, intent, abandoned });
+                self.fin.redials.insert(id, Redial { caller, lang, intent, abandoned, dialect, elderly });
                 self.sched.at(self.now + d, Fact::Redial(id));
             }
         }
@@ -287,8 +290,17 @@ impl Engine {
         let base = spec.mood + if r.abandoned { REDIAL_AFTER_ABANDON_MOOD } else { 0.0 };
         let mood = (base + 0.15 * normal(&mut self.fin.rng)).clamp(-1.0, 1.0);
         let intent_id = spec.id.clone();
-        self.calls.insert(id, CallSim::new(r.intent, mood, r.caller.clone(), r.lang));
-        self.emit(EventKind::CallArrived { call: id, caller: r.caller, lang: r.lang, intent: intent_id });
+        let mut cs = CallSim::new(r.intent, mood, r.caller.clone(), r.lang);
+        (cs.dialect, cs.elderly) = (r.dialect.clone(), r.elderly);
+        self.calls.insert(id, cs);
+        self.emit(EventKind::CallArrived {
+            call: id,
+            caller: r.caller,
+            lang: r.lang,
+            intent: intent_id,
+            dialect: r.dialect,
+            elderly: r.elderly,
+        });
         self.recognise_caller(id);
         let d = sample(&self.scenario.behaviour.ivr, &mut self.fin.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
@@ -344,6 +356,8 @@ impl CallSim {
             caller,
             lang,
             excerpt: Vec::new(),
+            dialect: None,
+            elderly: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 mod commands;
+mod dialect;
 mod edu;
 mod fin;
 pub mod headless;
@@ -58,6 +59,9 @@ struct CallSim {
     lang: Lang,
     /// Transcript lines kept as the call ended, for tickets opened after it left the floor.
     excerpt: Vec<Line>,
+    /// The caller's dialect and whether they are elderly (a repeat caller keeps them).
+    dialect: Option<String>,
+    elderly: bool,
 }
 
 /// Engine-side state of a seat.
@@ -122,6 +126,8 @@ pub struct Engine {
     temp_seats_named: u32,
     /// Randomness of suggestion-card use, apart from `rng` so cards do not change the rest of a seeded run.
     card_rng: ChaCha8Rng,
+    /// Randomness of callers' dialects and age, apart from `rng` so a floor without dialects runs as before them.
+    dialect_rng: ChaCha8Rng,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -256,6 +262,7 @@ impl Engine {
             cb_pending: Vec::new(),
             temp_seats_named: 0,
             card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
+            dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
             scenario,
         };
         engine.open_floor();

@@ -1,11 +1,13 @@
 //! ACD routing: offer each waiting call to the longest-idle available seat that serves its queue and speaks its
-//! language; urgent calls are first in their queue (the queue keeps them ordered by priority, then age).
+//! language; urgent calls are first in their queue (the queue keeps them ordered by priority, then age). A caller who
+//! speaks a dialect goes to a seat that handles it when one is free, and waits for one a while (see `dialect`).
 
 use std::collections::{BTreeSet, HashMap};
 
 use rand::Rng;
 
 use super::Engine;
+use super::dialect::handles_dialect;
 use super::sim::{Fact, sample};
 use crate::model::*;
 
@@ -77,7 +79,18 @@ impl Engine {
         if call.state != CallState::Queued {
             return;
         }
-        let agent = self.routing.idle().find(|a| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call)));
+        let fits = |a: &AgentId| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call));
+        let agent = if call.dialect.is_some() {
+            // A seat that handles the caller's dialect first; another only once the caller may no longer wait
+            // for one.
+            let by_dialect = self
+                .routing
+                .idle()
+                .find(|a| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call) && handles_dialect(ag, call)));
+            by_dialect.or_else(|| self.routing.idle().find(fits).filter(|a| !self.dialect_held(call, *a)))
+        } else {
+            self.routing.idle().find(fits)
+        };
         if let Some(agent) = agent {
             self.offer(id, agent);
         }
@@ -93,24 +106,40 @@ impl Engine {
             return;
         }
         let Some(agent) = self.floor.agents.get(&id) else { return };
-        let mut best: Option<(u8, Time, CallId)> = None;
+        // Best by (priority, then a caller whose dialect the seat handles, then age). A dialect caller still
+        // waiting for a seat that handles their dialect is left to it.
+        let takes = |w: &Waiting| {
+            self.floor.calls.get(&w.call).is_some_and(|c| {
+                agent.langs.contains(&c.lang) && (handles_dialect(agent, c) || !self.dialect_held(c, id))
+            })
+        };
+        let mut best: Option<(u8, bool, Time, CallId)> = None;
         for q in &agent.queues {
             let Some(queue) = self.floor.queue(q) else { continue };
-            let first = queue
-                .waiting
-                .iter()
-                .find(|w| self.floor.calls.get(&w.call).is_some_and(|c| agent.langs.contains(&c.lang)));
-            if let Some(w) = first {
-                let better = match best {
-                    None => true,
-                    Some((p, since, _)) => (std::cmp::Reverse(w.priority), w.since) < (std::cmp::Reverse(p), since),
-                };
-                if better {
-                    best = Some((w.priority, w.since, w.call));
+            let Some(mut w) = queue.waiting.iter().find(|w| takes(w)) else { continue };
+            let mut matched = self.floor.calls.get(&w.call).is_some_and(|c| handles_dialect(agent, c));
+            if !matched && !agent.dialects.is_empty() {
+                let same_priority = queue.waiting.iter().skip_while(|x| x.priority > w.priority);
+                let dialect_caller = same_priority.take_while(|x| x.priority == w.priority).find(|x| {
+                    self.floor
+                        .calls
+                        .get(&x.call)
+                        .is_some_and(|c| agent.langs.contains(&c.lang) && handles_dialect(agent, c))
+                });
+                if let Some(x) = dialect_caller {
+                    (w, matched) = (x, true);
                 }
             }
+            let key = (std::cmp::Reverse(w.priority), !matched, w.since);
+            let better = match best {
+                None => true,
+                Some((p, m, since, _)) => key < (std::cmp::Reverse(p), !m, since),
+            };
+            if better {
+                best = Some((w.priority, matched, w.since, w.call));
+            }
         }
-        if let Some((_, _, call)) = best {
+        if let Some((_, _, _, call)) = best {
             self.offer(call, id);
         }
     }

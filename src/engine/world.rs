@@ -87,6 +87,7 @@ impl Engine {
                     missed: 0,
                     handled: 0,
                     temporary: None,
+                    dialects: g.dialects.clone(),
                 });
                 self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
                 if let Some(s) = &g.shift {
@@ -115,6 +116,7 @@ impl Engine {
             let cards = self.scenario.cards.iter().map(card_of).collect();
             self.emit(EventKind::CardsLoaded { cards });
         }
+        self.load_dialects();
         self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
         self.schedule_arrival();
         self.schedule_seat_plan();
@@ -234,6 +236,7 @@ impl Engine {
             Fact::CallbackRetry(cb) => self.callback_retry(cb),
             Fact::CallbackPromise(cb) => self.callback_promise_due(cb),
             Fact::CardUse(c, card) => self.use_card(c, card),
+            Fact::DialectWait(c) => self.route_call(c),
         }
     }
 
@@ -271,12 +274,15 @@ impl Engine {
             }
             Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
         };
+        let (dialect, elderly) = self.draw_dialect(lang);
         let contact = self.pick_student_contact(intent, lang).and_then(|who| self.student_contact(id, who));
         let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
-        self.calls.insert(id, CallSim::new(intent, mood, caller.clone(), lang));
-        self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone() });
+        let mut cs = CallSim::new(intent, mood, caller.clone(), lang);
+        (cs.dialect, cs.elderly) = (dialect.clone(), elderly);
+        self.calls.insert(id, cs);
+        self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone(), dialect, elderly });
         self.recognise_caller(id);
         if let Some((_, linked)) = contact {
             self.emit(linked);
@@ -295,9 +301,10 @@ impl Engine {
         self.ivr_verify(id);
         self.caller_line(id, true);
         let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
-        let priority = if urgent { URGENT_PRIORITY.max(base) } else { base };
+        let priority = if urgent { URGENT_PRIORITY.max(base) } else { self.elderly_bump(id, base) };
         self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
         self.start_patience(id, spec_patience);
+        self.start_dialect_wait(id);
         self.route_call(id);
     }
 

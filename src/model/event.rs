@@ -32,6 +32,12 @@ pub enum EventKind {
         caller: String,
         lang: Lang,
         intent: String,
+        /// The dialect the caller speaks (an id of the floor's `dialects`), when the IVR or the network knows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialect: Option<String>,
+        /// The caller is elderly (from the caller's profile or the IVR's age question).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        elderly: bool,
     },
     /// The call entered a queue (from the IVR, a ring-out or a transfer).
     CallQueued {
@@ -258,6 +264,11 @@ pub enum EventKind {
         call: CallId,
         card: String,
     },
+    /// The dialects the floor's callers may speak, with their names (sent after `floor_opened` when the scenario
+    /// has any).
+    DialectsLoaded {
+        dialects: Vec<super::DialectInfo>,
+    },
 }
 
 impl EventKind {
@@ -305,6 +316,7 @@ impl EventKind {
             EventKind::CardsLoaded { .. } => "cards_loaded",
             EventKind::CardSuggested { .. } => "card_suggested",
             EventKind::CardUsed { .. } => "card_used",
+            EventKind::DialectsLoaded { .. } => "dialects_loaded",
         }
     }
 }

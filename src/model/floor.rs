@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use super::dialect::DialectInfo;
 use super::edu::*;
 use super::event::{Event, EventKind};
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
@@ -69,6 +70,9 @@ pub struct Floor {
     /// The scenario's suggestion cards, in file order, with their counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cards: Vec<Card>,
+    /// The dialects the floor's callers may speak, in the scenario's order (empty on a floor without).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialects: Vec<DialectInfo>,
 }
 
 /// Elements of the floor's maps carry their own id, so they travel as plain arrays.
@@ -210,7 +214,7 @@ impl Floor {
                 self.agents = agents.iter().map(|a| (a.id, a.clone())).collect();
             }
             EventKind::Tick => {}
-            EventKind::CallArrived { call, caller, lang, intent } => {
+            EventKind::CallArrived { call, caller, lang, intent, dialect, elderly } => {
                 self.calls.insert(
                     *call,
                     Call {
@@ -239,6 +243,8 @@ impl Floor {
                         student: None,
                         callback_for: None,
                         suggestions: Vec::new(),
+                        dialect: dialect.clone(),
+                        elderly: *elderly,
                     },
                 );
             }
@@ -587,6 +593,8 @@ impl Floor {
                         verification: None,
                         confirmation: None,
                         earlier: CallerHistory::default(),
+                        dialect: None,
+                        elderly: false,
                     },
                 );
                 self.set_agent(*agent, AgentState::OnCall, Some(*call), at);
@@ -615,6 +623,7 @@ impl Floor {
                 }
             }
             EventKind::CardsLoaded { cards } => self.cards = cards.clone(),
+            EventKind::DialectsLoaded { dialects } => self.dialects = dialects.clone(),
             EventKind::CardSuggested { call, card, word } => {
                 let Some(c) = self.calls.get_mut(call) else { return };
                 if c.suggestions.iter().any(|s| &s.card == card) {

@@ -2,6 +2,7 @@
 //! Depends on nothing else in the crate.
 
 pub mod command;
+pub mod dialect;
 pub mod edu;
 pub mod event;
 pub mod floor;
@@ -13,6 +14,7 @@ pub mod terminal;
 pub mod types;
 
 pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, NOTE_MAX_CHARS, SAY_MAX_CHARS};
+pub use dialect::*;
 pub use edu::*;
 pub use event::{Event, EventKind};
 pub use floor::*;

@@ -94,6 +94,8 @@ impl CallRecord {
             student: None,
             callback_for: None,
             suggestions: Vec::new(),
+            dialect: None,
+            elderly: false,
         }
     }
 }

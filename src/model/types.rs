@@ -162,6 +162,9 @@ pub struct Agent {
     /// Set for a temporary seat added for a peak (`add_seats`): where it comes from and when it leaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporary: Option<super::edu::TempSeat>,
+    /// Dialects (ids of the floor's `dialects`) this seat handles; routing prefers it for callers who speak them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialects: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -343,6 +346,12 @@ pub struct Call {
     /// Cards suggested to the agent on this call, oldest first, and whether they were used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// The dialect the caller speaks (an id of the floor's `dialects`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
+    /// The caller is elderly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub elderly: bool,
 }
 
 impl Call {

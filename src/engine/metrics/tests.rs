@@ -41,6 +41,7 @@ fn agent(id: u32, queues: &[&str], state: AgentState) -> Agent {
         missed: 0,
         handled: 0,
         temporary: None,
+        dialects: Vec::new(),
     }
 }
 
@@ -66,7 +67,14 @@ impl Run {
     fn arrive(&mut self, s: f64, call: u32, queue: &str) {
         self.feed(
             s,
-            EventKind::CallArrived { call: CallId(call), caller: "+100".into(), lang: Lang::En, intent: "x".into() },
+            EventKind::CallArrived {
+                call: CallId(call),
+                caller: "+100".into(),
+                lang: Lang::En,
+                intent: "x".into(),
+                dialect: None,
+                elderly: false,
+            },
         );
         self.feed(s, EventKind::CallQueued { call: CallId(call), queue: QueueId::new(queue), priority: 0 });
     }

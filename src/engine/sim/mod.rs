@@ -70,6 +70,8 @@ pub enum Fact {
     CallbackPromise(CallId),
     /// The agent uses a card suggested on the call (index into the scenario's cards), once they have the call.
     CardUse(CallId, usize),
+    /// A dialect caller's wait for a seat that handles their dialect is over: any seat of the queue may take them.
+    DialectWait(CallId),
 }
 
 /// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.

@@ -4,6 +4,7 @@
 //! `schema` is the shape of the file (serde types), `time` reads its times of day, `validate` checks what serde
 //! cannot, and `locate` turns a problem into the file's line and a sentence.
 
+mod dialect;
 mod edu;
 mod locate;
 mod schema;
@@ -15,6 +16,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use dialect::{DialectPolicy, DialectSpec};
 pub use edu::{CallbackPolicy, ContactSpec, SeatPlan, StudentCalls, StudentSpec, TemporarySeats};
 pub use locate::{ScenarioError, line_of};
 pub use schema::{

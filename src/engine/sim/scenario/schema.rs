@@ -58,6 +58,9 @@ pub struct Scenario {
     /// `[[cards]]`: suggestion cards that rules with the `suggest` action push to calls.
     #[serde(default)]
     pub cards: Vec<CardSpec>,
+    /// `[dialects]`: dialects callers speak, elderly callers and dialect routing; absent: nobody speaks one.
+    #[serde(default)]
+    pub dialects: Option<super::dialect::DialectPolicy>,
     /// The knowledge base `[scenario] knowledge` names, read when the scenario is loaded (not a key of the file).
     #[serde(skip)]
     pub kb: Option<crate::kb::KnowledgeBase>,
@@ -154,6 +157,9 @@ pub struct AgentGroup {
     /// Chance that a seat answers a ringing call (the rest ring out), 0..1.
     #[serde(default = "default_answer_rate")]
     pub answer_rate: f64,
+    /// Dialects (ids of `[[dialects.list]]`) these seats handle; routing prefers them for those callers.
+    #[serde(default)]
+    pub dialects: Vec<String>,
 }
 
 fn default_answer_rate() -> f64 {

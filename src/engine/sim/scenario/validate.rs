@@ -45,7 +45,8 @@ impl Scenario {
         self.check_behaviour()?;
         self.check_verification()?;
         self.check_repeat()?;
-        self.check_edu()
+        self.check_edu()?;
+        self.check_dialects()
     }
 
     fn check_meta(&self) -> Result<(), Problem> {
@@ -1048,4 +1049,96 @@ pub(super) fn check_card_clauses(scenario: &Scenario, text: &str, source_name: &
         return Err(problem(&at, message).into_error(text, source_name));
     }
     Ok(())
+}
+
+impl Scenario {
+    /// `[dialects]` and the `dialects` of `[[agents]]` groups.
+    fn check_dialects(&self) -> Result<(), Problem> {
+        let Some(d) = &self.dialects else {
+            if let Some((n, _)) = self.agents.iter().enumerate().find(|(_, g)| !g.dialects.is_empty()) {
+                return Err(problem(
+                    &[K("agents"), I(n), K("dialects")],
+                    format!(
+                        "{} lists dialects, but the scenario has no [dialects] table: add [[dialects.list]] \
+                         entries for them, or remove the key",
+                        group_label(n)
+                    ),
+                ));
+            }
+            return Ok(());
+        };
+        let at = [K("dialects")];
+        if d.prefer_for_s > 3600 {
+            return Err(problem(
+                &join(&at, K("prefer_for_s")),
+                format!(
+                    "[dialects] prefer_for_s = {} is more than 3600: a caller should not wait over an hour for a \
+                     dialect seat",
+                    d.prefer_for_s
+                ),
+            ));
+        }
+        check_share(d.elderly_share, &join(&at, K("elderly_share")), "[dialects] elderly_share")?;
+        if d.elderly_priority > 8 {
+            return Err(problem(
+                &join(&at, K("elderly_priority")),
+                format!(
+                    "[dialects] elderly_priority = {} is outside 0..8: it is added to the queue's priority, and \
+                     urgent calls must stay ahead",
+                    d.elderly_priority
+                ),
+            ));
+        }
+        let mut sum = 0.0;
+        for (n, x) in d.list.iter().enumerate() {
+            let x_at = [K("dialects"), K("list"), I(n)];
+            let what = format!("[[dialects.list]] entry {}", n + 1);
+            check_not_blank(&x.id, &join(&x_at, K("id")), &format!("{what} id"))?;
+            if let Some(first) = d.list[..n].iter().position(|y| y.id == x.id) {
+                return Err(problem(
+                    &join(&x_at, K("id")),
+                    format!(
+                        "[[dialects.list]] entries {} and {} both have id = \"{}\": ids must be unique",
+                        first + 1,
+                        n + 1,
+                        x.id
+                    ),
+                ));
+            }
+            check_not_blank(&x.name, &join(&x_at, K("name")), &format!("{what} name"))?;
+            check_share(x.share, &join(&x_at, K("share")), &format!("{what} share"))?;
+            sum += x.share;
+        }
+        if sum > 1.0 + 1e-9 {
+            return Err(problem(
+                &[K("dialects"), K("list")],
+                format!(
+                    "the [[dialects.list]] shares add up to {sum}: they are shares of the same (Chinese-speaking) \
+                     callers, so together they can be at most 1"
+                ),
+            ));
+        }
+        for (n, g) in self.agents.iter().enumerate() {
+            for (j, id) in g.dialects.iter().enumerate() {
+                if !d.list.iter().any(|x| &x.id == id) {
+                    let ids: Vec<&str> = d.list.iter().map(|x| x.id.as_str()).collect();
+                    return Err(problem(
+                        &[K("agents"), I(n), K("dialects"), I(j)],
+                        format!(
+                            "{} handles dialect '{id}', which no [[dialects.list]] entry defines (defined: {})",
+                            group_label(n),
+                            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+                        ),
+                    ));
+                }
+                if g.dialects[..j].contains(id) {
+                    return Err(problem(
+                        &[K("agents"), I(n), K("dialects"), I(j)],
+                        format!("{} lists dialect '{id}' twice in dialects", group_label(n)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -380,7 +380,7 @@ fn audit_key(col: &str, e: &AuditEntry, pos: usize) -> Key {
 }
 
 /// Text a filter looks in: every column a user can read, lower-cased, plus words for flags and severities.
-fn call_hay(c: &Call) -> String {
+fn call_hay(f: &Floor, c: &Call) -> String {
     let mut s = format!(
         "{} {} {} {} {} {} {}",
         c.id,
@@ -403,15 +403,23 @@ fn call_hay(c: &Call) -> String {
     if c.flags.risk {
         s.push_str(" risk");
     }
+    // Dialect callers by the dialect's id or name (`yue`, `粤语`), elderly ones by `elderly` or `老`.
+    if let Some(d) = c.dialect.as_deref() {
+        s.push_str(&format!(" {d} {} dialect", f.dialect_name(d)));
+    }
+    if c.elderly {
+        s.push_str(" elderly 老");
+    }
     s.to_lowercase()
 }
 
-fn agent_hay(a: &Agent) -> String {
+fn agent_hay(f: &Floor, a: &Agent) -> String {
+    let dialects: String = a.dialects.iter().map(|d| format!(" {d} {}", f.dialect_name(d))).collect();
     let queues: Vec<&str> = a.queues.iter().map(|q| q.as_str()).collect();
     let langs: Vec<&str> = a.langs.iter().map(|l| l.as_str()).collect();
     let temp = a.temporary.as_ref().map(|t| format!(" temporary {}", t.origin.as_str())).unwrap_or_default();
     format!(
-        "{} {} {} {} {} {}{temp}",
+        "{} {} {} {} {} {}{temp}{dialects}",
         a.id,
         a.name,
         a.state.as_str(),
@@ -480,13 +488,13 @@ pub fn rows(kind: ListKind, floor: &Floor, now: Time, filter: &str, sort: Sort) 
         ListKind::Calls => floor
             .calls
             .values()
-            .filter(|c| ok(&|| call_hay(c)))
+            .filter(|c| ok(&|| call_hay(floor, c)))
             .map(|c| (call_key(sort.column, c, now), RowId::Call(c.id)))
             .collect(),
         ListKind::Agents => floor
             .agents
             .values()
-            .filter(|a| ok(&|| agent_hay(a)))
+            .filter(|a| ok(&|| agent_hay(floor, a)))
             .map(|a| (agent_key(sort.column, a, floor, now), RowId::Agent(a.id)))
             .collect(),
         ListKind::Alerts => floor

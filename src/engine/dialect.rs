@@ -10,7 +10,7 @@ use super::sim::Fact;
 use crate::model::*;
 
 /// Mixed into the seed for the dialects' own randomness.
-pub(super) const DIALECT_SEED_SALT: u64 = 0x6469_616c_6563_74;
+pub(super) const DIALECT_SEED_SALT: u64 = 0x0064_6961_6c65_6374;
 
 /// Highest priority an elderly bump reaches: urgent calls (priority 10) stay ahead.
 const ELDERLY_PRIORITY_CAP: u8 = super::world::URGENT_PRIORITY - 1;

@@ -175,7 +175,8 @@ impl Engine {
                 missed: 0,
                 handled: 0,
                 temporary: Some(TempSeat { origin, until, skills: skills.to_vec() }),
-                dialects: Vec::new(),
+                // A skill naming one of the floor's dialects (its id) makes the seat handle that dialect.
+                dialects: skills.iter().filter(|s| self.floor.dialects.iter().any(|d| &d.id == *s)).cloned().collect(),
             });
             self.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
             self.sched.at(until, Fact::SeatUntil(id));

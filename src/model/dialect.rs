@@ -40,3 +40,49 @@ impl super::Floor {
         out
     }
 }
+
+/// The dialect part of the staffing hint: callers of one dialect waiting, and the seats that handle it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialectStaffing {
+    /// The dialect's id.
+    pub dialect: String,
+    /// Its callers queued now.
+    pub waiting: u32,
+    /// Logged-in seats (not offline) that handle it.
+    pub seats: u32,
+    /// Of those, the seats free to take a call now.
+    pub free: u32,
+}
+
+impl DialectStaffing {
+    /// Whether the floor should add a seat for this dialect: more of its callers wait than its seats are free.
+    pub fn short(&self) -> bool {
+        self.waiting > self.free
+    }
+}
+
+impl super::Floor {
+    /// The dialect staffing hint: per dialect of the floor (in its order), its waiting callers and its seats.
+    /// Empty on a floor without dialects.
+    pub fn dialect_staffing(&self) -> Vec<DialectStaffing> {
+        let mut out: Vec<DialectStaffing> =
+            self.dialects.iter().map(|d| DialectStaffing { dialect: d.id.clone(), ..Default::default() }).collect();
+        if out.is_empty() {
+            return out;
+        }
+        for (id, _, n) in self.dialect_waiters(None) {
+            if let Some(s) = out.iter_mut().find(|s| s.dialect == id) {
+                s.waiting = n;
+            }
+        }
+        for a in self.agents.values().filter(|a| !a.dialects.is_empty() && a.state != super::AgentState::Offline) {
+            for d in &a.dialects {
+                if let Some(s) = out.iter_mut().find(|s| &s.dialect == d) {
+                    s.seats += 1;
+                    s.free += u32::from(a.state == super::AgentState::Available);
+                }
+            }
+        }
+        out
+    }
+}

@@ -109,6 +109,10 @@ pub struct FloorMetrics {
     /// Suggestion cards since the floor opened: how often each was suggested and used (absent on a floor without).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cards: Vec<CardCount>,
+    /// The staffing hint's dialect part: per dialect of the floor, callers waiting and seats handling it (absent on
+    /// a floor without dialects, and in the engine's frequent checks that skip the staffing search).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialects: Vec<super::DialectStaffing>,
 }
 
 /// One suggestion card's counts since the floor opened (not windowed: cards are few and their use is a day's story).

@@ -60,7 +60,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 "langs" => Cell::from(a.langs.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(",")),
                 "queues" => {
                     let queues: Vec<&str> = a.queues.iter().map(QueueId::as_str).collect();
-                    Cell::from(queues.join(if wide { ", " } else { "," }))
+                    let mut text = queues.join(if wide { ", " } else { "," });
+                    if !a.dialects.is_empty() {
+                        let names: Vec<&str> = a.dialects.iter().map(|d| f.dialect_name(d)).collect();
+                        text.push_str(&format!(" [{}]", names.join(",")));
+                    }
+                    Cell::from(text)
                 }
                 _ => Cell::default(),
             })

@@ -66,6 +66,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             c.priority
         )),
     ];
+    let tag = super::util::dialect_tag(app.floor(), c);
+    if !tag.is_empty() {
+        l1.push(Span::styled(format!(" {tag}"), th.get(S::Hint)));
+    }
     if c.flags.urgent {
         l1.push(Span::styled(" URGENT", th.get(S::CallUrgent)));
     }
@@ -406,6 +410,12 @@ fn details(app: &App, c: &Call, frame: &mut Frame, area: Rect) {
     let head = |s: &str| Line::styled(s.to_string(), th.get(S::Title));
     let mut lines = vec![head("Caller")];
     lines.push(Line::raw(format!(" {} · {} · {}", c.caller, c.lang.as_str(), c.intent)));
+    if let Some(d) = c.dialect.as_deref() {
+        let elderly = if c.elderly { " · 老 elderly caller" } else { "" };
+        lines.push(Line::styled(format!(" dialect: {}{elderly}", f.dialect_name(d)), th.get(S::Hint)));
+    } else if c.elderly {
+        lines.push(Line::styled(" 老 elderly caller", th.get(S::Hint)));
+    }
     lines.push(Line::raw(format!(" arrived {} · priority {}", fmt_clock(c.arrived), c.priority)));
     if !c.earlier.is_empty() {
         lines.push(Line::styled(format!(" earlier: {}", super::util::earlier_text(f, &c.earlier)), th.get(S::Hint)));

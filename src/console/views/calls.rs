@@ -144,7 +144,12 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
         "pri" => Line::from(c.priority.to_string()),
         "lang" => Line::from(c.lang.as_str()),
         "caller" => Line::from(fit(&c.caller, 15)),
-        "intent" => Line::from(if wide { fit(&c.intent, 18) } else { c.intent.clone() }),
+        // The dialect and age marks lead the intent, so no column moves on a floor without dialects.
+        "intent" => {
+            let tag = super::util::dialect_tag(f, c);
+            let text = if tag.is_empty() { c.intent.clone() } else { format!("{tag} {}", c.intent) };
+            Line::from(if wide { fit(&text, 18) } else { text })
+        }
         "supervisors" => {
             let sups: Vec<String> =
                 c.supervisors.iter().map(|p| format!("{} ({})", p.supervisor, p.mode.as_str())).collect();

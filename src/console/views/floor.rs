@@ -63,15 +63,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let tall = area.height >= 40;
     let layouts: &[(u16, u16)] =
         if tall { &[(6, 6), (4, 6), (4, 3)] } else { &[(4, 6), (4, 3), (3, 3), (3, 0), (2, 0), (1, 0)] };
-    let fits = |lines: u16, spark: u16| rows * (lines + 2) + 1 + spark + ALERTS_MIN_H <= area.height;
+    // A floor whose callers speak dialects gets a line for them under the totals.
+    let dialect_h = u16::from(!f.dialects.is_empty());
+    let fits = |lines: u16, spark: u16| rows * (lines + 2) + 1 + dialect_h + spark + ALERTS_MIN_H <= area.height;
     let (lines, spark_h) = layouts.iter().copied().find(|(l, s)| fits(*l, *s)).unwrap_or((1, 0));
     // A short body keeps the tall layout's chart only when it has room to spare.
     let spark_h = if spark_h == 6 && area.height - rows * (lines + 2) < 16 { 3 } else { spark_h };
     let tile_h = lines + 2;
     let tiles_h = (rows * tile_h).min(area.height);
-    let [tiles_a, totals_a, spark_a, alerts_a] = Layout::vertical([
+    let [tiles_a, totals_a, dialects_a, spark_a, alerts_a] = Layout::vertical([
         Constraint::Length(tiles_h),
         Constraint::Length(1),
+        Constraint::Length(dialect_h),
         Constraint::Length(spark_h),
         Constraint::Min(0),
     ])
@@ -87,6 +90,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         }
     }
     totals(app, frame, totals_a);
+    if dialect_h > 0 {
+        dialects(app, frame, dialects_a);
+    }
     if spark_h > 0 {
         arrivals(app, frame, spark_a);
     }
@@ -218,6 +224,28 @@ fn totals(app: &App, frame: &mut Frame, area: Rect) {
     }
     if wide {
         spans.push(Span::raw(format!(" │ {} callbacks │ {} open alerts", f.callbacks.len(), f.open_alerts().count())));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Dialect callers waiting and the seats free for them, per dialect, and the staffing hint: which dialects need a
+/// seat (more of their callers wait than their seats are free). `粤语 2/0` reads "2 waiting, 0 seats free".
+fn dialects(app: &App, frame: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let f = app.floor();
+    let hint = f.dialect_staffing();
+    let mut spans = vec![Span::styled(" dialects wait/free: ", th.get(S::Muted))];
+    for (i, d) in hint.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", th.get(S::Muted)));
+        }
+        let style = if d.short() { th.get(S::QueueWarn) } else { th.get(S::Text) };
+        spans.push(Span::styled(format!("{} {}/{}", f.dialect_name(&d.dialect), d.waiting, d.free), style));
+    }
+    let short: Vec<&str> = hint.iter().filter(|d| d.short()).map(|d| f.dialect_name(&d.dialect)).collect();
+    if !short.is_empty() {
+        let seats = if short.len() == 1 { "seat" } else { "seats" };
+        spans.push(Span::styled(format!(" │ add a {} {seats}", short.join("/")), th.get(S::QueueWarn)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

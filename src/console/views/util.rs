@@ -234,6 +234,16 @@ pub fn student_others(s: &StudentLink) -> Vec<String> {
     s.others.iter().rev().map(|o| format!("{} {} {} {}", o.call, o.role.as_str(), fmt_clock(o.at), o.number)).collect()
 }
 
+/// A call's dialect and age marks, plain text so they read in 16 colours and under NO_COLOR: `[粤语]` for the
+/// dialect (its floor name), `老` for an elderly caller, `[粤语]老` for both; empty for neither.
+pub fn dialect_tag(f: &Floor, c: &Call) -> String {
+    let mut s = c.dialect.as_deref().map(|d| format!("[{}]", f.dialect_name(d))).unwrap_or_default();
+    if c.elderly {
+        s.push('老');
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

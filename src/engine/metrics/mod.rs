@@ -533,6 +533,7 @@ impl MetricsTracker {
                 .iter()
                 .map(|c| crate::model::CardCount { card: c.id.clone(), suggested: c.suggested, used: c.used })
                 .collect(),
+            dialects: if with_staffing { floor.dialect_staffing() } else { Vec::new() },
         }
     }
 

@@ -112,12 +112,18 @@ fn replay_checked(events: &[Event]) -> Result<Floor, String> {
             if a.state != AgentState::Available {
                 return Err(format!("event {i}: {call} offered to {agent} who is {}", a.state.as_str()));
             }
-            // No call the agent could take waits ahead of this one in its queue.
+            // No call the agent could take waits ahead of this one in its queue. Dialects bend this: a dialect
+            // caller may be left for a seat that handles the dialect, and a seat that handles it takes such a caller
+            // before others of the same priority.
+            let handles = |x: &Call| x.dialect.as_ref().is_some_and(|d| a.dialects.contains(d));
             if let Some(queue) = f.queue(&q) {
                 let pos = queue.waiting.iter().position(|w| w.call == *call);
                 let ahead = queue.waiting.iter().take(pos.unwrap_or(0)).find(|w| {
-                    f.calls.get(&w.call).is_some_and(|x| a.langs.contains(&x.lang))
-                        && (w.priority > c.priority || (w.priority == c.priority && Some(w.since) < c.queued))
+                    f.calls.get(&w.call).is_some_and(|x| {
+                        a.langs.contains(&x.lang)
+                            && (x.dialect.is_none() || handles(x))
+                            && !(handles(c) && !handles(x) && w.priority == c.priority)
+                    }) && (w.priority > c.priority || (w.priority == c.priority && Some(w.since) < c.queued))
                 });
                 if let Some(w) = ahead {
                     return Err(format!("event {i}: {call} offered to {agent} while {} waited ahead of it", w.call));

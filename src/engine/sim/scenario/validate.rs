@@ -1113,8 +1113,9 @@ impl Scenario {
             return Err(problem(
                 &[K("dialects"), K("list")],
                 format!(
-                    "the [[dialects.list]] shares add up to {sum}: they are shares of the same (Chinese-speaking) \
-                     callers, so together they can be at most 1"
+                    "the [[dialects.list]] shares add up to {}: they are shares of the same (Chinese-speaking) \
+                     callers, so together they can be at most 1",
+                    (sum * 1000.0).round() / 1000.0
                 ),
             ));
         }

@@ -372,7 +372,6 @@ fn a_floor_without_dialects_runs_exactly_as_before() {
     let Ok(json) = serde_json::to_string(&ea) else { panic!("events serialise") };
     let dialect_field = ["\"dialect\"", "\"dialects\"", "dialects_loaded", "\"elderly\""];
     assert!(!dialect_field.iter().any(|f| json.contains(f)), "no dialect field on a floor without dialects");
-
 }
 
 #[test]
@@ -391,8 +390,7 @@ fn refused(from: &str, to: &str, marker: &str) -> (usize, usize, String) {
     let text = FLOOR.replacen(from, to, 1);
     let Err(e) = Scenario::parse(&text, "scenarios/dialect-mini.toml") else { panic!("{to:?} was accepted") };
     assert_eq!(e.source_name, "scenarios/dialect-mini.toml");
-    let lines: Vec<usize> =
-        text.lines().enumerate().filter(|(_, l)| l.contains(marker)).map(|(n, _)| n + 1).collect();
+    let lines: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(marker)).map(|(n, _)| n + 1).collect();
     let [line] = lines[..] else { panic!("test setup: {marker:?} on lines {lines:?}") };
     (e.line.unwrap_or(0), line, e.to_string())
 }
@@ -403,10 +401,12 @@ fn broken_dialects_are_refused_with_the_file_line_and_one_sentence() {
         // A seat that handles a dialect no entry defines.
         ("dialects = [\"yue\"]", "dialects = [\"hak\"]", "dialects = [\"hak\"]", &["'hak'", "defined: yue"]),
         // Shares of more than all the callers.
-        ("name = \"粤语\"\nshare = 0.3", "name = \"粤语\"\nshare = 0.7\n[[dialects.list]]\nid = \"sc\"\nname = \"四川话\"\nshare = 0.6", "[[dialects.list]]", &[
-            "add up to 1.3",
-            "at most 1",
-        ]),
+        (
+            "name = \"粤语\"\nshare = 0.3",
+            "name = \"粤语\"\nshare = 0.7\n[[dialects.list]]\nid = \"sc\"\nname = \"四川话\"\nshare = 0.6",
+            "[[dialects.list]]",
+            &["add up to 1.3", "at most 1"],
+        ),
         ("name = \"粤语\"\nshare = 0.3", "name = \"粤语\"\nshare = 1.5", "share = 1.5", &["share"]),
         ("elderly_priority = 1", "elderly_priority = 9", "elderly_priority = 9", &["elderly_priority", "urgent"]),
         ("id = \"yue\"\nname", "id = \" \"\nname", "id = \" \"", &["id"]),

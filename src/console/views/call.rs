@@ -56,20 +56,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         })
         .unwrap_or_else(|| "no agent".into());
     let queue = c.queue.as_ref().map(|q| q.as_str()).unwrap_or("—");
+    // The dialect and elderly marks go with the language, early enough to survive a narrow terminal.
+    let tag = super::util::dialect_tag(app.floor(), c);
+    let tag = if tag.is_empty() { tag } else { format!(" {tag}") };
     let mut l1 = vec![
         Span::styled(format!(" {id} "), if c.flags.urgent { th.get(S::CallUrgent) } else { th.get(S::Title) }),
         Span::raw(format!(
-            " {queue} · {} · {agent} · {} · {} · P{}",
+            " {queue} · {} · {agent} · {}{tag} · {} · P{}",
             c.state.as_str(),
             c.lang.as_str(),
             c.intent,
             c.priority
         )),
     ];
-    let tag = super::util::dialect_tag(app.floor(), c);
-    if !tag.is_empty() {
-        l1.push(Span::styled(format!(" {tag}"), th.get(S::Hint)));
-    }
     if c.flags.urgent {
         l1.push(Span::styled(" URGENT", th.get(S::CallUrgent)));
     }

@@ -139,3 +139,25 @@ fn the_seat_list_shows_each_seats_dialects() {
     press(&mut app, "enter");
     assert_eq!(ids_agents(&app).len(), 4);
 }
+
+/// Every line the Calls help shows as it scrolls (j) to its end, without spaces.
+fn calls_help(app: &mut App) -> String {
+    keys(app, &["2", "?"]);
+    let mut seen = Vec::new();
+    for _ in 0..80 {
+        seen.extend(squeezed(app, 160, 48));
+        press(app, "j");
+    }
+    seen.join("\n")
+}
+
+#[test]
+fn the_calls_help_explains_the_dialect_marks_on_a_dialect_floor_only() {
+    let (mut app, _feed) = gov_app();
+    let help = calls_help(&mut app);
+    assert!(help.contains("[粤语]thecaller'sdialect·老anelderlycaller"), "{help}");
+    let mut feed = feed();
+    let mut hospital = attach(&mut feed);
+    let help = calls_help(&mut hospital);
+    assert!(help.contains("Sacontactofastudent") && !help.contains("dialect"), "{help}");
+}

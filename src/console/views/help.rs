@@ -63,6 +63,13 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::raw(
             "  S a contact of a student on record · ↩ calling an abandoned caller back · A-07⧗ a temporary seat",
         ));
+        // Only on floors whose callers speak dialects, before the intent: the caller's dialect and age.
+        if let Some(d) = app.floor().dialects.first() {
+            out.push(Line::raw(format!(
+                "  [{}] the caller's dialect · 老 an elderly caller (/{} or /老 filters them)",
+                d.name, d.name
+            )));
+        }
         out.push(Line::default());
     }
     out.push(Line::styled("Command line (:, tab completes, tab again cycles, up/down recall)", th.get(S::Title)));

@@ -433,3 +433,38 @@ fn broken_dialects_are_refused_with_the_file_line_and_one_sentence() {
     let Err(e) = Scenario::parse(&FLOOR[..start], "x.toml") else { panic!("seat dialects without [dialects]") };
     assert!(e.to_string().contains("no [dialects] table"), "{e}");
 }
+
+#[test]
+fn temporary_seats_whose_skills_name_a_dialect_handle_it_and_take_its_callers_first() {
+    let mut e = Engine::new(parse(FLOOR), 5);
+    // Half an hour in (the events stay in the outbox, for the mirror below), an admin adds two seats.
+    e.advance_to(e.now() + Duration::minutes(30));
+    let until = e.now() + Duration::hours(1);
+    let cmd = Command::AddSeats {
+        queue: QueueId::new("help"),
+        count: 2,
+        skills: vec!["yue".into(), "patient".into()],
+        until,
+        origin: SeatOrigin::Outsourced,
+    };
+    assert_eq!(e.command(&Actor::new("root", Role::Admin), &cmd), Ok(()));
+    let temps: Vec<AgentId> = e.floor().agents.values().filter(|a| a.temporary.is_some()).map(|a| a.id).collect();
+    assert_eq!(temps.len(), 2);
+    for id in &temps {
+        let dialects = e.floor().agents.get(id).map(|a| a.dialects.clone());
+        assert_eq!(dialects, Some(vec!["yue".to_string()]), "the skill 'yue' is a dialect, 'patient' is not");
+    }
+    let mut to_temp = 0;
+    run(
+        &mut e,
+        30,
+        |f, ev| {
+            let EventKind::CallOffered { call, agent } = &ev.kind else { return };
+            if temps.contains(agent) && f.calls.get(call).is_some_and(|c| c.dialect.is_some()) {
+                to_temp += 1;
+            }
+        },
+        |_| {},
+    );
+    assert!(to_temp > 0, "the Cantonese temporary seats took Cantonese callers");
+}

@@ -79,7 +79,7 @@ impl Engine {
         if prefer == 0 || self.now - since >= Duration::seconds(i64::from(prefer)) {
             return false;
         }
-        self.floor.agents.values().any(|a| {
+        self.dialect_seats.iter().filter_map(|id| self.floor.agents.get(id)).any(|a| {
             a.id != agent
                 && a.state != AgentState::Offline
                 && a.dialects.iter().any(|d| d == dialect)

@@ -179,6 +179,9 @@ impl Engine {
                 dialects: skills.iter().filter(|s| self.floor.dialects.iter().any(|d| &d.id == *s)).cloned().collect(),
             });
             self.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
+            if agents.last().is_some_and(|a| !a.dialects.is_empty()) {
+                self.dialect_seats.push(id);
+            }
             self.sched.at(until, Fact::SeatUntil(id));
         }
         let ids: Vec<AgentId> = agents.iter().map(|a| a.id).collect();

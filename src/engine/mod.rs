@@ -124,6 +124,9 @@ pub struct Engine {
     cb_pending: Vec<CallId>,
     /// Temporary seats named so far (names are handed out in turn).
     temp_seats_named: u32,
+    /// Seats that handle a dialect (a seat never loses its dialects), so the dialect routing rule looks at these
+    /// only, not at every seat of a big floor.
+    dialect_seats: Vec<AgentId>,
     /// Randomness of suggestion-card use, apart from `rng` so cards do not change the rest of a seeded run.
     card_rng: ChaCha8Rng,
     /// Randomness of callers' dialects and age, apart from `rng` so a floor without dialects runs as before them.
@@ -261,6 +264,7 @@ impl Engine {
             fin: fin::Fin::new(seed),
             cb_pending: Vec::new(),
             temp_seats_named: 0,
+            dialect_seats: Vec::new(),
             card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
             dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
             scenario,

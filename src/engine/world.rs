@@ -90,6 +90,9 @@ impl Engine {
                     dialects: g.dialects.clone(),
                 });
                 self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
+                if !g.dialects.is_empty() {
+                    self.dialect_seats.push(id);
+                }
                 if let Some(s) = &g.shift {
                     let day = self.now - Duration::seconds(now_s as i64);
                     let from = day + Duration::seconds(i64::from(s.from.secs()));

@@ -303,7 +303,8 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
                 runs = resume.runs,
                 tickets = resume.tickets.len(),
                 alerts = resume.alerts.len(),
-                "continuing the saved floor"
+                "{}",
+                if resume.runs == 0 { "starting a new floor in the db" } else { "continuing the saved floor" }
             );
             Some((db, resume))
         }

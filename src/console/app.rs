@@ -789,11 +789,13 @@ impl App {
                     self.notice("sorting works on a list: 2 calls, 3 agents, 4 alerts …");
                     return Vec::new();
                 };
+                // The columns of features this floor does not use are passed over.
+                let cols: Vec<&'static lists::Column> =
+                    kind.columns().iter().filter(|c| kind.applies(c.key, &self.mirror.floor)).collect();
                 let sort = &mut self.lists[kind].sort;
                 if action == Action::SortReverse {
                     sort.reverse = !sort.reverse;
                 } else {
-                    let cols = kind.columns();
                     let i = cols.iter().position(|c| c.key == sort.column).map(|i| (i + 1) % cols.len()).unwrap_or(0);
                     *sort = lists::Sort { column: cols[i].key, reverse: false };
                 }

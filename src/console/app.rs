@@ -960,6 +960,37 @@ impl App {
                 Some(Earlier::Call(c)) => self.open(c),
                 None => self.notice("no earlier ticket or call of this caller is on the floor"),
             },
+            Action::AddSeats => {
+                // The command line, filled in for the queue at hand (the selected seat's first queue, else the
+                // queue with the most callers waiting), two part-time seats for the next hour: edit and Enter.
+                let floor = self.floor();
+                let queue = self
+                    .target_agent()
+                    .and_then(|a| floor.agents.get(&a))
+                    .and_then(|a| a.queues.first().cloned())
+                    .or_else(|| floor.queues.iter().max_by_key(|q| q.waiting.len()).map(|q| q.id.clone()));
+                let Some(queue) = queue else {
+                    self.notice("this floor has no queues to add seats to");
+                    return Vec::new();
+                };
+                let Some(now) = floor.now else {
+                    self.notice("no floor yet: wait for the engine's snapshot");
+                    return Vec::new();
+                };
+                // An hour on, but not past midnight (a time of day is read as today's).
+                let later = now + chrono::Duration::hours(1);
+                let until = if later.date_naive() == now.date_naive() {
+                    later.format("%H:%M").to_string()
+                } else {
+                    "23:59".into()
+                };
+                let mut area = new_area();
+                area.insert_str(format!("seats add {queue} 2 until {until} part_time"));
+                self.input = Some(Input::Command(area));
+                self.completions.clear();
+                self.history.reset();
+                self.completion.reset();
+            }
             Action::AssignCallback => {
                 let call = if self.view == View::Callbacks { self.target_call() } else { None };
                 let Some(call) = call else {

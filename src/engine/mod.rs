@@ -294,6 +294,8 @@ impl Engine {
         self.next_call = n.call;
         self.next_ticket = n.ticket;
         self.next_alert = n.alert;
+        self.fin.restore(saved.caller_salt.as_deref(), &saved.callers);
+        self.restore_temp_seats(&saved.temp_seats);
         for (agent, queues) in &saved.seats {
             let known = |q: &QueueId| self.floor.queues.iter().any(|k| &k.id == q);
             if self.floor.agents.contains_key(agent) && queues.iter().all(known) {
@@ -311,6 +313,7 @@ impl Engine {
             self.emit(EventKind::TicketOpened { ticket: ticket.clone() });
             self.sched.at(due.max(self.now), sim::Fact::TicketDue(id, level));
         }
+        self.restore_callbacks(&saved.callbacks, saved.floor_time);
     }
 
     /// The engine's floor: the single source of truth.

@@ -29,6 +29,58 @@ pub struct CallRecord {
     pub transcript: Vec<Line>,
     pub rule_hits: Vec<RuleHit>,
     pub recorded: Option<String>,
+    // Issue 9's records (schema 3). Always present on the wire and in exports (null or false when the call had
+    // none), so a CSV export has the same columns whatever its first call; absent in records from older engines.
+    /// How the IVR checked the caller's identity (none on floors whose IVR does not verify).
+    #[serde(default)]
+    pub verification: Option<Verification>,
+    /// The second confirmation's outcome (`pending` when the call ended before anybody decided).
+    #[serde(default)]
+    pub confirmation: Option<ConfirmationState>,
+    /// Who confirmed or refused it.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    /// The caller had called before (their earlier contacts are in `details.earlier`).
+    #[serde(default)]
+    pub repeat_caller: bool,
+    /// For an outbound callback call: the abandoned call it called back.
+    #[serde(default)]
+    pub callback_for: Option<CallId>,
+    /// For an outbound callback call: how that callback stood when the call ended (`reached`, `retry`, `gave_up`).
+    #[serde(default)]
+    pub callback_outcome: Option<String>,
+    /// The call was handled by a temporary seat (`details.seat_origin` says where the seat came from).
+    #[serde(default)]
+    pub temp_seat: bool,
+    /// The caller's dialect, when the floor recognises dialects.
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// The caller was recognised as elderly, when the floor does that.
+    #[serde(default)]
+    pub elderly: Option<bool>,
+    /// The rest of what the call held: the whole confirmation, earlier contacts, suggestion cards, callback
+    /// attempts, student link, seat origin.
+    #[serde(default)]
+    pub details: CallDetails,
+}
+
+/// What a call record keeps beyond its typed columns (the store's `extra` JSON column).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    #[serde(default, skip_serializing_if = "CallerHistory::is_empty")]
+    pub earlier: CallerHistory,
+    /// Cards suggested on the call and whether they were used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
+    /// For an outbound callback call: every attempt of its callback so far, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callback_attempts: Vec<super::edu::CallbackAttempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<super::edu::StudentLink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_origin: Option<super::edu::SeatOrigin>,
 }
 
 /// A ticket with its whole history, as the store keeps it.
@@ -87,13 +139,12 @@ impl CallRecord {
             flags,
             rule_hits: self.rule_hits.clone(),
             ring_outs: self.ring_outs,
-            // Not kept in the call record.
-            verification: None,
-            confirmation: None,
-            earlier: CallerHistory::default(),
-            student: None,
-            callback_for: None,
-            suggestions: Vec::new(),
+            verification: self.verification,
+            confirmation: self.details.confirmation.clone(),
+            earlier: self.details.earlier.clone(),
+            student: self.details.student.clone(),
+            callback_for: self.callback_for,
+            suggestions: self.details.suggestions.clone(),
         }
     }
 }

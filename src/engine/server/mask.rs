@@ -51,6 +51,14 @@ pub fn mask_record(record: Record) -> Record {
             for h in &mut c.rule_hits {
                 text(&mut h.word);
             }
+            if let Some(n) = c.details.confirmation.as_mut().and_then(|k| k.note.as_mut()) {
+                text(n);
+            }
+            if let Some(s) = c.details.student.as_mut() {
+                for o in s.others.iter_mut().filter(|o| !o.number.contains('*')) {
+                    o.number = mask_number(&o.number);
+                }
+            }
             Record::Call(c)
         }
         Record::Ticket(mut t) => {

@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a callfloor db: "CFLR".
 pub const APPLICATION_ID: i64 = 0x4346_4C52;
@@ -78,6 +78,52 @@ CREATE INDEX audit_wall ON audit (wall);
 CREATE INDEX calls_id ON calls (id);
 ";
 
+/// Version 2 → 3: the records of issue 9's features.
+/// - `calls`: how the IVR verified the caller, the second confirmation's outcome and who decided it, whether the
+///   caller had called before, the callback an outbound call was placed for and how that callback stood, whether the
+///   seat was temporary (typed columns, for auditors' filters), the rest in `extra` (JSON: the whole confirmation,
+///   earlier contacts, suggestion cards, callback attempts, student link, seat origin). `caller_key` is a salted
+///   hash of the caller's number (the salt is `meta.caller_salt`, made once per db) so a restarted engine finds a
+///   caller's earlier calls without the db keeping the number. `dialect` and `elderly` are kept for the dialect
+///   feature (NULL until the engine's calls carry them).
+/// - `tickets.links`: the excerpt and earlier contacts a ticket was opened with (JSON).
+/// - `callbacks`: every callback and its attempts, one row rewritten on each change (open ones are reloaded).
+/// - `temp_seats`: temporary seats (`add_seats`, the scenario's plan), reloaded until their `until`.
+const V2_TO_V3: &str = "
+ALTER TABLE calls ADD COLUMN verification TEXT;
+ALTER TABLE calls ADD COLUMN confirmation TEXT;
+ALTER TABLE calls ADD COLUMN confirmed_by TEXT;
+ALTER TABLE calls ADD COLUMN repeat_caller INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN callback_for TEXT;
+ALTER TABLE calls ADD COLUMN callback_outcome TEXT;
+ALTER TABLE calls ADD COLUMN temp_seat INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN dialect TEXT;
+ALTER TABLE calls ADD COLUMN elderly INTEGER;
+ALTER TABLE calls ADD COLUMN caller_key TEXT;
+ALTER TABLE calls ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX calls_caller_key ON calls (caller_key);
+ALTER TABLE tickets ADD COLUMN links TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE callbacks (
+    scenario TEXT NOT NULL,
+    call TEXT NOT NULL,
+    status TEXT NOT NULL,
+    promised TEXT,
+    body TEXT NOT NULL,
+    wall TEXT,
+    PRIMARY KEY (scenario, call)
+);
+CREATE TABLE temp_seats (
+    scenario TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    until TEXT NOT NULL,
+    by TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (scenario, agent)
+);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (name, value) VALUES ('caller_salt', lower(hex(randomblob(16))));
+";
+
 /// What [`prepare`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prepared {
@@ -140,6 +186,9 @@ pub fn prepare(conn: &mut Connection, from: i64) -> Result<Prepared, SchemaError
     }
     if from <= 1 {
         tx.execute_batch(V1_TO_V2)?;
+    }
+    if from <= 2 {
+        tx.execute_batch(V2_TO_V3)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", VERSION)?;

@@ -73,7 +73,8 @@ impl Fin {
             return;
         }
         for c in callers {
-            let contacts = Contacts { calls: c.calls.iter().cloned().collect(), tickets: c.tickets.iter().copied().collect() };
+            let contacts =
+                Contacts { calls: c.calls.iter().cloned().collect(), tickets: c.tickets.iter().copied().collect() };
             self.restored.insert(c.key.clone(), contacts);
         }
     }

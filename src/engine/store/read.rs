@@ -303,7 +303,8 @@ const TEMP_SEATS_LOADED: usize = 1000;
 
 /// Temporary seats of `scenario` with who added them, `until` furthest ahead last.
 fn temp_seats(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<(Agent, String)>> {
-    let mut st = conn.prepare("SELECT body, by FROM temp_seats WHERE scenario = ?1 ORDER BY until DESC, agent LIMIT ?2")?;
+    let mut st =
+        conn.prepare("SELECT body, by FROM temp_seats WHERE scenario = ?1 ORDER BY until DESC, agent LIMIT ?2")?;
     let mut list = st
         .query_map(params![scenario, TEMP_SEATS_LOADED as i64], |r| {
             let body: String = r.get(0)?;

@@ -208,3 +208,70 @@ fn is_v1(names: &[String]) -> bool {
 pub fn version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).optional()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A db of schema 2 (made by the v2 schema text, with a call, a ticket and a reassigned seat in it) is
+    /// migrated to 3 on open: its rows are intact, the new columns have their defaults, the new tables are there
+    /// and the db has its caller-key salt; a restarted floor reads it back.
+    #[test]
+    fn a_version_2_db_is_migrated_to_3_with_its_rows_intact() {
+        let Ok(mut conn) = Connection::open_in_memory() else { panic!("an in-memory db") };
+        assert!(conn.execute_batch(V1).is_ok());
+        assert!(conn.execute_batch(V1_TO_V2).is_ok());
+        assert!(conn.pragma_update(None, "application_id", APPLICATION_ID).is_ok());
+        assert!(conn.pragma_update(None, "user_version", 2).is_ok());
+        let rows = "
+            INSERT INTO runs (scenario, floor_start, wall_start, floor_id, floor_last)
+                VALUES ('bank', '2026-01-05T09:00:00.000Z', '2026-11-30T10:00:00.000Z', 'f1', '2026-01-05T12:00:00.000Z');
+            INSERT INTO calls (run, id, queue, agent, lang, intent, arrived, answered, ended, wait_s, talk_s, outcome,
+                final_sentiment, urgent, risk, ring_outs, caller, transcript, rule_hits, recorded)
+                VALUES (1, 'C-7', 'cards', 'A-3', 'en', 'lost_card', '2026-01-05T11:00:00.000Z',
+                '2026-01-05T11:00:20.000Z', '2026-01-05T11:04:00.000Z', 20.0, 220.0, 'ended', 0.2, 0, 0, 0,
+                '138****5678', '[]', '[]', '2026-11-30T10:04:00.000Z');
+            INSERT INTO tickets (run, id, call, category, priority, status, level, summary, opened, due, updated, wall)
+                VALUES (1, 'T-4', 'C-7', 'card_block', 'high', 'open', 0, 'block the card',
+                '2026-01-05T11:04:00.000Z', '2026-01-05T13:00:00.000Z', '2026-01-05T11:04:00.000Z', NULL);
+            INSERT INTO seats (scenario, agent, queues) VALUES ('bank', 'A-3', '[\"cards\"]');
+        ";
+        assert!(conn.execute_batch(rows).is_ok());
+        assert_eq!(check(&conn), Ok(2));
+        assert_eq!(prepare(&mut conn, 2), Ok(Prepared::Migrated { from: 2 }));
+        assert_eq!(check(&conn), Ok(VERSION));
+        let call = conn.query_row(
+            "SELECT caller, outcome, repeat_caller, temp_seat, extra, verification, caller_key FROM calls WHERE id = 'C-7'",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            },
+        );
+        assert_eq!(
+            call,
+            Ok(("138****5678".into(), "ended".into(), false, false, "{}".into(), None, None)),
+            "the call row is intact, new columns at their defaults"
+        );
+        let salt = conn.query_row("SELECT value FROM meta WHERE name = 'caller_salt'", [], |r| r.get::<_, String>(0));
+        assert!(salt.as_ref().is_ok_and(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())), "{salt:?}");
+        let resume = match super::super::read::resume(&conn, "bank") {
+            Ok(r) => r,
+            Err(e) => panic!("a migrated db is read back: {e}"),
+        };
+        assert_eq!(resume.tickets.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(), ["T-4"]);
+        assert!(resume.tickets[0].links.is_empty(), "a ticket from before schema 3 has no links");
+        assert_eq!(resume.seats.len(), 1);
+        assert!(resume.callbacks.is_empty() && resume.temp_seats.is_empty() && resume.callers.is_empty());
+        assert_eq!(resume.caller_salt, salt.ok());
+        // Preparing again finds it current.
+        assert_eq!(prepare(&mut conn, VERSION), Ok(Prepared::Current));
+    }
+}

@@ -99,6 +99,8 @@ pub(super) struct Writer {
     last_time: Option<Time>,
     /// The db's caller-key salt (`meta.caller_salt`).
     salt: Option<String>,
+    /// An outbound callback call that just went unanswered, recorded after its event is applied.
+    unanswered: Option<Box<Call>>,
 }
 
 impl Writer {
@@ -115,6 +117,7 @@ impl Writer {
             report: StoreReport::default(),
             last_time: None,
             salt: None,
+            unanswered: None,
         }
         .with_homes(resume)
     }
@@ -325,46 +328,15 @@ impl Writer {
         let mut rows = Vec::new();
         match &ev.kind {
             EventKind::CallEnded { call } | EventKind::CallAbandoned { call } => {
+                let outcome = if matches!(ev.kind, EventKind::CallEnded { .. }) { "ended" } else { "abandoned" };
                 if let Some(c) = self.shadow.calls.get(call) {
-                    let outcome = if matches!(ev.kind, EventKind::CallEnded { .. }) { "ended" } else { "abandoned" };
-                    let mut c = c.clone();
-                    let extra = CallExtra {
-                        caller_key: self.salt.as_deref().map(|s| super::caller_key(s, &c.caller)),
-                        seat: c
-                            .agent
-                            .and_then(|a| self.shadow.agents.get(&a))
-                            .and_then(|a| a.temporary.as_ref())
-                            .map(|t| t.origin),
-                        callback: c
-                            .callback_for
-                            .and_then(|cb| self.shadow.callbacks.iter().find(|x| x.call == cb))
-                            .cloned(),
-                    };
-                    if !self.clear_transcripts {
-                        c.caller = mask_number(&c.caller);
-                        for line in &mut c.transcript {
-                            if let std::borrow::Cow::Owned(masked) = mask_text(&line.text) {
-                                line.text = masked;
-                            }
-                        }
-                        if let Some(n) = c.confirmation.as_mut().and_then(|k| k.note.as_mut()) {
-                            *n = mask_text(n).into_owned();
-                        }
-                        if let Some(s) = c.student.as_mut() {
-                            for o in &mut s.others {
-                                o.number = mask_number(&o.number);
-                            }
-                        }
-                    }
-                    rows.push(Row::Call {
-                        run: self.run,
-                        call: Box::new(c),
-                        ended: at,
-                        outcome,
-                        wall: wall(),
-                        extra: Box::new(extra),
-                    });
+                    rows.push(self.call_row(c.clone(), at, outcome));
                 }
+            }
+            // An outbound callback call nobody picked up leaves the floor with this event (no `call_ended`): its
+            // record is made once the attempt is on its callback (see `after`).
+            EventKind::CallbackAttempted { call, outcome: CallbackOutcome::NoAnswer, .. } => {
+                self.unanswered = self.shadow.calls.get(call).cloned().map(Box::new);
             }
             EventKind::TicketOpened { ticket } => rows.extend(self.ticket_rows(ticket, at, true)),
             EventKind::TicketEscalated { ticket, level, note, by, .. } => {
@@ -411,8 +383,40 @@ impl Writer {
         self.pending.extend(rows);
     }
 
-    /// Rows that follow from the shadow's state after an event: callbacks and temporary seats.
+    /// A finished call's row, from the shadow as the call leaves it (transcript, caller and numbers masked unless
+    /// the scenario keeps them clear).
+    fn call_row(&self, mut c: Call, at: Time, outcome: &'static str) -> Row {
+        let extra = CallExtra {
+            caller_key: self.salt.as_deref().map(|s| super::caller_key(s, &c.caller)),
+            seat: c.agent.and_then(|a| self.shadow.agents.get(&a)).and_then(|a| a.temporary.as_ref()).map(|t| t.origin),
+            callback: c.callback_for.and_then(|cb| self.shadow.callbacks.iter().find(|x| x.call == cb)).cloned(),
+        };
+        if !self.clear_transcripts {
+            c.caller = mask_number(&c.caller);
+            for line in &mut c.transcript {
+                if let std::borrow::Cow::Owned(masked) = mask_text(&line.text) {
+                    line.text = masked;
+                }
+            }
+            if let Some(n) = c.confirmation.as_mut().and_then(|k| k.note.as_mut()) {
+                *n = mask_text(n).into_owned();
+            }
+            if let Some(s) = c.student.as_mut() {
+                for o in &mut s.others {
+                    o.number = mask_number(&o.number);
+                }
+            }
+        }
+        Row::Call { run: self.run, call: Box::new(c), ended: at, outcome, wall: wall(), extra: Box::new(extra) }
+    }
+
+    /// Rows that follow from the shadow's state after an event: callbacks, temporary seats, and the record of an
+    /// unanswered callback call.
     fn after(&mut self, ev: &Event) {
+        if let Some(call) = self.unanswered.take() {
+            let row = self.call_row(*call, ev.at, "no_answer");
+            self.pending.push(row);
+        }
         let callback = match &ev.kind {
             EventKind::CallAbandoned { call }
             | EventKind::CallbackPromised { call, .. }
@@ -595,7 +599,14 @@ impl Writer {
                     "INSERT OR REPLACE INTO callbacks (scenario, call, status, promised, body, wall) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
-                .execute(params![scenario, cb.call.to_string(), cb.status.as_str(), cb.promised.map(ts), body, wall])?;
+                .execute(params![
+                    scenario,
+                    cb.call.to_string(),
+                    cb.status.as_str(),
+                    cb.promised.map(ts),
+                    body,
+                    wall
+                ])?;
             }
             Row::CallbackGone { scenario, call } => {
                 tx.prepare_cached("DELETE FROM callbacks WHERE scenario = ?1 AND call = ?2")?

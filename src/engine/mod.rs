@@ -267,6 +267,11 @@ impl Engine {
         &self.scenario.scenario.id
     }
 
+    /// The scenario's knowledge base, if it names one.
+    pub fn knowledge(&self) -> Option<&crate::kb::KnowledgeBase> {
+        self.scenario.kb.as_ref()
+    }
+
     /// Whether the scenario lets the store keep transcripts and caller numbers unmasked.
     pub fn stores_clear_transcripts(&self) -> bool {
         self.scenario.privacy.store_clear_transcripts

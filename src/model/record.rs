@@ -100,6 +100,60 @@ pub enum Query {
     Call { call: CallId },
     /// A ticket with every note and history entry, from the store.
     Ticket { ticket: TicketId },
+    /// A search of the floor's knowledge base (`kb`: the words; `limit`: most hits, default [`KB_LIMIT_DEFAULT`],
+    /// at most [`KB_LIMIT_MAX`]). Any role may search: it is public policy text.
+    Kb {
+        kb: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+}
+
+/// Hits a `query{kb}` answers with when it names no limit.
+pub const KB_LIMIT_DEFAULT: u32 = 10;
+/// Most hits a `query{kb}` answers with.
+pub const KB_LIMIT_MAX: u32 = 50;
+/// Longest `query{kb}` words, in characters.
+pub const KB_QUERY_MAX_CHARS: usize = 200;
+
+/// What a knowledge search found (the `record` answering `query{kb}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbAnswer {
+    /// The base's title.
+    pub title: String,
+    /// The base is invented (every bundled one): shown next to results so nobody takes it for real policy.
+    #[serde(default)]
+    pub synthetic: bool,
+    /// The query's words as searched for.
+    pub terms: Vec<String>,
+    /// True when every hit has all the words; false when none had them all and hits have any of them.
+    pub all_terms: bool,
+    /// Clauses that matched (the hits are the best `limit` of them).
+    pub total: usize,
+    /// Best first: by relevance band, then newest first.
+    pub hits: Vec<KbHit>,
+}
+
+/// One clause a knowledge search found, whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbHit {
+    pub id: String,
+    pub title: String,
+    /// The day the clause took effect.
+    pub date: chrono::NaiveDate,
+    pub lang: Lang,
+    /// The text around the first match (`…` where cut).
+    pub snippet: String,
+    /// Where the query's words are in `snippet`, in characters: `[start, end)`.
+    #[serde(default)]
+    pub marks: Vec<[usize; 2]>,
+    /// Relevance band (0 = as good as the best hit).
+    #[serde(default)]
+    pub band: u8,
+    /// The whole clause.
+    pub text: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// The answer to a [`Query`].
@@ -108,6 +162,7 @@ pub enum Query {
 pub enum Record {
     Call(Box<CallRecord>),
     Ticket(Box<TicketRecord>),
+    Kb(Box<KbAnswer>),
 }
 
 impl CallRecord {

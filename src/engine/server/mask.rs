@@ -68,6 +68,8 @@ pub fn mask_record(record: Record) -> Record {
             }
             Record::Ticket(t)
         }
+        // Public policy text: nothing to mask.
+        Record::Kb(k) => Record::Kb(k),
     }
 }
 

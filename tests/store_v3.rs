@@ -76,6 +76,16 @@ fn finished_calls(start: &Floor, events: &[Event]) -> BTreeMap<CallId, Call> {
     out
 }
 
+/// One text value from the db (read-only, as an auditor would).
+fn sql_text(opts: &DbOptions, sql: &str) -> String {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    let Ok(conn) = rusqlite::Connection::open_with_flags(&opts.path, flags) else { panic!("open the db") };
+    match conn.query_row(sql, [], |r| r.get::<_, String>(0)) {
+        Ok(v) => v,
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
 fn reader(opts: &DbOptions) -> Reader {
     match Reader::open(opts) {
         Ok(r) => r,
@@ -210,6 +220,10 @@ fn open_callbacks_temporary_seats_and_callers_come_back_after_a_restart() {
     let queue = engine.floor().callbacks.iter().find(|c| c.call == cb).and_then(|c| c.queue.clone());
     assert!(engine.command(&sue, &Command::AssignCallback { call: cb, to_agent: None, to_queue: queue }).is_ok());
     store.record(Arc::new(engine.drain()));
+    // What the server's ack waits for: once committed, the assignment is in the db.
+    assert!(store.wait_committed().is_ok());
+    let status = sql_text(&opts, &format!("SELECT status FROM callbacks WHERE call = '{cb}'"));
+    assert!(status == "assigned" || status == "dialing", "{cb} is kept as {status}");
     for _ in 0..600 {
         if engine.floor().callbacks.iter().any(|c| c.call == cb && c.status == CallbackStatus::Retry) {
             break;
@@ -229,6 +243,9 @@ fn open_callbacks_temporary_seats_and_callers_come_back_after_a_restart() {
     };
     assert!(engine.command(&root, &add).is_ok());
     store.record(Arc::new(engine.drain()));
+    assert!(store.wait_committed().is_ok());
+    let kept = sql_text(&opts, "SELECT COUNT(*) || '' FROM temp_seats WHERE by = 'root'");
+    assert_eq!(kept, "2", "the added seats are in the db once committed");
     let temps: BTreeMap<AgentId, Agent> = engine
         .floor()
         .agents

@@ -227,7 +227,8 @@ pub(super) fn resume(conn: &Connection, scenario: &str) -> rusqlite::Result<Resu
 }
 
 /// The newest earlier contacts of callers of `scenario`, by caller key: calls (each caller's newest
-/// [`EARLIER_CAP`]) and the tickets opened from them.
+/// [`EARLIER_CAP`]) and the tickets opened from them. Calls are read newest written first (rowid order, so the
+/// read stops after [`super::CALLER_ROWS`] rows on a large db instead of sorting every call).
 fn callers(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<super::SavedCaller>> {
     use std::collections::HashMap;
     let in_scenario = "run IN (SELECT run FROM runs WHERE scenario = ?1)";
@@ -235,7 +236,7 @@ fn callers(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<super::Sav
     let mut order: Vec<String> = Vec::new();
     let mut st = conn.prepare(&format!(
         "SELECT caller_key, id, outcome, ended FROM calls WHERE caller_key IS NOT NULL AND {in_scenario} \
-         ORDER BY ended DESC, rowid DESC LIMIT ?2"
+         ORDER BY rowid DESC LIMIT ?2"
     ))?;
     let rows = st.query_map(params![scenario, super::CALLER_ROWS as i64], |r| {
         let outcome: String = r.get(2)?;

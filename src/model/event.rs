@@ -258,6 +258,11 @@ pub enum EventKind {
         call: CallId,
         card: String,
     },
+    /// An open callback reloaded from the store by a restarted engine (as it stood, except that an attempt cut off
+    /// by the restart is not counted: the callback waits to be dialled again).
+    CallbackRestored {
+        callback: Callback,
+    },
 }
 
 impl EventKind {
@@ -305,6 +310,7 @@ impl EventKind {
             EventKind::CardsLoaded { .. } => "cards_loaded",
             EventKind::CardSuggested { .. } => "card_suggested",
             EventKind::CardUsed { .. } => "card_used",
+            EventKind::CallbackRestored { .. } => "callback_restored",
         }
     }
 }

@@ -322,6 +322,14 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         }
         None => None,
     };
+    let kb = match engine.knowledge().cloned().map(crate::kb::Index::build) {
+        Some(Ok(index)) => Some(index),
+        Some(Err(e)) => {
+            tracing::warn!("{e}: the floor answers knowledge queries with not_found");
+            None
+        }
+        None => None,
+    };
     let origin = match config.pacing {
         Pacing::Clock(Speed::Times(speed)) => Some(ClockOrigin { wall: Instant::now(), floor: engine.now(), speed }),
         _ => None,
@@ -348,7 +356,7 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
 
     let tls = config.tls;
     let is_tls = tls.is_some();
-    let shared = conn::Shared::new(config.tokens, config.limits, ctl_tx.clone(), server_name(), identity);
+    let shared = conn::Shared::new(config.tokens, config.limits, ctl_tx.clone(), server_name(), identity, kb);
     let (stop_tx, mut stop_rx) = watch::channel(false);
     conn::spawn_summary_log(&shared);
     tokio::spawn(async move {

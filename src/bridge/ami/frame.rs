@@ -210,15 +210,14 @@ enum Head {
 }
 
 impl Head {
-    fn of(key: &[u8], value: &[u8]) -> Option<Head> {
-        if key.eq_ignore_ascii_case(b"Event") {
-            let may_carry_response = [&b"OriginateResponse"[..], b"ChallengeResponseFailed", b"UserEvent"]
-                .iter()
-                .any(|n| value.eq_ignore_ascii_case(n));
+    fn of(key: &str, value: &str) -> Option<Head> {
+        if key.eq_ignore_ascii_case("Event") {
+            let may_carry_response =
+                ["OriginateResponse", "ChallengeResponseFailed", "UserEvent"].iter().any(|n| value.eq_ignore_ascii_case(n));
             Some(Head::Event { may_carry_response })
-        } else if key.eq_ignore_ascii_case(b"Response") {
+        } else if key.eq_ignore_ascii_case("Response") {
             Some(Head::Response)
-        } else if key.eq_ignore_ascii_case(b"Action") {
+        } else if key.eq_ignore_ascii_case("Action") {
             Some(Head::Action)
         } else {
             None
@@ -238,6 +237,16 @@ impl Head {
     }
 }
 
+impl Building {
+    /// Sized for a typical Asterisk 13+ channel event (20-odd fields, 500-odd bytes), so most never reallocate.
+    fn new() -> Building {
+        Building {
+            msg: Message { text: String::with_capacity(768), fields: Vec::with_capacity(32), output: None },
+            ..Building::default()
+        }
+    }
+}
+
 enum Step {
     Nothing,
     Emit(Frame),
@@ -246,8 +255,8 @@ enum Step {
     TooLarge,
 }
 
-const BANNER: &[u8] = b"Asterisk Call Manager/";
-const END_COMMAND: &[u8] = b"--END COMMAND--";
+const BANNER: &str = "Asterisk Call Manager/";
+const END_COMMAND: &str = "--END COMMAND--";
 
 impl FrameReader {
     pub fn new(limits: Limits) -> FrameReader {
@@ -278,7 +287,7 @@ impl FrameReader {
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
         loop {
             let from = self.pos + self.scanned;
-            let Some(i) = self.buf[from..].iter().position(|&b| b == b'\n') else {
+            let Some(i) = memchr::memchr(b'\n', &self.buf[from..]) else {
                 self.scanned = self.buf.len() - self.pos;
                 return self.check_partial();
             };
@@ -333,8 +342,11 @@ impl Assembler {
     }
 
     fn line(&mut self, raw: &[u8]) -> Step {
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let blank = line.iter().all(u8::is_ascii_whitespace);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // One UTF-8 check per line; AMI is ASCII in practice, and anything else is kept, repaired, not refused.
+        let line: Cow<'_, str> = String::from_utf8_lossy(raw);
+        let line: &str = &line;
+        let blank = line.bytes().all(|b| b.is_ascii_whitespace());
         if self.discarding {
             if blank {
                 self.discarding = false;
@@ -356,7 +368,7 @@ impl Assembler {
             }
             if self.cur.is_none() && line.starts_with(BANNER) {
                 self.stats.banners += 1;
-                return Step::Emit(Frame::Banner(text(trim(line)).into_owned()));
+                return Step::Emit(Frame::Banner(line.trim_ascii().to_string()));
             }
             self.stats.stray_lines += 1;
             return Step::Nothing;
@@ -369,30 +381,30 @@ impl Assembler {
             return Step::EmitRetry(self.finish());
         }
         let limits = self.limits;
-        let b = self.cur.get_or_insert_with(Building::default);
+        let b = self.cur.get_or_insert_with(Building::new);
         if b.msg.text.len() + line.len() > limits.max_message_bytes || b.msg.fields.len() >= limits.max_fields {
             return Step::TooLarge;
         }
         if b.head.is_none() && head.is_some() {
             b.head = head;
-            b.follows = key.eq_ignore_ascii_case(b"Response") && value.eq_ignore_ascii_case(b"Follows");
+            b.follows = key.eq_ignore_ascii_case("Response") && value.eq_ignore_ascii_case("Follows");
         }
-        b.msg.push_field(&text(key), &text(value));
+        b.msg.push_field(key, value);
         Step::Nothing
     }
 
     /// A line of `Response: Follows` output; the marker line ends the message.
-    fn output_line(&mut self, line: &[u8]) -> Step {
+    fn output_line(&mut self, line: &str) -> Step {
         let max = self.limits.max_message_bytes;
         let Some(b) = self.cur.as_mut() else { return Step::Nothing };
         if b.msg.text.len() + line.len() + 1 > max {
             return Step::TooLarge;
         }
-        match find(line, END_COMMAND) {
+        match line.find(END_COMMAND) {
             Some(at) => {
                 let before = &line[..at];
                 if !before.is_empty() {
-                    b.msg.push_output(&text(before));
+                    b.msg.push_output(before);
                 }
                 if b.msg.output.is_none() {
                     b.msg.push_output("");
@@ -400,7 +412,7 @@ impl Assembler {
                 Step::Emit(self.finish())
             }
             None => {
-                b.msg.push_output(&text(line));
+                b.msg.push_output(line);
                 b.msg.push_output("\n");
                 Step::Nothing
             }
@@ -409,23 +421,10 @@ impl Assembler {
 }
 
 /// `Key: Value` with a key free of spaces; the value trimmed. `None` for anything else.
-fn split_header(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let colon = line.iter().position(|&b| b == b':')?;
-    let key = &line[..colon];
-    if key.is_empty() || key.iter().any(|b| b.is_ascii_whitespace()) {
+fn split_header(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.split_once(':')?;
+    if key.is_empty() || key.bytes().any(|b| b.is_ascii_whitespace()) {
         return None;
     }
-    Some((key, trim(&line[colon + 1..])))
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn text(b: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(b)
+    Some((key, value.trim_ascii()))
 }

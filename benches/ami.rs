@@ -65,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         passes += 1;
     }
     let secs = start.elapsed().as_secs_f64();
+    anyhow::ensure!(errors == 0, "the fixtures should frame without errors, got {errors}");
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("AMI frame reader + decoder ({cores} cores available, one used) — cargo bench --bench ami");
     println!(

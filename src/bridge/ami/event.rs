@@ -127,16 +127,51 @@ pub enum AmiEvent {
     /// Snapshot: a member of a queue.
     QueueMember(Member),
     /// Snapshot: a caller waiting in a queue.
-    QueueEntry { queue: String, position: u32, caller: ChannelRef, wait_secs: u32 },
+    QueueEntry {
+        queue: String,
+        position: u32,
+        caller: ChannelRef,
+        wait_secs: u32,
+    },
     /// Snapshot complete (`ListItems` when Asterisk sends it).
-    QueueStatusComplete { items: Option<u32> },
-    QueueCallerJoin { queue: String, caller: ChannelRef, position: u32, count: u32 },
-    QueueCallerLeave { queue: String, caller: ChannelRef, position: u32, count: u32 },
-    QueueCallerAbandon { queue: String, caller: ChannelRef, position: u32, original_position: u32, hold_secs: u32 },
+    QueueStatusComplete {
+        items: Option<u32>,
+    },
+    QueueCallerJoin {
+        queue: String,
+        caller: ChannelRef,
+        position: u32,
+        count: u32,
+    },
+    QueueCallerLeave {
+        queue: String,
+        caller: ChannelRef,
+        position: u32,
+        count: u32,
+    },
+    QueueCallerAbandon {
+        queue: String,
+        caller: ChannelRef,
+        position: u32,
+        original_position: u32,
+        hold_secs: u32,
+    },
     AgentCalled(AgentLeg),
-    AgentConnect { leg: AgentLeg, hold_secs: u32, ring_secs: u32 },
-    AgentComplete { leg: AgentLeg, hold_secs: u32, talk_secs: u32, reason: CompleteReason },
-    AgentRingNoAnswer { leg: AgentLeg, ring_secs: u32 },
+    AgentConnect {
+        leg: AgentLeg,
+        hold_secs: u32,
+        ring_secs: u32,
+    },
+    AgentComplete {
+        leg: AgentLeg,
+        hold_secs: u32,
+        talk_secs: u32,
+        reason: CompleteReason,
+    },
+    AgentRingNoAnswer {
+        leg: AgentLeg,
+        ring_secs: u32,
+    },
     /// The agent hung up while the call rang at it.
     AgentDump(AgentLeg),
     QueueMemberStatus(Member),
@@ -145,18 +180,47 @@ pub enum AmiEvent {
     QueueMemberPause(Member),
     /// Only `queue`, `name`, `interface` and `penalty` are meaningful.
     QueueMemberPenalty(Member),
-    Newchannel { channel: ChannelRef, context: String, exten: String },
-    Hangup { channel: ChannelRef, cause: u32, cause_txt: String },
-    BridgeEnter { bridge: String, channel: ChannelRef },
-    BridgeLeave { bridge: String, channel: ChannelRef },
-    ChanSpyStart { spyer: ChannelRef, spyee: ChannelRef },
-    ChanSpyStop { spyer: ChannelRef, spyee: ChannelRef },
-    Hold { channel: ChannelRef },
-    Unhold { channel: ChannelRef },
+    Newchannel {
+        channel: ChannelRef,
+        context: String,
+        exten: String,
+    },
+    Hangup {
+        channel: ChannelRef,
+        cause: u32,
+        cause_txt: String,
+    },
+    BridgeEnter {
+        bridge: String,
+        channel: ChannelRef,
+    },
+    BridgeLeave {
+        bridge: String,
+        channel: ChannelRef,
+    },
+    ChanSpyStart {
+        spyer: ChannelRef,
+        spyee: ChannelRef,
+    },
+    ChanSpyStop {
+        spyer: ChannelRef,
+        spyee: ChannelRef,
+    },
+    Hold {
+        channel: ChannelRef,
+    },
+    Unhold {
+        channel: ChannelRef,
+    },
     /// An event the bridge does not use.
-    Unknown { name: String },
+    Unknown {
+        name: String,
+    },
     /// A known event without a field it cannot do without.
-    Malformed { name: String, missing: &'static str },
+    Malformed {
+        name: String,
+        missing: &'static str,
+    },
 }
 
 impl AmiEvent {
@@ -408,9 +472,9 @@ impl Fields<'_> {
                 caller: self.channel(&PLAIN),
                 wait_secs: self.num("Wait"),
             },
-            "QueueStatusComplete" => AmiEvent::QueueStatusComplete {
-                items: self.msg.get("ListItems").and_then(|v| v.parse().ok()),
-            },
+            "QueueStatusComplete" => {
+                AmiEvent::QueueStatusComplete { items: self.msg.get("ListItems").and_then(|v| v.parse().ok()) }
+            }
             "QueueCallerJoin" | "Join" => AmiEvent::QueueCallerJoin {
                 queue: self.req("Queue"),
                 caller: self.channel(&PLAIN),
@@ -443,7 +507,12 @@ impl Fields<'_> {
                     r if r.eq_ignore_ascii_case("transfer") => CompleteReason::Transfer,
                     r => CompleteReason::Other(r.to_string()),
                 };
-                AmiEvent::AgentComplete { leg, hold_secs: self.num("HoldTime"), talk_secs: self.num("TalkTime"), reason }
+                AmiEvent::AgentComplete {
+                    leg,
+                    hold_secs: self.num("HoldTime"),
+                    talk_secs: self.num("TalkTime"),
+                    reason,
+                }
             }
             "AgentRingNoAnswer" => {
                 let leg = self.leg();
@@ -455,14 +524,22 @@ impl Fields<'_> {
             "QueueMemberRemoved" => AmiEvent::QueueMemberRemoved(self.member()),
             "QueueMemberPause" | "QueueMemberPaused" => AmiEvent::QueueMemberPause(self.member()),
             "QueueMemberPenalty" => AmiEvent::QueueMemberPenalty(self.member()),
-            "Newchannel" => {
-                AmiEvent::Newchannel { channel: self.channel(&PLAIN), context: self.opt("Context"), exten: self.opt("Exten") }
+            "Newchannel" => AmiEvent::Newchannel {
+                channel: self.channel(&PLAIN),
+                context: self.opt("Context"),
+                exten: self.opt("Exten"),
+            },
+            "Hangup" => AmiEvent::Hangup {
+                channel: self.channel(&PLAIN),
+                cause: self.num("Cause"),
+                cause_txt: self.opt("Cause-txt"),
+            },
+            "BridgeEnter" => {
+                AmiEvent::BridgeEnter { bridge: self.req("BridgeUniqueid"), channel: self.channel(&PLAIN) }
             }
-            "Hangup" => {
-                AmiEvent::Hangup { channel: self.channel(&PLAIN), cause: self.num("Cause"), cause_txt: self.opt("Cause-txt") }
+            "BridgeLeave" => {
+                AmiEvent::BridgeLeave { bridge: self.req("BridgeUniqueid"), channel: self.channel(&PLAIN) }
             }
-            "BridgeEnter" => AmiEvent::BridgeEnter { bridge: self.req("BridgeUniqueid"), channel: self.channel(&PLAIN) },
-            "BridgeLeave" => AmiEvent::BridgeLeave { bridge: self.req("BridgeUniqueid"), channel: self.channel(&PLAIN) },
             "ChanSpyStart" => AmiEvent::ChanSpyStart { spyer: self.channel(&SPYER), spyee: self.channel(&SPYEE) },
             // The spyee may be gone by the time spying stops; Asterisk then leaves its fields out.
             "ChanSpyStop" => {

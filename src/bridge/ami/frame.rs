@@ -204,7 +204,9 @@ struct Building {
 enum Head {
     /// `may_carry_response`: events with a `Response` field of their own (`OriginateResponse`,
     /// `ChallengeResponseFailed`) or any field a client chose (`UserEvent`, which also echoes `Action`).
-    Event { may_carry_response: bool },
+    Event {
+        may_carry_response: bool,
+    },
     Response,
     Action,
 }
@@ -212,8 +214,9 @@ enum Head {
 impl Head {
     fn of(key: &str, value: &str) -> Option<Head> {
         if key.eq_ignore_ascii_case("Event") {
-            let may_carry_response =
-                ["OriginateResponse", "ChallengeResponseFailed", "UserEvent"].iter().any(|n| value.eq_ignore_ascii_case(n));
+            let may_carry_response = ["OriginateResponse", "ChallengeResponseFailed", "UserEvent"]
+                .iter()
+                .any(|n| value.eq_ignore_ascii_case(n));
             Some(Head::Event { may_carry_response })
         } else if key.eq_ignore_ascii_case("Response") {
             Some(Head::Response)

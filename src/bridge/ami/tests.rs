@@ -431,11 +431,15 @@ fn asterisk_11_member_events_are_understood() {
     let members: Vec<&AmiEvent> = r.events_named("QueueMember");
     let AmiEvent::QueueMember(last) = members[5] else { unreachable!() };
     assert_eq!((last.name.as_str(), last.status, last.paused), ("Agent/999", DeviceStatus::Unavailable, true));
-    let AmiEvent::QueueParams { queue, hold_secs, talk_secs, completed, abandoned, .. } = r.events_named("QueueParams")[0]
+    let AmiEvent::QueueParams { queue, hold_secs, talk_secs, completed, abandoned, .. } =
+        r.events_named("QueueParams")[0]
     else {
         unreachable!()
     };
-    assert_eq!((queue.as_str(), *hold_secs, *talk_secs, *completed, *abandoned), ("xxxxxxxxxxxxxxxx-tous", 3, 303, 60, 5));
+    assert_eq!(
+        (queue.as_str(), *hold_secs, *talk_secs, *completed, *abandoned),
+        ("xxxxxxxxxxxxxxxx-tous", 3, 303, 60, 5)
+    );
 }
 
 #[test]
@@ -458,7 +462,9 @@ fn agent_events_keep_the_device_channel_apart_from_the_interface() {
     let AmiEvent::AgentRingNoAnswer { leg, ring_secs } = r.events_named("AgentRingNoAnswer")[0] else { unreachable!() };
     assert_eq!((leg.member_name.as_str(), leg.interface.as_str(), *ring_secs), ("Alice", "Local/1001@agents/n", 15));
     assert_eq!(leg.dest.channel, "Local/1001@agents-00000001;1");
-    let AmiEvent::AgentConnect { leg, hold_secs, ring_secs } = r.events_named("AgentConnect")[0] else { unreachable!() };
+    let AmiEvent::AgentConnect { leg, hold_secs, ring_secs } = r.events_named("AgentConnect")[0] else {
+        unreachable!()
+    };
     assert_eq!((leg.queue.as_str(), leg.interface.as_str(), *hold_secs, *ring_secs), ("support", "PJSIP/1002", 24, 3));
     assert_eq!(leg.dest.channel, "PJSIP/1002-00000013", "the device channel ChanSpy must target");
     assert_eq!(leg.caller.channel, "PJSIP/trunk-00000011");
@@ -470,7 +476,9 @@ fn agent_events_keep_the_device_channel_apart_from_the_interface() {
         .events
         .iter()
         .filter_map(|e| match e {
-            AmiEvent::AgentComplete { reason, hold_secs, talk_secs, .. } => Some((reason.clone(), *hold_secs, *talk_secs)),
+            AmiEvent::AgentComplete { reason, hold_secs, talk_secs, .. } => {
+                Some((reason.clone(), *hold_secs, *talk_secs))
+            }
             _ => None,
         })
         .collect();
@@ -478,7 +486,9 @@ fn agent_events_keep_the_device_channel_apart_from_the_interface() {
         completes,
         [(CompleteReason::Agent, 24, 182), (CompleteReason::Caller, 5, 63), (CompleteReason::Transfer, 2, 30)]
     );
-    let AmiEvent::QueueEntry { caller, wait_secs, position, .. } = r.events_named("QueueEntry")[0] else { unreachable!() };
+    let AmiEvent::QueueEntry { caller, wait_secs, position, .. } = r.events_named("QueueEntry")[0] else {
+        unreachable!()
+    };
     assert_eq!((caller.caller_id_name.as_str(), *wait_secs, *position), ("Dana", 9, 1));
 }
 

@@ -269,6 +269,11 @@ pub enum EventKind {
     DialectsLoaded {
         dialects: Vec<super::DialectInfo>,
     },
+    /// An open callback reloaded from the store by a restarted engine (as it stood, except that an attempt cut off
+    /// by the restart is not counted: the callback waits to be dialled again).
+    CallbackRestored {
+        callback: Callback,
+    },
 }
 
 impl EventKind {
@@ -317,6 +322,7 @@ impl EventKind {
             EventKind::CardSuggested { .. } => "card_suggested",
             EventKind::CardUsed { .. } => "card_used",
             EventKind::DialectsLoaded { .. } => "dialects_loaded",
+            EventKind::CallbackRestored { .. } => "callback_restored",
         }
     }
 }

@@ -84,8 +84,8 @@ CREATE INDEX calls_id ON calls (id);
 ///   seat was temporary (typed columns, for auditors' filters), the rest in `extra` (JSON: the whole confirmation,
 ///   earlier contacts, suggestion cards, callback attempts, student link, seat origin). `caller_key` is a salted
 ///   hash of the caller's number (the salt is `meta.caller_salt`, made once per db) so a restarted engine finds a
-///   caller's earlier calls without the db keeping the number. `dialect` and `elderly` are kept for the dialect
-///   feature (NULL until the engine's calls carry them).
+///   caller's earlier calls without the db keeping the number. `dialect` and `elderly` are the caller's dialect id
+///   and age (`elderly` NULL on a floor without `[dialects]`).
 /// - `tickets.links`: the excerpt and earlier contacts a ticket was opened with (JSON).
 /// - `callbacks`: every callback and its attempts, one row rewritten on each change (open ones are reloaded).
 /// - `temp_seats`: temporary seats (`add_seats`, the scenario's plan), reloaded until their `until`.

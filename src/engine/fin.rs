@@ -290,6 +290,7 @@ impl Engine {
         self.calls.insert(id, CallSim::new(r.intent, mood, r.caller.clone(), r.lang));
         self.emit(EventKind::CallArrived { call: id, caller: r.caller, lang: r.lang, intent: intent_id });
         self.recognise_caller(id);
+        self.look_up_orders(id);
         let d = sample(&self.scenario.behaviour.ivr, &mut self.fin.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }

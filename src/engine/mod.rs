@@ -8,6 +8,7 @@ mod edu;
 mod fin;
 pub mod headless;
 pub mod metrics;
+pub mod orders;
 mod routing;
 pub mod server;
 pub mod sim;
@@ -122,6 +123,8 @@ pub struct Engine {
     temp_seats_named: u32,
     /// Randomness of suggestion-card use, apart from `rng` so cards do not change the rest of a seeded run.
     card_rng: ChaCha8Rng,
+    /// The order lookup: the scenario's table, or the HTTP requests waiting to be started.
+    orders: orders::Orders,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -256,6 +259,7 @@ impl Engine {
             cb_pending: Vec::new(),
             temp_seats_named: 0,
             card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
+            orders: orders::Orders::new(scenario.orders.as_ref(), seed),
             scenario,
         };
         engine.open_floor();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::edu::*;
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::orders::{Order, OrderSource};
 use super::types::*;
 
 /// One thing that happened, at floor time `at`. Its sequence number is its position in the engine's stream.
@@ -258,6 +259,29 @@ pub enum EventKind {
         call: CallId,
         card: String,
     },
+    /// The floor asked its order endpoint for the caller's orders: the call shows "looking up…" until
+    /// `orders_found` or `orders_failed` comes.
+    OrdersRequested {
+        call: CallId,
+        source: OrderSource,
+    },
+    /// The caller's orders and deliveries (at most [`crate::model::ORDERS_PER_CALL`]; `more` left out).
+    OrdersFound {
+        call: CallId,
+        source: OrderSource,
+        orders: Vec<Order>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        more: u32,
+    },
+    /// The order lookup failed (timed out, an HTTP error, bad JSON, too many lookups at once): why, in a sentence.
+    OrdersFailed {
+        call: CallId,
+        reason: String,
+    },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl EventKind {
@@ -305,6 +329,9 @@ impl EventKind {
             EventKind::CardsLoaded { .. } => "cards_loaded",
             EventKind::CardSuggested { .. } => "card_suggested",
             EventKind::CardUsed { .. } => "card_used",
+            EventKind::OrdersRequested { .. } => "orders_requested",
+            EventKind::OrdersFound { .. } => "orders_found",
+            EventKind::OrdersFailed { .. } => "orders_failed",
         }
     }
 }

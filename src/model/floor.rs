@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::edu::*;
 use super::event::{Event, EventKind};
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::orders::CallOrders;
 use super::types::*;
 
 /// Newest transcript lines kept per live call.
@@ -239,6 +240,7 @@ impl Floor {
                         student: None,
                         callback_for: None,
                         suggestions: Vec::new(),
+                        orders: None,
                     },
                 );
             }
@@ -587,6 +589,7 @@ impl Floor {
                         verification: None,
                         confirmation: None,
                         earlier: CallerHistory::default(),
+                        orders: None,
                     },
                 );
                 self.set_agent(*agent, AgentState::OnCall, Some(*call), at);
@@ -636,6 +639,21 @@ impl Floor {
                 s.used = Some(at);
                 if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
                     k.used += 1;
+                }
+            }
+            EventKind::OrdersRequested { call, source } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Pending { source: *source });
+                }
+            }
+            EventKind::OrdersFound { call, source, orders, more } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Found { source: *source, orders: orders.clone(), more: *more });
+                }
+            }
+            EventKind::OrdersFailed { call, reason } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Failed { reason: reason.clone() });
                 }
             }
         }

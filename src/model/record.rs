@@ -94,6 +94,7 @@ impl CallRecord {
             student: None,
             callback_for: None,
             suggestions: Vec::new(),
+            orders: None,
         }
     }
 }

@@ -343,6 +343,9 @@ pub struct Call {
     /// Cards suggested to the agent on this call, oldest first, and whether they were used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// The caller's orders from the floor's order lookup (none: no lookup, or a table without this caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders: Option<super::orders::CallOrders>,
 }
 
 impl Call {

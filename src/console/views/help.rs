@@ -63,6 +63,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::raw(
             "  S a contact of a student on record · ↩ calling an abandoned caller back · A-07⧗ a temporary seat",
         ));
+        out.push(Line::raw("  O the caller's orders are shown · o looking them up, or the lookup failed"));
         out.push(Line::default());
     }
     out.push(Line::styled("Command line (:, tab completes, tab again cycles, up/down recall)", th.get(S::Title)));

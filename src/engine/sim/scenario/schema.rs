@@ -58,6 +58,9 @@ pub struct Scenario {
     /// `[[cards]]`: suggestion cards that rules with the `suggest` action push to calls.
     #[serde(default)]
     pub cards: Vec<CardSpec>,
+    /// `[orders]`: where a caller's orders are looked up when their call arrives; absent: no lookup.
+    #[serde(default)]
+    pub orders: Option<super::orders::OrdersSpec>,
     /// The knowledge base `[scenario] knowledge` names, read when the scenario is loaded (not a key of the file).
     #[serde(skip)]
     pub kb: Option<crate::kb::KnowledgeBase>,

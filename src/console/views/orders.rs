@@ -24,6 +24,7 @@ pub fn height(c: &Call, area_h: u16) -> u16 {
     match &c.orders {
         None => 0,
         Some(CallOrders::Found { orders, .. }) if !orders.is_empty() => 1 + orders.len().min(rows_for(area_h)) as u16,
+        Some(CallOrders::Failed { .. }) => 2,
         Some(_) => 1,
     }
 }
@@ -36,23 +37,25 @@ pub fn render(app: &App, c: &Call, frame: &mut Frame, area: Rect, view_h: u16) {
     let mut lines: Vec<Line> = Vec::new();
     match o {
         CallOrders::Pending { source } => lines.push(Line::from(vec![
-            Span::styled(" orders ", th.get(S::Title)),
+            Span::styled(" Orders: ", th.get(S::Title)),
             Span::styled(format!("looking up… ({})", source.as_str()), th.get(S::Muted)),
         ])),
-        CallOrders::Failed { reason } => lines.push(Line::from(vec![
-            Span::styled(" orders ", th.get(S::Title)),
-            Span::styled(format!("lookup failed: {}", app.masked(reason)), th.get(S::SevWarning)),
-        ])),
+        CallOrders::Failed { reason } => {
+            lines.push(Line::from(vec![
+                Span::styled(" Orders: ", th.get(S::Title)),
+                Span::styled("lookup failed", th.get(S::SevWarning)),
+            ]));
+            lines.push(Line::styled(format!("  {}", app.masked(reason)), th.get(S::SevWarning)));
+        }
         CallOrders::Found { source, orders, more } => {
             let shown = rows_for(view_h).min(orders.len());
             let left = (orders.len() - shown) as u32 + more;
             let count = match orders.len() {
                 0 => "none on record for this number".to_string(),
-                1 => "1 order".to_string(),
-                n => format!("{} orders", n + *more as usize),
+                n => format!("{}", n + *more as usize),
             };
             let mut head = vec![
-                Span::styled(" orders ", th.get(S::Title)),
+                Span::styled(" Orders: ", th.get(S::Title)),
                 Span::raw(count),
                 Span::styled(format!(" ({})", source.as_str()), th.get(S::Muted)),
             ];
@@ -100,6 +103,7 @@ fn order_line(app: &App, o: &Order) -> Line<'static> {
 fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
     let mut used = 0;
     let mut spans = Vec::new();
+    let style = line.style;
     for s in line.spans {
         let sw = s.width();
         if used + sw <= width {
@@ -113,5 +117,5 @@ fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
             break;
         }
     }
-    Line::from(spans)
+    Line::from(spans).style(style)
 }

@@ -68,9 +68,7 @@ impl OrderLookups {
             None => Ok(None),
             Some(name) => match std::env::var(name) {
                 Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
-                _ => Err(format!(
-                    "no token: the environment variable {name} ([orders] token_env) is not set where the engine runs"
-                )),
+                _ => Err(format!("no token: {name} ([orders] token_env) is not set where the engine runs")),
             },
         };
         let (tx, rx) = unbounded_channel();

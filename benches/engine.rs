@@ -37,6 +37,11 @@ fn peak_scenario() -> Scenario {
         i.handle = Dist::Exponential { mean_s: 300.0 };
         i.patience = Dist::Exponential { mean_s: 1500.0 };
     }
+    // Orders at hand on: the shop's customers (35% of callers) and a table lookup on every arrival.
+    match Scenario::load("ecommerce-promo") {
+        Ok(shop) => s.orders = shop.orders,
+        Err(e) => panic!("{e}"),
+    }
     s
 }
 

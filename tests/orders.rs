@@ -158,8 +158,11 @@ fn failed_reason(engine: &Engine, call: CallId) -> String {
 
 // ----- the table -----
 
+/// A call that showed orders, its caller, and the orders.
+type Shown = (CallId, String, Vec<Order>);
+
 /// Every `orders_found` of a seeded ecommerce morning, with the caller of its call; and every caller.
-fn table_run(seed: u64) -> (Vec<(CallId, String, Vec<Order>)>, HashMap<CallId, String>) {
+fn table_run(seed: u64) -> (Vec<Shown>, HashMap<CallId, String>) {
     let Ok(s) = Scenario::load("ecommerce-promo") else { panic!("the bundled ecommerce scenario must load") };
     let mut engine = Engine::new(s, seed);
     let to = engine.now() + chrono::Duration::minutes(40);

@@ -67,6 +67,9 @@ fn a_customers_call_page_shows_their_orders_compactly_at_80x24() {
         assert!(screen.contains(&format!("{} {}", o.id, o.status)), "{} is listed:\n{screen}", o.id);
     }
     assert!(!screen.contains(&orders[2].id), "the third order is only counted at 80x24");
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("call_orders_160x48", draw(&app, 160, 48).backend().to_string());
+    });
     let tall = rows(&draw(&app, 160, 48)).join("\n");
     for o in orders.iter().take(4) {
         assert!(tall.contains(&o.id), "{} is listed at 160x48:\n{tall}", o.id);

@@ -72,7 +72,8 @@ async fn endpoint(answer: Answer) -> (std::net::SocketAddr, UnboundedReceiver<St
         while let Ok((mut sock, _)) = listener.accept().await {
             let mut buf = Vec::new();
             let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            // A TLS hello (first byte 0x16) gets the plain answer at once, as a server that speaks no TLS would.
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.first() != Some(&0x16) {
                 match sock.read(&mut chunk).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
@@ -480,4 +481,23 @@ fn an_order_with_an_unknown_status_is_refused_at_its_line() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn an_https_url_to_a_plain_server_fails_on_tls_without_the_callers_number_in_the_reason() {
+    let (addr, _seen) = endpoint(Answer::With("200 OK", TWO_ORDERS.to_string())).await;
+    let s = ecommerce_with(&format!(
+        "source = \"http\"\nurl = \"https://{addr}/orders?phone={{caller}}\"\ntimeout_ms = 5000\ncaller_share = 0.35\n"
+    ));
+    let mut engine = Engine::new(s, 11);
+    let Some((lookups, mut replies)) = engine.attach_order_lookups() else { panic!("an http floor has lookups") };
+    let call = until_requested(&mut engine);
+    start_all(&mut engine, &lookups);
+    let Some(reply) = guard("the lookup's answer", replies.recv()).await else { panic!("the channel closed") };
+    engine.orders_reply(reply);
+    let reason = failed_reason(&engine, call);
+    let caller = engine.floor().calls.get(&call).map(|c| c.caller.clone()).unwrap_or_default();
+    let digits: String = caller.chars().filter(char::is_ascii_digit).collect();
+    assert!(reason.starts_with(&format!("TLS with {addr} failed: ")), "{reason}");
+    assert!(!reason.contains(&digits) && !reason.contains("phone="), "{reason}");
 }

@@ -150,6 +150,10 @@ impl OrderLookups {
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
                 format!("timed out after {} s: {host} did not answer", self.timeout.as_millis() as f64 / 1000.0)
             }
+            // rustls reports a broken handshake as invalid data on the socket.
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData && self.url.starts_with("https://") => {
+                format!("TLS with {host} failed: {io}")
+            }
             ureq::Error::Io(io) => format!("cannot reach {host}: {io}"),
             ureq::Error::HostNotFound => format!("cannot find the host {host}"),
             ureq::Error::ConnectionFailed => format!("cannot connect to {host}"),

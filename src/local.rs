@@ -23,6 +23,8 @@ pub const LOCAL_USER: &str = "you";
 pub struct LocalFeed {
     engine: Engine,
     actor: Actor,
+    /// The floor's knowledge base, indexed on the first `query{kb}` (or why it cannot be).
+    kb: Option<Result<crate::kb::Index, String>>,
     /// HTTP order lookups, once attached ([`LocalFeed::attach_order_lookups`]), and where their answers come.
     orders: Option<(crate::engine::orders::OrderLookups, mpsc::UnboundedReceiver<crate::engine::orders::OrderReply>)>,
 }
@@ -30,12 +32,12 @@ pub struct LocalFeed {
 impl LocalFeed {
     /// A feed over `engine`; commands run as a supervisor named [`LOCAL_USER`].
     pub fn new(engine: Engine) -> LocalFeed {
-        LocalFeed { engine, actor: Actor::new(LOCAL_USER, Role::Supervisor), orders: None }
+        LocalFeed { engine, actor: Actor::new(LOCAL_USER, Role::Supervisor), kb: None, orders: None }
     }
 
     /// The same, with another role (to see refusals).
     pub fn with_role(engine: Engine, role: Role) -> LocalFeed {
-        LocalFeed { engine, actor: Actor::new(LOCAL_USER, role), orders: None }
+        LocalFeed { engine, actor: Actor::new(LOCAL_USER, role), kb: None, orders: None }
     }
 
     /// The engine behind the feed, for tests that check its floor.
@@ -126,6 +128,7 @@ impl LocalFeed {
     pub fn handle(&mut self, out: &Outgoing) -> Vec<Update> {
         let command = match &out.request {
             crate::client::Request::Command(c) => c,
+            crate::client::Request::Query(Query::Kb { kb, limit }) => return vec![self.search_kb(&out.id, kb, *limit)],
             // A local feed keeps no store: only what is on the floor can be shown.
             crate::client::Request::Query(_) => {
                 return vec![Update::Error {
@@ -142,6 +145,28 @@ impl LocalFeed {
             Err(e) => Update::Error { id: Some(out.id.clone()), code: e.code, message: e.message },
         });
         updates
+    }
+}
+
+impl LocalFeed {
+    /// Answers `query{kb}` as the server does: from the scenario's knowledge base, or `not_found` without one.
+    fn search_kb(&mut self, id: &str, words: &str, limit: Option<u32>) -> Update {
+        if self.kb.is_none() {
+            self.kb = self.engine.knowledge().cloned().map(crate::kb::Index::build);
+        }
+        let error = |code, message: String| Update::Error { id: Some(id.to_string()), code, message };
+        match &self.kb {
+            None => error(
+                ErrorCode::NotFound,
+                "this floor has no knowledge base: its scenario names none (the `knowledge` key, docs/SCENARIOS.md)"
+                    .into(),
+            ),
+            Some(Err(e)) => error(ErrorCode::NotFound, e.clone()),
+            Some(Ok(index)) => match crate::kb::answer(index, words, limit) {
+                Ok(answer) => Update::Record { id: id.to_string(), record: Record::Kb(Box::new(answer)) },
+                Err(e) => error(ErrorCode::BadFrame, e),
+            },
+        }
     }
 }
 

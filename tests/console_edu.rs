@@ -182,3 +182,36 @@ fn a_call_from_a_students_contact_shows_the_student_and_the_others_calls_masked(
         assert!(line.contains('*'), "the number is masked for a supervisor: {line}");
     }
 }
+
+/// `+` on the Agents view opens the command line filled in for the selected seat's queue (two part-time seats for
+/// the next hour); Enter sends it as it stands. A supervisor is told locally that it takes an admin.
+#[test]
+fn plus_in_the_agents_view_fills_in_seats_add_for_the_selected_seats_queue() {
+    let (mut feed, mut app) = school(Role::Admin);
+    press(&mut app, "3");
+    let Some(agent) = app.target_agent() else { panic!("the school floor has seats") };
+    let queue = app.floor().agents.get(&agent).and_then(|a| a.queues.first().cloned());
+    let Some(queue) = queue else { panic!("{agent} serves a queue") };
+    assert!(press(&mut app, "+").is_empty());
+    let Some(Input::Command(area)) = &app.input else { panic!("+ opens the command line") };
+    let now = app.floor().time();
+    let until = now + chrono::Duration::hours(1);
+    assert_eq!(area.lines().join(""), format!("seats add {queue} 2 until {} part_time", until.format("%H:%M")));
+    let out = press(&mut app, "enter");
+    let until = now.date_naive().and_time(until.time()).and_utc();
+    let until = until - chrono::Duration::seconds(i64::from(chrono::Timelike::second(&until)));
+    assert_eq!(
+        commands(&out),
+        vec![Command::AddSeats { queue, count: 2, skills: Vec::new(), until, origin: SeatOrigin::PartTime }]
+    );
+    let temporary = |app: &App| app.floor().agents.values().filter(|a| a.temporary.is_some()).count();
+    let before = temporary(&app);
+    deliver(&mut app, &mut feed, out);
+    assert_eq!(temporary(&app), before + 2);
+
+    let (_feed, mut app) = school(Role::Supervisor);
+    press(&mut app, "3");
+    assert!(press(&mut app, "+").is_empty());
+    assert!(app.input.is_none(), "a supervisor gets no command line to fill");
+    assert!(last_message(&app).contains("admin"), "{}", last_message(&app));
+}

@@ -185,3 +185,26 @@ fn a_ticket_page_shows_its_excerpt_and_the_callers_earlier_contacts_and_h_opens_
     press(&mut app, "H");
     assert_eq!((app.view, app.open_ticket), (View::Ticket, Some(earlier)), "H opens the earlier ticket");
 }
+
+/// The identity-verification column shows where calls are verified (the bank) and is left out where they are not
+/// (the hospital), rather than drawn blank; `s` cycling the sort passes over it there too.
+#[test]
+fn the_id_column_shows_only_on_a_floor_that_verifies_callers() {
+    let header = |app: &App| {
+        let t = draw(app, 200, 40);
+        rows(&t).into_iter().find(|r| r.contains("Call ") && r.contains("Queue ")).unwrap_or_default()
+    };
+    let (engine, _) = bank_pending(1);
+    let mut feed = LocalFeed::new(engine);
+    let mut app = attach(&mut feed);
+    press(&mut app, "2");
+    assert!(has_word(&header(&app), "ID").is_some(), "the bank shows ID: {}", header(&app));
+    let mut hospital = LocalFeed::new(console_support::hospital(40));
+    let mut app = attach(&mut hospital);
+    press(&mut app, "2");
+    assert!(has_word(&header(&app), "ID").is_none(), "the hospital has no ID column: {}", header(&app));
+    for _ in 0..ListKind::Calls.columns().len() {
+        press(&mut app, "s");
+        assert_ne!(app.lists[ListKind::Calls].sort.column, "id", "s sorts by a column the floor does not show");
+    }
+}

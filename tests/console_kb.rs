@@ -19,17 +19,25 @@ fn gov_feed(minutes: i64) -> LocalFeed {
     LocalFeed::new(engine)
 }
 
-fn kb_command(app: &mut App, text: &str) {
+/// Types `:text`, enter, and passes what it sends to the engine (a `query{kb}`) and the answer back.
+fn kb_command(app: &mut App, feed: &mut LocalFeed, text: &str) {
     press(app, ":");
     type_text(app, text);
-    assert!(press(app, "enter").is_empty(), ":kb sends nothing to the engine");
+    let out = press(app, "enter");
+    let words = text.trim_start_matches("kb").trim();
+    if words.is_empty() {
+        assert!(out.is_empty(), ":kb without words asks nothing");
+        return;
+    }
+    assert_eq!(out.len(), 1, ":kb asks the engine once");
+    deliver(app, feed, out);
 }
 
 #[test]
 fn kb_opens_the_hits_enter_shows_a_clause_and_esc_goes_back_then_closes() {
     let mut feed = gov_feed(5);
     let mut app = attach(&mut feed);
-    kb_command(&mut app, "kb 医保 报销");
+    kb_command(&mut app, &mut feed, "kb 医保 报销");
     let Some(kb) = &app.kb else { panic!(":kb opens the overlay; messages: {:?}", app.messages.back()) };
     let ids: Vec<&str> = kb.search.hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids.first(), Some(&"GH-101"), "the newest of the equally relevant clauses first: {ids:?}");
@@ -57,7 +65,7 @@ fn kb_opens_the_hits_enter_shows_a_clause_and_esc_goes_back_then_closes() {
 fn kb_without_words_or_on_a_floor_without_a_base_says_what_to_do() {
     let mut feed = gov_feed(1);
     let mut app = attach(&mut feed);
-    kb_command(&mut app, "kb");
+    kb_command(&mut app, &mut feed, "kb");
     assert!(app.kb.is_none());
     let last = app.messages.back().map(|m| m.text.clone()).unwrap_or_default();
     assert!(last.contains("give the words to look for"), "{last}");
@@ -65,10 +73,10 @@ fn kb_without_words_or_on_a_floor_without_a_base_says_what_to_do() {
     let Ok(scenario) = Scenario::load("school") else { panic!("school loads") };
     let mut school = LocalFeed::new(Engine::new(scenario, 7));
     let mut app = attach(&mut school);
-    kb_command(&mut app, "kb 英语");
+    kb_command(&mut app, &mut school, "kb 英语");
     assert!(app.kb.is_none());
     let last = app.messages.back().map(|m| m.text.clone()).unwrap_or_default();
-    assert!(last.contains("'school' floor has no knowledge base"), "{last}");
+    assert!(last.contains("this floor has no knowledge base"), "{last}");
 }
 
 #[test]
@@ -104,4 +112,82 @@ fn a_call_shows_its_suggestion_cards_and_the_list_marks_it() {
         "the card's title in the call's language:\n{screen}"
     );
     assert!(screen.contains("✓used"), "{screen}");
+}
+
+/// `:kb` in a console attached over the real WebSocket to an engine: the engine searches its own base (the
+/// console does not need it bundled), and the overlay shows the hits; Enter opens a clause from the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kb_over_the_websocket_asks_the_engine_and_shows_its_hits() {
+    use callfloor::client::{self, ClientConfig, Update};
+    use callfloor::console::app::AppOptions;
+    use callfloor::engine::server::{self, Pacing, ServerConfig, TokenEntry, Tokens};
+    use callfloor::model::Role;
+
+    async fn next(updates: &mut tokio::sync::mpsc::Receiver<Update>) -> Update {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), updates.recv()).await {
+            Ok(Some(u)) => u,
+            Ok(None) => panic!("the client stopped"),
+            Err(_) => panic!("timed out waiting for the client"),
+        }
+    }
+
+    let Ok(scenario) = Scenario::load("gov-hotline") else { panic!("gov-hotline loads") };
+    let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { panic!("bind") };
+    let token = "viewer-token-0000001";
+    let tokens = Tokens::from_entries(vec![TokenEntry { name: "val".into(), token: token.into(), role: Role::Viewer }]);
+    let server =
+        match server::serve(listener, Engine::new(scenario, 7), ServerConfig::new(tokens, Pacing::Manual)).await {
+            Ok(s) => s,
+            Err(e) => panic!("the server must start: {e:#}"),
+        };
+    let (mut updates, commands) = client::spawn(ClientConfig::new(server.url(), token));
+    let mut app = App::new(AppOptions::default());
+    while !app.has_data() {
+        let u = next(&mut updates).await;
+        app.apply_update(u);
+    }
+    press(&mut app, ":");
+    type_text(&mut app, "kb 医保 报销");
+    let out = press(&mut app, "enter");
+    assert_eq!(out.len(), 1, ":kb asks the engine");
+    assert!(commands.send(out.into_iter().next().unwrap_or_else(|| panic!("a query"))).await.is_ok());
+    while app.kb.is_none() {
+        let u = next(&mut updates).await;
+        let answered = matches!(u, Update::Record { .. } | Update::Error { .. });
+        app.apply_update(u);
+        assert!(!answered || app.kb.is_some(), "the answer opens the overlay: {:?}", app.messages.back());
+    }
+    let Some(kb) = &app.kb else { panic!("the overlay is open") };
+    assert_eq!(kb.search.hits.first().map(|h| h.id.as_str()), Some("GH-101"));
+    let screen = rows(&draw(&app, 100, 30)).join("\n").replace(' ', "");
+    assert!(screen.contains("GH-101"), "{screen}");
+    press(&mut app, "enter");
+    let bundled = callfloor::kb::KnowledgeBase::bundled("gov-hotline").and_then(Result::ok);
+    let whole = bundled.and_then(|b| b.clause("GH-101").map(|c| c.text.clone()));
+    assert!(whole.as_ref().is_some_and(|t| !t.is_empty()));
+    let opened = app.kb.as_ref().and_then(|k| k.open.as_ref()).map(|c| (c.id.clone(), Some(c.text.clone())));
+    assert_eq!(opened, Some(("GH-101".to_string(), whole)), "enter opens the clause the engine sent whole");
+    let _ = server.shutdown().await;
+}
+
+/// An engine from before knowledge queries refuses `query{kb}` as an unknown query: the console then searches the
+/// base bundled in it for the floor's scenario, and the overlay opens all the same.
+#[test]
+fn kb_falls_back_to_the_bundled_base_when_the_engine_does_not_know_the_query() {
+    let mut feed = gov_feed(1);
+    let mut app = attach(&mut feed);
+    press(&mut app, ":");
+    type_text(&mut app, "kb 医保 报销");
+    let out = press(&mut app, "enter");
+    let Some(asked) = out.first() else { panic!(":kb asks the engine") };
+    // What an older engine's protocol decoder answers.
+    app.apply_update(callfloor::client::Update::Error {
+        id: Some(asked.id.clone()),
+        code: callfloor::model::ErrorCode::BadFrame,
+        message: "the query is not valid: unknown variant `kb`, expected `call` or `ticket`".into(),
+    });
+    let Some(kb) = &app.kb else { panic!("the bundled base is searched: {:?}", app.messages.back()) };
+    assert_eq!(kb.search.hits.first().map(|h| h.id.as_str()), Some("GH-101"));
+    press(&mut app, "enter");
+    assert_eq!(app.kb.as_ref().and_then(|k| k.open.as_ref()).map(|c| c.id.as_str()), Some("GH-101"));
 }

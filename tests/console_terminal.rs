@@ -371,3 +371,18 @@ fn the_console_never_writes_what_a_caller_typed_as_controls_to_the_terminal() {
         "the caller's escape reached the terminal"
     );
 }
+
+/// A console started from a script or a pipe (no terminal) says so in one sentence and writes nothing to its
+/// output, not even the escape sequence that would restore a terminal it never took over.
+#[test]
+fn a_console_without_a_terminal_says_so_and_leaves_its_output_clean() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callfloor"))
+        .args(["console", "--url", "ws://127.0.0.1:9", "--token", "t"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    let Ok(out) = out else { panic!("run callfloor console") };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(out.stdout.is_empty(), "stdout: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.contains("needs an interactive terminal") && err.lines().count() == 1, "{err}");
+}

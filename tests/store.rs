@@ -471,6 +471,27 @@ fn callfloor_audit_and_export_read_the_db_from_the_command_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `callfloor export … | head` is a script's everyday pipe: when the reader goes away, the export stops quietly
+/// (success, nothing on stderr) instead of printing a "Broken pipe" error.
+#[test]
+fn an_export_whose_reader_goes_away_stops_quietly() {
+    let dir = temp_dir("pipe");
+    let db = dir.join("floor.db");
+    run_floor(&DbOptions { path: db.clone(), key: None }, 30, "pipe marker");
+    let Ok((reader, writer)) = std::io::pipe() else { panic!("make a pipe") };
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callfloor"))
+        .args(["export", "calls", "--format", "json", "--db"])
+        .arg(&db)
+        .env_remove("CALLFLOOR_DB_KEY")
+        .stdout(writer)
+        .output();
+    let Ok(out) = out else { panic!("run callfloor export") };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.is_empty(), "status {:?}, stderr: {err}", out.status);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_ticket_with_a_thousand_notes_keeps_the_snapshot_small_and_every_note_in_the_db() {
     let dir = temp_dir("notes");

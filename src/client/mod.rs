@@ -304,6 +304,8 @@ impl Mirror {
                     self.whole_tickets.pop_front();
                 }
             }
+            // A knowledge search's answer is the console's to show; the mirror keeps nothing of it.
+            Update::Record { record: Record::Kb(_), .. } => {}
             Update::Ack { .. } | Update::Error { .. } => {}
         }
     }

@@ -102,6 +102,8 @@ pub enum Action {
     OpenEarlier,
     /// Give the selected callback to a seat or a queue (opens `:callback C-… ` to complete).
     AssignCallback,
+    /// Add temporary seats for a peak (opens `:seats add …` filled in for the selected seat's queue).
+    AddSeats,
 }
 
 impl Action {
@@ -139,6 +141,7 @@ impl Action {
             | Action::AcceptConfirmation
             | Action::RefuseConfirmation
             | Action::AssignCallback => Some(Role::Supervisor),
+            Action::AddSeats => Some(Role::Admin),
             _ => None,
         }
     }
@@ -198,6 +201,7 @@ impl Action {
             Action::RefuseConfirmation => "refuse the call's 2nd confirmation",
             Action::OpenEarlier => "open the caller's newest earlier ticket or call",
             Action::AssignCallback => "give the callback to a seat or a queue",
+            Action::AddSeats => "add temporary seats for a peak (:seats add …)",
         }
     }
 }

@@ -312,6 +312,8 @@ pub struct App {
     pub kb: Option<super::kb::KbOverlay>,
     /// The knowledge base of the floor's scenario, indexed on the first `:kb`.
     kb_cache: Option<super::kb::KbCache>,
+    /// The `:kb` search asked of the engine and not answered yet: (query id, words).
+    kb_asked: Option<(String, String)>,
 }
 
 impl App {
@@ -358,6 +360,7 @@ impl App {
             confirm: opts.confirm,
             kb: None,
             kb_cache: None,
+            kb_asked: None,
             suspend: false,
             arrivals: VecDeque::new(),
         }
@@ -390,6 +393,10 @@ impl App {
     pub fn apply(&mut self, incoming: Incoming) {
         match incoming {
             Incoming::Client(update) => self.client(update),
+            Incoming::NotSent { id, reason } if self.kb_asked.as_ref().is_some_and(|(k, _)| *k == id) => {
+                self.kb_asked = None;
+                self.notice_error(&format!("kb: not asked: {reason}"));
+            }
             Incoming::NotSent { id, reason } if self.queries.contains_key(&id) => {
                 // Asked again the next time the page is opened.
                 if let Some(q) = self.queries.remove(&id) {
@@ -412,6 +419,27 @@ impl App {
     }
 
     fn client(&mut self, update: Update) {
+        if let Some((asked, words)) = self.kb_asked.clone() {
+            match &update {
+                Update::Record { id, record: Record::Kb(answer) } if *id == asked => {
+                    self.kb_asked = None;
+                    let overlay = super::kb::KbOverlay::from_answer(&words, answer);
+                    self.show_kb(overlay);
+                    return;
+                }
+                Update::Error { id: Some(id), message, .. } if *id == asked => {
+                    self.kb_asked = None;
+                    // An engine from before knowledge queries does not know the query: search the bundled base.
+                    if message.contains("unknown variant `kb`") {
+                        self.search_bundled_kb(&words);
+                    } else {
+                        self.notice_error(&format!("kb: {message}"));
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         match &update {
             Update::Record { id, .. } => {
                 self.queries.remove(id);
@@ -789,11 +817,13 @@ impl App {
                     self.notice("sorting works on a list: 2 calls, 3 agents, 4 alerts …");
                     return Vec::new();
                 };
+                // The columns of features this floor does not use are passed over.
+                let cols: Vec<&'static lists::Column> =
+                    kind.columns().iter().filter(|c| kind.applies(c.key, &self.mirror.floor)).collect();
                 let sort = &mut self.lists[kind].sort;
                 if action == Action::SortReverse {
                     sort.reverse = !sort.reverse;
                 } else {
-                    let cols = kind.columns();
                     let i = cols.iter().position(|c| c.key == sort.column).map(|i| (i + 1) % cols.len()).unwrap_or(0);
                     *sort = lists::Sort { column: cols[i].key, reverse: false };
                 }
@@ -958,6 +988,37 @@ impl App {
                 Some(Earlier::Call(c)) => self.open(c),
                 None => self.notice("no earlier ticket or call of this caller is on the floor"),
             },
+            Action::AddSeats => {
+                // The command line, filled in for the queue at hand (the selected seat's first queue, else the
+                // queue with the most callers waiting), two part-time seats for the next hour: edit and Enter.
+                let floor = self.floor();
+                let queue = self
+                    .target_agent()
+                    .and_then(|a| floor.agents.get(&a))
+                    .and_then(|a| a.queues.first().cloned())
+                    .or_else(|| floor.queues.iter().max_by_key(|q| q.waiting.len()).map(|q| q.id.clone()));
+                let Some(queue) = queue else {
+                    self.notice("this floor has no queues to add seats to");
+                    return Vec::new();
+                };
+                let Some(now) = floor.now else {
+                    self.notice("no floor yet: wait for the engine's snapshot");
+                    return Vec::new();
+                };
+                // An hour on, but not past midnight (a time of day is read as today's).
+                let later = now + chrono::Duration::hours(1);
+                let until = if later.date_naive() == now.date_naive() {
+                    later.format("%H:%M").to_string()
+                } else {
+                    "23:59".into()
+                };
+                let mut area = new_area();
+                area.insert_str(format!("seats add {queue} 2 until {until} part_time"));
+                self.input = Some(Input::Command(area));
+                self.completions.clear();
+                self.history.reset();
+                self.completion.reset();
+            }
             Action::AssignCallback => {
                 let call = if self.view == View::Callbacks { self.target_call() } else { None };
                 let Some(call) = call else {
@@ -1546,10 +1607,7 @@ impl App {
                 Vec::new()
             }
             Ok(Parsed::Messages) => self.update(Action::ShowMessages),
-            Ok(Parsed::Kb(query)) => {
-                self.open_kb(&query);
-                Vec::new()
-            }
+            Ok(Parsed::Kb(query)) => self.open_kb(&query),
             Ok(Parsed::Pause) => self.update(Action::TogglePause),
             Ok(Parsed::Confirm(on)) => {
                 self.confirm = on;
@@ -1764,8 +1822,30 @@ pub fn describe(c: &Command) -> String {
 }
 
 impl App {
-    /// `:kb words`: searches the floor's knowledge base (indexed on first use) and opens the overlay on the hits.
-    pub fn open_kb(&mut self, query: &str) {
+    /// `:kb words`: asks the engine to search its floor's knowledge base (`query{kb}`); the overlay opens on the
+    /// hits when the answer comes. Before the console has a floor it searches the bundled base instead.
+    pub fn open_kb(&mut self, query: &str) -> Vec<Outgoing> {
+        if !self.has_data() {
+            self.search_bundled_kb(query);
+            return Vec::new();
+        }
+        self.next_id += 1;
+        let id = format!("q{}", self.next_id);
+        self.kb_asked = Some((id.clone(), query.to_string()));
+        let q = Query::Kb { kb: query.to_string(), limit: Some(super::kb::KB_HITS as u32) };
+        vec![Outgoing::query(id, q)]
+    }
+
+    /// Opens the overlay on a search's hits, saying how many.
+    fn show_kb(&mut self, overlay: super::kb::KbOverlay) {
+        let n = overlay.search.hits.len();
+        self.notice(&format!("kb: {n} of {} clauses for '{}'", overlay.search.total, overlay.search.terms.join(" ")));
+        self.kb = Some(overlay);
+    }
+
+    /// Searches the knowledge base bundled in this console named after the floor's scenario (indexed on first
+    /// use): for engines that do not answer knowledge queries.
+    fn search_bundled_kb(&mut self, query: &str) {
         let scenario = self.mirror.floor.scenario.clone();
         if self.kb_cache.as_ref().is_none_or(|c| c.scenario != scenario) {
             self.kb_cache = Some(super::kb::KbCache::load(&scenario));
@@ -1776,15 +1856,7 @@ impl App {
             None => Err("no knowledge base".into()),
         };
         match found {
-            Ok(overlay) => {
-                let n = overlay.search.hits.len();
-                self.notice(&format!(
-                    "kb: {n} of {} clauses for '{}'",
-                    overlay.search.total,
-                    overlay.search.terms.join(" ")
-                ));
-                self.kb = Some(overlay);
-            }
+            Ok(overlay) => self.show_kb(overlay),
             Err(e) => self.notice_error(&format!("kb: {e}")),
         }
     }
@@ -1801,13 +1873,8 @@ impl App {
             Action::SelectLast => kb.step(i64::from(u32::MAX)),
             Action::OpenCall if kb.open.is_none() => {
                 let id = kb.search.hits.get(kb.sel).map(|h| h.id.clone());
-                let clause = id.and_then(|id| {
-                    self.kb_cache.as_ref().and_then(|c| c.index.as_ref().ok()).and_then(|i| i.kb().clause(&id).cloned())
-                });
-                if let Some(kb) = self.kb.as_mut() {
-                    kb.open = clause;
-                    kb.scroll = 0;
-                }
+                kb.open = id.and_then(|id| kb.clauses.iter().find(|c| c.id == id).cloned());
+                kb.scroll = 0;
             }
             Action::Close => {
                 if kb.open.is_some() {

@@ -1,11 +1,13 @@
 //! The `:kb` overlay's state: the floor's knowledge base (built once per scenario, on the first `:kb`), the last
 //! search and where the user is in it.
 //!
-//! The console searches the bundled knowledge base named after the floor's scenario (`gov-hotline`, `hospital`,
-//! `bank`): the engine does not serve knowledge queries over the protocol yet, so a floor from a scenario file of
-//! one's own has no `:kb` in the console (`callfloor kb --scenario FILE` searches it).
+//! The console asks the engine (`query{kb}`), which searches its own scenario's base, so a floor from a scenario
+//! file of one's own, or a remote one, has `:kb` too. An engine from before knowledge queries answers that it does
+//! not know the query: then the console searches the base bundled in it named after the floor's scenario
+//! (`gov-hotline`, `hospital`, `bank`).
 
-use crate::kb::{Clause, Index, KnowledgeBase, Search};
+use crate::kb::{Clause, Hit, Index, KnowledgeBase, Mark, Search};
+use crate::model::KbAnswer;
 
 /// Hits a `:kb` search shows at most.
 pub const KB_HITS: usize = 50;
@@ -21,6 +23,8 @@ pub struct KbOverlay {
     pub sel: usize,
     /// The clause opened with Enter, shown whole.
     pub open: Option<Clause>,
+    /// The hits' clauses, whole (what Enter opens).
+    pub clauses: Vec<Clause>,
     /// Lines the open clause is scrolled by.
     pub scroll: usize,
 }
@@ -52,6 +56,7 @@ impl KbOverlay {
     /// Searches `index` for `query`.
     pub fn search(index: &Index, query: &str) -> Result<KbOverlay, String> {
         let search = index.search(query, KB_HITS)?;
+        let clauses = search.hits.iter().filter_map(|h| index.kb().clause(&h.id).cloned()).collect();
         Ok(KbOverlay {
             query: query.to_string(),
             title: index.kb().kb.title.clone(),
@@ -59,7 +64,47 @@ impl KbOverlay {
             sel: 0,
             open: None,
             scroll: 0,
+            clauses,
         })
+    }
+
+    /// The overlay on the engine's answer to `query{kb}`.
+    pub fn from_answer(query: &str, answer: &KbAnswer) -> KbOverlay {
+        let hits = answer
+            .hits
+            .iter()
+            .map(|h| Hit {
+                id: h.id.clone(),
+                date: h.date,
+                title: h.title.clone(),
+                lang: h.lang,
+                snippet: h.snippet.clone(),
+                marks: h.marks.iter().map(|[start, end]| Mark { start: *start, end: *end }).collect(),
+                score: 0.0,
+                band: h.band,
+            })
+            .collect();
+        let clauses = answer
+            .hits
+            .iter()
+            .map(|h| Clause {
+                id: h.id.clone(),
+                title: h.title.clone(),
+                date: h.date,
+                text: h.text.clone(),
+                lang: h.lang,
+                tags: h.tags.clone(),
+            })
+            .collect();
+        KbOverlay {
+            query: query.to_string(),
+            title: answer.title.clone(),
+            search: Search { terms: answer.terms.clone(), all_terms: answer.all_terms, total: answer.total, hits },
+            sel: 0,
+            open: None,
+            scroll: 0,
+            clauses,
+        }
     }
 
     /// Moves the selection (or scrolls the open clause) by `delta`.

@@ -36,6 +36,21 @@ impl ListKind {
         }
     }
 
+    /// The columns drawn at `wide` (≥ 120 columns) or not on `floor`: those not hidden at that width, less those
+    /// of a feature the floor does not use (they would only be blank).
+    pub fn shown_columns(self, wide: bool, floor: &Floor) -> Vec<&'static Column> {
+        self.columns().iter().filter(|c| c.width(wide) != Width::Hidden && self.applies(c.key, floor)).collect()
+    }
+
+    /// Whether column `key` means anything on `floor`: the identity-verification column only where calls are
+    /// verified (the bank's floor), not on floors whose calls carry no verification.
+    pub fn applies(self, key: &str, floor: &Floor) -> bool {
+        match (self, key) {
+            (ListKind::Calls, "id") => floor.calls.values().any(|c| c.verification.is_some()),
+            _ => true,
+        }
+    }
+
     /// The order a list starts in.
     pub fn default_sort(self) -> Sort {
         let column = match self {

@@ -154,6 +154,17 @@ pub fn run(opts: ConsoleOptions, updates: Receiver<Update>, outgoing: Sender<Out
     let stop = Arc::new(AtomicBool::new(false));
     let gate = Arc::new(term::KeyGate::default());
 
+    // Nothing is written to a stdout that is not a terminal (not even the escape that restores one): a console
+    // started from a script or a pipe says why in one sentence and leaves its output clean.
+    {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "the console needs an interactive terminal, and its input or output is not one; for scripts, use \
+                 `callfloor tail`"
+            );
+        }
+    }
     // The guard comes first: if setup fails half-way (raw mode on, alternate screen not), it still restores.
     let _restore = Restore;
     // ratatui's setup (raw mode, alternate screen, its restoring panic hook), then our terminal on it: one that

@@ -439,13 +439,84 @@ impl Engine {
     }
 
     pub(super) fn callback_retry(&mut self, cb: CallId) {
-        if !self.floor.callbacks.iter().any(|c| c.call == cb && c.status == CallbackStatus::Retry) {
+        let due = |s: CallbackStatus| matches!(s, CallbackStatus::Retry | CallbackStatus::Assigned);
+        if !self.floor.callbacks.iter().any(|c| c.call == cb && due(c.status)) {
             return;
         }
         if !self.cb_pending.contains(&cb) {
             self.cb_pending.push(cb);
         }
         self.dispatch_callback(cb);
+    }
+}
+
+impl Engine {
+    /// Temporary seats a store kept come back (logged in, free) until their `until`; those the scenario's plan added
+    /// are left to the plan, which adds them again on a restarted floor.
+    pub(super) fn restore_temp_seats(&mut self, saved: &[(Agent, String)]) {
+        let mut by_who: Vec<(String, Vec<Agent>)> = Vec::new();
+        for (a, by) in saved {
+            let Some(temp) = &a.temporary else { continue };
+            if by == PLAN_BY || temp.until <= self.now || self.floor.agents.contains_key(&a.id) {
+                continue;
+            }
+            let mut a = a.clone();
+            a.state = AgentState::Available;
+            a.since = self.now;
+            a.call = None;
+            self.agents.insert(a.id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
+            self.sched.at(temp.until, Fact::SeatUntil(a.id));
+            self.temp_seats_named += 1;
+            match by_who.iter_mut().find(|(b, _)| b == by) {
+                Some((_, list)) => list.push(a),
+                None => by_who.push((by.clone(), vec![a])),
+            }
+        }
+        for (by, agents) in by_who {
+            let ids: Vec<AgentId> = agents.iter().map(|a| a.id).collect();
+            self.emit(EventKind::SeatsAdded { agents, by });
+            for id in ids {
+                self.route_agent(id);
+            }
+        }
+    }
+
+    /// Open callbacks a store kept come back as they stood. An attempt the restart cut off does not count: the
+    /// callback waits to be dialled again. Assigned ones and retries are dialled when a seat is free; a promise
+    /// not yet due at `saved_time` (the floor time the store had reached) raises its overdue alert when due (one
+    /// already due had raised it before the restart).
+    pub(super) fn restore_callbacks(&mut self, saved: &[Callback], saved_time: Option<Time>) {
+        let reached = saved_time.unwrap_or(self.now);
+        for cb in saved {
+            if cb.status.is_done() {
+                continue;
+            }
+            let mut cb = cb.clone();
+            if cb.status == CallbackStatus::Dialing || cb.dialing.is_some() {
+                cb.dialing = None;
+                cb.status = match (&cb.assigned, cb.attempts.last()) {
+                    (_, Some(a)) if a.retry_at.is_some() => CallbackStatus::Retry,
+                    (Some(_), _) => CallbackStatus::Assigned,
+                    (None, _) => CallbackStatus::Waiting,
+                };
+            }
+            let id = cb.call;
+            let (status, promised) = (cb.status, cb.promised);
+            let retry_at = cb.attempts.last().and_then(|a| a.retry_at);
+            self.emit(EventKind::CallbackRestored { callback: cb });
+            if matches!(status, CallbackStatus::Assigned | CallbackStatus::Retry) {
+                if !self.cb_pending.contains(&id) {
+                    self.cb_pending.push(id);
+                }
+                let at = if status == CallbackStatus::Retry { retry_at.unwrap_or(self.now) } else { self.now };
+                self.sched.at(at.max(self.now), Fact::CallbackRetry(id));
+            }
+            if let Some(p) = promised
+                && p > reached
+            {
+                self.sched.at(p.max(self.now), Fact::CallbackPromise(id));
+            }
+        }
     }
 }
 

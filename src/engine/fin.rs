@@ -47,6 +47,11 @@ pub(super) struct Fin {
     order: VecDeque<String>,
     /// Callers who will call again, by their earlier call.
     redials: HashMap<CallId, Redial>,
+    /// Earlier contacts read back from the store, by caller key: a caller's entry moves into `index` when they call
+    /// again.
+    restored: HashMap<String, Contacts>,
+    /// The store's caller-key salt (set when the floor continues from a store).
+    salt: Option<String>,
 }
 
 impl Fin {
@@ -56,12 +61,38 @@ impl Fin {
             index: HashMap::new(),
             order: VecDeque::new(),
             redials: HashMap::new(),
+            restored: HashMap::new(),
+            salt: None,
         }
+    }
+
+    /// Takes the earlier contacts a store kept, found by caller key from now on.
+    pub(super) fn restore(&mut self, salt: Option<&str>, callers: &[super::store::SavedCaller]) {
+        self.salt = salt.map(str::to_string);
+        if self.salt.is_none() {
+            return;
+        }
+        for c in callers {
+            let contacts =
+                Contacts { calls: c.calls.iter().cloned().collect(), tickets: c.tickets.iter().copied().collect() };
+            self.restored.insert(c.key.clone(), contacts);
+        }
+    }
+
+    /// The contacts of a caller the index has not seen in this run but the store had.
+    fn restored_for(&self, caller: &str) -> Option<&Contacts> {
+        if self.restored.is_empty() {
+            return None;
+        }
+        let salt = self.salt.as_deref()?;
+        self.restored.get(&super::store::caller_key(salt, caller))
     }
 
     /// The caller's history as a call or ticket links it: without `this` call's own entries.
     fn history(&self, caller: &str, this: Option<CallId>) -> CallerHistory {
-        let Some(c) = self.index.get(caller) else { return CallerHistory::default() };
+        let Some(c) = self.index.get(caller).or_else(|| self.restored_for(caller)) else {
+            return CallerHistory::default();
+        };
         CallerHistory {
             calls: c.calls.iter().filter(|e| Some(e.call) != this).cloned().collect(),
             tickets: c.tickets.iter().filter(|(_, call)| call.is_none() || *call != this).map(|(t, _)| *t).collect(),
@@ -70,12 +101,17 @@ impl Fin {
 
     fn contacts(&mut self, caller: &str) -> &mut Contacts {
         if !self.index.contains_key(caller) {
+            let saved = match (&self.salt, self.restored.is_empty()) {
+                (Some(salt), false) => self.restored.remove(&super::store::caller_key(salt, caller)),
+                _ => None,
+            };
             self.order.push_back(caller.to_string());
             while self.order.len() > CALLERS_CAP {
                 if let Some(old) = self.order.pop_front() {
                     self.index.remove(&old);
                 }
             }
+            self.index.insert(caller.to_string(), saved.unwrap_or_default());
         }
         self.index.entry(caller.to_string()).or_default()
     }

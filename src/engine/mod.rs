@@ -271,6 +271,11 @@ impl Engine {
         &self.scenario.scenario.id
     }
 
+    /// The scenario's knowledge base, if it names one.
+    pub fn knowledge(&self) -> Option<&crate::kb::KnowledgeBase> {
+        self.scenario.kb.as_ref()
+    }
+
     /// Whether the scenario lets the store keep transcripts and caller numbers unmasked.
     pub fn stores_clear_transcripts(&self) -> bool {
         self.scenario.privacy.store_clear_transcripts
@@ -298,6 +303,8 @@ impl Engine {
         self.next_call = n.call;
         self.next_ticket = n.ticket;
         self.next_alert = n.alert;
+        self.fin.restore(saved.caller_salt.as_deref(), &saved.callers);
+        self.restore_temp_seats(&saved.temp_seats);
         for (agent, queues) in &saved.seats {
             let known = |q: &QueueId| self.floor.queues.iter().any(|k| &k.id == q);
             if self.floor.agents.contains_key(agent) && queues.iter().all(known) {
@@ -315,6 +322,7 @@ impl Engine {
             self.emit(EventKind::TicketOpened { ticket: ticket.clone() });
             self.sched.at(due.max(self.now), sim::Fact::TicketDue(id, level));
         }
+        self.restore_callbacks(&saved.callbacks, saved.floor_time);
     }
 
     /// The engine's floor: the single source of truth.

@@ -175,3 +175,45 @@ fn locate(text: &str, n: Option<usize>, key: &str) -> Option<usize> {
     let (k, _) = table.get_key_value(key).or_else(|| table.iter().next())?;
     Some(line_of(text, k.span().start))
 }
+
+/// Answers a `query{kb}` from `index`: the best `limit` hits (default and cap in [`crate::model`]), whole.
+/// Refuses words longer than [`crate::model::KB_QUERY_MAX_CHARS`] or blank, with one sentence.
+pub fn answer(index: &Index, words: &str, limit: Option<u32>) -> Result<crate::model::KbAnswer, String> {
+    use crate::model::{KB_LIMIT_DEFAULT, KB_LIMIT_MAX, KB_QUERY_MAX_CHARS, KbAnswer, KbHit};
+    let words = words.trim();
+    if words.is_empty() {
+        return Err("give the words to look for, e.g. {\"type\":\"kb\",\"kb\":\"医保 报销\"}".into());
+    }
+    if words.chars().nth(KB_QUERY_MAX_CHARS).is_some() {
+        return Err(format!("the search words are longer than {KB_QUERY_MAX_CHARS} characters: give fewer words"));
+    }
+    let limit = limit.unwrap_or(KB_LIMIT_DEFAULT).clamp(1, KB_LIMIT_MAX) as usize;
+    let found = index.search(words, limit)?;
+    let kb = index.kb();
+    let hits = found
+        .hits
+        .into_iter()
+        .map(|h| {
+            let clause = kb.clause(&h.id);
+            KbHit {
+                text: clause.map(|c| c.text.clone()).unwrap_or_default(),
+                tags: clause.map(|c| c.tags.clone()).unwrap_or_default(),
+                marks: h.marks.iter().map(|m| [m.start, m.end]).collect(),
+                id: h.id,
+                title: h.title,
+                date: h.date,
+                lang: h.lang,
+                snippet: h.snippet,
+                band: h.band,
+            }
+        })
+        .collect();
+    Ok(KbAnswer {
+        title: kb.kb.title.clone(),
+        synthetic: kb.kb.synthetic,
+        terms: found.terms,
+        all_terms: found.all_terms,
+        total: found.total,
+        hits,
+    })
+}

@@ -278,6 +278,11 @@ pub enum EventKind {
         call: CallId,
         reason: String,
     },
+    /// An open callback reloaded from the store by a restarted engine (as it stood, except that an attempt cut off
+    /// by the restart is not counted: the callback waits to be dialled again).
+    CallbackRestored {
+        callback: Callback,
+    },
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -329,6 +334,7 @@ impl EventKind {
             EventKind::CardsLoaded { .. } => "cards_loaded",
             EventKind::CardSuggested { .. } => "card_suggested",
             EventKind::CardUsed { .. } => "card_used",
+            EventKind::CallbackRestored { .. } => "callback_restored",
             EventKind::OrdersRequested { .. } => "orders_requested",
             EventKind::OrdersFound { .. } => "orders_found",
             EventKind::OrdersFailed { .. } => "orders_failed",

@@ -617,6 +617,15 @@ impl Floor {
                     self.set_agent(*agent, AgentState::Available, None, at);
                 }
             }
+            EventKind::CallbackRestored { callback } => {
+                match self.callbacks.iter_mut().find(|c| c.call == callback.call) {
+                    Some(c) => *c = callback.clone(),
+                    None => self.callbacks.push_back(callback.clone()),
+                }
+                while self.callbacks.len() > CALLBACKS_CAP {
+                    self.callbacks.pop_front();
+                }
+            }
             EventKind::CardsLoaded { cards } => self.cards = cards.clone(),
             EventKind::CardSuggested { call, card, word } => {
                 let Some(c) = self.calls.get_mut(call) else { return };

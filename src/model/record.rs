@@ -29,6 +29,58 @@ pub struct CallRecord {
     pub transcript: Vec<Line>,
     pub rule_hits: Vec<RuleHit>,
     pub recorded: Option<String>,
+    // Issue 9's records (schema 3). Always present on the wire and in exports (null or false when the call had
+    // none), so a CSV export has the same columns whatever its first call; absent in records from older engines.
+    /// How the IVR checked the caller's identity (none on floors whose IVR does not verify).
+    #[serde(default)]
+    pub verification: Option<Verification>,
+    /// The second confirmation's outcome (`pending` when the call ended before anybody decided).
+    #[serde(default)]
+    pub confirmation: Option<ConfirmationState>,
+    /// Who confirmed or refused it.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    /// The caller had called before (their earlier contacts are in `details.earlier`).
+    #[serde(default)]
+    pub repeat_caller: bool,
+    /// For an outbound callback call: the abandoned call it called back.
+    #[serde(default)]
+    pub callback_for: Option<CallId>,
+    /// For an outbound callback call: how that callback stood when the call ended (`reached`, `retry`, `gave_up`).
+    #[serde(default)]
+    pub callback_outcome: Option<String>,
+    /// The call was handled by a temporary seat (`details.seat_origin` says where the seat came from).
+    #[serde(default)]
+    pub temp_seat: bool,
+    /// The caller's dialect, when the floor recognises dialects.
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// The caller was recognised as elderly, when the floor does that.
+    #[serde(default)]
+    pub elderly: Option<bool>,
+    /// The rest of what the call held: the whole confirmation, earlier contacts, suggestion cards, callback
+    /// attempts, student link, seat origin.
+    #[serde(default)]
+    pub details: CallDetails,
+}
+
+/// What a call record keeps beyond its typed columns (the store's `extra` JSON column).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    #[serde(default, skip_serializing_if = "CallerHistory::is_empty")]
+    pub earlier: CallerHistory,
+    /// Cards suggested on the call and whether they were used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
+    /// For an outbound callback call: every attempt of its callback so far, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callback_attempts: Vec<super::edu::CallbackAttempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<super::edu::StudentLink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_origin: Option<super::edu::SeatOrigin>,
 }
 
 /// A ticket with its whole history, as the store keeps it.
@@ -48,6 +100,60 @@ pub enum Query {
     Call { call: CallId },
     /// A ticket with every note and history entry, from the store.
     Ticket { ticket: TicketId },
+    /// A search of the floor's knowledge base (`kb`: the words; `limit`: most hits, default [`KB_LIMIT_DEFAULT`],
+    /// at most [`KB_LIMIT_MAX`]). Any role may search: it is public policy text.
+    Kb {
+        kb: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+}
+
+/// Hits a `query{kb}` answers with when it names no limit.
+pub const KB_LIMIT_DEFAULT: u32 = 10;
+/// Most hits a `query{kb}` answers with.
+pub const KB_LIMIT_MAX: u32 = 50;
+/// Longest `query{kb}` words, in characters.
+pub const KB_QUERY_MAX_CHARS: usize = 200;
+
+/// What a knowledge search found (the `record` answering `query{kb}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbAnswer {
+    /// The base's title.
+    pub title: String,
+    /// The base is invented (every bundled one): shown next to results so nobody takes it for real policy.
+    #[serde(default)]
+    pub synthetic: bool,
+    /// The query's words as searched for.
+    pub terms: Vec<String>,
+    /// True when every hit has all the words; false when none had them all and hits have any of them.
+    pub all_terms: bool,
+    /// Clauses that matched (the hits are the best `limit` of them).
+    pub total: usize,
+    /// Best first: by relevance band, then newest first.
+    pub hits: Vec<KbHit>,
+}
+
+/// One clause a knowledge search found, whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbHit {
+    pub id: String,
+    pub title: String,
+    /// The day the clause took effect.
+    pub date: chrono::NaiveDate,
+    pub lang: Lang,
+    /// The text around the first match (`…` where cut).
+    pub snippet: String,
+    /// Where the query's words are in `snippet`, in characters: `[start, end)`.
+    #[serde(default)]
+    pub marks: Vec<[usize; 2]>,
+    /// Relevance band (0 = as good as the best hit).
+    #[serde(default)]
+    pub band: u8,
+    /// The whole clause.
+    pub text: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// The answer to a [`Query`].
@@ -56,6 +162,7 @@ pub enum Query {
 pub enum Record {
     Call(Box<CallRecord>),
     Ticket(Box<TicketRecord>),
+    Kb(Box<KbAnswer>),
 }
 
 impl CallRecord {
@@ -87,13 +194,13 @@ impl CallRecord {
             flags,
             rule_hits: self.rule_hits.clone(),
             ring_outs: self.ring_outs,
-            // Not kept in the call record.
-            verification: None,
-            confirmation: None,
-            earlier: CallerHistory::default(),
-            student: None,
-            callback_for: None,
-            suggestions: Vec::new(),
+            verification: self.verification,
+            confirmation: self.details.confirmation.clone(),
+            earlier: self.details.earlier.clone(),
+            student: self.details.student.clone(),
+            callback_for: self.callback_for,
+            suggestions: self.details.suggestions.clone(),
+            // Orders come from the shop's system and are not stored.
             orders: None,
         }
     }

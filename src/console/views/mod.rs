@@ -685,8 +685,7 @@ pub(super) fn list_table<'a>(
     let th = &app.theme;
     let state = &app.lists[kind];
     let wide = area.width >= 120;
-    let cols: Vec<&'static lists::Column> =
-        kind.columns().iter().filter(|c| c.width(wide) != lists::Width::Hidden).collect();
+    let cols = kind.shown_columns(wide, app.floor());
     let arrow = state.sort.label(kind);
     let arrow = arrow.rsplit(' ').next().unwrap_or("");
     let header: Vec<String> = cols

@@ -100,6 +100,9 @@ pub(super) struct Shared {
     gate: Arc<Gate>,
     throttle: Mutex<AuthThrottle>,
     tally: Arc<Tally>,
+    /// The floor's knowledge base, indexed: `query{kb}` is answered here, on a blocking thread, never by the hub
+    /// (a search takes milliseconds on a large base; the engine loop must not wait for it).
+    pub kb: Option<Arc<Mutex<crate::kb::Index>>>,
 }
 
 impl Shared {
@@ -109,6 +112,7 @@ impl Shared {
         ctl: mpsc::Sender<Control>,
         server_name: String,
         identity: crate::model::FloorIdentity,
+        kb: Option<crate::kb::Index>,
     ) -> Arc<Shared> {
         let throttle = AuthThrottle::new(limits.auth_free_failures, limits.auth_backoff, limits.auth_backoff_max);
         Arc::new(Shared {
@@ -120,6 +124,7 @@ impl Shared {
             ctl,
             server_name,
             identity,
+            kb: kb.map(|i| Arc::new(Mutex::new(i))),
         })
     }
 
@@ -599,6 +604,10 @@ async fn read_loop(
                     Err(_) => return End::ClientGone,
                 }
             }
+            Ok(ClientMsg::Query { id, query: crate::model::Query::Kb { kb, limit } }) => {
+                bad_in_a_row = 0;
+                Reply::Text { after_seq: 0, text: search_kb(shared, id, kb, limit).await }
+            }
             Ok(ClientMsg::Query { id, query }) => {
                 bad_in_a_row = 0;
                 let (tx, rx) = oneshot::channel();
@@ -865,5 +874,29 @@ impl Bucket {
         } else {
             false
         }
+    }
+}
+
+/// Answers `query{kb}` from the floor's knowledge base, on a blocking thread: a `record{kb}`, or `not_found` when
+/// the floor has none, or `bad_frame` for words that cannot be searched.
+async fn search_kb(shared: &Shared, id: String, words: String, limit: Option<u32>) -> String {
+    let Some(index) = shared.kb.clone() else {
+        return protocol::encode_error(
+            Some(&id),
+            ErrorCode::NotFound,
+            "this floor has no knowledge base: its scenario names none (the `knowledge` key, docs/SCENARIOS.md)",
+        );
+    };
+    let found = tokio::task::spawn_blocking(move || {
+        let index = index.lock().unwrap_or_else(PoisonError::into_inner);
+        crate::kb::answer(&index, &words, limit)
+    })
+    .await;
+    match found {
+        Ok(Ok(answer)) => {
+            protocol::encode(&ServerMsg::Record { id, record: crate::model::Record::Kb(Box::new(answer)) })
+        }
+        Ok(Err(message)) => protocol::encode_error(Some(&id), ErrorCode::BadFrame, &message),
+        Err(_) => protocol::encode_error(Some(&id), ErrorCode::NotFound, "the knowledge search stopped: try again"),
     }
 }

@@ -352,6 +352,10 @@ impl Hub {
                 }
                 Err(e) => return Err(CommandError::store_failed(format!("cannot read the records: {e:#}"))),
             },
+            // Answered by the connection, from the floor's knowledge base (see `conn::search_kb`).
+            Query::Kb { .. } => {
+                return Err(CommandError::not_found("knowledge queries are answered by the connection, not the store"));
+            }
             Query::Ticket { ticket } => match store.read(|r| r.ticket(*ticket)) {
                 Ok(Some(t)) => Record::Ticket(Box::new(t)),
                 Ok(None) => {

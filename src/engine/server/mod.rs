@@ -303,7 +303,8 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
                 runs = resume.runs,
                 tickets = resume.tickets.len(),
                 alerts = resume.alerts.len(),
-                "continuing the saved floor"
+                "{}",
+                if resume.runs == 0 { "starting a new floor in the db" } else { "continuing the saved floor" }
             );
             Some((db, resume))
         }
@@ -318,6 +319,14 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         Some((db, resume)) => {
             let clear = engine.stores_clear_transcripts();
             Some(db.start(engine.floor(), &identity, &resume, engine.numbering(), clear)?)
+        }
+        None => None,
+    };
+    let kb = match engine.knowledge().cloned().map(crate::kb::Index::build) {
+        Some(Ok(index)) => Some(index),
+        Some(Err(e)) => {
+            tracing::warn!("{e}: the floor answers knowledge queries with not_found");
+            None
         }
         None => None,
     };
@@ -347,7 +356,7 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
 
     let tls = config.tls;
     let is_tls = tls.is_some();
-    let shared = conn::Shared::new(config.tokens, config.limits, ctl_tx.clone(), server_name(), identity);
+    let shared = conn::Shared::new(config.tokens, config.limits, ctl_tx.clone(), server_name(), identity, kb);
     let (stop_tx, mut stop_rx) = watch::channel(false);
     conn::spawn_summary_log(&shared);
     tokio::spawn(async move {

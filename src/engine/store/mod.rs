@@ -86,6 +86,40 @@ pub struct Resume {
     pub numbering: Numbering,
     /// Seats a supervisor moved to other queues, with their queues.
     pub seats: Vec<(AgentId, Vec<QueueId>)>,
+    /// The salt of this db's caller keys (see [`caller_key`]); `None` for a db not yet prepared.
+    pub caller_salt: Option<String>,
+    /// The newest earlier contacts of callers, by caller key (at most [`CALLER_ROWS`] calls and tickets in all).
+    pub callers: Vec<SavedCaller>,
+    /// Callbacks not reached or given up, oldest first (at most [`CALLBACKS_CAP`]).
+    pub callbacks: Vec<Callback>,
+    /// Temporary seats as they were added, with who added them (the engine keeps those whose `until` is ahead).
+    pub temp_seats: Vec<(Agent, String)>,
+}
+
+/// One caller's earlier contacts as the store keeps them: calls (oldest first) and tickets with the call they came
+/// from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SavedCaller {
+    pub key: String,
+    pub calls: Vec<EarlierCall>,
+    pub tickets: Vec<(TicketId, Option<CallId>)>,
+}
+
+/// Finished calls (and tickets) a restarted engine reads back for its repeat-caller index: the newest.
+pub const CALLER_ROWS: usize = 20_000;
+
+/// The key a caller's number is found by in the store: a salted SHA-256 (first 16 bytes, hex) of the number with
+/// spaces and dashes removed. The db keeps the key, never the number (unless `[privacy]` keeps numbers clear).
+pub fn caller_key(salt: &str, number: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(salt.as_bytes());
+    h.update(b":");
+    for c in number.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+        let mut buf = [0u8; 4];
+        h.update(c.encode_utf8(&mut buf).as_bytes());
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the store lives and how it is opened.

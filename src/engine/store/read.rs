@@ -52,10 +52,17 @@ fn name_at<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, col: usize) ->
     parse_name(&s).ok_or_else(|| bad(col, "value", &s))
 }
 
-const TICKET_COLS: &str = "t.run, t.id, t.call, t.category, t.priority, t.status, t.level, t.summary, t.opened, t.due";
+fn opt_name_at<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = r.get(col)?;
+    s.map(|s| parse_name(&s).ok_or_else(|| bad(col, "value", &s))).transpose()
+}
+
+const TICKET_COLS: &str =
+    "t.run, t.id, t.call, t.category, t.priority, t.status, t.level, t.summary, t.opened, t.due, t.links";
 
 fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Ticket)> {
     let call: Option<String> = r.get(2)?;
+    let links: String = r.get(10)?;
     Ok((
         r.get(0)?,
         Ticket {
@@ -71,8 +78,7 @@ fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Ticket)> {
             notes: Vec::new(),
             history: Vec::new(),
             notes_earlier: 0,
-            // The store keeps no excerpt or earlier contacts: a ticket read back has none.
-            links: TicketLinks::default(),
+            links: serde_json::from_str(&links).map_err(|_| bad(10, "ticket links", "…"))?,
         },
     ))
 }
@@ -202,7 +208,14 @@ pub(super) fn resume(conn: &Connection, scenario: &str) -> rusqlite::Result<Resu
             Ok((id_at::<AgentId>(r, 0)?, serde_json::from_str(&queues).map_err(|_| bad(1, "queues", &queues))?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let caller_salt = conn
+        .query_row("SELECT value FROM meta WHERE name = 'caller_salt'", [], |r| r.get::<_, String>(0))
+        .optional()?;
     Ok(Resume {
+        caller_salt,
+        callers: callers(conn, scenario)?,
+        callbacks: callbacks(conn, scenario)?,
+        temp_seats: temp_seats(conn, scenario)?,
         seats,
         runs: u32::try_from(runs).unwrap_or(u32::MAX),
         floor_time,
@@ -211,6 +224,97 @@ pub(super) fn resume(conn: &Connection, scenario: &str) -> rusqlite::Result<Resu
         audit,
         numbering: numbering(conn)?,
     })
+}
+
+/// The newest earlier contacts of callers of `scenario`, by caller key: calls (each caller's newest
+/// [`EARLIER_CAP`]) and the tickets opened from them. Calls are read newest written first (rowid order, so the
+/// read stops after [`super::CALLER_ROWS`] rows on a large db instead of sorting every call).
+fn callers(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<super::SavedCaller>> {
+    use std::collections::HashMap;
+    let in_scenario = "run IN (SELECT run FROM runs WHERE scenario = ?1)";
+    let mut by_key: HashMap<String, super::SavedCaller> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut st = conn.prepare(&format!(
+        "SELECT caller_key, id, outcome, ended FROM calls WHERE caller_key IS NOT NULL AND {in_scenario} \
+         ORDER BY rowid DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![scenario, super::CALLER_ROWS as i64], |r| {
+        let outcome: String = r.get(2)?;
+        let state = if outcome == "abandoned" { CallState::Abandoned } else { CallState::Ended };
+        Ok((r.get::<_, String>(0)?, EarlierCall { call: id_at(r, 1)?, outcome: state, at: time_at(r, 3)? }))
+    })?;
+    for row in rows {
+        let (key, call) = row?;
+        let saved = by_key.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            super::SavedCaller { key, ..Default::default() }
+        });
+        // Newest first here: keep the newest EARLIER_CAP, turned oldest first below.
+        if saved.calls.len() < EARLIER_CAP && !saved.calls.iter().any(|c| c.call == call.call) {
+            saved.calls.push(call);
+        }
+    }
+    let mut st = conn.prepare(&format!(
+        "SELECT DISTINCT c.caller_key, t.id, t.call, t.opened FROM tickets t JOIN calls c ON c.id = t.call \
+         WHERE c.caller_key IS NOT NULL AND t.{in_scenario} ORDER BY t.opened DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![scenario, super::CALLER_ROWS as i64], |r| {
+        let call: Option<String> = r.get(2)?;
+        Ok((r.get::<_, String>(0)?, id_at::<TicketId>(r, 1)?, call.and_then(|c| c.parse().ok())))
+    })?;
+    for row in rows {
+        let (key, ticket, call) = row?;
+        let saved = by_key.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            super::SavedCaller { key, ..Default::default() }
+        });
+        if saved.tickets.len() < EARLIER_CAP && !saved.tickets.iter().any(|(t, _)| *t == ticket) {
+            saved.tickets.push((ticket, call));
+        }
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .map(|mut s| {
+            s.calls.reverse();
+            s.tickets.reverse();
+            s
+        })
+        .collect())
+}
+
+/// Callbacks of `scenario` not reached or given up, oldest first.
+fn callbacks(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<Callback>> {
+    let mut st = conn.prepare(
+        "SELECT body FROM callbacks WHERE scenario = ?1 AND status NOT IN ('reached', 'gave_up') \
+         ORDER BY json_extract(body, '$.abandoned') DESC LIMIT ?2",
+    )?;
+    let mut list = st
+        .query_map(params![scenario, CALLBACKS_CAP as i64], |r| {
+            let body: String = r.get(0)?;
+            serde_json::from_str::<Callback>(&body).map_err(|_| bad(0, "callback", "…"))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    list.reverse();
+    Ok(list)
+}
+
+/// Temporary seats a restarted engine reads back at most (those whose `until` is furthest ahead).
+const TEMP_SEATS_LOADED: usize = 1000;
+
+/// Temporary seats of `scenario` with who added them, `until` furthest ahead last.
+fn temp_seats(conn: &Connection, scenario: &str) -> rusqlite::Result<Vec<(Agent, String)>> {
+    let mut st =
+        conn.prepare("SELECT body, by FROM temp_seats WHERE scenario = ?1 ORDER BY until DESC, agent LIMIT ?2")?;
+    let mut list = st
+        .query_map(params![scenario, TEMP_SEATS_LOADED as i64], |r| {
+            let body: String = r.get(0)?;
+            let agent = serde_json::from_str::<Agent>(&body).map_err(|_| bad(0, "temporary seat", "…"))?;
+            Ok((agent, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    list.reverse();
+    Ok(list)
 }
 
 /// `--since`: a wall-clock time, given as a duration before now (`2h`, `30m`, `1h30m`) or an RFC 3339 time.
@@ -263,7 +367,9 @@ impl std::fmt::Debug for Reader {
 }
 
 const CALL_COLS: &str = "run, id, caller, queue, agent, lang, intent, arrived, answered, ended, wait_s, talk_s, \
-                         outcome, final_sentiment, urgent, risk, ring_outs, transcript, rule_hits, recorded";
+                         outcome, final_sentiment, urgent, risk, ring_outs, transcript, rule_hits, recorded, \
+                         verification, confirmation, confirmed_by, repeat_caller, callback_for, callback_outcome, \
+                         temp_seat, dialect, elderly, extra";
 
 fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
     let transcript: String = r.get(17)?;
@@ -289,6 +395,19 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         transcript: serde_json::from_str(&transcript).map_err(|_| bad(17, "transcript", "…"))?,
         rule_hits: serde_json::from_str(&hits).map_err(|_| bad(18, "rule hits", "…"))?,
         recorded: r.get(19)?,
+        verification: opt_name_at(r, 20)?,
+        confirmation: opt_name_at(r, 21)?,
+        confirmed_by: r.get(22)?,
+        repeat_caller: r.get(23)?,
+        callback_for: r.get::<_, Option<String>>(24)?.and_then(|c| c.parse().ok()),
+        callback_outcome: r.get(25)?,
+        temp_seat: r.get(26)?,
+        dialect: r.get(27)?,
+        elderly: r.get(28)?,
+        details: {
+            let extra: String = r.get(29)?;
+            serde_json::from_str(&extra).map_err(|_| bad(29, "call details", "…"))?
+        },
     })
 }
 
@@ -349,7 +468,7 @@ impl Reader {
     /// A ticket with every note and history entry.
     pub fn ticket(&self, id: TicketId) -> Result<Option<TicketRecord>> {
         let sql = format!("SELECT {TICKET_COLS}, t.updated FROM tickets t WHERE t.id = ?1 ORDER BY t.run DESC LIMIT 1");
-        let row = self.conn.query_row(&sql, [id.to_string()], |r| Ok((ticket_row(r)?, time_at(r, 10)?))).optional()?;
+        let row = self.conn.query_row(&sql, [id.to_string()], |r| Ok((ticket_row(r)?, time_at(r, 11)?))).optional()?;
         let Some(((run, mut ticket), updated)) = row else { return Ok(None) };
         fill_log(&self.conn, run, &mut ticket, None)?;
         Ok(Some(TicketRecord { run, updated, ticket }))
@@ -363,7 +482,7 @@ impl Reader {
         );
         let mut st = self.conn.prepare(&sql)?;
         let rows = st
-            .query_map(params![since.map(|s| ts(s.0))], |r| Ok((ticket_row(r)?, time_at(r, 10)?)))?
+            .query_map(params![since.map(|s| ts(s.0))], |r| Ok((ticket_row(r)?, time_at(r, 11)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for ((run, mut ticket), updated) in rows {

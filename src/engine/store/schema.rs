@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a callfloor db: "CFLR".
 pub const APPLICATION_ID: i64 = 0x4346_4C52;
@@ -78,6 +78,52 @@ CREATE INDEX audit_wall ON audit (wall);
 CREATE INDEX calls_id ON calls (id);
 ";
 
+/// Version 2 → 3: the records of issue 9's features.
+/// - `calls`: how the IVR verified the caller, the second confirmation's outcome and who decided it, whether the
+///   caller had called before, the callback an outbound call was placed for and how that callback stood, whether the
+///   seat was temporary (typed columns, for auditors' filters), the rest in `extra` (JSON: the whole confirmation,
+///   earlier contacts, suggestion cards, callback attempts, student link, seat origin). `caller_key` is a salted
+///   hash of the caller's number (the salt is `meta.caller_salt`, made once per db) so a restarted engine finds a
+///   caller's earlier calls without the db keeping the number. `dialect` and `elderly` are kept for the dialect
+///   feature (NULL until the engine's calls carry them).
+/// - `tickets.links`: the excerpt and earlier contacts a ticket was opened with (JSON).
+/// - `callbacks`: every callback and its attempts, one row rewritten on each change (open ones are reloaded).
+/// - `temp_seats`: temporary seats (`add_seats`, the scenario's plan), reloaded until their `until`.
+const V2_TO_V3: &str = "
+ALTER TABLE calls ADD COLUMN verification TEXT;
+ALTER TABLE calls ADD COLUMN confirmation TEXT;
+ALTER TABLE calls ADD COLUMN confirmed_by TEXT;
+ALTER TABLE calls ADD COLUMN repeat_caller INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN callback_for TEXT;
+ALTER TABLE calls ADD COLUMN callback_outcome TEXT;
+ALTER TABLE calls ADD COLUMN temp_seat INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN dialect TEXT;
+ALTER TABLE calls ADD COLUMN elderly INTEGER;
+ALTER TABLE calls ADD COLUMN caller_key TEXT;
+ALTER TABLE calls ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX calls_caller_key ON calls (caller_key);
+ALTER TABLE tickets ADD COLUMN links TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE callbacks (
+    scenario TEXT NOT NULL,
+    call TEXT NOT NULL,
+    status TEXT NOT NULL,
+    promised TEXT,
+    body TEXT NOT NULL,
+    wall TEXT,
+    PRIMARY KEY (scenario, call)
+);
+CREATE TABLE temp_seats (
+    scenario TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    until TEXT NOT NULL,
+    by TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (scenario, agent)
+);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (name, value) VALUES ('caller_salt', lower(hex(randomblob(16))));
+";
+
 /// What [`prepare`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prepared {
@@ -141,6 +187,9 @@ pub fn prepare(conn: &mut Connection, from: i64) -> Result<Prepared, SchemaError
     if from <= 1 {
         tx.execute_batch(V1_TO_V2)?;
     }
+    if from <= 2 {
+        tx.execute_batch(V2_TO_V3)?;
+    }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
@@ -158,4 +207,71 @@ fn is_v1(names: &[String]) -> bool {
 /// The schema version of an open db, if it has one.
 pub fn version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A db of schema 2 (made by the v2 schema text, with a call, a ticket and a reassigned seat in it) is
+    /// migrated to 3 on open: its rows are intact, the new columns have their defaults, the new tables are there
+    /// and the db has its caller-key salt; a restarted floor reads it back.
+    #[test]
+    fn a_version_2_db_is_migrated_to_3_with_its_rows_intact() {
+        let Ok(mut conn) = Connection::open_in_memory() else { panic!("an in-memory db") };
+        assert!(conn.execute_batch(V1).is_ok());
+        assert!(conn.execute_batch(V1_TO_V2).is_ok());
+        assert!(conn.pragma_update(None, "application_id", APPLICATION_ID).is_ok());
+        assert!(conn.pragma_update(None, "user_version", 2).is_ok());
+        let rows = "
+            INSERT INTO runs (scenario, floor_start, wall_start, floor_id, floor_last)
+                VALUES ('bank', '2026-01-05T09:00:00.000Z', '2026-11-30T10:00:00.000Z', 'f1', '2026-01-05T12:00:00.000Z');
+            INSERT INTO calls (run, id, queue, agent, lang, intent, arrived, answered, ended, wait_s, talk_s, outcome,
+                final_sentiment, urgent, risk, ring_outs, caller, transcript, rule_hits, recorded)
+                VALUES (1, 'C-7', 'cards', 'A-3', 'en', 'lost_card', '2026-01-05T11:00:00.000Z',
+                '2026-01-05T11:00:20.000Z', '2026-01-05T11:04:00.000Z', 20.0, 220.0, 'ended', 0.2, 0, 0, 0,
+                '138****5678', '[]', '[]', '2026-11-30T10:04:00.000Z');
+            INSERT INTO tickets (run, id, call, category, priority, status, level, summary, opened, due, updated, wall)
+                VALUES (1, 'T-4', 'C-7', 'card_block', 'high', 'open', 0, 'block the card',
+                '2026-01-05T11:04:00.000Z', '2026-01-05T13:00:00.000Z', '2026-01-05T11:04:00.000Z', NULL);
+            INSERT INTO seats (scenario, agent, queues) VALUES ('bank', 'A-3', '[\"cards\"]');
+        ";
+        assert!(conn.execute_batch(rows).is_ok());
+        assert_eq!(check(&conn), Ok(2));
+        assert_eq!(prepare(&mut conn, 2), Ok(Prepared::Migrated { from: 2 }));
+        assert_eq!(check(&conn), Ok(VERSION));
+        let call = conn.query_row(
+            "SELECT caller, outcome, repeat_caller, temp_seat, extra, verification, caller_key FROM calls WHERE id = 'C-7'",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            },
+        );
+        assert_eq!(
+            call,
+            Ok(("138****5678".into(), "ended".into(), false, false, "{}".into(), None, None)),
+            "the call row is intact, new columns at their defaults"
+        );
+        let salt = conn.query_row("SELECT value FROM meta WHERE name = 'caller_salt'", [], |r| r.get::<_, String>(0));
+        assert!(salt.as_ref().is_ok_and(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())), "{salt:?}");
+        let resume = match super::super::read::resume(&conn, "bank") {
+            Ok(r) => r,
+            Err(e) => panic!("a migrated db is read back: {e}"),
+        };
+        assert_eq!(resume.tickets.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(), ["T-4"]);
+        assert!(resume.tickets[0].links.is_empty(), "a ticket from before schema 3 has no links");
+        assert_eq!(resume.seats.len(), 1);
+        assert!(resume.callbacks.is_empty() && resume.temp_seats.is_empty() && resume.callers.is_empty());
+        assert_eq!(resume.caller_salt, salt.ok());
+        // Preparing again finds it current.
+        assert_eq!(prepare(&mut conn, VERSION), Ok(Prepared::Current));
+    }
 }

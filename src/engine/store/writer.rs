@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Numbering, Resume, StoreHealth, StoreReport};
 use crate::model::redact::{mask_number, mask_text};
@@ -55,7 +55,10 @@ impl Reply {
 /// One row to write. Rows are kept until committed, so a failed write is retried whole.
 #[derive(Debug, Clone)]
 enum Row {
-    Call { run: i64, call: Box<Call>, ended: Time, outcome: &'static str, wall: String },
+    Call { run: i64, call: Box<Call>, ended: Time, outcome: &'static str, wall: String, extra: Box<CallExtra> },
+    Callback { scenario: String, callback: Box<Callback>, wall: String },
+    CallbackGone { scenario: String, call: CallId },
+    TempSeat { scenario: String, agent: Box<Agent>, by: String },
     Ticket { run: i64, ticket: Box<Ticket>, updated: Time, wall: String },
     TicketLog { run: i64, ticket: TicketId, note: TicketNote, kind: &'static str, wall: String },
     Alert { run: i64, alert: Box<Alert>, wall: String },
@@ -64,6 +67,16 @@ enum Row {
     Counters(Numbering),
     Seat { scenario: String, agent: AgentId, queues: Vec<QueueId> },
     FloorTime { run: i64, at: Time },
+}
+
+/// What a call row keeps that the call itself does not hold: found on the floor as the call ends.
+#[derive(Debug, Clone, Default)]
+struct CallExtra {
+    caller_key: Option<String>,
+    /// The seat's temporary origin, when it was a temporary seat.
+    seat: Option<SeatOrigin>,
+    /// For an outbound callback call: its callback as it stood.
+    callback: Option<Callback>,
 }
 
 /// Rows kept after failed writes before the oldest are given up (about a floor-hour at a peak).
@@ -84,6 +97,10 @@ pub(super) struct Writer {
     health: Arc<StoreHealth>,
     report: StoreReport,
     last_time: Option<Time>,
+    /// The db's caller-key salt (`meta.caller_salt`).
+    salt: Option<String>,
+    /// An outbound callback call that just went unanswered, recorded after its event is applied.
+    unanswered: Option<Box<Call>>,
 }
 
 impl Writer {
@@ -99,6 +116,8 @@ impl Writer {
             health,
             report: StoreReport::default(),
             last_time: None,
+            salt: None,
+            unanswered: None,
         }
         .with_homes(resume)
     }
@@ -128,6 +147,9 @@ impl Writer {
             params![floor.scenario, floor.now.map(ts), wall(), identity.id],
         )?;
         self.run = tx.last_insert_rowid();
+        self.salt = tx
+            .query_row("SELECT value FROM meta WHERE name = 'caller_salt'", [], |r| r.get::<_, String>(0))
+            .optional()?;
         for (id, home) in self.ticket_home.iter_mut() {
             *home = tx
                 .query_row("SELECT MAX(run) FROM tickets WHERE id = ?1", [id.to_string()], |r| {
@@ -220,6 +242,7 @@ impl Writer {
                 for ev in events.iter() {
                     self.event(ev);
                     self.shadow.apply(ev);
+                    self.after(ev);
                     self.last_time = Some(ev.at);
                 }
                 if let Some(at) = self.last_time {
@@ -272,7 +295,15 @@ impl Writer {
     /// A ticket's row, and (when new) a log row for each of its notes and history entries.
     fn ticket_rows(&self, t: &Ticket, updated: Time, new: bool) -> Vec<Row> {
         let run = self.ticket_run(t.id);
-        let mut rows = vec![Row::Ticket { run, ticket: Box::new(t.clone()), updated, wall: wall() }];
+        let mut ticket = t.clone();
+        if !self.clear_transcripts {
+            for line in &mut ticket.links.excerpt {
+                if let std::borrow::Cow::Owned(masked) = mask_text(&line.text) {
+                    line.text = masked;
+                }
+            }
+        }
+        let mut rows = vec![Row::Ticket { run, ticket: Box::new(ticket), updated, wall: wall() }];
         if new {
             for (kind, list) in [("history", &t.history), ("note", &t.notes)] {
                 for n in list {
@@ -297,19 +328,15 @@ impl Writer {
         let mut rows = Vec::new();
         match &ev.kind {
             EventKind::CallEnded { call } | EventKind::CallAbandoned { call } => {
+                let outcome = if matches!(ev.kind, EventKind::CallEnded { .. }) { "ended" } else { "abandoned" };
                 if let Some(c) = self.shadow.calls.get(call) {
-                    let outcome = if matches!(ev.kind, EventKind::CallEnded { .. }) { "ended" } else { "abandoned" };
-                    let mut c = c.clone();
-                    if !self.clear_transcripts {
-                        c.caller = mask_number(&c.caller);
-                        for line in &mut c.transcript {
-                            if let std::borrow::Cow::Owned(masked) = mask_text(&line.text) {
-                                line.text = masked;
-                            }
-                        }
-                    }
-                    rows.push(Row::Call { run: self.run, call: Box::new(c), ended: at, outcome, wall: wall() });
+                    rows.push(self.call_row(c.clone(), at, outcome));
                 }
+            }
+            // An outbound callback call nobody picked up leaves the floor with this event (no `call_ended`): its
+            // record is made once the attempt is on its callback (see `after`).
+            EventKind::CallbackAttempted { call, outcome: CallbackOutcome::NoAnswer, .. } => {
+                self.unanswered = self.shadow.calls.get(call).cloned().map(Box::new);
             }
             EventKind::TicketOpened { ticket } => rows.extend(self.ticket_rows(ticket, at, true)),
             EventKind::TicketEscalated { ticket, level, note, by, .. } => {
@@ -356,17 +383,99 @@ impl Writer {
         self.pending.extend(rows);
     }
 
+    /// A finished call's row, from the shadow as the call leaves it (transcript, caller and numbers masked unless
+    /// the scenario keeps them clear).
+    fn call_row(&self, mut c: Call, at: Time, outcome: &'static str) -> Row {
+        let extra = CallExtra {
+            caller_key: self.salt.as_deref().map(|s| super::caller_key(s, &c.caller)),
+            seat: c.agent.and_then(|a| self.shadow.agents.get(&a)).and_then(|a| a.temporary.as_ref()).map(|t| t.origin),
+            callback: c.callback_for.and_then(|cb| self.shadow.callbacks.iter().find(|x| x.call == cb)).cloned(),
+        };
+        if !self.clear_transcripts {
+            c.caller = mask_number(&c.caller);
+            for line in &mut c.transcript {
+                if let std::borrow::Cow::Owned(masked) = mask_text(&line.text) {
+                    line.text = masked;
+                }
+            }
+            if let Some(n) = c.confirmation.as_mut().and_then(|k| k.note.as_mut()) {
+                *n = mask_text(n).into_owned();
+            }
+            if let Some(s) = c.student.as_mut() {
+                for o in &mut s.others {
+                    o.number = mask_number(&o.number);
+                }
+            }
+        }
+        Row::Call { run: self.run, call: Box::new(c), ended: at, outcome, wall: wall(), extra: Box::new(extra) }
+    }
+
+    /// Rows that follow from the shadow's state after an event: callbacks, temporary seats, and the record of an
+    /// unanswered callback call.
+    fn after(&mut self, ev: &Event) {
+        if let Some(call) = self.unanswered.take() {
+            let row = self.call_row(*call, ev.at, "no_answer");
+            self.pending.push(row);
+        }
+        let callback = match &ev.kind {
+            EventKind::CallAbandoned { call }
+            | EventKind::CallbackPromised { call, .. }
+            | EventKind::CallbackAssigned { call, .. } => Some(*call),
+            EventKind::CallbackDialed { callback, .. } | EventKind::CallbackAttempted { callback, .. } => {
+                Some(*callback)
+            }
+            EventKind::CallbackDone { call } => {
+                self.pending.push(Row::CallbackGone { scenario: self.shadow.scenario.clone(), call: *call });
+                None
+            }
+            EventKind::SeatsAdded { agents, by } => {
+                for a in agents.iter().filter(|a| a.temporary.is_some()) {
+                    self.pending.push(Row::TempSeat {
+                        scenario: self.shadow.scenario.clone(),
+                        agent: Box::new(a.clone()),
+                        by: by.clone(),
+                    });
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(cb) = callback.and_then(|id| self.shadow.callbacks.iter().find(|c| c.call == id)) {
+            let mut cb = cb.clone();
+            if !self.clear_transcripts {
+                cb.caller = mask_number(&cb.caller);
+            }
+            self.pending.push(Row::Callback {
+                scenario: self.shadow.scenario.clone(),
+                callback: Box::new(cb),
+                wall: wall(),
+            });
+        }
+    }
+
     fn write_row(&self, tx: &Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
         match row {
-            Row::Call { run, call: c, ended, outcome, wall } => {
+            Row::Call { run, call: c, ended, outcome, wall, extra } => {
                 let talk_s = c.answered.map(|a| (*ended - a).num_milliseconds().max(0) as f64 / 1000.0).unwrap_or(0.0);
                 let transcript = serde_json::to_string(&c.transcript).unwrap_or_else(|_| "[]".into());
                 let hits = serde_json::to_string(&c.rule_hits).unwrap_or_else(|_| "[]".into());
+                let details = CallDetails {
+                    confirmation: c.confirmation.clone(),
+                    earlier: c.earlier.clone(),
+                    suggestions: c.suggestions.clone(),
+                    callback_attempts: extra.callback.as_ref().map(|cb| cb.attempts.clone()).unwrap_or_default(),
+                    student: c.student.clone(),
+                    seat_origin: extra.seat,
+                };
+                let details = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+                // `dialect` and `elderly` stay NULL until calls carry them (the dialect feature fills them).
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO calls (run, id, queue, agent, lang, intent, arrived, answered, ended, \
                      wait_s, talk_s, outcome, final_sentiment, urgent, risk, ring_outs, caller, transcript, \
-                     rule_hits, recorded) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                     rule_hits, recorded, verification, confirmation, confirmed_by, repeat_caller, callback_for, \
+                     callback_outcome, temp_seat, caller_key, extra) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
+                     ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
                 )?
                 .execute(params![
                     run,
@@ -389,12 +498,22 @@ impl Writer {
                     transcript,
                     hits,
                     wall,
+                    c.verification.map(Verification::as_str),
+                    c.confirmation.as_ref().map(|k| k.state.as_str()),
+                    c.confirmation.as_ref().and_then(|k| k.by.clone()),
+                    !c.earlier.is_empty(),
+                    c.callback_for.map(|x| x.to_string()),
+                    extra.callback.as_ref().map(|cb| cb.status.as_str()),
+                    extra.seat.is_some(),
+                    extra.caller_key,
+                    details,
                 ])?;
             }
             Row::Ticket { run, ticket: t, updated, wall } => {
+                let links = serde_json::to_string(&t.links).unwrap_or_else(|_| "{}".into());
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO tickets (run, id, call, category, priority, status, level, summary, \
-                     opened, due, updated, wall) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     opened, due, updated, wall, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )?
                 .execute(params![
                     run,
@@ -409,6 +528,7 @@ impl Writer {
                     ts(t.due),
                     ts(*updated),
                     wall,
+                    links,
                 ])?;
             }
             Row::TicketLog { run, ticket, note, kind, wall } => {
@@ -472,6 +592,33 @@ impl Writer {
                 let queues = serde_json::to_string(queues).unwrap_or_else(|_| "[]".into());
                 tx.prepare_cached("INSERT OR REPLACE INTO seats (scenario, agent, queues) VALUES (?1, ?2, ?3)")?
                     .execute(params![scenario, agent.to_string(), queues])?;
+            }
+            Row::Callback { scenario, callback: cb, wall } => {
+                let body = serde_json::to_string(cb).unwrap_or_else(|_| "{}".into());
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO callbacks (scenario, call, status, promised, body, wall) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    scenario,
+                    cb.call.to_string(),
+                    cb.status.as_str(),
+                    cb.promised.map(ts),
+                    body,
+                    wall
+                ])?;
+            }
+            Row::CallbackGone { scenario, call } => {
+                tx.prepare_cached("DELETE FROM callbacks WHERE scenario = ?1 AND call = ?2")?
+                    .execute(params![scenario, call.to_string()])?;
+            }
+            Row::TempSeat { scenario, agent, by } => {
+                let body = serde_json::to_string(agent).unwrap_or_else(|_| "{}".into());
+                let until = agent.temporary.as_ref().map(|t| ts(t.until)).unwrap_or_default();
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO temp_seats (scenario, agent, until, by, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![scenario, agent.id.to_string(), until, by, body])?;
             }
             Row::FloorTime { run, at } => {
                 tx.prepare_cached("UPDATE runs SET floor_last = ?1 WHERE run = ?2")?.execute(params![ts(*at), run])?;

@@ -2,6 +2,7 @@
 //! Prints events/s (wall), the floor's size while measured, and the process's peak memory.
 //!
 //!     cargo bench --bench engine
+//!     CALLFLOOR_BENCH_NO_ORDERS=1 cargo bench --bench engine     (without orders at hand)
 
 use std::time::Instant;
 
@@ -36,6 +37,14 @@ fn peak_scenario() -> Scenario {
     for i in &mut s.intents {
         i.handle = Dist::Exponential { mean_s: 300.0 };
         i.patience = Dist::Exponential { mean_s: 1500.0 };
+    }
+    // Orders at hand on: the shop's customers (35% of callers) and a table lookup on every arrival
+    // (CALLFLOOR_BENCH_NO_ORDERS=1 leaves them off, to see what they cost).
+    if std::env::var_os("CALLFLOOR_BENCH_NO_ORDERS").is_none() {
+        match Scenario::load("ecommerce-promo") {
+            Ok(shop) => s.orders = shop.orders,
+            Err(e) => panic!("{e}"),
+        }
     }
     s
 }

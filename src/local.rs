@@ -25,17 +25,19 @@ pub struct LocalFeed {
     actor: Actor,
     /// The floor's knowledge base, indexed on the first `query{kb}` (or why it cannot be).
     kb: Option<Result<crate::kb::Index, String>>,
+    /// HTTP order lookups, once attached ([`LocalFeed::attach_order_lookups`]), and where their answers come.
+    orders: Option<(crate::engine::orders::OrderLookups, mpsc::UnboundedReceiver<crate::engine::orders::OrderReply>)>,
 }
 
 impl LocalFeed {
     /// A feed over `engine`; commands run as a supervisor named [`LOCAL_USER`].
     pub fn new(engine: Engine) -> LocalFeed {
-        LocalFeed { engine, actor: Actor::new(LOCAL_USER, Role::Supervisor), kb: None }
+        LocalFeed { engine, actor: Actor::new(LOCAL_USER, Role::Supervisor), kb: None, orders: None }
     }
 
     /// The same, with another role (to see refusals).
     pub fn with_role(engine: Engine, role: Role) -> LocalFeed {
-        LocalFeed { engine, actor: Actor::new(LOCAL_USER, role), kb: None }
+        LocalFeed { engine, actor: Actor::new(LOCAL_USER, role), kb: None, orders: None }
     }
 
     /// The engine behind the feed, for tests that check its floor.
@@ -88,8 +90,24 @@ impl LocalFeed {
         self.step_to(to)
     }
 
+    /// Looks orders up at the scenario's HTTP endpoint from now on (`[orders] source = "http"`); each batch then
+    /// starts the lookups calls asked for and carries the answers that came.
+    pub fn attach_order_lookups(&mut self) {
+        self.orders = self.engine.attach_order_lookups();
+    }
+
     /// Events produced since the last call, as one batch.
     pub fn drain(&mut self) -> Option<Update> {
+        if let Some((lookups, replies)) = &mut self.orders {
+            for req in self.engine.take_order_requests() {
+                if let Some(reply) = lookups.start(req) {
+                    self.engine.orders_reply(reply);
+                }
+            }
+            while let Ok(reply) = replies.try_recv() {
+                self.engine.orders_reply(reply);
+            }
+        }
         let mut events = self.engine.drain();
         if events.is_empty() {
             return None;
@@ -181,6 +199,7 @@ pub fn spawn(engine: Engine, opts: LocalOptions) -> (Receiver<Update>, Sender<Ou
     let spawned = std::thread::Builder::new().name("callfloor-local-feed".into()).spawn(move || {
         let mut feed = LocalFeed::new(engine);
         feed.warm_up(opts.warm_up);
+        feed.attach_order_lookups();
         for u in feed.hello() {
             if up_tx.blocking_send(u).is_err() {
                 return;

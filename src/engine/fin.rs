@@ -338,6 +338,7 @@ impl Engine {
             elderly: r.elderly,
         });
         self.recognise_caller(id);
+        self.look_up_orders(id);
         let d = sample(&self.scenario.behaviour.ivr, &mut self.fin.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }

@@ -9,6 +9,7 @@ mod edu;
 mod fin;
 pub mod headless;
 pub mod metrics;
+pub mod orders;
 mod routing;
 pub mod server;
 pub mod sim;
@@ -131,6 +132,8 @@ pub struct Engine {
     card_rng: ChaCha8Rng,
     /// Randomness of callers' dialects and age, apart from `rng` so a floor without dialects runs as before them.
     dialect_rng: ChaCha8Rng,
+    /// The order lookup: the scenario's table, or the HTTP requests waiting to be started.
+    orders: orders::Orders,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -267,6 +270,7 @@ impl Engine {
             dialect_seats: Vec::new(),
             card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
             dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
+            orders: orders::Orders::new(scenario.orders.as_ref(), seed),
             scenario,
         };
         engine.open_floor();

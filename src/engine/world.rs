@@ -280,6 +280,7 @@ impl Engine {
         let (dialect, elderly) = self.draw_dialect(lang);
         let contact = self.pick_student_contact(intent, lang).and_then(|who| self.student_contact(id, who));
         let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
+        let caller = if contact.is_none() { self.pick_customer(lang).unwrap_or(caller) } else { caller };
         let spec = &self.scenario.intents[intent];
         let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
         let mut cs = CallSim::new(intent, mood, caller.clone(), lang);
@@ -290,6 +291,7 @@ impl Engine {
         if let Some((_, linked)) = contact {
             self.emit(linked);
         }
+        self.look_up_orders(id);
         let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
         self.sched.at(self.now + d, Fact::IvrDone(id));
     }

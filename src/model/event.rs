@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::edu::*;
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::orders::{Order, OrderSource};
 use super::types::*;
 
 /// One thing that happened, at floor time `at`. Its sequence number is its position in the engine's stream.
@@ -269,11 +270,34 @@ pub enum EventKind {
     DialectsLoaded {
         dialects: Vec<super::DialectInfo>,
     },
+    /// The floor asked its order endpoint for the caller's orders: the call shows "looking up…" until
+    /// `orders_found` or `orders_failed` comes.
+    OrdersRequested {
+        call: CallId,
+        source: OrderSource,
+    },
+    /// The caller's orders and deliveries (at most [`crate::model::ORDERS_PER_CALL`]; `more` left out).
+    OrdersFound {
+        call: CallId,
+        source: OrderSource,
+        orders: Vec<Order>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        more: u32,
+    },
+    /// The order lookup failed (timed out, an HTTP error, bad JSON, too many lookups at once): why, in a sentence.
+    OrdersFailed {
+        call: CallId,
+        reason: String,
+    },
     /// An open callback reloaded from the store by a restarted engine (as it stood, except that an attempt cut off
     /// by the restart is not counted: the callback waits to be dialled again).
     CallbackRestored {
         callback: Callback,
     },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl EventKind {
@@ -323,6 +347,9 @@ impl EventKind {
             EventKind::CardUsed { .. } => "card_used",
             EventKind::DialectsLoaded { .. } => "dialects_loaded",
             EventKind::CallbackRestored { .. } => "callback_restored",
+            EventKind::OrdersRequested { .. } => "orders_requested",
+            EventKind::OrdersFound { .. } => "orders_found",
+            EventKind::OrdersFailed { .. } => "orders_failed",
         }
     }
 }

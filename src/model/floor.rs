@@ -9,6 +9,7 @@ use super::dialect::DialectInfo;
 use super::edu::*;
 use super::event::{Event, EventKind};
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
+use super::orders::CallOrders;
 use super::types::*;
 
 /// Newest transcript lines kept per live call.
@@ -245,6 +246,7 @@ impl Floor {
                         suggestions: Vec::new(),
                         dialect: dialect.clone(),
                         elderly: *elderly,
+                        orders: None,
                     },
                 );
             }
@@ -595,6 +597,7 @@ impl Floor {
                         earlier: CallerHistory::default(),
                         dialect: None,
                         elderly: false,
+                        orders: None,
                     },
                 );
                 self.set_agent(*agent, AgentState::OnCall, Some(*call), at);
@@ -654,6 +657,21 @@ impl Floor {
                 s.used = Some(at);
                 if let Some(k) = self.cards.iter_mut().find(|k| &k.id == card) {
                     k.used += 1;
+                }
+            }
+            EventKind::OrdersRequested { call, source } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Pending { source: *source });
+                }
+            }
+            EventKind::OrdersFound { call, source, orders, more } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Found { source: *source, orders: orders.clone(), more: *more });
+                }
+            }
+            EventKind::OrdersFailed { call, reason } => {
+                if let Some(c) = self.calls.get_mut(call) {
+                    c.orders = Some(CallOrders::Failed { reason: reason.clone() });
                 }
             }
         }

@@ -202,6 +202,8 @@ impl CallRecord {
             suggestions: self.details.suggestions.clone(),
             dialect: self.dialect.clone(),
             elderly: self.elderly.unwrap_or(false),
+            // Orders come from the shop's system and are not stored.
+            orders: None,
         }
     }
 }

@@ -352,6 +352,9 @@ pub struct Call {
     /// The caller is elderly.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub elderly: bool,
+    /// The caller's orders from the floor's order lookup (none: no lookup, or a table without this caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders: Option<super::orders::CallOrders>,
 }
 
 impl Call {

@@ -36,15 +36,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let w = area.width as usize;
     // Suggestion cards (only on calls that have some): a heading and a line per card, at most SUGGESTIONS_SHOWN.
     let sugg_h = if c.suggestions.is_empty() { 0 } else { c.suggestions.len().min(SUGGESTIONS_SHOWN) as u16 + 1 };
-    let [info_a, spark_a, sugg_a, tr_a] = Layout::vertical([
+    // The caller's orders (only on floors with an order lookup).
+    let orders_h = super::orders::height(c, area.height);
+    let [info_a, spark_a, sugg_a, orders_a, tr_a] = Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(3),
         Constraint::Length(sugg_h),
+        Constraint::Length(orders_h),
         Constraint::Min(3),
     ])
     .areas(area);
     if sugg_h > 0 {
         suggestions(app, c, frame, sugg_a);
+    }
+    if orders_h > 0 {
+        super::orders::render(app, c, frame, orders_a, area.height);
     }
 
     // Who and what.

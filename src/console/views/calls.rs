@@ -126,6 +126,17 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
                 let style = if s.others.is_empty() { th.get(S::Hint) } else { th.get(S::Title) };
                 flags.push(Span::styled("S", style));
             }
+            // The caller's orders: `O` found (warning colour when one is refunding, returned or cancelled), `o` still
+            // looking up (muted) or the lookup failed (warning colour).
+            match &c.orders {
+                Some(CallOrders::Found { orders, .. }) if !orders.is_empty() => {
+                    let warn = orders.iter().any(Order::needs_attention);
+                    flags.push(Span::styled("O", if warn { th.get(S::SevWarning) } else { th.get(S::Hint) }));
+                }
+                Some(CallOrders::Pending { .. }) => flags.push(Span::styled("o", th.get(S::Muted))),
+                Some(CallOrders::Failed { .. }) => flags.push(Span::styled("o", th.get(S::SevWarning))),
+                _ => {}
+            }
             // An outbound call, calling an abandoned caller back.
             if c.callback_for.is_some() {
                 flags.push(Span::styled("↩", th.get(S::Hint)));

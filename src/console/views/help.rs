@@ -70,6 +70,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 d.name, d.name
             )));
         }
+        out.push(Line::raw("  O the caller's orders are shown · o looking them up, or the lookup failed"));
         out.push(Line::default());
     }
     out.push(Line::styled("Command line (:, tab completes, tab again cycles, up/down recall)", th.get(S::Title)));

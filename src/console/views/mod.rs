@@ -11,6 +11,7 @@ mod calls;
 mod floor;
 mod help;
 mod kb;
+mod orders;
 mod ticket;
 mod tickets;
 pub(crate) mod util;

@@ -109,6 +109,8 @@ pub(super) struct Hub {
     next_id: u64,
     /// Snapshot frames by role class (0 masked, 1 clear), valid while the floor's seq is unchanged.
     snapshots: [Option<(u64, Utf8Bytes)>; 2],
+    /// The floor's HTTP order lookups (`[orders] source = "http"`), started as calls arrive.
+    orders: Option<crate::engine::orders::OrderLookups>,
 }
 
 /// Floor time a `Speed::Max` engine advances per step, and the wall time a tick may spend on it.
@@ -141,6 +143,7 @@ impl Hub {
             clients: Vec::new(),
             next_id: 0,
             snapshots: [None, None],
+            orders: None,
         }
     }
 
@@ -149,8 +152,27 @@ impl Hub {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut metrics = tokio::time::interval(self.metrics_every);
         metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Order lookups run on threads of their own; their answers come back here, whenever they come.
+        let mut order_replies = match self.engine.attach_order_lookups() {
+            Some((lookups, replies)) => {
+                self.orders = Some(lookups);
+                Some(replies)
+            }
+            None => None,
+        };
         loop {
             tokio::select! {
+                Some(reply) = async {
+                    match order_replies.as_mut() {
+                        Some(r) => r.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let started = Instant::now();
+                    self.engine.orders_reply(reply);
+                    self.flush();
+                    self.busy(started);
+                }
                 msg = ctl.recv() => {
                     let Some(msg) = msg else { break };
                     let started = Instant::now();
@@ -392,6 +414,7 @@ impl Hub {
     /// client that is keeping up. Called before anything that reads the floor's seq, so the floor's seq is always
     /// the `from_seq` of the next batch.
     fn flush(&mut self) {
+        self.start_order_lookups();
         let events = self.engine.drain();
         if events.is_empty() {
             return;
@@ -422,6 +445,16 @@ impl Hub {
             let text = if slot.clear { clear.as_ref() } else { masked.as_ref() };
             text.map(|t| Frame::Events { end_seq, text: t.clone() })
         });
+    }
+
+    /// Starts the order lookups calls asked for; one that cannot start (busy) is answered on the floor at once.
+    fn start_order_lookups(&mut self) {
+        let Some(lookups) = &self.orders else { return };
+        for req in self.engine.take_order_requests() {
+            if let Some(reply) = lookups.start(req) {
+                self.engine.orders_reply(reply);
+            }
+        }
     }
 
     fn send_metrics(&mut self) {

@@ -31,6 +31,16 @@ fn confirmation(c: &mut Confirmation) {
     }
 }
 
+/// A call's orders: the texts an outside system wrote (items, a failure's reason) may hold a number. Tracking
+/// numbers and order ids are shown as they are: the agent reads them out to the caller.
+fn call_orders(o: &mut CallOrders) {
+    match o {
+        CallOrders::Found { orders, .. } => orders.iter_mut().for_each(|o| text(&mut o.item)),
+        CallOrders::Failed { reason } => text(reason),
+        CallOrders::Pending { .. } => {}
+    }
+}
+
 fn audit(e: &mut AuditEntry) {
     text(&mut e.command);
     text(&mut e.outcome);
@@ -87,6 +97,9 @@ pub fn mask_floor(floor: &Floor) -> Floor {
         if let Some(k) = &mut c.confirmation {
             confirmation(k);
         }
+        if let Some(o) = &mut c.orders {
+            call_orders(o);
+        }
         if let Some(s) = &mut c.student {
             for o in &mut s.others {
                 o.number = mask_number(&o.number);
@@ -131,6 +144,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::StudentCallLinked { .. }
             | EventKind::CallbackDialed { .. }
             | EventKind::CardSuggested { .. }
+            | EventKind::OrdersFound { .. }
+            | EventKind::OrdersFailed { .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -142,11 +157,17 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         | EventKind::ConfirmationRequested { word, .. }
         | EventKind::CardSuggested { word, .. } => Some(word.as_str()),
         EventKind::ConfirmationDecided { note: Some(n), .. } => Some(n.as_str()),
+        EventKind::OrdersFailed { reason, .. } => Some(reason.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
         _ => None,
     };
     if only_text.is_some_and(|t| matches!(mask_text(t), Cow::Borrowed(_))) {
+        return Cow::Borrowed(ev);
+    }
+    if let EventKind::OrdersFound { orders, .. } = &ev.kind
+        && orders.iter().all(|o| matches!(mask_text(&o.item), Cow::Borrowed(_)))
+    {
         return Cow::Borrowed(ev);
     }
     let mut ev = ev.clone();
@@ -163,6 +184,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::ConfirmationDecided { note: Some(n), .. } => text(n),
         EventKind::StudentCallLinked { number, .. } => *number = mask_number(number),
         EventKind::CallbackDialed { caller, .. } => *caller = mask_number(caller),
+        EventKind::OrdersFound { orders, .. } => orders.iter_mut().for_each(|o| text(&mut o.item)),
+        EventKind::OrdersFailed { reason, .. } => text(reason),
         _ => {}
     }
     Cow::Owned(ev)

@@ -7,6 +7,7 @@
 mod dialect;
 mod edu;
 mod locate;
+mod orders;
 mod schema;
 mod time;
 mod validate;
@@ -19,6 +20,7 @@ use std::path::Path;
 pub use dialect::{DialectPolicy, DialectSpec};
 pub use edu::{CallbackPolicy, ContactSpec, SeatPlan, StudentCalls, StudentSpec, TemporarySeats};
 pub use locate::{ScenarioError, line_of};
+pub use orders::{CustomerSpec, ORDERS_TIMEOUT_MS, ORDERS_TIMEOUT_MS_MAX, OrderSpec, OrdersSpec};
 pub use schema::{
     AgentGroup, Arrivals, Bank, Behaviour, CardSpec, CardTextSpec, Dist, DueMinutes, IntentSpec, Level, Meta,
     MoodLines, Peak, Privacy, QueueSpec, RepeatPolicy, RuleSpec, Scenario, Shift, SurveyPolicy, Thresholds,

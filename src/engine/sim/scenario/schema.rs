@@ -61,6 +61,9 @@ pub struct Scenario {
     /// `[dialects]`: dialects callers speak, elderly callers and dialect routing; absent: nobody speaks one.
     #[serde(default)]
     pub dialects: Option<super::dialect::DialectPolicy>,
+    /// `[orders]`: where a caller's orders are looked up when their call arrives; absent: no lookup.
+    #[serde(default)]
+    pub orders: Option<super::orders::OrdersSpec>,
     /// The knowledge base `[scenario] knowledge` names, read when the scenario is loaded (not a key of the file).
     #[serde(skip)]
     pub kb: Option<crate::kb::KnowledgeBase>,

@@ -46,7 +46,8 @@ impl Scenario {
         self.check_verification()?;
         self.check_repeat()?;
         self.check_edu()?;
-        self.check_dialects()
+        self.check_dialects()?;
+        self.check_orders()
     }
 
     fn check_meta(&self) -> Result<(), Problem> {
@@ -1136,6 +1137,114 @@ impl Scenario {
                     return Err(problem(
                         &[K("agents"), I(n), K("dialects"), I(j)],
                         format!("{} lists dialect '{id}' twice in dialects", group_label(n)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// `[orders]`: an endpoint that can be called, or a table whose orders have known statuses.
+    fn check_orders(&self) -> Result<(), Problem> {
+        use crate::model::{ORDER_STATUSES, OrderSource};
+        let Some(o) = &self.orders else { return Ok(()) };
+        let at = [K("orders")];
+        match (o.source, &o.url) {
+            (OrderSource::Http, None) => {
+                return Err(problem(
+                    &join(&at, K("source")),
+                    "[orders] source = \"http\" needs the endpoint: add url = \"http://…/orders?phone={caller}\"",
+                ));
+            }
+            (OrderSource::Http, Some(url)) => {
+                let u_at = join(&at, K("url"));
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(problem(&u_at, format!("[orders] url \"{url}\" must start with http:// or https://")));
+                }
+                if url.len() <= "https://".len() || url.split("://").nth(1).is_none_or(|r| r.starts_with(['/', '{'])) {
+                    return Err(problem(&u_at, format!("[orders] url \"{url}\" names no host")));
+                }
+                if !url.contains("{caller}") {
+                    return Err(problem(
+                        &u_at,
+                        format!(
+                            "[orders] url \"{url}\" has no {{caller}}: put it where the caller's number goes, e.g. \
+                             ?phone={{caller}}"
+                        ),
+                    ));
+                }
+            }
+            (OrderSource::Table, Some(_)) => {
+                return Err(problem(
+                    &join(&at, K("url")),
+                    "[orders] url is read only with source = \"http\": set the source, or remove url to use the \
+                     [[orders.customers]] table",
+                ));
+            }
+            (OrderSource::Table, None) => {}
+        }
+        if o.timeout_ms == 0 || o.timeout_ms > super::ORDERS_TIMEOUT_MS_MAX {
+            return Err(problem(
+                &join(&at, K("timeout_ms")),
+                format!(
+                    "[orders] timeout_ms = {} is outside 1..{}: a lookup must not keep a call waiting long",
+                    o.timeout_ms,
+                    super::ORDERS_TIMEOUT_MS_MAX
+                ),
+            ));
+        }
+        if let Some(name) = &o.token_env {
+            let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                return Err(problem(
+                    &join(&at, K("token_env")),
+                    format!(
+                        "[orders] token_env = \"{name}\" is not an environment variable name: name the variable \
+                         holding the token (letters, digits, _), never the token itself"
+                    ),
+                ));
+            }
+        }
+        check_share(o.caller_share, &join(&at, K("caller_share")), "[orders] caller_share")?;
+        if o.customers.is_empty() && o.caller_share > 0.0 {
+            return Err(problem(
+                &join(&at, K("caller_share")),
+                "[orders] caller_share is above 0 but there are no [[orders.customers]]: add customers or set it to 0",
+            ));
+        }
+        for (n, c) in o.customers.iter().enumerate() {
+            let c_at = [K("orders"), K("customers"), I(n)];
+            let what = format!("[[orders.customers]] entry {}", n + 1);
+            check_not_blank(&c.number, &join(&c_at, K("number")), &format!("{what} number"))?;
+            if o.customers[..n].iter().any(|x| x.number == c.number) {
+                return Err(problem(
+                    &join(&c_at, K("number")),
+                    format!("{what} repeats number \"{}\": list each customer once, with all their orders", c.number),
+                ));
+            }
+            for (j, ord) in c.orders.iter().enumerate() {
+                let o_at = [K("orders"), K("customers"), I(n), K("orders"), I(j)];
+                let what = format!("{what} ({}) order {}", c.number, j + 1);
+                check_not_blank(&ord.id, &join(&o_at, K("id")), &format!("{what} id"))?;
+                check_not_blank(&ord.item, &join(&o_at, K("item")), &format!("{what} item"))?;
+                if !ORDER_STATUSES.contains(&ord.status.as_str()) {
+                    return Err(problem(
+                        &join(&o_at, K("status")),
+                        format!(
+                            "{what} has status = \"{}\", which is not a status: use one of {}",
+                            ord.status,
+                            ORDER_STATUSES.join(", ")
+                        ),
+                    ));
+                }
+                if let Some(a) = ord.amount
+                    && !(a.is_finite() && a >= 0.0)
+                {
+                    return Err(problem(
+                        &join(&o_at, K("amount")),
+                        format!("{what} amount = {a} is not an amount: give a number of 0 or more"),
                     ));
                 }
             }

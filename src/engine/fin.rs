@@ -386,6 +386,7 @@ impl CallSim {
             talk_left: Duration::zero(),
             talk_started: None,
             agent_turn: true,
+            agent_spoke: false,
             lines: 0,
             rules_done: Vec::new(),
             negative_alerted: None,

@@ -49,6 +49,9 @@ struct CallSim {
     talk_started: Option<Time>,
     /// Whose line is next: the agent greets first.
     agent_turn: bool,
+    /// An agent has said a line on this call (the first one is the greeting); kept here so a line need not scan
+    /// the transcript, which at a peak is a cache miss per call.
+    agent_spoke: bool,
     lines: u32,
     /// Rules (indexes into the scenario's) already acted on for this call.
     rules_done: Vec<usize>,

@@ -108,16 +108,22 @@ impl Engine {
         let Some(agent) = self.floor.agents.get(&id) else { return };
         // Best by (priority, then a caller whose dialect the seat handles, then age). A dialect caller still
         // waiting for a seat that handles their dialect is left to it.
+        // The language is on the queue entry: only a floor with dialects looks the call up.
+        let dialects = self.scenario.dialects.is_some();
         let takes = |w: &Waiting| {
-            self.floor.calls.get(&w.call).is_some_and(|c| {
-                agent.langs.contains(&c.lang) && (handles_dialect(agent, c) || !self.dialect_held(c, id))
-            })
+            agent.langs.contains(&w.lang)
+                && (!dialects
+                    || self
+                        .floor
+                        .calls
+                        .get(&w.call)
+                        .is_some_and(|c| handles_dialect(agent, c) || !self.dialect_held(c, id)))
         };
         let mut best: Option<(u8, bool, Time, CallId)> = None;
         for q in &agent.queues {
             let Some(queue) = self.floor.queue(q) else { continue };
             let Some(mut w) = queue.waiting.iter().find(|w| takes(w)) else { continue };
-            let mut matched = self.floor.calls.get(&w.call).is_some_and(|c| handles_dialect(agent, c));
+            let mut matched = dialects && self.floor.calls.get(&w.call).is_some_and(|c| handles_dialect(agent, c));
             if !matched && !agent.dialects.is_empty() {
                 let same_priority = queue.waiting.iter().skip_while(|x| x.priority > w.priority);
                 let dialect_caller = same_priority.take_while(|x| x.priority == w.priority).find(|x| {

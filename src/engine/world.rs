@@ -471,7 +471,7 @@ impl Engine {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let lang = call.lang;
         let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
-        let first = call.transcript.iter().all(|l| l.speaker != Speaker::Agent);
+        let first = !self.calls.get(&id).is_some_and(|c| c.agent_spoke);
         let intent = self.calls.get(&id).and_then(|c| self.scenario.intents.get(c.intent));
         let bank = intent.and_then(|i| i.agent_lines.as_ref()).unwrap_or(&self.scenario.agent_lines).lang(lang);
         let text = if first {
@@ -486,6 +486,9 @@ impl Engine {
         };
         let Some(text) = text.cloned() else { return };
         let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
+        if let Some(cs) = self.calls.get_mut(&id) {
+            cs.agent_spoke = true;
+        }
         self.emit(EventKind::Utterance {
             call: id,
             speaker: Speaker::Agent,

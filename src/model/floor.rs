@@ -257,7 +257,7 @@ impl Floor {
                 c.priority = (*priority).max(c.priority);
                 c.queued = Some(at);
                 c.first_queued.get_or_insert(at);
-                let w = Waiting { call: *call, priority: c.priority, since: at };
+                let w = Waiting { call: *call, priority: c.priority, since: at, lang: c.lang };
                 self.unqueue(*call, old_queue.as_ref());
                 self.enqueue(queue, w);
             }
@@ -302,7 +302,7 @@ impl Floor {
                 c.agent = None;
                 c.state = CallState::Queued;
                 // Back to its old place: it keeps the time it first queued.
-                let w = Waiting { call: *call, priority: c.priority, since: c.queued.unwrap_or(at) };
+                let w = Waiting { call: *call, priority: c.priority, since: c.queued.unwrap_or(at), lang: c.lang };
                 if let Some(q) = c.queue.clone() {
                     self.enqueue(&q, w);
                 }
@@ -376,7 +376,7 @@ impl Floor {
                     c.state = CallState::Queued;
                     c.queued = Some(at);
                     c.first_queued.get_or_insert(at);
-                    let w = Waiting { call: *call, priority: c.priority, since: at };
+                    let w = Waiting { call: *call, priority: c.priority, since: at, lang: c.lang };
                     self.unqueue(*call, old_queue.as_ref());
                     self.enqueue(q, w);
                 } else if let Some(a) = to_agent {

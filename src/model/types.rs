@@ -91,6 +91,9 @@ pub struct Waiting {
     pub call: CallId,
     pub priority: u8,
     pub since: Time,
+    /// The caller's language: routing passes over callers a seat does not speak without looking each call up
+    /// (at a peak, a queue holds thousands).
+    pub lang: Lang,
 }
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //!
 //!     cargo bench --bench engine
 //!     CALLFLOOR_BENCH_NO_ORDERS=1 cargo bench --bench engine     (without orders at hand)
+//!     CALLFLOOR_BENCH_PLAIN=1 cargo bench --bench engine         (without dialects and verification)
 
 use std::time::Instant;
 
@@ -44,6 +45,34 @@ fn peak_scenario() -> Scenario {
         match Scenario::load("ecommerce-promo") {
             Ok(shop) => s.orders = shop.orders,
             Err(e) => panic!("{e}"),
+        }
+    }
+    // Dialects and elderly callers (gov-hotline's), with a tenth of the seats handling one each, and identity
+    // verification (the bank's IVR): every routing and IVR feature on (CALLFLOOR_BENCH_PLAIN=1 leaves them off).
+    if std::env::var_os("CALLFLOOR_BENCH_PLAIN").is_none() {
+        let (gov, bank) = match (Scenario::load("gov-hotline"), Scenario::load("bank")) {
+            (Ok(g), Ok(b)) => (g, b),
+            (Err(e), _) | (_, Err(e)) => panic!("{e}"),
+        };
+        let ids: Vec<String> =
+            gov.dialects.as_ref().map(|d| d.list.iter().map(|x| x.id.clone()).collect()).unwrap_or_default();
+        s.dialects = gov.dialects;
+        s.verification = bank.verification;
+        let mut extra = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(g) = s.agents.get(i % s.agents.len().max(1)) {
+                let mut d = g.clone();
+                let n = (g.count / 10).max(1);
+                d.count = n;
+                d.dialects = vec![id.clone()];
+                extra.push((i % s.agents.len().max(1), n, d));
+            }
+        }
+        for (i, n, d) in extra {
+            if let Some(g) = s.agents.get_mut(i) {
+                g.count = g.count.saturating_sub(n);
+            }
+            s.agents.push(d);
         }
     }
     s
@@ -90,6 +119,15 @@ fn main() {
         events,
         secs,
         events as f64 / secs
+    );
+    let f = engine.floor();
+    let dialect = f.calls.values().filter(|c| c.dialect.is_some()).count();
+    let verified = f.calls.values().filter(|c| c.verification.is_some()).count();
+    let orders = f.calls.values().filter(|c| c.orders.is_some()).count();
+    let dialect_seats = f.agents.values().filter(|a| !a.dialects.is_empty()).count();
+    println!(
+        "  features at the end: {dialect} calls in a dialect ({dialect_seats} dialect seats), {verified} with a \
+         verification state, {orders} with orders at hand"
     );
     match peak_rss_mb() {
         Some(mb) => println!("  peak memory (VmHWM): {mb:.1} MB"),

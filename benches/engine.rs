@@ -126,7 +126,7 @@ fn main() {
     let orders = f.calls.values().filter(|c| c.orders.is_some()).count();
     let dialect_seats = f.agents.values().filter(|a| !a.dialects.is_empty()).count();
     println!(
-        "  features at the end: {dialect} calls in a dialect ({dialect_seats} dialect seats), {verified} with a \
+        "  live calls at the end (a sample; finished calls leave the floor): {dialect} in a dialect ({dialect_seats} dialect seats), {verified} with a \
          verification state, {orders} with orders at hand"
     );
     match peak_rss_mb() {

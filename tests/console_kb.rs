@@ -93,9 +93,13 @@ fn a_call_shows_its_suggestion_cards_and_the_list_marks_it() {
     press(&mut app, "2");
     app.refresh_all();
     let list = rows(&draw(&app, 160, 48));
-    let row = list.iter().find(|r| r.contains(&format!("{call} "))).cloned().unwrap_or_default();
-    let header = list.iter().find(|r| r.contains("Flags")).cloned().unwrap_or_default();
-    let at = header.find("Flags").map(|b| header[..b].chars().count()).unwrap_or_default();
+    let Some(row) = list.iter().find(|r| r.contains(&format!("{call} "))).cloned() else {
+        panic!("{call} is listed:\n{}", list.join("\n"))
+    };
+    let Some(header) = list.iter().find(|r| r.contains("Flags")).cloned() else {
+        panic!("the calls list has a Flags column:\n{}", list.join("\n"))
+    };
+    let Some(at) = header.find("Flags").map(|b| header[..b].chars().count()) else { panic!("Flags in {header}") };
     let flags: String = row.chars().skip(at).take(6).collect();
     assert!(flags.contains('C'), "the calls list marks a call whose card was used: {flags:?} in\n{header}\n{row}");
     press(&mut app, ":");

@@ -353,7 +353,7 @@ fn elderly_callers_queue_ahead_of_their_priority_but_behind_urgent_calls() {
     assert!(order.is_empty(), "{:#?}", &order[..order.len().min(10)]);
     assert!(elderly >= 30 && others >= 60, "elderly {elderly}, others {others}");
     assert!(jumped > 0, "no elderly caller ever went ahead of an earlier caller");
-    let _ = urgent;
+    assert!(urgent > 0, "no urgent caller queued, so \"behind urgent calls\" went unchecked");
 }
 
 #[test]

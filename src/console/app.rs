@@ -366,6 +366,16 @@ impl App {
         }
     }
 
+    /// Opens the command line with `prefill` typed in (the cursor after it), completion and history reset.
+    fn open_command_line(&mut self, prefill: &str) {
+        let mut area = new_area();
+        area.insert_str(prefill);
+        self.input = Some(Input::Command(area));
+        self.completions.clear();
+        self.history.reset();
+        self.completion.reset();
+    }
+
     /// The floor as the mirror holds it.
     pub fn floor(&self) -> &Floor {
         &self.mirror.floor
@@ -776,10 +786,7 @@ impl App {
             }
             Action::Suspend => self.suspend = true,
             Action::OpenCommandLine => {
-                self.input = Some(Input::Command(new_area()));
-                self.completions.clear();
-                self.history.reset();
-                self.completion.reset();
+                self.open_command_line("");
             }
             Action::Close => self.close(),
             Action::ViewFloor => self.switch(View::Floor),
@@ -1012,12 +1019,7 @@ impl App {
                 } else {
                     "23:59".into()
                 };
-                let mut area = new_area();
-                area.insert_str(format!("seats add {queue} 2 until {until} part_time"));
-                self.input = Some(Input::Command(area));
-                self.completions.clear();
-                self.history.reset();
-                self.completion.reset();
+                self.open_command_line(&format!("seats add {queue} 2 until {until} part_time"));
             }
             Action::AssignCallback => {
                 let call = if self.view == View::Callbacks { self.target_call() } else { None };
@@ -1028,12 +1030,7 @@ impl App {
                 match self.floor().callbacks.iter().find(|c| c.call == call) {
                     Some(cb) if cb.status == CallbackStatus::Waiting => {
                         // The command line, filled in: Tab offers the queues and the seats at work.
-                        let mut area = new_area();
-                        area.insert_str(format!("callback {call} "));
-                        self.input = Some(Input::Command(area));
-                        self.completions.clear();
-                        self.history.reset();
-                        self.completion.reset();
+                        self.open_command_line(&format!("callback {call} "));
                     }
                     Some(cb) => {
                         let who =

@@ -178,11 +178,8 @@ impl Engine {
                 // A skill naming one of the floor's dialects (its id) makes the seat handle that dialect.
                 dialects: skills.iter().filter(|s| self.floor.dialects.iter().any(|d| &d.id == *s)).cloned().collect(),
             });
-            self.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
-            if agents.last().is_some_and(|a| !a.dialects.is_empty()) {
-                self.dialect_seats.push(id);
-            }
-            self.sched.at(until, Fact::SeatUntil(id));
+            let handles_dialect = agents.last().is_some_and(|a| !a.dialects.is_empty());
+            self.seat_temporary(id, until, handles_dialect);
         }
         let ids: Vec<AgentId> = agents.iter().map(|a| a.id).collect();
         self.emit(EventKind::SeatsAdded { agents, by: by.to_string() });
@@ -379,28 +376,7 @@ impl Engine {
         let intent = self.scenario.intents.iter().position(|i| i.id == intent_id).unwrap_or(0);
         // A caller called back is in a better mood than when they hung up.
         let mood = self.scenario.intents.get(intent).map_or(0.0, |i| i.mood + 0.2).clamp(-1.0, 1.0);
-        self.calls.insert(
-            id,
-            super::CallSim {
-                intent,
-                mood,
-                epoch: 0,
-                offers: 0,
-                talk_left: Duration::zero(),
-                talk_started: None,
-                agent_turn: true,
-                agent_spoke: false,
-                lines: 0,
-                rules_done: Vec::new(),
-                negative_alerted: None,
-                final_mood: mood,
-                caller: caller.clone(),
-                lang,
-                excerpt: Vec::new(),
-                dialect: None,
-                elderly: false,
-            },
-        );
+        self.calls.insert(id, super::CallSim::new(intent, mood, caller.clone(), lang));
         self.emit(EventKind::CallbackDialed { callback: cb, call: id, agent, caller, lang, intent: intent_id });
         let p = &self.scenario.callbacks;
         let ring = p.ring_s.max(1);
@@ -461,6 +437,16 @@ impl Engine {
 impl Engine {
     /// Temporary seats a store kept come back (logged in, free) until their `until`; those the scenario's plan added
     /// are left to the plan, which adds them again on a restarted floor.
+    /// The engine's side of a temporary seat (added now, or brought back from the store): its state, its place
+    /// among the seats dialect routing waits for, and its leaving at `until`.
+    fn seat_temporary(&mut self, id: AgentId, until: Time, handles_dialect: bool) {
+        self.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
+        if handles_dialect {
+            self.dialect_seats.push(id);
+        }
+        self.sched.at(until, Fact::SeatUntil(id));
+    }
+
     pub(super) fn restore_temp_seats(&mut self, saved: &[(Agent, String)]) {
         let mut by_who: Vec<(String, Vec<Agent>)> = Vec::new();
         for (a, by) in saved {
@@ -472,8 +458,7 @@ impl Engine {
             a.state = AgentState::Available;
             a.since = self.now;
             a.call = None;
-            self.agents.insert(a.id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
-            self.sched.at(temp.until, Fact::SeatUntil(a.id));
+            self.seat_temporary(a.id, temp.until, !a.dialects.is_empty());
             self.temp_seats_named += 1;
             match by_who.iter_mut().find(|(b, _)| b == by) {
                 Some((_, list)) => list.push(a),

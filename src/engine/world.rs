@@ -786,8 +786,8 @@ impl Engine {
 
     fn survey(&mut self, id: CallId) {
         // Kept until the survey is dealt with: a follow-up ticket links the call's excerpt and caller.
-        let Some(cs) = self.calls.get(&id).cloned() else { return };
-        let raw = 3.0 + 2.2 * cs.final_mood + 0.7 * normal(&mut self.rng);
+        let Some((final_mood, intent)) = self.calls.get(&id).map(|c| (c.final_mood, c.intent)) else { return };
+        let raw = 3.0 + 2.2 * final_mood + 0.7 * normal(&mut self.rng);
         let score = raw.round().clamp(1.0, 5.0) as u8;
         self.emit(EventKind::SurveyAnswered { call: id, score });
         if score <= self.scenario.survey.bad_score {
@@ -801,7 +801,7 @@ impl Engine {
             );
         }
         // One bad score is a ticket; several in a queue's recent surveys are a pattern worth an alert.
-        let queue = self.scenario.intents.get(cs.intent).map(|i| i.queue.clone()).unwrap_or_default();
+        let queue = self.scenario.intents.get(intent).map(|i| i.queue.clone()).unwrap_or_default();
         let bad_score = self.scenario.survey.bad_score;
         let recent = self.surveys.entry(queue.clone()).or_default();
         recent.push_back(score);

@@ -343,13 +343,7 @@ impl Floor {
                     c.transcript.drain(..extra);
                 }
                 if *speaker == Speaker::Caller {
-                    let n = c.sentiment_trail.len();
-                    c.sentiment =
-                        if n == 0 { *sentiment } else { c.sentiment + SENTIMENT_ALPHA * (sentiment - c.sentiment) };
-                    c.sentiment_trail.push(c.sentiment);
-                    if c.sentiment_trail.len() > SENTIMENT_TRAIL_CAP {
-                        c.sentiment_trail.remove(0);
-                    }
+                    c.sentiment = push_sentiment(&mut c.sentiment_trail, *sentiment);
                 }
             }
             EventKind::SupervisorJoined { call, supervisor, mode } => {
@@ -777,4 +771,19 @@ mod tests {
         // The list stays in time order.
         assert!(f.audit.iter().zip(f.audit.iter().skip(1)).all(|(a, b)| a.at <= b.at));
     }
+}
+
+/// Moves a call's rolling sentiment by a caller line's `sentiment` (the first line sets it), appends the new value
+/// to `trail` (capped at [`SENTIMENT_TRAIL_CAP`], oldest dropped) and returns it. The floor and a call read back from
+/// the store both work the trail out this way.
+pub fn push_sentiment(trail: &mut Vec<f32>, sentiment: f32) -> f32 {
+    let next = match trail.last() {
+        None => sentiment,
+        Some(s) => s + SENTIMENT_ALPHA * (sentiment - s),
+    };
+    trail.push(next);
+    if trail.len() > SENTIMENT_TRAIL_CAP {
+        trail.remove(0);
+    }
+    next
 }

@@ -210,16 +210,10 @@ impl CallRecord {
 
 /// The rolling sentiment after each caller line, as [`super::Floor::apply`] keeps it (newest last, capped).
 fn rolling_sentiment(transcript: &[Line]) -> Vec<f32> {
-    let mut trail: Vec<f32> = Vec::new();
+    let mut trail = Vec::new();
     for l in transcript.iter().filter(|l| l.speaker == Speaker::Caller) {
-        let next = match trail.last() {
-            None => l.sentiment,
-            Some(s) => s + super::floor::SENTIMENT_ALPHA * (l.sentiment - s),
-        };
-        trail.push(next);
+        super::floor::push_sentiment(&mut trail, l.sentiment);
     }
-    let extra = trail.len().saturating_sub(super::floor::SENTIMENT_TRAIL_CAP);
-    trail.drain(..extra);
     trail
 }
 

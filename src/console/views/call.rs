@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
-use super::util::{fit, fmt_clock, fmt_dur, sentiment_span, sentiment_style, to_line, wrap_spans};
+use super::util::{fit_line, fmt_clock, fmt_dur, sentiment_span, sentiment_style, to_line, wrap_spans};
 use crate::console::action::Action;
 use crate::console::app::App;
 use crate::console::keymap::Context;
@@ -205,29 +205,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     let shown = if shown.is_empty() { vec![Line::styled("nothing said yet", th.get(S::Muted))] } else { shown };
     frame.render_widget(Paragraph::new(shown).block(block), tr_a);
-}
-
-fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
-    let mut used = 0;
-    let mut spans = Vec::new();
-    let (style, alignment) = (line.style, line.alignment);
-    for s in line.spans {
-        let sw = s.width();
-        if used + sw <= width {
-            used += sw;
-            spans.push(s);
-        } else {
-            let room = width.saturating_sub(used);
-            if room > 0 {
-                spans.push(Span::styled(fit(&s.content, room), s.style));
-            }
-            break;
-        }
-    }
-    // Keep the line's own style (a severity, an overdue ticket) and alignment.
-    let mut out = Line::from(spans).style(style);
-    out.alignment = alignment;
-    out
 }
 
 /// Who is on the call and what they can hear: monitoring is shown as silent, so nobody wonders.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
-use super::util::fit;
+use super::util::{fit, fit_line};
 use crate::console::app::App;
 use crate::console::kb::KbOverlay;
 use crate::console::theme::S;
@@ -78,28 +78,48 @@ fn hit_lines(app: &App, h: &Hit, selected: bool, width: usize) -> [Line<'static>
     let mut spans = vec![Span::raw("    ")];
     let chars: Vec<char> = h.snippet.chars().collect();
     let mut pos = 0;
-    let mut used = 4;
-    let room = width.saturating_sub(1);
-    let mut push = |spans: &mut Vec<Span<'static>>, s: String, style| {
-        let w = unicode_width::UnicodeWidthStr::width(s.as_str());
-        if used + w > room {
-            let cut = fit(&s, room.saturating_sub(used));
-            used = room;
-            spans.push(Span::styled(cut, style));
-        } else {
-            used += w;
-            spans.push(Span::styled(s, style));
-        }
-    };
+    // Marks come over the wire: each is clamped to the snippet and to what is left of it, so a bad one cannot panic.
     for m in &h.marks {
-        if m.start > pos {
-            push(&mut spans, chars[pos..m.start].iter().collect(), t.get(S::Muted));
+        let start = m.start.clamp(pos, chars.len());
+        let end = m.end.clamp(start, chars.len());
+        if start > pos {
+            spans.push(Span::styled(chars[pos..start].iter().collect::<String>(), t.get(S::Muted)));
         }
-        push(&mut spans, chars[m.start..m.end.min(chars.len())].iter().collect(), t.get(S::RuleHit));
-        pos = m.end.min(chars.len());
+        spans.push(Span::styled(chars[start..end].iter().collect::<String>(), t.get(S::RuleHit)));
+        pos = end;
     }
     if pos < chars.len() {
-        push(&mut spans, chars[pos..].iter().collect(), t.get(S::Muted));
+        spans.push(Span::styled(chars[pos..].iter().collect::<String>(), t.get(S::Muted)));
     }
-    [head, Line::from(spans)]
+    let body = fit_line(Line::from(spans), width.saturating_sub(1));
+    [head, body]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::app::AppOptions;
+    use crate::kb::Mark;
+
+    /// A hit's marks come from the engine: marks past the snippet's end, backwards or overlapping draw what they
+    /// can instead of panicking, and the line never outgrows its width.
+    #[test]
+    fn marks_from_the_wire_that_do_not_fit_the_snippet_are_clamped() {
+        let app = App::new(AppOptions::default());
+        let bad = [Mark { start: 3, end: 1 }, Mark { start: 2, end: 9 }, Mark { start: 40, end: 50 }];
+        let hit = Hit {
+            id: "GH-1".into(),
+            date: chrono::NaiveDate::default(),
+            title: "t".into(),
+            lang: crate::model::Lang::Zh,
+            snippet: "医保报销比例调整".into(),
+            marks: bad.to_vec(),
+            score: 1.0,
+            band: 0,
+        };
+        let [_, body] = hit_lines(&app, &hit, false, 12);
+        let text: String = body.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.starts_with("    医"), "{text:?}");
+        assert!(body.width() <= 11, "{text:?} is {} wide", body.width());
+    }
 }

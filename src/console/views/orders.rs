@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::util::fit;
+use super::util::fit_line;
 use crate::console::app::App;
 use crate::console::theme::S;
 use crate::model::*;
@@ -68,7 +68,7 @@ pub fn render(app: &App, c: &Call, frame: &mut Frame, area: Rect, view_h: u16) {
             }
         }
     }
-    let lines: Vec<Line> = lines.into_iter().map(|l| cut_line(l, w)).collect();
+    let lines: Vec<Line> = lines.into_iter().map(|l| fit_line(l, w)).collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -97,25 +97,4 @@ fn order_line(app: &App, o: &Order) -> Line<'static> {
         Span::styled(format!("{:<9}", o.status), status_style),
         Span::raw(format!(" {}", rest.join(" · "))),
     ])
-}
-
-/// The line cut to `width` columns, keeping each span's style.
-fn cut_line(line: Line<'static>, width: usize) -> Line<'static> {
-    let mut used = 0;
-    let mut spans = Vec::new();
-    let style = line.style;
-    for s in line.spans {
-        let sw = s.width();
-        if used + sw <= width {
-            used += sw;
-            spans.push(s);
-        } else {
-            let room = width.saturating_sub(used);
-            if room > 0 {
-                spans.push(Span::styled(fit(&s.content, room), s.style));
-            }
-            break;
-        }
-    }
-    Line::from(spans).style(style)
 }

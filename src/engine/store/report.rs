@@ -8,10 +8,6 @@ use serde_json::{Value, json};
 use super::{DbOptions, ExportKind, Reader};
 use crate::cli::{AuditArgs, ExportArgs, ExportFormat};
 
-fn sanitize_for_terminal(s: &str) -> String {
-    crate::model::terminal::text_for_terminal(s).into_owned()
-}
-
 fn reader(db: &std::path::Path, key: Option<String>) -> Result<Reader> {
     Reader::open(&DbOptions { path: db.to_path_buf(), key })
 }
@@ -75,11 +71,11 @@ pub fn write_audit(out: &mut impl Write, rows: &[super::AuditRow], as_json: bool
             "{:<24} {:<24} {:<12} {:<10} {:<4} {:<40} {}{more}",
             r.wall.as_deref().unwrap_or("-"),
             e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            sanitize_for_terminal(&e.actor),
+            crate::model::terminal::text_for_terminal(&e.actor),
             e.role.as_str(),
             if e.ok { "yes" } else { "NO" },
-            sanitize_for_terminal(&command_phrase(&e.command)),
-            sanitize_for_terminal(&e.outcome),
+            crate::model::terminal::text_for_terminal(&command_phrase(&e.command)),
+            crate::model::terminal::text_for_terminal(&e.outcome),
         )?;
     }
     writeln!(out, "{} entries, {} refused", rows.len(), rows.iter().filter(|r| !r.entry.ok).count())

@@ -730,6 +730,21 @@ impl Floor {
     }
 }
 
+/// Moves a call's rolling sentiment by a caller line's `sentiment` (the first line sets it), appends the new value
+/// to `trail` (capped at [`SENTIMENT_TRAIL_CAP`], oldest dropped) and returns it. The floor and a call read back from
+/// the store both work the trail out this way.
+pub fn push_sentiment(trail: &mut Vec<f32>, sentiment: f32) -> f32 {
+    let next = match trail.last() {
+        None => sentiment,
+        Some(s) => s + SENTIMENT_ALPHA * (sentiment - s),
+    };
+    trail.push(next);
+    if trail.len() > SENTIMENT_TRAIL_CAP {
+        trail.remove(0);
+    }
+    next
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -771,19 +786,4 @@ mod tests {
         // The list stays in time order.
         assert!(f.audit.iter().zip(f.audit.iter().skip(1)).all(|(a, b)| a.at <= b.at));
     }
-}
-
-/// Moves a call's rolling sentiment by a caller line's `sentiment` (the first line sets it), appends the new value
-/// to `trail` (capped at [`SENTIMENT_TRAIL_CAP`], oldest dropped) and returns it. The floor and a call read back from
-/// the store both work the trail out this way.
-pub fn push_sentiment(trail: &mut Vec<f32>, sentiment: f32) -> f32 {
-    let next = match trail.last() {
-        None => sentiment,
-        Some(s) => s + SENTIMENT_ALPHA * (sentiment - s),
-    };
-    trail.push(next);
-    if trail.len() > SENTIMENT_TRAIL_CAP {
-        trail.remove(0);
-    }
-    next
 }

@@ -244,6 +244,30 @@ pub fn dialect_tag(f: &Floor, c: &Call) -> String {
     s
 }
 
+/// The line cut to `width` columns, keeping each span's style and the line's own style and alignment.
+pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    let mut used = 0;
+    let mut spans = Vec::new();
+    let (style, alignment) = (line.style, line.alignment);
+    for s in line.spans {
+        let sw = s.width();
+        if used + sw <= width {
+            used += sw;
+            spans.push(s);
+        } else {
+            let room = width.saturating_sub(used);
+            if room > 0 {
+                spans.push(Span::styled(fit(&s.content, room), s.style));
+            }
+            break;
+        }
+    }
+    // Keep the line's own style (a severity, an overdue ticket) and alignment.
+    let mut out = Line::from(spans).style(style);
+    out.alignment = alignment;
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,28 +291,4 @@ mod tests {
         assert!(zh.iter().all(|l| l.iter().map(|(s, _)| s.width()).sum::<usize>() <= 6));
         assert_eq!(zh.len(), 3);
     }
-}
-
-/// The line cut to `width` columns, keeping each span's style and the line's own style and alignment.
-pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
-    let mut used = 0;
-    let mut spans = Vec::new();
-    let (style, alignment) = (line.style, line.alignment);
-    for s in line.spans {
-        let sw = s.width();
-        if used + sw <= width {
-            used += sw;
-            spans.push(s);
-        } else {
-            let room = width.saturating_sub(used);
-            if room > 0 {
-                spans.push(Span::styled(fit(&s.content, room), s.style));
-            }
-            break;
-        }
-    }
-    // Keep the line's own style (a severity, an overdue ticket) and alignment.
-    let mut out = Line::from(spans).style(style);
-    out.alignment = alignment;
-    out
 }

@@ -213,5 +213,5 @@ fn plus_in_the_agents_view_fills_in_seats_add_for_the_selected_seats_queue() {
     press(&mut app, "3");
     assert!(press(&mut app, "+").is_empty());
     assert!(app.input.is_none(), "a supervisor gets no command line to fill");
-    assert!(last_message(&app).contains("admin"), "{}", last_message(&app));
+    assert!(last_message(&app).contains("ask for an admin token"), "{}", last_message(&app));
 }

@@ -755,8 +755,9 @@ impl App {
         {
             let who = self.mirror.role.map(|r| format!("the {r} role")).unwrap_or_else(|| "not signed in: you".into());
             self.notice_error(&format!(
-                "{who} cannot {}: ask for a {role} token",
-                action.describe().split(" (").next().unwrap_or("do that")
+                "{who} cannot {}: ask for {} {role} token",
+                action.describe().split(" (").next().unwrap_or("do that"),
+                if role == Role::Admin { "an" } else { "a" }
             ));
             return Vec::new();
         }

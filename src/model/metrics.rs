@@ -113,6 +113,41 @@ pub struct FloorMetrics {
     /// a floor without dialects, and in the engine's frequent checks that skip the staffing search).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dialects: Vec<super::DialectStaffing>,
+    /// How the link to the PBX is doing (absent on a simulated floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceStatus>,
+}
+
+/// The health of a PBX source (`--source ami://…` or `esl://…`), as it travels in metrics frames and `tail`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    /// `ami` or `esl`.
+    pub kind: String,
+    /// `host:port` of the PBX (never the secret).
+    pub target: String,
+    /// Logged in and past the snapshot: the floor follows the PBX. False while (re)connecting: the floor is stale.
+    pub connected: bool,
+    /// Wall time the link last came up or went down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Time>,
+    /// Times the link was lost and made again.
+    #[serde(default)]
+    pub reconnects: u64,
+    /// Messages (AMI) or events (ESL) read from the PBX.
+    #[serde(default)]
+    pub frames: u64,
+    /// Events of a kind the bridge does not use, skipped.
+    #[serde(default)]
+    pub unknown: u64,
+    /// Events missing a field the bridge needs, or frames it could not read, skipped.
+    #[serde(default)]
+    pub malformed: u64,
+    /// Observations the floor could not apply (an answer for a call it never saw, an end of an ended call), dropped.
+    #[serde(default)]
+    pub out_of_order: u64,
+    /// Why the link is down (or the last action the PBX refused), in one sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One suggestion card's counts since the floor opened (not windowed: cards are few and their use is a day's story).

@@ -534,6 +534,7 @@ impl MetricsTracker {
                 .map(|c| crate::model::CardCount { card: c.id.clone(), suggested: c.suggested, used: c.used })
                 .collect(),
             dialects: if with_staffing { floor.dialect_staffing() } else { Vec::new() },
+            source: None,
         }
     }
 

@@ -8,9 +8,11 @@
 
 pub mod event;
 pub mod frame;
+pub mod map;
 
 #[cfg(test)]
 mod tests;
 
 pub use event::{AgentLeg, AmiEvent, ChannelRef, CompleteReason, DecodeStats, Decoder, DeviceStatus, Member};
 pub use frame::{Frame, FrameError, FrameReader, FrameStats, Limits, Message, MessageKind};
+pub use map::{MapStats, Mapper};

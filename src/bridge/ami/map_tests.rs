@@ -172,7 +172,7 @@ fn the_device_channel_comes_from_agent_connect_never_the_interface() {
     // Stop the synthetic capture right after the first AgentConnect: Bob's call is live.
     let text = String::from_utf8(fixture("synthetic-queue-flows.txt")).expect("utf-8 fixture");
     let cut = text.find("Event: QueueCallerLeave").expect("a Leave after the first connect");
-    let (_, mapper) = replay(text[..cut].as_bytes(), synthetic_roster());
+    let (_, mapper) = replay(&text.as_bytes()[..cut], synthetic_roster());
     let c11 = key("1765020100.11");
     assert_eq!(mapper.device_channel(&c11), Some("PJSIP/1002-00000013"));
     assert_eq!(mapper.caller_channel(&c11), Some("PJSIP/trunk-00000011"));

@@ -288,6 +288,7 @@ fn a_broken_floor_description_names_the_file_line_and_fix() {
     let msg = e.to_string();
     assert!(msg.starts_with("floor.toml, line "), "{msg}");
     assert!(msg.contains("'billing'"), "{msg}");
+    assert!(msg.contains("[[agents]] seat 4 serves queue 'billing'"), "{msg}");
     let dup = text.replace("member = \"PJSIP/1004\"", "member = \"pjsip/1002\"");
     let e = FloorDescription::parse_at(&dup, "floor.toml", None).expect_err("a member twice");
     assert!(e.to_string().contains("one member per seat"), "{e}");

@@ -32,7 +32,12 @@ impl Scenario {
             self.check_tickets()?;
             self.check_survey()
         };
-        check().map_err(|p| p.into_error(text, source_name))
+        // A floor description's [[agents]] are seats, one per table, not groups.
+        check().map_err(|p| {
+            let mut e = p.into_error(text, source_name);
+            e.message = e.message.replace("[[agents]] group ", "[[agents]] seat ");
+            e
+        })
     }
 
     /// The first rule of the format this scenario breaks, in file order.

@@ -13,6 +13,7 @@
 //! has the mapping tables.
 
 pub mod ami;
+pub mod esl;
 mod url;
 
 use tokio::sync::{mpsc, oneshot, watch};

@@ -100,6 +100,13 @@ async fn outcome(rx: oneshot::Receiver<Result<(), String>>) -> Result<(), String
         .unwrap_or_else(|_| panic!("the bridge dropped the reply"))
 }
 
+/// The actions of a (re)connect: Login, QueueStatus, CoreShowChannels.
+async fn handshake(server: &mut AmiReplay) {
+    let names = [server.next_action().await, server.next_action().await, server.next_action().await];
+    let names: Vec<&str> = names.iter().map(|a| a.name()).collect();
+    assert_eq!(names, ["Login", "QueueStatus", "CoreShowChannels"]);
+}
+
 fn c11() -> CallKey {
     CallKey("1765020100.11".into())
 }
@@ -120,6 +127,7 @@ async fn a_replayed_floor_reaches_the_engine_as_a_snapshot_then_live_observation
         "the login, with events switched on"
     );
     assert_eq!(server.next_action().await.fields(), [("Action", "QueueStatus")]);
+    assert_eq!(server.next_action().await.fields(), [("Action", "CoreShowChannels")], "which calls are up");
 
     let Observation::Snapshot(snap) = recv(&mut bridge).await else { panic!("the snapshot comes first") };
     let states: Vec<(u32, AgentState)> = snap.agents.iter().map(|a| (a.agent.0, a.state)).collect();
@@ -150,7 +158,7 @@ async fn a_replayed_floor_reaches_the_engine_as_a_snapshot_then_live_observation
         reason: Some("Coaching".into())
     }));
 
-    let h = health_until(&mut bridge, "the counters of the whole replay", |h| h.frames == 59).await; // 2 responses, 57 events
+    let h = health_until(&mut bridge, "the counters of the whole replay", |h| h.frames == 61).await; // 3 responses, 57 events, the channel list's end
     assert!(h.connected && h.reconnects == 0 && h.error.is_none(), "{h:?}");
     assert_eq!((h.kind.as_str(), h.unknown), ("ami", 2), "FullyBooted and DeviceStateChange are not used: {h:?}");
 }
@@ -161,8 +169,7 @@ async fn each_pbx_action_becomes_the_exact_ami_action() {
     let mut server = AmiReplay::start(vec![script]).await;
     let mut bridge = spawn(config(&server, SECRET), roster());
     recv_until(&mut bridge, is_answered).await;
-    server.next_action().await; // Login
-    server.next_action().await; // QueueStatus
+    handshake(&mut server).await;
 
     // Whisper: a ChanSpy leg from sam's phone onto Bob's device channel of the call, never a Local/ interface.
     let spy = ask(
@@ -316,6 +323,8 @@ async fn the_bridge_recovers_after_the_link_drops_mid_frame() {
     // After the restart Bob is on a break and the waiting caller is gone.
     let mut second = synthetic();
     second.live.clear();
+    // Bob's call is still up after the restart: its caller's channel is listed.
+    second.channels = vec![("PJSIP/trunk-00000011".into(), "1765020100.11".into(), "1765020100.11".into())];
     second.snapshot.retain(|b| ami_replay::field(b, "Event") != Some("QueueEntry"));
     for b in &mut second.snapshot {
         if ami_replay::field(b, "Name") == Some("Bob") {
@@ -332,8 +341,7 @@ async fn the_bridge_recovers_after_the_link_drops_mid_frame() {
     let mut bridge = spawn(config(&server, SECRET), roster());
     recv_until(&mut bridge, is_answered).await;
     health_until(&mut bridge, "connected", |h| h.connected).await;
-    server.next_action().await; // Login
-    server.next_action().await; // QueueStatus
+    handshake(&mut server).await;
 
     let pending = ask(&bridge, PbxAction::SetState { agent: AgentId(2), state: AgentState::Break, reason: "x".into() });
     assert_eq!(server.next_action().await.name(), "QueuePause", "sent, and left unanswered");
@@ -345,13 +353,13 @@ async fn the_bridge_recovers_after_the_link_drops_mid_frame() {
     assert!(e.contains("dropped before it answered QueuePause"), "{e}");
     // The half event never became an observation: the next thing is the new link's snapshot.
     let Observation::Snapshot(snap) = recv(&mut bridge).await else { panic!("a fresh snapshot after the reconnect") };
-    assert!(snap.calls.is_empty());
+    let calls: Vec<(CallKey, Option<AgentId>)> = snap.calls.iter().map(|c| (c.key.clone(), c.agent)).collect();
+    assert_eq!(calls, [(c11(), Some(AgentId(2)))], "the waiting caller is gone; Bob's call, still up, stays his");
     let bob = snap.agents.iter().find(|a| a.agent == AgentId(2)).map(|a| (a.state, a.reason.clone()));
     assert_eq!(bob, Some((AgentState::Break, Some("Training".into()))));
     let h = health_until(&mut bridge, "connected again", |h| h.connected && h.reconnects == 1).await;
     assert!(h.error.is_none() && h.since.is_some(), "{h:?}");
-    assert_eq!(server.next_action().await.name(), "Login", "logged in again");
-    assert_eq!(server.next_action().await.name(), "QueueStatus");
+    handshake(&mut server).await;
     assert_eq!(server.connections(), 2);
 }
 

@@ -63,6 +63,8 @@ pub struct Script {
     pub snapshot: Vec<Block>,
     /// Events streamed right after the snapshot.
     pub live: Vec<Block>,
+    /// The channels `CoreShowChannels` lists: (channel, uniqueid, linkedid).
+    pub channels: Vec<(String, String, String)>,
     /// Answers by action name; unnamed actions get Success.
     pub answers: Vec<(String, Answer)>,
 }
@@ -72,7 +74,7 @@ impl Script {
     /// (responses and banners dropped: the server answers for itself).
     pub fn from_fixture(user: &str, secret: &str, text: &str) -> Script {
         let (snapshot, live) = split_fixture(text);
-        Script { user: user.into(), secret: secret.into(), snapshot, live, answers: Vec::new() }
+        Script { user: user.into(), secret: secret.into(), snapshot, live, channels: Vec::new(), answers: Vec::new() }
     }
 
     pub fn answer(mut self, action: &str, answer: Answer) -> Script {
@@ -275,6 +277,22 @@ fn answer(script: &Script, action: &Action) -> String {
             for b in &script.live {
                 out.push_str(&wire(b));
             }
+            out
+        }
+        "CoreShowChannels" if !script.answers.iter().any(|(a, _)| a == "CoreShowChannels") => {
+            let mut out = format!(
+                "Response: Success\r\nActionID: {id}\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n"
+            );
+            for (channel, uniqueid, linkedid) in &script.channels {
+                out.push_str(&format!(
+                    "Event: CoreShowChannel\r\nActionID: {id}\r\nChannel: {channel}\r\nUniqueid: {uniqueid}\r\n\
+                     Linkedid: {linkedid}\r\nApplication: Queue\r\n\r\n"
+                ));
+            }
+            out.push_str(&format!(
+                "Event: CoreShowChannelsComplete\r\nActionID: {id}\r\nEventList: Complete\r\nListItems: {}\r\n\r\n",
+                script.channels.len()
+            ));
             out
         }
         "Ping" if !script.answers.iter().any(|(a, _)| a == "Ping") => {

@@ -153,7 +153,8 @@ enum Ended {
 enum Phase {
     Greeting,
     LoggingIn(String),
-    Snapshotting(String),
+    /// The ActionIDs of `QueueStatus` and `CoreShowChannels`.
+    Snapshotting(String, String),
     Up,
 }
 
@@ -312,7 +313,9 @@ impl Task {
                                     ));
                                 }
                                 match m.kind() {
-                                    MessageKind::Response(r) => self.on_response(link, &mut phase, &m, r).await?,
+                                    MessageKind::Response(r) => {
+                                        self.on_response(link, &mut phase, &m, r, &mut observations).await?;
+                                    }
                                     MessageKind::Event(_) => {
                                         if let Some(ev) = self.decoder.decode(&m) {
                                             self.mapper.map(&ev, &mut observations);
@@ -328,7 +331,7 @@ impl Task {
                         if self.ends.observations.send(obs).await.is_err() {
                             return Ok(Ended::EngineGone);
                         }
-                        if snapshot && matches!(phase, Phase::Snapshotting(_)) {
+                        if snapshot && matches!(phase, Phase::Snapshotting(..)) {
                             phase = Phase::Up;
                             link.up = true;
                             let reconnect = std::mem::replace(&mut self.ever_up, true);
@@ -397,7 +400,14 @@ impl Task {
     }
 
     /// A `Response:` to the login, the snapshot request, a Ping or one of the requests' actions.
-    async fn on_response(&mut self, link: &mut Link, phase: &mut Phase, m: &Message, r: &str) -> Result<(), String> {
+    async fn on_response(
+        &mut self,
+        link: &mut Link,
+        phase: &mut Phase,
+        m: &Message,
+        r: &str,
+        observations: &mut Vec<Observation>,
+    ) -> Result<(), String> {
         let id = m.get("ActionID").unwrap_or_default();
         let ok = !r.eq_ignore_ascii_case("Error");
         let said = m.get("Message").filter(|s| !s.is_empty()).unwrap_or("no reason given");
@@ -406,14 +416,31 @@ impl Task {
                 if !ok {
                     return Err(format!("the PBX refused the login for {}: {said}", self.config.user));
                 }
+                // The queues' state, and the live channels: a QueueStatus reply lists waiting callers only, so the
+                // channel list tells which calls connected before a reconnect are still up.
+                self.mapper.begin_snapshot(true);
                 let qid = self.action_id();
                 self.send(link, &Message::from_pairs([("Action", "QueueStatus"), ("ActionID", qid.as_str())])).await?;
-                *phase = Phase::Snapshotting(qid);
+                let cid = self.action_id();
+                self.send(link, &Message::from_pairs([("Action", "CoreShowChannels"), ("ActionID", cid.as_str())]))
+                    .await?;
+                *phase = Phase::Snapshotting(qid, cid);
                 return Ok(());
             }
-            Phase::Snapshotting(want) if want == id => {
+            Phase::Snapshotting(status, _) if status == id => {
                 if !ok {
                     return Err(format!("the PBX refused QueueStatus: {said}"));
+                }
+                return Ok(());
+            }
+            Phase::Snapshotting(_, channels) if channels == id => {
+                if !ok {
+                    tracing::warn!(
+                        target = %self.target,
+                        "the PBX refused CoreShowChannels ({said}): calls connected before a reconnect are kept as \
+                         they were; give the AMI user the `reporting` read class"
+                    );
+                    self.mapper.channel_list_unavailable(observations);
                 }
                 return Ok(());
             }

@@ -212,6 +212,13 @@ pub enum AmiEvent {
     Unhold {
         channel: ChannelRef,
     },
+    /// Reply to `CoreShowChannels`: one live channel. The bridge reads it after a reconnect to learn which connected
+    /// calls are still up (a `QueueStatus` reply lists only waiting callers).
+    CoreShowChannel {
+        channel: ChannelRef,
+    },
+    /// The `CoreShowChannels` reply is complete.
+    CoreShowChannelsComplete,
     /// An event the bridge does not use.
     Unknown {
         name: String,
@@ -252,6 +259,8 @@ impl AmiEvent {
             AmiEvent::ChanSpyStop { .. } => "ChanSpyStop",
             AmiEvent::Hold { .. } => "Hold",
             AmiEvent::Unhold { .. } => "Unhold",
+            AmiEvent::CoreShowChannel { .. } => "CoreShowChannel",
+            AmiEvent::CoreShowChannelsComplete => "CoreShowChannelsComplete",
             AmiEvent::Unknown { .. } => "Unknown",
             AmiEvent::Malformed { .. } => "Malformed",
         }
@@ -549,6 +558,8 @@ impl Fields<'_> {
                 self.missing = missing;
                 AmiEvent::ChanSpyStop { spyer, spyee }
             }
+            "CoreShowChannel" => AmiEvent::CoreShowChannel { channel: self.channel(&PLAIN) },
+            "CoreShowChannelsComplete" => AmiEvent::CoreShowChannelsComplete,
             "Hold" => AmiEvent::Hold { channel: self.channel(&PLAIN) },
             "Unhold" => AmiEvent::Unhold { channel: self.channel(&PLAIN) },
             other => AmiEvent::Unknown { name: other.to_string() },

@@ -12,10 +12,13 @@
 //! `hint:` name), and the spy legs ChanSpyStart reported (the leg a `leave` hangs up).
 //!
 //! The `QueueStatus` reply (QueueParams, QueueMember, QueueEntry … QueueStatusComplete) is gathered into one
-//! [`Observation::Snapshot`]. Live events that arrive while the reply is still coming are held back and follow the
-//! snapshot, so the engine never applies a live event to a floor the snapshot then overwrites.
+//! [`Observation::Snapshot`]. After a (re)connect the bridge also asks for `CoreShowChannels` ([`Mapper::begin_snapshot`]):
+//! a QueueStatus reply lists waiting callers only, so the channel list is what tells which calls connected before the
+//! outage are still up; those join the snapshot with their agent, the others are left out (the engine ends them).
+//! Live events that arrive while the replies are still coming are held back and mapped after the snapshot, so the
+//! engine never applies a live event to a floor the snapshot then overwrites.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::event::{AgentLeg, AmiEvent, ChannelRef, CompleteReason, DeviceStatus, Member};
 use crate::bridge::{CallKey, EndReason, Observation, PbxSnapshot, Roster, SnapshotAgent, SnapshotCall};
@@ -42,6 +45,9 @@ struct CallMemo {
     /// The caller's channel (`PJSIP/trunk-00000011`) and its `Uniqueid`.
     caller_channel: String,
     caller_uniqueid: String,
+    /// The caller's number and the queue the call was last in, for a snapshot after a reconnect.
+    caller_num: String,
+    queue: Option<QueueId>,
     /// The seat it is ringing at, if any.
     offered: Option<AgentId>,
     /// The seat it is connected to and that seat's device channel (`PJSIP/1002-00000013`).
@@ -68,11 +74,16 @@ struct PendingSpy {
     mode: SupervisorMode,
 }
 
-/// The `QueueStatus` reply so far.
+/// The `QueueStatus` reply so far, and the `CoreShowChannels` reply when one was asked for.
 #[derive(Debug, Default)]
 struct SnapshotBuilder {
     agents: BTreeMap<AgentId, (AgentState, Option<String>, BTreeSet<QueueId>)>,
     calls: Vec<SnapshotCall>,
+    status_done: bool,
+    /// Channel names, unique ids and linked ids of the live channels; `None` when no channel list is part of this
+    /// snapshot (then the calls connected before are taken to be still up).
+    channels: Option<HashSet<String>>,
+    channels_done: bool,
 }
 
 /// Turns AMI events into observations; see the module documentation.
@@ -85,7 +96,8 @@ pub struct Mapper {
     /// Each seat's queues on the PBX (roster queues only), from the snapshot and member events since.
     queues: HashMap<AgentId, BTreeSet<QueueId>>,
     collecting: Option<SnapshotBuilder>,
-    held_back: Vec<Observation>,
+    /// Live events that came while a snapshot was being read, mapped once it is complete.
+    held_back: Vec<AmiEvent>,
     stats: MapStats,
 }
 
@@ -217,12 +229,28 @@ impl Mapper {
             }
             AmiEvent::QueueMember(m) => self.snapshot_member(m),
             AmiEvent::QueueEntry { queue, caller, wait_secs, .. } => self.snapshot_entry(queue, caller, *wait_secs),
-            AmiEvent::QueueStatusComplete { .. } => self.finish_snapshot(out),
+            AmiEvent::QueueStatusComplete { .. } => {
+                self.collecting.get_or_insert_with(SnapshotBuilder::default).status_done = true;
+                self.try_finish(out);
+            }
+            AmiEvent::CoreShowChannel { channel } => {
+                if let Some(set) = self.collecting.as_mut().and_then(|b| b.channels.as_mut()) {
+                    for id in [&channel.channel, &channel.uniqueid, &channel.linkedid] {
+                        if !id.is_empty() {
+                            set.insert(id.clone());
+                        }
+                    }
+                }
+            }
+            AmiEvent::CoreShowChannelsComplete => {
+                if let Some(b) = self.collecting.as_mut() {
+                    b.channels_done = true;
+                }
+                self.try_finish(out);
+            }
             _ => {
                 if self.collecting.is_some() {
-                    let mut live = std::mem::take(&mut self.held_back);
-                    self.live(ev, &mut live);
-                    self.held_back = live;
+                    self.held_back.push(ev.clone());
                 } else {
                     let before = out.len();
                     self.live(ev, out);
@@ -260,6 +288,8 @@ impl Mapper {
         let memo = self.calls.entry(key.clone()).or_default();
         memo.caller_channel.clone_from(&caller.channel);
         memo.caller_uniqueid.clone_from(&caller.uniqueid);
+        memo.caller_num = caller_number(caller);
+        memo.queue = Some(queue.clone());
         memo.live = true;
         let builder = self.collecting.get_or_insert_with(SnapshotBuilder::default);
         builder.calls.push(SnapshotCall {
@@ -271,27 +301,79 @@ impl Mapper {
         });
     }
 
+    /// The bridge is about to ask for `QueueStatus` (and, with `channels`, `CoreShowChannels`): live events from now
+    /// on wait behind the snapshot, which is complete when both replies are.
+    pub fn begin_snapshot(&mut self, channels: bool) {
+        self.collecting = Some(SnapshotBuilder { channels: channels.then(HashSet::new), ..SnapshotBuilder::default() });
+        self.held_back.clear();
+    }
+
+    /// The PBX would not list its channels (the AMI user lacks the `reporting` read class): the snapshot goes on
+    /// without, and calls connected before the outage are taken to be still up.
+    pub fn channel_list_unavailable(&mut self, out: &mut Vec<Observation>) {
+        if let Some(b) = self.collecting.as_mut() {
+            b.channels = None;
+        }
+        self.try_finish(out);
+    }
+
+    fn try_finish(&mut self, out: &mut Vec<Observation>) {
+        let ready =
+            self.collecting.as_ref().is_some_and(|b| b.status_done && (b.channels.is_none() || b.channels_done));
+        if ready {
+            self.finish_snapshot(out);
+        }
+    }
+
     fn finish_snapshot(&mut self, out: &mut Vec<Observation>) {
-        let builder = self.collecting.take().unwrap_or_default();
+        let mut builder = self.collecting.take().unwrap_or_default();
         self.queues.clear();
         let mut agents = Vec::with_capacity(builder.agents.len());
         for (agent, (state, reason, queues)) in builder.agents {
             self.queues.insert(agent, queues.clone());
             agents.push(SnapshotAgent { agent, state, reason, queues: queues.into_iter().collect() });
         }
-        // Calls neither waiting (in the reply) nor connected ended while the link was down, or never were ours.
-        let waiting: BTreeSet<&CallKey> = builder.calls.iter().map(|c| &c.key).collect();
-        self.calls.retain(|k, c| waiting.contains(k) || c.agent.is_some());
+        // A QueueStatus reply lists waiting callers only: a call that was connected before the link dropped is still
+        // up if the channel list still has its caller (or, without a channel list, as far as anyone can tell).
+        let waiting: HashSet<CallKey> = builder.calls.iter().map(|c| c.key.clone()).collect();
+        let mut connected: Vec<SnapshotCall> = Vec::new();
+        self.calls.retain(|k, c| {
+            if waiting.contains(k) {
+                return true;
+            }
+            let (Some(agent), Some(queue)) = (c.agent, c.queue.clone()) else { return false };
+            let alive = builder.channels.as_ref().is_none_or(|set| {
+                set.contains(&c.caller_channel) || set.contains(&c.caller_uniqueid) || set.contains(&k.0)
+            });
+            if alive {
+                connected.push(SnapshotCall {
+                    key: k.clone(),
+                    caller: c.caller_num.clone(),
+                    queue,
+                    waited_s: 0,
+                    agent: Some(agent),
+                });
+            }
+            alive
+        });
+        connected.sort_by(|a, b| a.key.cmp(&b.key));
+        builder.calls.extend(connected);
         out.push(Observation::Snapshot(PbxSnapshot { agents, calls: builder.calls }));
         self.stats.snapshots += 1;
-        self.stats.observations += 1 + self.held_back.len() as u64;
-        out.append(&mut self.held_back);
+        let before = out.len();
+        for ev in std::mem::take(&mut self.held_back) {
+            self.live(&ev, out);
+        }
+        self.stats.observations += 1 + (out.len() - before) as u64;
     }
 
     fn agent_of(&mut self, leg: &AgentLeg) -> Option<AgentId> {
-        if self.roster.queue_by_pbx(&leg.queue).is_none() {
+        let Some(queue) = self.roster.queue_by_pbx(&leg.queue).map(|q| q.id.clone()) else {
             self.stats.unknown_queues += 1;
             return None;
+        };
+        if let Some(memo) = self.calls.get_mut(&call_key(&leg.caller)) {
+            memo.queue = Some(queue);
         }
         let agent = self.roster.agent_by_member(&leg.interface).map(|a| a.id);
         if agent.is_none() {
@@ -307,6 +389,10 @@ impl Mapper {
         if memo.caller_channel.is_empty() {
             memo.caller_channel.clone_from(&leg.caller.channel);
             memo.caller_uniqueid.clone_from(&leg.caller.uniqueid);
+            memo.caller_num = caller_number(&leg.caller);
+        }
+        if memo.queue.is_none() {
+            memo.queue = self.roster.queue_by_pbx(&leg.queue).map(|q| q.id.clone());
         }
         memo.live = true;
         (key, memo)
@@ -331,6 +417,8 @@ impl Mapper {
                 let memo = self.calls.entry(key.clone()).or_default();
                 memo.caller_channel.clone_from(&caller.channel);
                 memo.caller_uniqueid.clone_from(&caller.uniqueid);
+                memo.caller_num = caller_number(caller);
+                memo.queue = Some(queue.clone());
                 memo.offered = None;
                 memo.live = true;
                 out.push(Observation::CallQueued { key, caller: caller_number(caller), queue });
@@ -495,6 +583,8 @@ impl Mapper {
             | AmiEvent::QueueMember(_)
             | AmiEvent::QueueEntry { .. }
             | AmiEvent::QueueStatusComplete { .. }
+            | AmiEvent::CoreShowChannel { .. }
+            | AmiEvent::CoreShowChannelsComplete
             | AmiEvent::QueueMemberPenalty(_)
             | AmiEvent::Newchannel { .. }
             | AmiEvent::BridgeEnter { .. }

@@ -371,3 +371,58 @@ fn device_of_strips_the_channel_suffix() {
     assert_eq!(device_of("PJSIP/2000"), "PJSIP/2000");
     assert_eq!(device_of("weird-name"), "weird-name");
 }
+
+#[test]
+fn after_a_reconnect_the_channel_list_decides_which_connected_calls_are_still_up() {
+    let mut m = Mapper::new(synthetic_roster());
+    let connect = |linkedid: &str, device: &str| {
+        ev(&[
+            ("Event", "AgentConnect"),
+            ("Queue", "support"),
+            ("Channel", &format!("PJSIP/trunk-{linkedid}")),
+            ("Uniqueid", linkedid),
+            ("Linkedid", linkedid),
+            ("CallerIDNum", "555"),
+            ("DestChannel", device),
+            ("Interface", "PJSIP/1002"),
+        ])
+    };
+    map_all(&mut m, &[connect("7.7", "PJSIP/1002-7"), connect("8.8", "PJSIP/1002-8")]);
+    m.link_lost();
+    m.begin_snapshot(true);
+    let out = map_all(
+        &mut m,
+        &[
+            ev(&[("Event", "QueueStatusComplete")]),
+            // A live event during the replies waits behind the snapshot.
+            caller("QueueCallerJoin", "9.9"),
+            ev(&[
+                ("Event", "CoreShowChannel"),
+                ("Channel", "PJSIP/trunk-7.7"),
+                ("Uniqueid", "7.7"),
+                ("Linkedid", "7.7"),
+            ]),
+        ],
+    );
+    assert_eq!(out, [], "incomplete until the channel list ends");
+    let out = map_all(&mut m, &[ev(&[("Event", "CoreShowChannelsComplete")])]);
+    let [Observation::Snapshot(s), Observation::CallQueued { key: joined, .. }] = out.as_slice() else {
+        panic!("the snapshot, then the held-back join: {out:?}")
+    };
+    assert_eq!(joined, &key("9.9"));
+    assert_eq!(
+        s.calls,
+        [SnapshotCall { key: key("7.7"), caller: "555".into(), queue: q("support"), waited_s: 0, agent: Some(a(2)) }],
+        "7.7 is still up with Bob; 8.8 hung up while the link was down"
+    );
+    assert_eq!(m.device_channel(&key("7.7")), Some("PJSIP/1002-7"), "ChanSpy can still reach it");
+    assert_eq!(m.device_channel(&key("8.8")), None);
+
+    // A PBX that will not list channels: connected calls are kept as they were.
+    m.link_lost();
+    m.begin_snapshot(true);
+    let mut out = map_all(&mut m, &[ev(&[("Event", "QueueStatusComplete")])]);
+    m.channel_list_unavailable(&mut out);
+    let [Observation::Snapshot(s)] = out.as_slice() else { panic!("{out:?}") };
+    assert_eq!(s.calls.iter().map(|c| c.key.clone()).collect::<Vec<_>>(), [key("7.7")]);
+}

@@ -315,7 +315,7 @@ fn latency() -> anyhow::Result<()> {
             lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         );
         println!(
-            "  source line at the end: frames {}, unknown {}, malformed {}, out_of_order {}, reconnects {}",
+            "  source line of the last metrics frame: frames {}, unknown {}, malformed {}, out_of_order {}, reconnects {}",
             source["frames"], source["unknown"], source["malformed"], source["out_of_order"], source["reconnects"]
         );
         pbx_task.abort();

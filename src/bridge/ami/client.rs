@@ -438,7 +438,7 @@ impl Task {
                     tracing::warn!(
                         target = %self.target,
                         "the PBX refused CoreShowChannels ({said}): calls connected before a reconnect are kept as \
-                         they were; give the AMI user the `reporting` read class"
+                         they were; give the manager user `write = reporting` in manager.conf"
                     );
                     self.mapper.channel_list_unavailable(observations);
                 }

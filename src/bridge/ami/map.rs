@@ -308,7 +308,7 @@ impl Mapper {
         self.held_back.clear();
     }
 
-    /// The PBX would not list its channels (the AMI user lacks the `reporting` read class): the snapshot goes on
+    /// The PBX would not list its channels (the manager user lacks `write = reporting`): the snapshot goes on
     /// without, and calls connected before the outage are taken to be still up.
     pub fn channel_list_unavailable(&mut self, out: &mut Vec<Observation>) {
         if let Some(b) = self.collecting.as_mut() {

@@ -248,6 +248,13 @@ async fn each_pbx_action_becomes_the_exact_ami_action() {
         [("Action", "BlindTransfer"), ("Channel", "PJSIP/1002-00000013"), ("Exten", "1003"), ("Context", "agents")]
     );
 
+    // Alice answers a call through her Local/ interface: her device channel is a Local one.
+    server.send_raw(
+        "Event: AgentConnect\r\nQueue: support\r\nChannel: PJSIP/trunk-20\r\nUniqueid: 20.20\r\nLinkedid: 20.20\r\n\
+         DestChannel: Local/1001@agents-00000009;1\r\nInterface: Local/1001@agents/n\r\nMemberName: Alice\r\n\r\n",
+    );
+    assert_eq!(recv(&mut bridge).await, Observation::CallAnswered { key: CallKey("20.20".into()), agent: AgentId(1) });
+
     // Refused before anything is sent, each with a sentence.
     let unknown_call = CallKey("9.9".into());
     let cases = [
@@ -265,6 +272,15 @@ async fn each_pbx_action_becomes_the_exact_ami_action() {
             "nobody has no device",
         ),
         (PbxAction::StopSpy { key: c11(), supervisor: "sam".into() }, "no spy leg of sam"),
+        (
+            PbxAction::Spy {
+                key: CallKey("20.20".into()),
+                agent: AgentId(1),
+                supervisor: "sam".into(),
+                mode: SupervisorMode::Monitor,
+            },
+            "a Local channel ChanSpy cannot listen to",
+        ),
         (PbxAction::Transfer { key: c11(), to_agent: None, to_queue: Some(q("sales")) }, "no transfer target"),
         (PbxAction::SetState { agent: AgentId(2), state: AgentState::OnCall, reason: String::new() }, "only available"),
     ];

@@ -268,7 +268,10 @@ impl Task {
                 .map(|p| p.deadline)
                 .chain((phase != Phase::Up).then_some(handshake_deadline))
                 .min();
+            // Biased: what the PBX already sent is read before a deadline is judged, so a Pong that came while the
+            // task waited for the engine does not count as missed.
             tokio::select! {
+                biased;
                 n = rd.read(&mut buf) => {
                     let n = n.map_err(|e| format!("reading from the PBX at {} failed: {e}", self.target))?;
                     if n == 0 {
@@ -525,11 +528,7 @@ impl Task {
     }
 
     /// The AMI actions a request needs (name and fields after `ActionID`), and the supervisor if it is a spy leg.
-    #[allow(clippy::type_complexity)]
-    fn plan(
-        &self,
-        action: &PbxAction,
-    ) -> Result<(Vec<(&'static str, Vec<(&'static str, String)>)>, Option<String>), String> {
+    fn plan(&self, action: &PbxAction) -> Result<Plan, String> {
         let roster = self.mapper.roster();
         match action {
             PbxAction::Spy { key, agent, supervisor, mode } => {
@@ -545,7 +544,8 @@ impl Task {
                          since the link came up), so there is no channel to listen to"
                     )
                 })?;
-                if device.len() >= 6 && device[..6].eq_ignore_ascii_case("Local/") || device.starts_with("hint:") {
+                let local = device.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("Local/"));
+                if local || device.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("hint:")) {
                     return Err(format!(
                         "call {key} reaches {agent} through {device}, a Local channel ChanSpy cannot listen to \
                          reliably: make the agent's queue interface a device (PJSIP/…, SIP/…)"
@@ -681,6 +681,9 @@ impl Task {
         });
     }
 }
+
+/// A request's AMI actions (name, fields after `ActionID`) and, for a spy leg, the supervisor it is for.
+type Plan = (Vec<(&'static str, Vec<(&'static str, String)>)>, Option<String>);
 
 /// `1001@agents` → (`1001`, `agents`).
 fn exten_at(s: &str, what: &str) -> Result<(String, String), String> {

@@ -437,3 +437,34 @@ async fn garbage_unknown_events_and_partial_frames_are_counted_not_fatal() {
     .await;
     assert!(h.connected && h.reconnects == 0, "{h:?}");
 }
+
+#[tokio::test]
+async fn a_pbx_that_will_not_list_its_channels_still_gives_a_snapshot() {
+    // Refused (the manager user lacks `reporting`), or answered without a list (an older or stand-in PBX).
+    for answer in [Answer::Error("Permission denied".into()), Answer::Success] {
+        let script = synthetic().live_until("QueueCallerJoin", 1).answer("CoreShowChannels", answer.clone());
+        let server = AmiReplay::start(vec![script]).await;
+        let mut bridge = spawn(config(&server, SECRET), roster());
+        assert!(matches!(recv(&mut bridge).await, Observation::Snapshot(_)), "{answer:?}");
+        assert!(matches!(recv(&mut bridge).await, Observation::CallQueued { .. }), "{answer:?}: live events follow");
+        let h = health_until(&mut bridge, "connected", |h| h.connected).await;
+        assert_eq!(h.reconnects, 0, "{answer:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_snapshot_that_never_completes_ends_the_link_and_it_is_tried_again() {
+    // The first PBX answers QueueStatus but never sends QueueStatusComplete.
+    let mut stuck = synthetic();
+    stuck.snapshot.retain(|b| ami_replay::field(b, "Event") != Some("QueueStatusComplete"));
+    stuck.live.clear();
+    let server = AmiReplay::start(vec![stuck, synthetic()]).await;
+    let mut cfg = config(&server, SECRET);
+    cfg.action_timeout = Duration::from_millis(300);
+    let mut bridge = spawn(cfg, roster());
+    let Observation::Snapshot(snap) = recv(&mut bridge).await else { panic!("the second link's snapshot") };
+    assert_eq!(snap.agents.len(), 3);
+    assert!(server.connections() >= 2, "the stuck link was given up");
+    let h = health_until(&mut bridge, "connected", |h| h.connected).await;
+    assert_eq!(h.reconnects, 0, "the first link never came up, so this is no reconnect");
+}

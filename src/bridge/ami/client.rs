@@ -261,7 +261,13 @@ impl Task {
         let mut observations = Vec::new();
         let mut ping = tokio::time::interval_at(Instant::now() + self.config.ping_interval, self.config.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Each step of the handshake (banner, login, snapshot) gets `timeout` from when it began.
+        let mut step = phase.clone();
         loop {
+            if phase != step {
+                step = phase.clone();
+                handshake_deadline = Instant::now() + timeout;
+            }
             let deadline = link
                 .pending
                 .values()
@@ -278,9 +284,6 @@ impl Task {
                         return Err(format!("the PBX at {} closed the connection", self.target));
                     }
                     link.reader.push(&buf[..n]);
-                    if phase != Phase::Up {
-                        handshake_deadline = Instant::now() + timeout;
-                    }
                     loop {
                         let frame = match link.reader.next_frame() {
                             Ok(Some(frame)) => frame,
@@ -437,7 +440,12 @@ impl Task {
                 return Ok(());
             }
             Phase::Snapshotting(_, channels) if channels == id => {
-                if !ok {
+                // Asterisk opens the list with `EventList: start`; an answer without it brings no list.
+                let listing = m.get("EventList").is_some_and(|e| e.eq_ignore_ascii_case("start"));
+                if ok && !listing {
+                    tracing::warn!(target = %self.target, "the PBX answered CoreShowChannels without a channel list");
+                    self.mapper.channel_list_unavailable(observations);
+                } else if !ok {
                     tracing::warn!(
                         target = %self.target,
                         "the PBX refused CoreShowChannels ({said}): calls connected before a reconnect are kept as \

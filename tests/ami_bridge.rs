@@ -66,7 +66,7 @@ async fn recv(bridge: &mut Bridge) -> Observation {
 }
 
 /// Observations up to and including the first that `stop` accepts.
-async fn recv_until(bridge: &mut Bridge, stop: impl Fn(&Observation) -> bool) -> Vec<Observation> {
+async fn recv_until(bridge: &mut Bridge, mut stop: impl FnMut(&Observation) -> bool) -> Vec<Observation> {
     let mut out = Vec::new();
     loop {
         let o = recv(bridge).await;
@@ -135,14 +135,14 @@ async fn a_replayed_floor_reaches_the_engine_as_a_snapshot_then_live_observation
     assert_eq!(snap.calls.len(), 1, "one caller waiting");
     assert_eq!((snap.calls[0].caller.as_str(), snap.calls[0].waited_s), ("+15550100", 9));
 
-    // The whole live stream, up to Carol's last status (Status 8, on hold → on call).
+    // The whole live stream: it ends with Carol's nine statuses (Status 0–8).
+    let mut carol = 0;
     let live = recv_until(&mut bridge, |o| {
-        matches!(o, Observation::AgentState { agent: AgentId(3), state: AgentState::OnCall, .. })
+        carol += usize::from(matches!(o, Observation::AgentState { agent: AgentId(3), .. }));
+        carol == 9
     })
     .await;
-    let live =
-        [live, recv_until(&mut bridge, |o| matches!(o, Observation::AgentState { agent: AgentId(3), .. })).await]
-            .concat();
+    assert_eq!(live.len(), 36, "every live observation of the capture");
     let count = |f: fn(&Observation) -> bool| live.iter().filter(|o| f(o)).count();
     assert_eq!(count(|o| matches!(o, Observation::CallQueued { .. })), 4, "four callers joined");
     assert_eq!(count(|o| matches!(o, Observation::CallAnswered { .. })), 3, "three were answered");

@@ -115,6 +115,12 @@ pub async fn run(config: AmiConfig, roster: Roster, ends: BridgeEnds) {
                 task.fail_group(&mut link, group, why);
             }
         }
+        // A request whose later actions were never written (the write failed) has no pending entry left.
+        let unsent: Vec<u64> = link.groups.keys().copied().collect();
+        for group in unsent {
+            let why = format!("the link to the PBX at {} dropped while the action was being sent", task.target);
+            task.fail_group(&mut link, group, why);
+        }
         let was_up = link.up;
         task.ends.health.send_modify(|h| {
             if h.connected || h.since.is_none() {

@@ -290,6 +290,11 @@ impl Task {
                         return Err(format!("the PBX at {} closed the connection", self.target));
                     }
                     link.reader.push(&buf[..n]);
+                    // Acknowledge at once: once the bridge has written (a Ping, an action), Linux delays ACKs by up
+                    // to 40 ms, and a PBX writing with Nagle on then holds each event back until the last is
+                    // acknowledged. The flag does not stick, so it is set after every read.
+                    #[cfg(target_os = "linux")]
+                    let _ = socket2::SockRef::from(rd.as_ref()).set_tcp_quickack(true);
                     loop {
                         let frame = match link.reader.next_frame() {
                             Ok(Some(frame)) => frame,

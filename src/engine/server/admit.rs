@@ -184,7 +184,7 @@ impl Pending {
         if c.clients >= caps.clients {
             return Err(Refusal::Full { max: caps.clients });
         }
-        if role < Role::Supervisor && c.clients >= caps.clients - caps.staff_reserved {
+        if !role.is_staff() && c.clients >= caps.clients - caps.staff_reserved {
             return Err(Refusal::ViewersFull { max: caps.clients, kept: caps.staff_reserved });
         }
         c.pending = c.pending.saturating_sub(1);

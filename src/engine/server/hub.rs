@@ -219,7 +219,7 @@ impl Hub {
                     return false;
                 }
                 self.flush();
-                let clear = role >= Role::Admin;
+                let clear = role.sees_personal_data();
                 let snapshot = self.snapshot(clear);
                 let (tx, rx) = mpsc::channel(self.queue_frames);
                 let resync = Arc::new(Notify::new());
@@ -364,7 +364,7 @@ impl Hub {
                 Err(e) => return Err(CommandError::store_failed(format!("cannot read the records: {e:#}"))),
             },
         };
-        Ok(if role >= Role::Admin { record } else { super::mask::mask_record(record) })
+        Ok(if role.sees_personal_data() { record } else { super::mask::mask_record(record) })
     }
 
     fn remove(&mut self, id: u64) {

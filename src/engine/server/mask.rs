@@ -88,6 +88,8 @@ pub fn mask_floor(floor: &Floor) -> Floor {
     let mut f = floor.clone();
     for c in f.calls.values_mut() {
         c.caller = mask_number(&c.caller);
+        // A feeder's intent (`call_tag`) is free text.
+        text(&mut c.intent);
         for l in &mut c.transcript {
             text(&mut l.text);
         }
@@ -146,6 +148,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::CardSuggested { .. }
             | EventKind::OrdersFound { .. }
             | EventKind::OrdersFailed { .. }
+            | EventKind::CallTagged { intent: Some(_), .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -158,6 +161,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         | EventKind::CardSuggested { word, .. } => Some(word.as_str()),
         EventKind::ConfirmationDecided { note: Some(n), .. } => Some(n.as_str()),
         EventKind::OrdersFailed { reason, .. } => Some(reason.as_str()),
+        EventKind::CallTagged { intent: Some(i), .. } => Some(i.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
         _ => None,
@@ -186,6 +190,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::CallbackDialed { caller, .. } => *caller = mask_number(caller),
         EventKind::OrdersFound { orders, .. } => orders.iter_mut().for_each(|o| text(&mut o.item)),
         EventKind::OrdersFailed { reason, .. } => text(reason),
+        // A feeder's intent is free text: a recogniser may have put a number in it.
+        EventKind::CallTagged { intent: Some(i), .. } => text(i),
         _ => {}
     }
     Cow::Owned(ev)

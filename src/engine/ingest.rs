@@ -212,3 +212,49 @@ impl Engine {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sim::scenario::Scenario;
+
+    /// A call the simulator does not drive (as a PBX's will be: the floor holds it, the engine has no sim state for
+    /// it) still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
+    #[test]
+    fn a_call_without_sim_state_gets_rules_and_sentiment_alerts_once() {
+        let Ok(s) = Scenario::load("bank") else { panic!("the bundled bank scenario must load") };
+        let mut engine = Engine::new(s, 3);
+        let mut call = None;
+        for _ in 0..720 {
+            call = engine.floor.calls.values().find(|c| c.rule_hits.is_empty()).map(|c| c.id);
+            if call.is_some() {
+                break;
+            }
+            let t = engine.now + chrono::Duration::seconds(5);
+            engine.advance_to(t);
+        }
+        let Some(call) = call else { panic!("a call arrives within the hour") };
+        engine.calls.remove(&call);
+        let feeder = Actor::new("asr", Role::Ingest);
+        let say = |text: &str| Command::Utterance { call, speaker: Speaker::Caller, text: text.into(), lang: None };
+        let alerts = |e: &Engine, kind: AlertKind| {
+            e.floor.alerts.values().filter(|a| a.kind == kind && a.subject == call.to_string()).count()
+        };
+        for _ in 0..2 {
+            assert_eq!(engine.command(&feeder, &say("I was scammed, someone stole my money")), Ok(()));
+        }
+        assert_eq!(engine.floor.calls[&call].rule_hits.len(), 1, "a rule acts once per call");
+        assert_eq!(alerts(&engine, AlertKind::UrgentKeyword), 1);
+        assert_eq!(engine.command(&feeder, &say("thank you, that is great, very helpful")), Ok(()));
+        for _ in 0..10 {
+            assert_eq!(engine.command(&feeder, &say("this is terrible, I am furious and angry")), Ok(()));
+        }
+        assert_eq!(alerts(&engine, AlertKind::NegativeSentiment), 2, "a warning, then a critical alert, no more");
+        // Past the alerts' re-trigger interval, the floor's alerts (not a timer) keep it at one per severity.
+        let t = engine.now + chrono::Duration::seconds(engine.scenario.thresholds.retrigger_s as i64 + 60);
+        engine.advance_to(t);
+        assert_eq!(engine.command(&feeder, &say("this is terrible, I am furious and angry")), Ok(()));
+        assert_eq!(alerts(&engine, AlertKind::NegativeSentiment), 2);
+        assert!(!engine.calls.contains_key(&call), "feeding makes no sim state");
+    }
+}

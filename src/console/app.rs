@@ -1343,6 +1343,11 @@ impl App {
     }
 
     /// Why the engine's database cannot be written, while it cannot (from the newest metrics frame).
+    /// The PBX source's health, on a floor a PBX feeds (from the engine's newest metrics).
+    pub fn source(&self) -> Option<&SourceStatus> {
+        self.mirror.metrics.as_ref()?.source.as_ref()
+    }
+
     pub fn store_failing(&self) -> Option<&str> {
         let s = self.mirror.metrics.as_ref()?.store.as_ref()?;
         if s.ok { None } else { Some(s.error.as_deref().unwrap_or("no reason given")) }

@@ -218,6 +218,53 @@ fn a_tag_changes_the_call_on_every_mirror_and_a_survey_scores_an_ended_call_once
     assert_eq!(engine.command(&feeder(), &out_of_range).err().map(|e| e.code), Some(ErrorCode::BadFrame));
 }
 
+/// A PBX-fed floor (the Asterisk example floor, calls observed as its bridge reports them): the feed gives its calls
+/// words, and the floor's own rules, alerts and tickets follow, as on a simulated floor.
+#[test]
+fn on_a_pbx_floor_fed_lines_raise_the_urgent_alert_and_a_survey_scores_the_ended_call() {
+    use callfloor::bridge::{CallKey, EndReason, Observation};
+    let path = std::path::Path::new("floors/asterisk-example.toml");
+    let Ok(d) = callfloor::engine::sim::scenario::FloorDescription::load(path) else { panic!("the example floor") };
+    let start = callfloor::engine::floor_date().and_hms_opt(9, 0, 0).unwrap_or_default().and_utc();
+    let mut engine = Engine::with_source(d, 1, start);
+    let key = CallKey("1733479200.41".into());
+    engine.observe(Observation::CallQueued {
+        key: key.clone(),
+        caller: "+86 13800001234".into(),
+        queue: QueueId::from("support"),
+    });
+    let Some(call) = engine.call_of_key(&key) else { panic!("the observed call is on the floor") };
+    assert_eq!(engine.command(&feeder(), &line(call, "my father has chest pain")), Ok(()));
+    let c = &engine.floor().calls[&call];
+    assert!(c.flags.urgent && c.priority == 10, "the floor description's urgent rule acted");
+    assert_eq!(alerts_about(&engine, call, AlertKind::UrgentKeyword), vec![Severity::Critical]);
+
+    // Answered by a seat serving the queue; the agent speaks; the caller's mood falls.
+    let Some(agent) =
+        engine.floor().agents.values().find(|a| a.queues.contains(&QueueId::from("support"))).map(|a| a.id)
+    else {
+        panic!("a seat serves support")
+    };
+    engine.observe(Observation::CallAnswered { key: key.clone(), agent });
+    let agent_line = Command::Utterance { call, speaker: Speaker::Agent, text: "I am here to help".into(), lang: None };
+    assert_eq!(engine.command(&feeder(), &agent_line), Ok(()));
+    assert_eq!(engine.command(&feeder(), &line(call, HAPPY)), Ok(()));
+    for _ in 0..6 {
+        assert_eq!(engine.command(&feeder(), &line(call, ANGRY)), Ok(()));
+    }
+    assert_eq!(alerts_about(&engine, call, AlertKind::NegativeSentiment), vec![Severity::Warning, Severity::Critical]);
+
+    // The PBX says the caller hung up; the caller's score comes from the survey system through the feeder.
+    engine.observe(Observation::CallEnded { key, reason: EndReason::Caller });
+    assert!(!engine.floor().calls.contains_key(&call));
+    engine.drain();
+    assert_eq!(engine.command(&feeder(), &survey(call, 1)), Ok(()));
+    let events = engine.drain();
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::SurveyAnswered { call: c, score: 1 } if c == call)));
+    let follow_up = engine.floor().tickets.values().any(|t| t.category == "low-satisfaction" && t.call == Some(call));
+    assert!(follow_up, "a score at or below the floor's bad_score opens a follow-up ticket");
+}
+
 // ----------------------------------------------------------------------------------------------------------------
 // Over the real server.
 

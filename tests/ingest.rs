@@ -487,3 +487,19 @@ async fn callfloor_ingest_feeds_stdin_and_fails_when_a_line_is_refused() {
     assert!(!ok);
     assert!(stderr.contains("of the supervisor role: feeding lines needs an ingest token"), "{stderr}");
 }
+
+mod console_support;
+
+/// The console with an ingest token shows the floor read-only: every action that would send a command is refused
+/// in a sentence naming the role that may, as for a viewer.
+#[test]
+fn the_console_with_an_ingest_token_is_read_only() {
+    let mut feed = console_support::feed();
+    let mut app = console_support::attach(&mut feed);
+    app.apply_update(Update::Welcome { role: Role::Ingest, server: "engine".into(), user: "asr".into(), floor: None });
+    let call = console_support::connected_call(app.floor());
+    assert!(app.run_command_line(&format!("barge {call}")).is_empty(), "nothing is sent");
+    let said = app.messages.back().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(said.contains("the ingest role cannot barge: ask for a supervisor token"), "{said}");
+    assert!(!app.may(callfloor::console::action::Action::Ack));
+}

@@ -390,3 +390,51 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
+
+#[cfg(test)]
+mod permission_tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_commands_are_the_ingest_roles_alone_and_it_may_send_nothing_else() {
+        let call = CallId(1);
+        let feed = [
+            Command::Utterance { call, speaker: Speaker::Caller, text: "hi".into(), lang: None },
+            Command::CallTag { call, intent: None, lang: None, dialect: None, elderly: Some(true), survey: None },
+        ];
+        let staff = [Command::Monitor { call }, Command::Say { call, text: "hi".into() }];
+        for c in &feed {
+            let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| c.allowed_for(*r)).collect();
+            assert_eq!(allowed, vec![Role::Ingest], "{}", c.name());
+            assert!(c.is_feed());
+        }
+        for c in &staff {
+            let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| c.allowed_for(*r)).collect();
+            assert_eq!(allowed, vec![Role::Supervisor, Role::Admin], "{}", c.name());
+        }
+        assert_eq!(feed[0].refusal_for(Role::Admin), "the admin role cannot utterance: ask for an ingest token");
+        assert_eq!(staff[0].refusal_for(Role::Ingest), "the ingest role cannot monitor: ask for a supervisor token");
+        // The roles' ladder, and ingest apart from it.
+        assert!(Role::Admin.covers(Role::Supervisor) && Role::Supervisor.covers(Role::Viewer));
+        assert!(!Role::Viewer.covers(Role::Supervisor) && !Role::Ingest.covers(Role::Viewer));
+        assert!(!Role::Admin.covers(Role::Ingest));
+        assert_eq!(Role::from_name("ingest"), Some(Role::Ingest));
+        assert!(Role::Ingest.is_staff() && !Role::Ingest.sees_personal_data());
+        // Feed lines are bounded as `say` is; a survey score is held back while the store fails, a line is not.
+        assert!(!feed[0].durable() && !feed[1].durable());
+        let scored = Command::CallTag { call, intent: None, lang: None, dialect: None, elderly: None, survey: Some(2) };
+        assert!(scored.durable());
+        let long = Command::CallTag {
+            call,
+            intent: Some("x".repeat(INTENT_MAX_CHARS + 1)),
+            lang: None,
+            dialect: None,
+            elderly: None,
+            survey: None,
+        };
+        assert!(long.check_text_limits().is_err_and(|e| e.message.starts_with("the intent is 101 characters long")));
+        let wire = r#"{"type":"utterance","call":"C-1","speaker":"agent","text":"稍等","lang":"zh"}"#;
+        let parsed: Result<Command, _> = serde_json::from_str(wire);
+        assert!(matches!(parsed, Ok(Command::Utterance { speaker: Speaker::Agent, lang: Some(Lang::Zh), .. })));
+    }
+}

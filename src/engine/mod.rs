@@ -422,6 +422,10 @@ impl Engine {
     /// audit log counts every refusal a supervisor saw. `more` is the number of further commands, refused the same
     /// way, that this one entry stands for.
     pub fn audit_refusal(&mut self, actor: &Actor, cmd: &Command, err: &CommandError, more: u32) {
+        // A feeder's commands are not audited (see `command`), rate-limited ones neither.
+        if actor.role == Role::Ingest {
+            return;
+        }
         self.audit(actor, cmd, false, format!("{}: {}", err.code.as_str(), err.message), more);
     }
 

@@ -55,6 +55,8 @@ pub fn mask_record(record: Record) -> Record {
             if let Some(caller) = c.caller.as_mut().filter(|c| !c.contains('*')) {
                 *caller = mask_number(caller);
             }
+            // A feeder's intent (`call_tag`) is free text.
+            text(&mut c.intent);
             for l in &mut c.transcript {
                 text(&mut l.text);
             }
@@ -273,5 +275,42 @@ mod tests {
             (masked.verification, masked.confirmation, masked.repeat_caller),
             (Some(Verification::Otp), Some(ConfirmationState::Refused), true)
         );
+    }
+
+    /// A feeder's intent is free text: a number a recogniser put in it is masked below admin in the event, on the
+    /// floor and in a stored call's record; an intent without one travels as it is.
+    #[test]
+    fn a_tagged_intent_is_masked_like_other_texts() {
+        let at = Time::default();
+        let tagged = |intent: &str| Event {
+            at,
+            kind: EventKind::CallTagged {
+                call: CallId(1),
+                intent: Some(intent.into()),
+                lang: None,
+                dialect: None,
+                elderly: None,
+                by: "asr".into(),
+            },
+        };
+        let ev = tagged("refund to card 6222020123456789012");
+        let EventKind::CallTagged { intent: Some(masked), .. } = &mask_event(&ev).kind else { panic!("a tag") };
+        assert_eq!(masked, "refund to card ***************9012");
+        assert!(matches!(mask_event(&tagged("billing")), Cow::Borrowed(_)), "nothing to mask: no copy");
+        let mut floor = Floor::default();
+        floor.apply(&Event {
+            at,
+            kind: EventKind::CallArrived {
+                call: CallId(1),
+                caller: "13812345678".into(),
+                lang: Lang::Zh,
+                intent: "fees".into(),
+                dialect: None,
+                elderly: false,
+            },
+        });
+        floor.apply(&ev);
+        assert_eq!(floor.calls[&CallId(1)].intent, "refund to card 6222020123456789012");
+        assert_eq!(mask_floor(&floor).calls[&CallId(1)].intent, "refund to card ***************9012");
     }
 }

@@ -503,3 +503,54 @@ fn the_console_with_an_ingest_token_is_read_only() {
     assert!(said.contains("the ingest role cannot barge: ask for a supervisor token"), "{said}");
     assert!(!app.may(callfloor::console::action::Action::Ack));
 }
+
+/// A connection lost while lines wait for their answers: each such line is reported as unanswered (it may or may
+/// not have been fed) and counted against the run, never sent twice, and the run ends instead of waiting forever.
+#[tokio::test]
+async fn lines_in_flight_when_the_connection_drops_are_reported_not_resent() {
+    use callfloor::client::ingest::{self, IngestOptions};
+    use callfloor::protocol::{self, ClientMsg};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("cannot bind") };
+    let Ok(addr) = listener.local_addr() else { panic!("no address") };
+    let mut config = ClientConfig::new(format!("ws://{addr}"), FEEDER);
+    config.backoff_initial = Duration::from_millis(10);
+    let (tx, input) = mpsc::channel(4);
+    assert!(tx.send(Ok(SCAMMED.to_string())).await.is_ok());
+    drop(tx);
+    let opts = IngestOptions { call: Some(CallId(7)), speaker: Speaker::Caller, lang: None, json: false, window: 4 };
+    let status = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let run = tokio::spawn(ingest::run(config, opts, input, Shared(status.clone())));
+
+    let Ok((tcp, _)) = guard("ingest connects", listener.accept()).await else { panic!("accept failed") };
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { panic!("handshake failed") };
+    let _hello = guard("hello", ws.next()).await;
+    let welcome = serde_json::json!({"type": "welcome", "protocol": 1, "role": "ingest", "server": "e", "user": "asr"});
+    assert!(ws.send(Message::text(welcome.to_string())).await.is_ok());
+    match guard("the line", ws.next()).await {
+        Some(Ok(Message::Text(t))) => {
+            assert!(matches!(protocol::decode_client(&t), Ok(ClientMsg::Command { .. })), "{t}");
+        }
+        other => panic!("ingest sent {other:?} instead of its line"),
+    }
+    drop(ws);
+    let summary = match guard("ingest to finish", run).await {
+        Ok(Ok(s)) => s,
+        other => panic!("ingest failed: {other:?}"),
+    };
+    assert_eq!((summary.accepted, summary.refused), (0, 1));
+    let said = status.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    assert!(said.contains("line 1 unanswered: the connection was lost before the engine answered"), "{said}");
+}

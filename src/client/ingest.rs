@@ -224,6 +224,18 @@ pub async fn run(
                         text_for_terminal(&reason),
                         retry_in_ms as f64 / 1000.0
                     );
+                    // Their answers went with the connection: not sent again, since a line the engine took would
+                    // then be in the transcript twice.
+                    let mut lost: Vec<u64> = in_flight.drain().map(|(_, (n, _, _))| n).collect();
+                    lost.sort_unstable();
+                    for n in lost {
+                        summary.refused += 1;
+                        let _ = writeln!(
+                            status,
+                            "callfloor ingest: line {n} unanswered: the connection was lost before the engine \
+                             answered, so it may or may not have been fed"
+                        );
+                    }
                 }
                 Some(_) => {}
             },

@@ -505,9 +505,9 @@ fn the_console_with_an_ingest_token_is_read_only() {
 }
 
 /// A connection lost while lines wait for their answers: each such line is reported as unanswered (it may or may
-/// not have been fed) and counted against the run, never sent twice, and the run ends instead of waiting forever.
+/// not have been fed) and counted against the run, never sent twice; lines read while the link is down wait for it.
 #[tokio::test]
-async fn lines_in_flight_when_the_connection_drops_are_reported_not_resent() {
+async fn lines_in_flight_when_the_connection_drops_are_reported_not_resent_and_later_lines_wait_for_the_link() {
     use callfloor::client::ingest::{self, IngestOptions};
     use callfloor::protocol::{self, ClientMsg};
     use futures_util::{SinkExt, StreamExt};
@@ -519,7 +519,6 @@ async fn lines_in_flight_when_the_connection_drops_are_reported_not_resent() {
     config.backoff_initial = Duration::from_millis(10);
     let (tx, input) = mpsc::channel(4);
     assert!(tx.send(Ok(SCAMMED.to_string())).await.is_ok());
-    drop(tx);
     let opts = IngestOptions { call: Some(CallId(7)), speaker: Speaker::Caller, lang: None, json: false, window: 4 };
     let status = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -546,11 +545,27 @@ async fn lines_in_flight_when_the_connection_drops_are_reported_not_resent() {
         other => panic!("ingest sent {other:?} instead of its line"),
     }
     drop(ws);
+    // The client connects again; a line read meanwhile waits for the new connection and is answered there.
+    let Ok((tcp, _)) = guard("ingest reconnects", listener.accept()).await else { panic!("accept failed") };
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { panic!("handshake failed") };
+    let _hello = guard("hello again", ws.next()).await;
+    assert!(tx.send(Ok(HAPPY.to_string())).await.is_ok());
+    drop(tx);
+    assert!(ws.send(Message::text(welcome.to_string())).await.is_ok());
+    let id = match guard("the second line", ws.next()).await {
+        Some(Ok(Message::Text(t))) => match protocol::decode_client(&t) {
+            Ok(ClientMsg::Command { id, command: Command::Utterance { text, .. } }) if text == HAPPY => id,
+            other => panic!("ingest sent {other:?} instead of its second line"),
+        },
+        other => panic!("ingest sent {other:?} instead of its second line"),
+    };
+    let ack = serde_json::json!({"type": "ack", "id": id});
+    assert!(ws.send(Message::text(ack.to_string())).await.is_ok());
     let summary = match guard("ingest to finish", run).await {
         Ok(Ok(s)) => s,
         other => panic!("ingest failed: {other:?}"),
     };
-    assert_eq!((summary.accepted, summary.refused), (0, 1));
+    assert_eq!((summary.accepted, summary.refused), (1, 1));
     let said = status.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     assert!(said.contains("line 1 unanswered: the connection was lost before the engine answered"), "{said}");
 }

@@ -143,8 +143,10 @@ pub async fn run(
     let mut paused_until: Option<tokio::time::Instant> = None;
     let mut summary = IngestSummary::default();
     let window = opts.window.max(1);
+    // While the link is down, lines wait in the pipe rather than being refused for want of a connection.
+    let mut online = true;
     loop {
-        let paused = paused_until.is_some_and(|t| tokio::time::Instant::now() < t);
+        let paused = !online || paused_until.is_some_and(|t| tokio::time::Instant::now() < t);
         // Lines sent again after `rate_limited` go first.
         while !paused
             && in_flight.len() < window
@@ -168,30 +170,9 @@ pub async fn run(
                 None => std::future::pending().await,
             }
         };
+        // The engine's news first: a lost link must be seen before another line is sent into it.
         tokio::select! {
-            line = input.recv(), if can_read => match line {
-                Some(Err(e)) => bail!("cannot read line {} of the input: {e}", line_no + 1),
-                None => eof = true,
-                Some(Ok(text)) => {
-                    line_no += 1;
-                    if text.trim().is_empty() {
-                        continue;
-                    }
-                    match command_for_line(&text, &opts) {
-                        Ok(cmd) => {
-                            let id = format!("L{line_no}");
-                            in_flight.insert(id.clone(), (line_no, cmd.clone(), 0));
-                            if commands.send(Outgoing::command(id, cmd)).await.is_err() {
-                                bail!("the client stopped while sending line {line_no}");
-                            }
-                        }
-                        Err(why) => {
-                            summary.refused += 1;
-                            let _ = writeln!(status, "callfloor ingest: line {line_no} skipped: {why}");
-                        }
-                    }
-                }
-            },
+            biased;
             u = updates.recv() => match u {
                 None => bail!("the client stopped with {} lines unanswered", in_flight.len()),
                 Some(Update::Ack { id }) => {
@@ -217,7 +198,12 @@ pub async fn run(
                 Some(Update::Connection(ConnState::Failed { reason })) => {
                     bail!("cannot connect: {}", text_for_terminal(&reason))
                 }
+                Some(Update::Welcome { role: Role::Ingest, .. }) => online = true,
+                Some(Update::Welcome { role, .. }) => {
+                    bail!("the engine now gives this token the {role} role: feeding lines needs an ingest token")
+                }
                 Some(Update::Connection(ConnState::Disconnected { reason, retry_in_ms })) => {
+                    online = false;
                     let _ = writeln!(
                         status,
                         "callfloor ingest: {}; retrying in {:.1} s",
@@ -238,6 +224,29 @@ pub async fn run(
                     }
                 }
                 Some(_) => {}
+            },
+            line = input.recv(), if can_read => match line {
+                Some(Err(e)) => bail!("cannot read line {} of the input: {e}", line_no + 1),
+                None => eof = true,
+                Some(Ok(text)) => {
+                    line_no += 1;
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    match command_for_line(&text, &opts) {
+                        Ok(cmd) => {
+                            let id = format!("L{line_no}");
+                            in_flight.insert(id.clone(), (line_no, cmd.clone(), 0));
+                            if commands.send(Outgoing::command(id, cmd)).await.is_err() {
+                                bail!("the client stopped while sending line {line_no}");
+                            }
+                        }
+                        Err(why) => {
+                            summary.refused += 1;
+                            let _ = writeln!(status, "callfloor ingest: line {line_no} skipped: {why}");
+                        }
+                    }
+                }
             },
             _ = pause => paused_until = None,
         }

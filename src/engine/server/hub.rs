@@ -607,6 +607,8 @@ impl Hub {
         m.source = self.source_health.as_ref().map(|h| {
             let mut status = h.borrow().clone();
             status.out_of_order = self.engine.out_of_order();
+            // A PBX floor's clock reads the host's local time of day (see `cli`); `since` is told on it too.
+            status.since = status.since.map(|t| t.with_timezone(&chrono::Local).naive_local().and_utc());
             status
         });
         let text: Utf8Bytes = protocol::encode_metrics(&m).into();

@@ -147,6 +147,18 @@ pub struct EngineArgs {
     pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub key: DbKeyArgs,
+    /// Where the calls come from: `sim` (the bundled simulator), `ami://USER@HOST:5038` (Asterisk) or
+    /// `esl://HOST:8021` (FreeSWITCH mod_callcenter). A PBX source needs --floor and --listen.
+    #[arg(long, default_value = "sim", value_name = "SOURCE")]
+    pub source: String,
+    /// The floor description a PBX source runs on: queues, seats and their names on the PBX, supervisors' phones,
+    /// rules and ticket policy (docs/SCENARIOS.md, "Floor descriptions"; examples in floors/).
+    #[arg(long, value_name = "FILE")]
+    pub floor: Option<std::path::PathBuf>,
+    /// File whose first line is the PBX's secret (the AMI user's secret, the event socket's password). Or set
+    /// CALLFLOOR_AMI_SECRET / CALLFLOOR_ESL_PASSWORD. Never on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
 }
 
 /// The key of an encrypted database.
@@ -357,6 +369,13 @@ fn run_demo(args: DemoArgs) -> Result<()> {
 }
 
 fn run_engine(args: EngineArgs) -> Result<()> {
+    let source = crate::bridge::SourceUrl::parse(&args.source).map_err(|e| anyhow::anyhow!("--source: {e}"))?;
+    if source != crate::bridge::SourceUrl::Sim {
+        return run_pbx_engine(source, &args);
+    }
+    if args.floor.is_some() || args.secret_file.is_some() {
+        bail!("--floor and --secret-file are for a PBX source (--source ami://USER@HOST:5038 or esl://HOST:8021)");
+    }
     let scenario = load_scenario(&args.scenario)?;
     let duration = parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
     if duration <= chrono::Duration::zero() {
@@ -364,7 +383,7 @@ fn run_engine(args: EngineArgs) -> Result<()> {
     }
     let speed = parse_speed(&args.speed)?;
     if let Some(listen) = &args.listen {
-        return run_server(Engine::new(scenario, args.seed), speed, listen, &args);
+        return run_server(Engine::new(scenario, args.seed), speed, listen, &args, None);
     }
     let mut engine = Engine::new(scenario, args.seed);
     let opts = RunOptions { seed: args.seed, speed, duration, progress: !args.quiet };
@@ -380,6 +399,28 @@ fn run_engine(args: EngineArgs) -> Result<()> {
     Ok(())
 }
 
+/// `engine --source ami://…|esl://…`: a floor that follows a PBX, served until Ctrl-C.
+fn run_pbx_engine(source: crate::bridge::SourceUrl, args: &EngineArgs) -> Result<()> {
+    let Some(listen) = &args.listen else {
+        bail!("--source {source}: a PBX floor is served, not run headless: add --listen ADDR (e.g. 127.0.0.1:7300)");
+    };
+    let Some(floor) = &args.floor else {
+        bail!(
+            "--source {source} needs --floor FILE, the floor description (queues, seats and their names on the PBX): \
+             see docs/SCENARIOS.md and floors/"
+        );
+    };
+    if parse_speed(&args.speed)? != Speed::Times(1.0) {
+        bail!("--speed: a PBX floor runs on the wall clock; leave --speed out");
+    }
+    let description = crate::engine::sim::scenario::FloorDescription::load(floor)?;
+    let secret = source.secret(args.secret_file.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Floor time is the engine host's local clock time, as a simulated floor's clock reads its floor's time of day.
+    let start = chrono::Local::now().naive_local().and_utc();
+    let engine = Engine::with_source(description, args.seed, start);
+    run_server(engine, Speed::Times(1.0), listen, args, Some((source, secret)))
+}
+
 /// Logs to stderr; `RUST_LOG` overrides `default`.
 fn init_stderr_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -393,7 +434,13 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// `engine --listen`: serves the floor until Ctrl-C.
-fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> Result<()> {
+fn run_server(
+    engine: Engine,
+    speed: Speed,
+    listen: &str,
+    args: &EngineArgs,
+    pbx: Option<(crate::bridge::SourceUrl, crate::bridge::Secret)>,
+) -> Result<()> {
     use crate::engine::server::{self, Pacing, ServerConfig, TokenEntry, Tokens};
     init_stderr_logging("info");
     let addr: std::net::SocketAddr = listen
@@ -438,9 +485,17 @@ fn run_server(engine: Engine, speed: Speed, listen: &str, args: &EngineArgs) -> 
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("--listen: cannot listen on {addr} (is another engine running there?)"))?;
-        let handle = server::serve(listener, engine, config).await?;
+        let floor_name = engine.scenario_id().to_string();
+        let bridge = pbx.as_ref().and_then(|(url, secret)| crate::bridge::start(url, secret.clone(), engine.roster()));
+        let handle = server::serve_source(listener, engine, config, bridge).await?;
         let url = handle.url();
-        eprintln!("callfloor engine: serving scenario {} on {url}", args.scenario);
+        match &pbx {
+            Some((source, _)) => eprintln!(
+                "callfloor engine: serving floor {floor_name} on {url}, following the PBX at {source} (the console shows \
+                 the link's state)"
+            ),
+            None => eprintln!("callfloor engine: serving scenario {} on {url}", args.scenario),
+        }
         match &db_shown {
             Some(db) => eprintln!("callfloor engine: the floor is kept in {db}"),
             None => eprintln!("callfloor engine: the floor is kept in memory only (--db :memory:)"),

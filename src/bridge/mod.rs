@@ -277,3 +277,20 @@ pub fn channel(kind: &str, target: &str) -> (Bridge, BridgeEnds) {
         BridgeEnds { observations: obs_tx, actions: act_rx, health: health_tx },
     )
 }
+
+/// Starts the bridge a `--source` names, on the current tokio runtime, with the production defaults (backoff, ping,
+/// timeouts); `None` for the simulator, which is not a bridge.
+pub fn start(url: &SourceUrl, secret: Secret, roster: Roster) -> Option<Bridge> {
+    match url {
+        SourceUrl::Sim => None,
+        SourceUrl::Ami { user, host, port } => {
+            Some(ami::client::spawn(ami::client::AmiConfig::new(host.clone(), *port, user.clone(), secret), roster))
+        }
+        SourceUrl::Esl { host, port } => {
+            let config = esl::EslConfig::new(host.clone(), *port, secret);
+            let (bridge, ends) = channel("esl", &config.target());
+            esl::spawn(config, roster, ends);
+            Some(bridge)
+        }
+    }
+}

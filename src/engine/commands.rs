@@ -16,33 +16,12 @@ impl Engine {
         match cmd {
             Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
                 let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
-                let c = self.live_call(*call)?;
-                if !matches!(c.state, CallState::Connected | CallState::Held) {
-                    return Err(CommandError::conflict(format!(
-                        "{call} is {}, not connected to an agent: you can join it once it is answered",
-                        c.state.as_str()
-                    )));
-                }
-                if mode == SupervisorMode::Barge
-                    && let Some(other) =
-                        c.supervisors.iter().find(|p| p.mode == SupervisorMode::Barge && p.supervisor != actor.name)
-                {
-                    return Err(CommandError::conflict(format!(
-                        "{} is already barged into {call}: only one supervisor barges in at a time",
-                        other.supervisor
-                    )));
-                }
-                if c.supervisors.iter().any(|p| p.supervisor == actor.name && p.mode == mode) {
-                    return Err(CommandError::conflict(format!("you are already on {call} in {} mode", mode.as_str())));
-                }
+                self.check_join(actor, *call, mode)?;
                 self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
                 Ok(None)
             }
             Command::Leave { call } => {
-                let c = self.live_call(*call)?;
-                if !c.supervisors.iter().any(|p| p.supervisor == actor.name) {
-                    return Err(CommandError::conflict(format!("you are not on {call}")));
-                }
+                self.check_leave(actor, *call)?;
                 self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
                 Ok(None)
             }
@@ -83,45 +62,13 @@ impl Engine {
                 Ok(None)
             }
             Command::Reassign { agent, queues } => {
-                self.agent(*agent)?;
-                if queues.is_empty() {
-                    return Err(CommandError::conflict(format!("{agent} must serve at least one queue")));
-                }
-                if let Some(q) = queues.iter().find(|q| self.floor.queue(q).is_none()) {
-                    let names: Vec<&str> = self.floor.queues.iter().map(|q| q.id.as_str()).collect();
-                    return Err(CommandError::not_found(format!(
-                        "there is no queue '{q}': the queues are {}",
-                        names.join(", ")
-                    )));
-                }
-                let mut qs: Vec<QueueId> = Vec::with_capacity(queues.len());
-                for q in queues {
-                    if !qs.contains(q) {
-                        qs.push(q.clone());
-                    }
-                }
+                let qs = self.check_reassign(*agent, queues)?;
                 self.emit(EventKind::AgentReassigned { agent: *agent, queues: qs });
                 self.route_agent(*agent);
                 Ok(None)
             }
             Command::SetAgentState { agent, state } => {
-                let a = self.agent(*agent)?;
-                let current = a.state;
-                if !matches!(state, AgentState::Available | AgentState::Break | AgentState::Offline) {
-                    return Err(CommandError::conflict(format!(
-                        "an agent can be set to available, break or offline, not {}",
-                        state.as_str()
-                    )));
-                }
-                if matches!(current, AgentState::Ringing | AgentState::OnCall) {
-                    let call = a.call.map(|c| format!(" {c}")).unwrap_or_default();
-                    return Err(CommandError::conflict(format!(
-                        "{agent} is on call{call}: change the state after the call ends"
-                    )));
-                }
-                if current == *state {
-                    return Err(CommandError::conflict(format!("{agent} is already {}", state.as_str())));
-                }
+                self.check_set_state(*agent, *state)?;
                 self.emit(EventKind::AgentStateChanged {
                     agent: *agent,
                     state: *state,
@@ -137,49 +84,7 @@ impl Engine {
                 Ok(None)
             }
             Command::Transfer { call, to_agent, to_queue } => {
-                let c = self.live_call(*call)?.clone();
-                if let Some(e) = self.transfer_blocked(&c) {
-                    return Err(e);
-                }
-                match (to_agent, to_queue) {
-                    (Some(_), Some(_)) | (None, None) => {
-                        return Err(CommandError::new(
-                            ErrorCode::BadFrame,
-                            "a transfer names exactly one target: to_agent or to_queue",
-                        ));
-                    }
-                    _ => {}
-                }
-                if !matches!(c.state, CallState::Queued | CallState::Connected | CallState::Held) {
-                    return Err(CommandError::conflict(format!(
-                        "{call} is {}: only queued or connected calls can be transferred",
-                        c.state.as_str()
-                    )));
-                }
-                if let Some(q) = to_queue {
-                    if self.floor.queue(q).is_none() {
-                        return Err(CommandError::not_found(format!("there is no queue '{q}'")));
-                    }
-                    self.check_temp_transfer(&c, Some(q))?;
-                    if c.queue.as_ref() == Some(q) && c.state == CallState::Queued {
-                        return Err(CommandError::conflict(format!("{call} is already waiting in {q}")));
-                    }
-                }
-                if let Some(a) = to_agent {
-                    let ag = self.agent(*a)?;
-                    if ag.state != AgentState::Available {
-                        return Err(CommandError::conflict(format!(
-                            "{a} is {}: a call can only be transferred to an available agent",
-                            ag.state.as_str()
-                        )));
-                    }
-                    if !ag.langs.contains(&c.lang) {
-                        return Err(CommandError::conflict(format!(
-                            "{a} does not speak {}, the caller's language",
-                            c.lang.as_str()
-                        )));
-                    }
-                }
+                let c = self.check_transfer(*call, *to_agent, to_queue.as_ref())?;
                 let old_agent = c.agent;
                 let was_talking = matches!(c.state, CallState::Connected | CallState::Held);
                 // Talk time already spent counts against the time the conversation still needs.
@@ -310,6 +215,131 @@ impl Engine {
                 Ok(Some(format!("{first}..{last} logged in")))
             }
         }
+    }
+
+    /// Whether `actor` may join `call` in `mode` (monitor, whisper, barge).
+    pub(super) fn check_join(&self, actor: &Actor, call: CallId, mode: SupervisorMode) -> Result<(), CommandError> {
+        let c = self.live_call(call)?;
+        if !matches!(c.state, CallState::Connected | CallState::Held) {
+            return Err(CommandError::conflict(format!(
+                "{call} is {}, not connected to an agent: you can join it once it is answered",
+                c.state.as_str()
+            )));
+        }
+        if mode == SupervisorMode::Barge
+            && let Some(other) =
+                c.supervisors.iter().find(|p| p.mode == SupervisorMode::Barge && p.supervisor != actor.name)
+        {
+            return Err(CommandError::conflict(format!(
+                "{} is already barged into {call}: only one supervisor barges in at a time",
+                other.supervisor
+            )));
+        }
+        if c.supervisors.iter().any(|p| p.supervisor == actor.name && p.mode == mode) {
+            return Err(CommandError::conflict(format!("you are already on {call} in {} mode", mode.as_str())));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_leave(&self, actor: &Actor, call: CallId) -> Result<(), CommandError> {
+        let c = self.live_call(call)?;
+        if !c.supervisors.iter().any(|p| p.supervisor == actor.name) {
+            return Err(CommandError::conflict(format!("you are not on {call}")));
+        }
+        Ok(())
+    }
+
+    /// The queues a seat is to serve, checked and without repeats.
+    pub(super) fn check_reassign(&self, agent: AgentId, queues: &[QueueId]) -> Result<Vec<QueueId>, CommandError> {
+        self.agent(agent)?;
+        if queues.is_empty() {
+            return Err(CommandError::conflict(format!("{agent} must serve at least one queue")));
+        }
+        if let Some(q) = queues.iter().find(|q| self.floor.queue(q).is_none()) {
+            let names: Vec<&str> = self.floor.queues.iter().map(|q| q.id.as_str()).collect();
+            return Err(CommandError::not_found(format!(
+                "there is no queue '{q}': the queues are {}",
+                names.join(", ")
+            )));
+        }
+        let mut qs: Vec<QueueId> = Vec::with_capacity(queues.len());
+        for q in queues {
+            if !qs.contains(q) {
+                qs.push(q.clone());
+            }
+        }
+        Ok(qs)
+    }
+
+    pub(super) fn check_set_state(&self, agent: AgentId, state: AgentState) -> Result<(), CommandError> {
+        let a = self.agent(agent)?;
+        let current = a.state;
+        if !matches!(state, AgentState::Available | AgentState::Break | AgentState::Offline) {
+            return Err(CommandError::conflict(format!(
+                "an agent can be set to available, break or offline, not {}",
+                state.as_str()
+            )));
+        }
+        if matches!(current, AgentState::Ringing | AgentState::OnCall) {
+            let call = a.call.map(|c| format!(" {c}")).unwrap_or_default();
+            return Err(CommandError::conflict(format!(
+                "{agent} is on call{call}: change the state after the call ends"
+            )));
+        }
+        if current == state {
+            return Err(CommandError::conflict(format!("{agent} is already {}", state.as_str())));
+        }
+        Ok(())
+    }
+
+    /// The call a transfer moves, once the transfer is checked.
+    pub(super) fn check_transfer(
+        &self,
+        call: CallId,
+        to_agent: Option<AgentId>,
+        to_queue: Option<&QueueId>,
+    ) -> Result<Call, CommandError> {
+        let c = self.live_call(call)?.clone();
+        if let Some(e) = self.transfer_blocked(&c) {
+            return Err(e);
+        }
+        if to_agent.is_some() == to_queue.is_some() {
+            return Err(CommandError::new(
+                ErrorCode::BadFrame,
+                "a transfer names exactly one target: to_agent or to_queue",
+            ));
+        }
+        if !matches!(c.state, CallState::Queued | CallState::Connected | CallState::Held) {
+            return Err(CommandError::conflict(format!(
+                "{call} is {}: only queued or connected calls can be transferred",
+                c.state.as_str()
+            )));
+        }
+        if let Some(q) = to_queue {
+            if self.floor.queue(q).is_none() {
+                return Err(CommandError::not_found(format!("there is no queue '{q}'")));
+            }
+            self.check_temp_transfer(&c, Some(q))?;
+            if c.queue.as_ref() == Some(q) && c.state == CallState::Queued {
+                return Err(CommandError::conflict(format!("{call} is already waiting in {q}")));
+            }
+        }
+        if let Some(a) = to_agent {
+            let ag = self.agent(a)?;
+            if ag.state != AgentState::Available {
+                return Err(CommandError::conflict(format!(
+                    "{a} is {}: a call can only be transferred to an available agent",
+                    ag.state.as_str()
+                )));
+            }
+            if !ag.langs.contains(&c.lang) {
+                return Err(CommandError::conflict(format!(
+                    "{a} does not speak {}, the caller's language",
+                    c.lang.as_str()
+                )));
+            }
+        }
+        Ok(c)
     }
 
     fn live_call(&self, id: CallId) -> Result<&Call, CommandError> {

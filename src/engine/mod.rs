@@ -10,6 +10,7 @@ mod fin;
 pub mod headless;
 pub mod metrics;
 pub mod orders;
+mod pbx;
 mod routing;
 pub mod server;
 pub mod sim;
@@ -28,6 +29,8 @@ use metrics::MetricsTracker;
 use routing::Routing;
 use sim::Scheduler;
 use sim::scenario::Scenario;
+
+pub use pbx::Submitted;
 
 /// The floor day every simulation runs on (a Monday), so runs are reproducible.
 pub fn floor_date() -> NaiveDate {
@@ -137,6 +140,8 @@ pub struct Engine {
     dialect_rng: ChaCha8Rng,
     /// The order lookup: the scenario's table, or the HTTP requests waiting to be started.
     orders: orders::Orders,
+    /// Set when a PBX, not the simulator, feeds the floor (`--source ami://…`): its call keys and the roster.
+    pbx: Option<pbx::PbxFloor>,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -222,6 +227,10 @@ impl Engine {
 
     /// A floor for `scenario` opened at floor time `start` (a restarted floor continues from where it stopped).
     pub fn starting_at(scenario: Scenario, seed: u64, start: Time) -> Engine {
+        Engine::build(scenario, seed, start, None)
+    }
+
+    fn build(scenario: Scenario, seed: u64, start: Time, pbx: Option<pbx::PbxFloor>) -> Engine {
         let analyzer = Analyzer::new(&scenario.rules);
         let mut bank_analysis = HashMap::new();
         let banks = scenario
@@ -275,6 +284,7 @@ impl Engine {
             dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
             orders: orders::Orders::new(scenario.orders.as_ref(), seed),
             scenario,
+            pbx,
         };
         engine.open_floor();
         engine
@@ -307,6 +317,7 @@ impl Engine {
     pub fn resume(&mut self, saved: &store::Resume) {
         if let Some(t) = saved.floor_time
             && t > self.now
+            && self.pbx.is_none()
         {
             let fresh = Engine::starting_at(self.scenario.clone(), self.seed, t);
             let identity = self.identity.clone();
@@ -336,7 +347,9 @@ impl Engine {
             self.emit(EventKind::TicketOpened { ticket: ticket.clone() });
             self.sched.at(due.max(self.now), sim::Fact::TicketDue(id, level));
         }
-        self.restore_callbacks(&saved.callbacks, saved.floor_time);
+        if self.pbx.is_none() {
+            self.restore_callbacks(&saved.callbacks, saved.floor_time);
+        }
     }
 
     /// The engine's floor: the single source of truth.
@@ -436,6 +449,11 @@ impl Engine {
             return;
         }
         self.write_audit(actor.name.clone(), actor.role, audit_text(cmd, NOTE_MAX_CHARS), true, outcome, more);
+    }
+
+    /// Writes the audit entry of a command carried out, with `outcome` (`ok: …`).
+    fn write_ok_audit(&mut self, actor: &Actor, cmd: &Command, outcome: String) {
+        self.audit(actor, cmd, true, outcome, 0);
     }
 
     fn write_audit(&mut self, actor: String, role: Role, command: String, ok: bool, outcome: String, more: u32) {

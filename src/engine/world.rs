@@ -81,7 +81,8 @@ impl Engine {
                     name,
                     queues: g.queues.iter().map(QueueId::new).collect(),
                     langs: g.langs.clone(),
-                    state: if on_shift { AgentState::Available } else { AgentState::Offline },
+                    // A PBX's seats are offline until its snapshot says otherwise.
+                    state: if on_shift && self.pbx.is_none() { AgentState::Available } else { AgentState::Offline },
                     since: self.now,
                     call: None,
                     missed: 0,

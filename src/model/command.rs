@@ -216,6 +216,9 @@ pub enum ErrorCode {
     /// The engine's store cannot write: a command that changes tickets, alerts or seats is refused (or, if it was
     /// already carried out when the write failed, reported as not saved).
     StoreFailed,
+    /// On a PBX-fed floor: the PBX refused the action the command became, or could not be reached; the message
+    /// quotes the PBX.
+    PbxRefused,
 }
 
 impl ErrorCode {
@@ -229,6 +232,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UnsupportedVersion => "unsupported_version",
             ErrorCode::StoreFailed => "store_failed",
+            ErrorCode::PbxRefused => "pbx_refused",
         }
     }
 }
@@ -247,6 +251,9 @@ impl CommandError {
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
+    }
+    pub fn pbx_refused(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PbxRefused, message)
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)

@@ -6,11 +6,15 @@
 //! Asterisk 13+ traffic on the points that matter here (member `MemberName`/`Interface` vs `Name`/`Location`, the
 //! agent's device channel in `DestChannel`, messages run together, `Response: Follows` output). See docs/BRIDGE.md.
 
+pub mod client;
 pub mod event;
 pub mod frame;
+pub mod map;
 
 #[cfg(test)]
 mod tests;
 
+pub use client::{AmiConfig, run, spawn};
 pub use event::{AgentLeg, AmiEvent, ChannelRef, CompleteReason, DecodeStats, Decoder, DeviceStatus, Member};
 pub use frame::{Frame, FrameError, FrameReader, FrameStats, Limits, Message, MessageKind};
+pub use map::{MapStats, Mapper};

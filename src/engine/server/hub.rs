@@ -12,9 +12,10 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::mask::{mask_event, mask_floor};
 use super::{ClockOrigin, Pacing, Stats};
-use crate::engine::Engine;
+use crate::bridge::{ActionRequest, Bridge, Observation, SourceStatus};
 use crate::engine::sim::clock::Speed;
 use crate::engine::store::{Store, StoreReport};
+use crate::engine::{Engine, Submitted};
 use crate::model::*;
 use crate::protocol;
 
@@ -86,6 +87,17 @@ pub(super) enum Control {
     },
 }
 
+/// A command the PBX has answered (or failed to), back on the hub to be audited and acknowledged.
+struct PbxDone {
+    actor: Actor,
+    command: Command,
+    outcome: Result<(), String>,
+    reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
+}
+
+/// Observations applied per batch before the hub flushes and looks at its other work.
+const OBSERVATION_BATCH: usize = 512;
+
 struct Slot {
     id: u64,
     clear: bool,
@@ -111,6 +123,12 @@ pub(super) struct Hub {
     snapshots: [Option<(u64, Utf8Bytes)>; 2],
     /// The floor's HTTP order lookups (`[orders] source = "http"`), started as calls arrive.
     orders: Option<crate::engine::orders::OrderLookups>,
+    /// On a PBX-fed floor: where actions go, the link's health, and the observations (taken by `run`).
+    actions: Option<mpsc::Sender<ActionRequest>>,
+    source_health: Option<tokio::sync::watch::Receiver<SourceStatus>>,
+    observations: Option<mpsc::Receiver<Observation>>,
+    pbx_done_tx: mpsc::UnboundedSender<PbxDone>,
+    pbx_done_rx: Option<mpsc::UnboundedReceiver<PbxDone>>,
 }
 
 /// Floor time a `Speed::Max` engine advances per step, and the wall time a tick may spend on it.
@@ -129,8 +147,19 @@ impl Hub {
         max_clients: usize,
         store: Option<Store>,
         stats: Arc<Stats>,
+        bridge: Option<Bridge>,
     ) -> Hub {
+        let (pbx_done_tx, pbx_done_rx) = mpsc::unbounded_channel();
+        let (actions, source_health, observations) = match bridge {
+            Some(b) => (Some(b.actions), Some(b.health), Some(b.observations)),
+            None => (None, None, None),
+        };
         Hub {
+            actions,
+            source_health,
+            observations,
+            pbx_done_tx,
+            pbx_done_rx: Some(pbx_done_rx),
             engine,
             pacing,
             origin,
@@ -160,8 +189,50 @@ impl Hub {
             }
             None => None,
         };
+        let mut observations = self.observations.take();
+        let mut pbx_done = self.pbx_done_rx.take();
         loop {
             tokio::select! {
+                obs = async {
+                    match observations.as_mut() {
+                        Some(r) => r.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let started = Instant::now();
+                    match obs {
+                        Some(first) => {
+                            self.engine.observe(first);
+                            // What else has come in goes in the same batch.
+                            if let Some(rx) = observations.as_mut() {
+                                for _ in 1..OBSERVATION_BATCH {
+                                    match rx.try_recv() {
+                                        Ok(o) => self.engine.observe(o),
+                                        Err(_) => break,
+                                    }
+                                }
+                            }
+                            self.flush();
+                        }
+                        None => {
+                            tracing::error!("the PBX bridge stopped: the floor no longer follows the PBX");
+                            observations = None;
+                        }
+                    }
+                    self.busy(started);
+                }
+                Some(done) = async {
+                    match pbx_done.as_mut() {
+                        Some(r) => r.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let started = Instant::now();
+                    let PbxDone { actor, command, outcome, reply } = done;
+                    let result = self.engine.pbx_outcome(&actor, &command, outcome);
+                    self.finish_command(&actor, &command, result, reply);
+                    self.busy(started);
+                }
                 Some(reply) = async {
                     match order_replies.as_mut() {
                         Some(r) => r.recv().await,
@@ -258,43 +329,19 @@ impl Hub {
                     let _ = reply.send((Err(err), self.engine.floor().seq));
                     return false;
                 }
-                let result = self.engine.command(&actor, &command);
-                if let Err(e) = &result {
-                    tracing::info!(
-                        user = %actor.name,
-                        role = %actor.role,
-                        command = command.name(),
-                        code = e.code.as_str(),
-                        "command refused: {}",
-                        e.message
-                    );
-                }
-                // The command's events (its audit entry at least) go out before its ack, and the ack waits until
-                // the store has committed them.
-                self.flush();
-                let seq = self.engine.floor().seq;
-                match &self.store {
-                    Some(store) => {
-                        let committed = store.barrier();
-                        tokio::spawn(async move {
-                            let result = match (result, committed.await) {
-                                (Err(e), _) => Err(e),
-                                (Ok(()), Ok(Ok(()))) => Ok(()),
-                                (Ok(()), Ok(Err(why))) => Err(CommandError::store_failed(format!(
-                                    "done on the floor but not saved: the database cannot be written ({why}); the \
-                                     engine keeps retrying, and the change is lost if it stops first"
-                                ))),
-                                (Ok(()), Err(_)) => Err(CommandError::store_failed(
-                                    "done on the floor but not saved: the engine's store has stopped",
-                                )),
-                            };
-                            let _ = reply.send((result, seq));
-                        });
+                let result = if self.engine.is_pbx() {
+                    match self.engine.submit(&actor, &command) {
+                        Ok(Submitted::Done) => Ok(()),
+                        Ok(Submitted::Pending(action)) => {
+                            self.send_action(actor, command, action, reply);
+                            return false;
+                        }
+                        Err(e) => Err(e),
                     }
-                    None => {
-                        let _ = reply.send((result, seq));
-                    }
-                }
+                } else {
+                    self.engine.command(&actor, &command)
+                };
+                self.finish_command(&actor, &command, result, reply);
             }
             Control::Refused { actor, command, error, more } => {
                 self.engine.audit_refusal(&actor, &command, &error, more);
@@ -334,6 +381,99 @@ impl Hub {
             }
         }
         false
+    }
+
+    /// Logs a refusal, sends the command's events out, and answers the client once the store has committed them.
+    fn finish_command(
+        &mut self,
+        actor: &Actor,
+        command: &Command,
+        result: Result<(), CommandError>,
+        reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
+    ) {
+        if let Err(e) = &result {
+            tracing::info!(
+                user = %actor.name,
+                role = %actor.role,
+                command = command.name(),
+                code = e.code.as_str(),
+                "command refused: {}",
+                e.message
+            );
+        }
+        // The command's events (its audit entry at least) go out before its ack, and the ack waits until the store
+        // has committed them.
+        self.flush();
+        let seq = self.engine.floor().seq;
+        match &self.store {
+            Some(store) => {
+                let committed = store.barrier();
+                tokio::spawn(async move {
+                    let result = match (result, committed.await) {
+                        (Err(e), _) => Err(e),
+                        (Ok(()), Ok(Ok(()))) => Ok(()),
+                        (Ok(()), Ok(Err(why))) => Err(CommandError::store_failed(format!(
+                            "done on the floor but not saved: the database cannot be written ({why}); the engine \
+                             keeps retrying, and the change is lost if it stops first"
+                        ))),
+                        (Ok(()), Err(_)) => Err(CommandError::store_failed(
+                            "done on the floor but not saved: the engine's store has stopped",
+                        )),
+                    };
+                    let _ = reply.send((result, seq));
+                });
+            }
+            None => {
+                let _ = reply.send((result, seq));
+            }
+        }
+    }
+
+    /// Hands a checked command's action to the PBX bridge; the PBX's answer comes back as a [`PbxDone`]. With the
+    /// link down the command is refused at once: an action must not wait, unseen, for a PBX that may never answer.
+    fn send_action(
+        &mut self,
+        actor: Actor,
+        command: Command,
+        action: crate::bridge::PbxAction,
+        reply: oneshot::Sender<(Result<(), CommandError>, u64)>,
+    ) {
+        let down = self.source_health.as_ref().map(|h| {
+            let h = h.borrow();
+            (!h.connected).then(|| {
+                let why = h.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
+                format!("not sent: the link to the PBX at {} is down{why}; try again once it is back", h.target)
+            })
+        });
+        let refused = match (&self.actions, down.flatten()) {
+            (None, _) => Some("not sent: this floor has no PBX bridge running".to_string()),
+            (Some(_), Some(why)) => Some(why),
+            (Some(tx), None) => {
+                let (otx, orx) = oneshot::channel();
+                match tx.try_send(ActionRequest { action, reply: otx }) {
+                    Ok(()) => {
+                        let done = self.pbx_done_tx.clone();
+                        tokio::spawn(async move {
+                            let outcome = orx.await.unwrap_or_else(|_| {
+                                Err("the PBX bridge stopped before the PBX answered: the action may or may not have \
+                                     been carried out; look at the floor"
+                                    .into())
+                            });
+                            let _ = done.send(PbxDone { actor, command, outcome, reply });
+                        });
+                        return;
+                    }
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        Some("not sent: the PBX bridge has too many actions waiting; try again in a moment".into())
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => Some("not sent: the PBX bridge has stopped".into()),
+                }
+            }
+        };
+        if let Some(why) = refused {
+            let result = self.engine.pbx_outcome(&actor, &command, Err(why));
+            self.finish_command(&actor, &command, result, reply);
+        }
     }
 
     /// Answers a query from the store (the newest committed state; a call that ended this very tick may not be
@@ -464,6 +604,11 @@ impl Hub {
         self.flush();
         let mut m = self.engine.metrics();
         m.store = self.store.as_ref().map(|s| s.health().status());
+        m.source = self.source_health.as_ref().map(|h| {
+            let mut status = h.borrow().clone();
+            status.out_of_order = self.engine.out_of_order();
+            status
+        });
         let text: Utf8Bytes = protocol::encode_metrics(&m).into();
         self.fan_out(|_| Some(Frame::Metrics(text.clone())));
     }

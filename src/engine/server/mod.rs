@@ -290,7 +290,19 @@ pub fn server_name() -> String {
 
 /// Serves `engine`'s floor on `listener`. Must be called inside a tokio runtime (connections run on it; the
 /// engine runs on a thread of its own).
-pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConfig) -> Result<ServerHandle> {
+pub async fn serve(listener: TcpListener, engine: Engine, config: ServerConfig) -> Result<ServerHandle> {
+    serve_source(listener, engine, config, None).await
+}
+
+/// Serves a floor fed by a PBX `bridge` (see [`crate::bridge`]); with `None`, as [`serve`]. Observations go to the
+/// engine as they come; commands that act on calls and seats go to the bridge as actions, and their clients are
+/// answered when the PBX answers.
+pub async fn serve_source(
+    listener: TcpListener,
+    mut engine: Engine,
+    config: ServerConfig,
+    bridge: Option<crate::bridge::Bridge>,
+) -> Result<ServerHandle> {
     let addr = listener.local_addr().context("reading the listening address")?;
     // A floor with a store continues what the store saved.
     let db = match &config.db {
@@ -346,6 +358,7 @@ pub async fn serve(listener: TcpListener, mut engine: Engine, config: ServerConf
         config.limits.max_clients,
         store,
         stats.clone(),
+        bridge,
     );
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_time().build().context("starting the engine's runtime")?;

@@ -6,6 +6,7 @@
 
 mod dialect;
 mod edu;
+mod floor;
 mod locate;
 mod orders;
 mod schema;
@@ -19,6 +20,7 @@ use std::path::Path;
 
 pub use dialect::{DialectPolicy, DialectSpec};
 pub use edu::{CallbackPolicy, ContactSpec, SeatPlan, StudentCalls, StudentSpec, TemporarySeats};
+pub use floor::{FloorDescription, FloorFile};
 pub use locate::{ScenarioError, line_of};
 pub use orders::{CustomerSpec, ORDERS_TIMEOUT_MS, ORDERS_TIMEOUT_MS_MAX, OrderSpec, OrdersSpec};
 pub use schema::{

@@ -224,7 +224,7 @@ pub struct TicketSpec {
 }
 
 /// Lines in both languages.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bank {
     /// Chinese lines.
@@ -244,7 +244,7 @@ impl Bank {
 }
 
 /// Lines of one language by mood bucket (mood > 0.25 positive, < -0.25 negative, else neutral).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoodLines {
     /// Pleased, thankful lines.

@@ -17,6 +17,8 @@ pub struct TimeOfDay(u32);
 impl TimeOfDay {
     /// `24:00`, the end of the day: allowed only as the end of a window.
     pub const END_OF_DAY: TimeOfDay = TimeOfDay(DAY_S);
+    /// `00:00`.
+    pub const MIDNIGHT: TimeOfDay = TimeOfDay(0);
 
     /// Seconds after midnight, 0..=86_400.
     pub fn secs(self) -> u32 {

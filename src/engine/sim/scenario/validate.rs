@@ -18,6 +18,28 @@ impl Scenario {
         self.check().map_err(|p| p.into_error(text, source_name))
     }
 
+    /// Checks a floor description's scenario (see `floor`): the tables a PBX floor has, not arrivals, intents or
+    /// behaviour, which the PBX does.
+    pub(super) fn validate_floor(&self, text: &str, source_name: &str) -> Result<(), ScenarioError> {
+        let check = || -> Result<(), Problem> {
+            check_not_blank(&self.scenario.id, &[K("scenario"), K("id")], "[scenario] id")?;
+            check_not_blank(&self.scenario.title, &[K("scenario"), K("title")], "[scenario] title")?;
+            self.check_queues()?;
+            self.check_agents()?;
+            self.check_rules()?;
+            self.check_cards()?;
+            self.check_thresholds()?;
+            self.check_tickets()?;
+            self.check_survey()
+        };
+        // A floor description's [[agents]] are seats, one per table, not groups.
+        check().map_err(|p| {
+            let mut e = p.into_error(text, source_name);
+            e.message = e.message.replace("[[agents]] group ", "[[agents]] seat ");
+            e
+        })
+    }
+
     /// The first rule of the format this scenario breaks, in file order.
     fn check(&self) -> Result<(), Problem> {
         self.check_meta()?;
@@ -30,6 +52,16 @@ impl Scenario {
         self.check_cards()?;
         self.check_thresholds()?;
         self.check_tickets()?;
+        self.check_survey()?;
+        self.check_behaviour()?;
+        self.check_verification()?;
+        self.check_repeat()?;
+        self.check_edu()?;
+        self.check_dialects()?;
+        self.check_orders()
+    }
+
+    fn check_survey(&self) -> Result<(), Problem> {
         check_share(self.survey.share, &[K("survey"), K("share")], "[survey] share")?;
         if !(1..=4).contains(&self.survey.bad_score) {
             return Err(problem(
@@ -41,13 +73,7 @@ impl Scenario {
                 ),
             ));
         }
-        check_nonzero(self.survey.followup_min, &[K("survey"), K("followup_min")], "[survey] followup_min", "minutes")?;
-        self.check_behaviour()?;
-        self.check_verification()?;
-        self.check_repeat()?;
-        self.check_edu()?;
-        self.check_dialects()?;
-        self.check_orders()
+        check_nonzero(self.survey.followup_min, &[K("survey"), K("followup_min")], "[survey] followup_min", "minutes")
     }
 
     fn check_meta(&self) -> Result<(), Problem> {

@@ -1,0 +1,523 @@
+//! A PBX-fed floor: the engine core (floor, rules, alerts, tickets, metrics, audit, store) fed by a bridge's
+//! [`Observation`]s instead of the simulator's facts.
+//!
+//! The engine is the consistency layer between the PBX and the floor. Every observation is checked against the
+//! floor before it becomes events: a PBX reports things out of order around reconnects and transfers, and an
+//! observation that cannot apply (an answer for a call never seen, the end of an ended call) is dropped and counted
+//! (`out_of_order` in the source's health line) rather than applied. Missing steps are filled in where the meaning is
+//! plain (an answer with no offer seen first is an offer and an answer). Supervisor commands that act on calls and
+//! seats become [`PbxAction`]s for the bridge: the floor changes only when the PBX's own events confirm them.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{CallSim, Engine};
+use crate::bridge::{CallKey, EndReason, Observation, PbxAction, PbxSnapshot, Roster};
+use crate::engine::sim::scenario::FloorDescription;
+use crate::model::*;
+
+/// The engine's state of a PBX-fed floor.
+#[derive(Debug, Default)]
+pub(super) struct PbxFloor {
+    pub(super) roster: Roster,
+    keys: HashMap<CallKey, CallId>,
+    by_call: HashMap<CallId, CallKey>,
+    /// Calls their agent transferred away (AgentComplete `Reason: transfer`): where they go next is a transfer.
+    transferring: HashSet<CallId>,
+    pub(super) out_of_order: u64,
+}
+
+/// What became of a command on a PBX-fed floor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// Carried out on the floor (and audited), as on a simulated floor.
+    Done,
+    /// Checked against the floor; the PBX must carry it out. Its audit entry and the client's answer wait for the
+    /// PBX: hand the outcome to [`Engine::pbx_outcome`].
+    Pending(PbxAction),
+}
+
+/// Who the floor names as the one who did what the PBX reports.
+const BY_PBX: &str = "pbx";
+
+impl Engine {
+    /// A floor fed by a PBX: queues, seats, rules and policies from `description`; calls and seat states from the
+    /// observations its bridge sends. Floor time is `start` on (the wall clock, for a served floor). Seats are offline
+    /// until the PBX's snapshot says otherwise.
+    pub fn with_source(description: FloorDescription, seed: u64, start: Time) -> Engine {
+        let pbx = PbxFloor { roster: description.roster, ..PbxFloor::default() };
+        Engine::build(description.scenario, seed, start, Some(pbx))
+    }
+
+    /// Whether a PBX, not the simulator, feeds this floor.
+    pub fn is_pbx(&self) -> bool {
+        self.pbx.is_some()
+    }
+
+    /// The PBX's names of this floor's queues, seats and supervisors' devices (empty on a simulated floor).
+    pub fn roster(&self) -> Roster {
+        self.pbx.as_ref().map(|p| p.roster.clone()).unwrap_or_default()
+    }
+
+    /// Observations dropped because the floor could not apply them.
+    pub fn out_of_order(&self) -> u64 {
+        self.pbx.as_ref().map_or(0, |p| p.out_of_order)
+    }
+
+    /// The floor call a PBX call key stands for.
+    pub fn call_of_key(&self, key: &CallKey) -> Option<CallId> {
+        self.pbx.as_ref().and_then(|p| p.keys.get(key).copied())
+    }
+
+    /// Applies what a PBX source saw. Ignored on a simulated floor.
+    pub fn observe(&mut self, obs: Observation) {
+        if self.pbx.is_none() {
+            return;
+        }
+        let applied = match obs {
+            Observation::Snapshot(s) => {
+                self.pbx_snapshot(s);
+                true
+            }
+            Observation::CallQueued { key, caller, queue } => self.pbx_queued(key, caller, queue),
+            Observation::CallOffered { key, agent } => self.pbx_offered(&key, agent),
+            Observation::CallRingNoAnswer { key, agent } => match self.live_key(&key) {
+                Some((id, c)) if c.state == CallState::Ringing && c.agent == Some(agent) => {
+                    self.emit(EventKind::CallRingNoAnswer { call: id, agent });
+                    true
+                }
+                _ => false,
+            },
+            Observation::CallAnswered { key, agent } => self.pbx_answered(&key, agent),
+            Observation::CallHeld { key } => match self.live_key(&key) {
+                Some((id, c)) if c.state == CallState::Connected => {
+                    self.emit(EventKind::CallHeld { call: id });
+                    true
+                }
+                Some((_, c)) => c.state == CallState::Held,
+                None => false,
+            },
+            Observation::CallResumed { key } => match self.live_key(&key) {
+                Some((id, c)) if c.state == CallState::Held => {
+                    self.emit(EventKind::CallResumed { call: id });
+                    true
+                }
+                Some((_, c)) => c.state == CallState::Connected,
+                None => false,
+            },
+            Observation::CallEnded { key, reason } => self.pbx_ended(&key, reason),
+            Observation::CallAbandoned { key } => match self.live_key(&key) {
+                Some((id, c)) if matches!(c.state, CallState::Ivr | CallState::Queued | CallState::Ringing) => {
+                    self.pbx_abandon(id);
+                    true
+                }
+                _ => false,
+            },
+            Observation::CallGone { key } => {
+                match self.live_key(&key) {
+                    Some((id, c)) => match c.state {
+                        CallState::Ivr | CallState::Queued | CallState::Ringing => self.pbx_abandon(id),
+                        _ => self.pbx_end(id),
+                    },
+                    // The usual case: the call ended with AgentComplete or an abandon, then the channel went.
+                    None => self.forget_key(&key),
+                }
+                true
+            }
+            Observation::AgentState { agent, state, reason } => self.pbx_agent_state(agent, state, reason),
+            Observation::AgentQueues { agent, queues } => {
+                let queues: Vec<QueueId> = queues.into_iter().filter(|q| self.floor.queue(q).is_some()).collect();
+                match self.floor.agents.get(&agent) {
+                    Some(a) if a.queues != queues => {
+                        self.emit(EventKind::AgentReassigned { agent, queues });
+                        true
+                    }
+                    Some(_) => true,
+                    None => false,
+                }
+            }
+            Observation::SpyStarted { key, supervisor, mode } => match self.live_key(&key) {
+                Some((id, c)) => {
+                    if !c.supervisors.iter().any(|p| p.supervisor == supervisor && p.mode == mode) {
+                        self.emit(EventKind::SupervisorJoined { call: id, supervisor, mode });
+                    }
+                    true
+                }
+                None => false,
+            },
+            Observation::SpyStopped { key, supervisor } => match self.live_key(&key) {
+                Some((id, c)) => {
+                    if c.supervisors.iter().any(|p| p.supervisor == supervisor) {
+                        self.emit(EventKind::SupervisorLeft { call: id, supervisor });
+                    }
+                    true
+                }
+                // The call ended first: its spy legs went with it.
+                None => true,
+            },
+        };
+        if !applied && let Some(p) = &mut self.pbx {
+            p.out_of_order += 1;
+        }
+    }
+
+    /// The live floor call of a PBX key, with a copy of its state.
+    fn live_key(&self, key: &CallKey) -> Option<(CallId, Call)> {
+        let id = self.call_of_key(key)?;
+        self.floor.calls.get(&id).map(|c| (id, c.clone()))
+    }
+
+    fn forget_key(&mut self, key: &CallKey) {
+        if let Some(p) = &mut self.pbx
+            && let Some(id) = p.keys.remove(key)
+        {
+            p.by_call.remove(&id);
+            p.transferring.remove(&id);
+        }
+    }
+
+    /// The language a new call in `queue` is taken to be in until a feeder says otherwise: the language most of the
+    /// queue's seats speak.
+    fn queue_lang(&self, queue: &QueueId) -> Lang {
+        let (mut zh, mut en) = (0, 0);
+        for a in self.floor.agents.values().filter(|a| a.queues.contains(queue)) {
+            zh += usize::from(a.langs.contains(&Lang::Zh));
+            en += usize::from(a.langs.contains(&Lang::En));
+        }
+        if en > zh { Lang::En } else { Lang::Zh }
+    }
+
+    /// A new call from the PBX: it arrives and waits in `queue`.
+    fn pbx_arrive(&mut self, key: CallKey, caller: String, queue: QueueId) -> CallId {
+        self.next_call += 1;
+        let id = CallId(self.next_call);
+        let lang = self.queue_lang(&queue);
+        if let Some(p) = &mut self.pbx {
+            p.keys.insert(key.clone(), id);
+            p.by_call.insert(id, key);
+        }
+        self.calls.insert(id, CallSim::new(0, 0.0, caller.clone(), lang));
+        self.emit(EventKind::CallArrived {
+            call: id,
+            caller,
+            lang,
+            intent: queue.to_string(),
+            dialect: None,
+            elderly: false,
+        });
+        self.recognise_caller(id);
+        let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+        self.emit(EventKind::CallQueued { call: id, queue, priority });
+        id
+    }
+
+    fn pbx_queued(&mut self, key: CallKey, caller: String, queue: QueueId) -> bool {
+        if self.floor.queue(&queue).is_none() {
+            return false;
+        }
+        let Some((id, c)) = self.live_key(&key) else {
+            if self.call_of_key(&key).is_some() {
+                // An ended call's key came back: the PBX reused it (a callback, a new leg). A new call.
+                self.forget_key(&key);
+            }
+            self.pbx_arrive(key, caller, queue);
+            return true;
+        };
+        match c.state {
+            CallState::Queued if c.queue.as_ref() == Some(&queue) => true,
+            CallState::Ivr => {
+                let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+                self.emit(EventKind::CallQueued { call: id, queue, priority });
+                true
+            }
+            _ => {
+                self.pbx_transferred(id, None, Some(queue));
+                true
+            }
+        }
+    }
+
+    fn pbx_transferred(&mut self, id: CallId, to_agent: Option<AgentId>, to_queue: Option<QueueId>) {
+        if let Some(p) = &mut self.pbx {
+            p.transferring.remove(&id);
+        }
+        self.emit(EventKind::CallTransferred { call: id, to_agent, to_queue, by: BY_PBX.into() });
+    }
+
+    fn pbx_offered(&mut self, key: &CallKey, agent: AgentId) -> bool {
+        if !self.floor.agents.contains_key(&agent) {
+            return false;
+        }
+        match self.live_key(key) {
+            Some((id, c)) if c.state == CallState::Queued => {
+                self.emit(EventKind::CallOffered { call: id, agent });
+                true
+            }
+            // Rang at another seat and the ring-out was not reported: it rings here now.
+            Some((id, c)) if c.state == CallState::Ringing && c.agent != Some(agent) => {
+                if let Some(old) = c.agent {
+                    self.emit(EventKind::CallRingNoAnswer { call: id, agent: old });
+                }
+                self.emit(EventKind::CallOffered { call: id, agent });
+                true
+            }
+            Some((_, c)) => c.state == CallState::Ringing,
+            None => false,
+        }
+    }
+
+    fn pbx_answered(&mut self, key: &CallKey, agent: AgentId) -> bool {
+        if !self.floor.agents.contains_key(&agent) {
+            return false;
+        }
+        let Some((id, c)) = self.live_key(key) else { return false };
+        let transferring = self.pbx.as_ref().is_some_and(|p| p.transferring.contains(&id));
+        match c.state {
+            CallState::Ringing if c.agent == Some(agent) => {}
+            CallState::Queued => self.emit(EventKind::CallOffered { call: id, agent }),
+            CallState::Ringing => {
+                if let Some(old) = c.agent {
+                    self.emit(EventKind::CallRingNoAnswer { call: id, agent: old });
+                }
+                self.emit(EventKind::CallOffered { call: id, agent });
+            }
+            CallState::Connected | CallState::Held if c.agent == Some(agent) && !transferring => return true,
+            CallState::Connected | CallState::Held => {
+                self.pbx_transferred(id, Some(agent), None);
+                return true;
+            }
+            _ => return false,
+        }
+        self.emit(EventKind::CallAnswered { call: id, agent });
+        if let Some(cs) = self.calls.get_mut(&id) {
+            cs.talk_started = Some(self.now);
+        }
+        true
+    }
+
+    fn pbx_ended(&mut self, key: &CallKey, reason: EndReason) -> bool {
+        let Some((id, c)) = self.live_key(key) else { return false };
+        if !matches!(c.state, CallState::Connected | CallState::Held) {
+            return false;
+        }
+        if reason == EndReason::Transfer {
+            if let Some(p) = &mut self.pbx {
+                p.transferring.insert(id);
+            }
+        } else {
+            self.pbx_end(id);
+        }
+        true
+    }
+
+    /// A conversation is over: the same end as a simulated call's (excerpt kept, follow-up tickets, the caller's
+    /// history), without the simulator's survey and wrap-up timers: the PBX says when the seat is free again.
+    fn pbx_end(&mut self, id: CallId) {
+        let sentiment = self.floor.calls.get(&id).map_or(0.0, |c| c.sentiment as f64);
+        self.keep_excerpt(id);
+        self.emit(EventKind::CallEnded { call: id });
+        if sentiment <= self.scenario.tickets.negative_end_sentiment {
+            self.open_ticket(
+                Some(id),
+                "unhappy-caller",
+                TicketPriority::High,
+                format!("{id} ended with sentiment {sentiment:+.2}"),
+                None,
+            );
+        }
+        self.call_finished(id, CallState::Ended);
+        self.pbx_forget_call(id);
+    }
+
+    fn pbx_abandon(&mut self, id: CallId) {
+        self.emit(EventKind::CallAbandoned { call: id });
+        self.call_finished(id, CallState::Abandoned);
+        self.pbx_forget_call(id);
+    }
+
+    fn pbx_forget_call(&mut self, id: CallId) {
+        if let Some(key) = self.pbx.as_ref().and_then(|p| p.by_call.get(&id).cloned()) {
+            self.forget_key(&key);
+        }
+        self.calls.remove(&id);
+        self.ticket_causes.remove(&id);
+    }
+
+    fn pbx_agent_state(&mut self, agent: AgentId, state: AgentState, reason: Option<String>) -> bool {
+        let Some(a) = self.floor.agents.get(&agent) else { return false };
+        // Ringing and talking come with the call's own events, which know the call; a seat on a floor call keeps it
+        // until those say otherwise. A seat busy on a call the floor does not show (an internal call) is on call.
+        if matches!(state, AgentState::Ringing | AgentState::OnCall) && a.call.is_some() {
+            return true;
+        }
+        // The PBX reports a seat free while it finishes the call's paperwork: wrap-up lasts until the PBX says the
+        // seat is free, which it does at once without a queue `wrapuptime`.
+        if a.state == state {
+            return true;
+        }
+        self.emit(EventKind::AgentStateChanged { agent, state, reason });
+        true
+    }
+
+    /// The PBX's whole state after a (re)connect: seats take its states and memberships; calls it has that the floor
+    /// lacks arrive; floor calls it lacks ended while the link was down.
+    fn pbx_snapshot(&mut self, s: PbxSnapshot) {
+        let listed: HashSet<&CallKey> = s.calls.iter().map(|c| &c.key).collect();
+        let gone: Vec<CallId> = self
+            .pbx
+            .as_ref()
+            .map(|p| p.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect::<Vec<CallId>>())
+            .unwrap_or_default();
+        let mut gone = gone;
+        gone.sort();
+        if !gone.is_empty() {
+            tracing::info!(calls = gone.len(), "calls the PBX no longer has ended while the link was down");
+        }
+        for id in gone {
+            match self.floor.calls.get(&id).map(|c| c.state) {
+                Some(CallState::Connected | CallState::Held) => self.pbx_end(id),
+                Some(_) => self.pbx_abandon(id),
+                None => self.pbx_forget_call(id),
+            }
+        }
+        for c in s.calls {
+            if self.floor.queue(&c.queue).is_none() {
+                if let Some(p) = &mut self.pbx {
+                    p.out_of_order += 1;
+                }
+                continue;
+            }
+            let key = c.key.clone();
+            if self.live_key(&key).is_none() {
+                self.pbx_arrive(key.clone(), c.caller, c.queue);
+            }
+            if let Some(agent) = c.agent {
+                self.pbx_answered(&key, agent);
+            }
+        }
+        for a in s.agents {
+            self.observe(Observation::AgentQueues { agent: a.agent, queues: a.queues });
+            self.pbx_agent_state(a.agent, a.state, a.reason);
+        }
+    }
+
+    /// Runs a supervisor command. On a simulated floor, and for commands the core carries out by itself (alerts,
+    /// tickets, confirmations), it is [`Engine::command`]. On a PBX-fed floor a command that acts on a call or a seat
+    /// is checked as the simulator checks it and becomes the [`PbxAction`] to send; one the PBX cannot carry out is
+    /// refused. Refusals are audited here; a pending command is audited by [`Engine::pbx_outcome`].
+    pub fn submit(&mut self, actor: &Actor, cmd: &Command) -> Result<Submitted, CommandError> {
+        if self.pbx.is_none() || actor.role < cmd.required_role() {
+            return self.command(actor, cmd).map(|()| Submitted::Done);
+        }
+        match self.plan_pbx(actor, cmd) {
+            Ok(Some(action)) => Ok(Submitted::Pending(action)),
+            Ok(None) => self.command(actor, cmd).map(|()| Submitted::Done),
+            Err(e) => {
+                self.audit_refusal(actor, cmd, &e, 0);
+                Err(e)
+            }
+        }
+    }
+
+    /// What the PBX answered to a pending command: its audit entry is written, and the client's answer returned.
+    pub fn pbx_outcome(
+        &mut self,
+        actor: &Actor,
+        cmd: &Command,
+        outcome: Result<(), String>,
+    ) -> Result<(), CommandError> {
+        match outcome {
+            Ok(()) => {
+                self.write_ok_audit(actor, cmd, "ok: sent to the PBX".into());
+                Ok(())
+            }
+            Err(why) => {
+                let e = CommandError::pbx_refused(why);
+                self.audit_refusal(actor, cmd, &e, 0);
+                Err(e)
+            }
+        }
+    }
+
+    /// The PBX action a command becomes on a PBX-fed floor, `None` for a command the core carries out itself.
+    fn plan_pbx(&self, actor: &Actor, cmd: &Command) -> Result<Option<PbxAction>, CommandError> {
+        cmd.check_text_limits()?;
+        let Some(pbx) = &self.pbx else { return Ok(None) };
+        let key_of = |call: CallId| {
+            pbx.by_call
+                .get(&call)
+                .cloned()
+                .ok_or_else(|| CommandError::not_found(format!("there is no live call {call}: it may have ended")))
+        };
+        let action = match cmd {
+            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
+                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
+                self.check_join(actor, *call, mode)?;
+                if pbx.roster.supervisor(&actor.name).is_none() {
+                    return Err(CommandError::conflict(format!(
+                        "the floor description gives '{}' no device for the PBX to ring: an admin adds one under \
+                         [[supervisors]]",
+                        actor.name
+                    )));
+                }
+                let agent = self
+                    .floor
+                    .calls
+                    .get(call)
+                    .and_then(|c| c.agent)
+                    .ok_or_else(|| CommandError::conflict(format!("{call} has no agent on it to listen to")))?;
+                PbxAction::Spy { key: key_of(*call)?, agent, supervisor: actor.name.clone(), mode }
+            }
+            Command::Leave { call } => {
+                self.check_leave(actor, *call)?;
+                PbxAction::StopSpy { key: key_of(*call)?, supervisor: actor.name.clone() }
+            }
+            Command::Reassign { agent, queues } => {
+                let wanted = self.check_reassign(*agent, queues)?;
+                let have = self.floor.agents.get(agent).map(|a| a.queues.clone()).unwrap_or_default();
+                let add: Vec<QueueId> = wanted.iter().filter(|q| !have.contains(q)).cloned().collect();
+                let remove: Vec<QueueId> = have.iter().filter(|q| !wanted.contains(q)).cloned().collect();
+                if add.is_empty() && remove.is_empty() {
+                    return Err(CommandError::conflict(format!("{agent} already serves exactly these queues")));
+                }
+                PbxAction::SetQueues { agent: *agent, add, remove }
+            }
+            Command::SetAgentState { agent, state } => {
+                self.check_set_state(*agent, *state)?;
+                PbxAction::SetState { agent: *agent, state: *state, reason: format!("set by {}", actor.name) }
+            }
+            Command::Transfer { call, to_agent, to_queue } => {
+                self.check_transfer(*call, *to_agent, to_queue.as_ref())?;
+                if let Some(q) = to_queue
+                    && pbx.roster.queue(q).and_then(|r| r.transfer.as_ref()).is_none()
+                {
+                    return Err(CommandError::conflict(format!(
+                        "the floor description gives queue '{q}' no transfer target: an admin adds transfer = \
+                         \"exten@context\" to it"
+                    )));
+                }
+                if let Some(a) = to_agent
+                    && pbx.roster.agent(*a).and_then(|r| r.extension.as_ref()).is_none()
+                {
+                    return Err(CommandError::conflict(format!(
+                        "the floor description gives {a} no extension to transfer to: an admin adds extension = \
+                         \"exten@context\" to the seat"
+                    )));
+                }
+                PbxAction::Transfer { key: key_of(*call)?, to_agent: *to_agent, to_queue: to_queue.clone() }
+            }
+            Command::Say { .. } => {
+                return Err(CommandError::conflict(
+                    "on a PBX floor there is no text path into a call: speak on your phone's barge leg instead",
+                ));
+            }
+            Command::AssignCallback { .. } | Command::AddSeats { .. } => {
+                return Err(CommandError::conflict(format!(
+                    "{} is not available on a PBX floor: callbacks and new seats are set up on the PBX",
+                    cmd.name().replace('_', " ")
+                )));
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(action))
+    }
+}

@@ -27,7 +27,7 @@ const BATCH: usize = 1024;
 /// `BACKGROUND_JOB` results that came before their `bgapi` reply was seen, kept at most.
 const EARLY_JOBS: usize = 256;
 
-/// Runs the bridge on the current task until the engine drops its end.
+/// Runs the bridge on a new tokio task until the engine drops its end.
 pub fn spawn(config: EslConfig, roster: Roster, ends: BridgeEnds) -> JoinHandle<()> {
     tokio::spawn(run(config, roster, ends))
 }

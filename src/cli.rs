@@ -37,6 +37,8 @@ pub enum Cmd {
     Console(ConsoleArgs),
     /// Print a running engine's event stream as JSON lines (one event per line, with its seq).
     Tail(TailArgs),
+    /// Feed transcript lines (or JSON lines with tags) read from stdin into an engine's calls, with an ingest token.
+    Ingest(IngestArgs),
     /// Print the audit log from an engine's database: who did what, when, and what came of it.
     Audit(AuditArgs),
     /// Export calls, tickets or alerts from an engine's database as CSV or JSON lines.
@@ -240,6 +242,43 @@ pub struct TailArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub connect: crate::client::ConnectArgs,
+    /// The call the lines are heard on (C-1234); with --json, the call of lines that name none.
+    #[arg(long)]
+    pub call: Option<crate::model::CallId>,
+    /// Who speaks the lines: caller or agent.
+    #[arg(long, default_value = "caller", value_parser = parse_speaker)]
+    pub speaker: crate::model::Speaker,
+    /// The language of the lines (zh or en), when the recogniser knows it.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<crate::model::Lang>,
+    /// Each line is a JSON object: {"call":"C-1","speaker":"caller","text":"…"} or {"call_tag":{"call":"C-1",…}}.
+    #[arg(long)]
+    pub json: bool,
+    /// Lines sent before their answers come back, at most (1 waits for each answer).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub window: u16,
+}
+
+fn parse_speaker(s: &str) -> std::result::Result<crate::model::Speaker, String> {
+    match s {
+        "caller" => Ok(crate::model::Speaker::Caller),
+        "agent" => Ok(crate::model::Speaker::Agent),
+        other => Err(format!("'{other}' is not a speaker a feeder hears: use caller or agent")),
+    }
+}
+
+fn parse_lang(s: &str) -> std::result::Result<crate::model::Lang, String> {
+    match s {
+        "zh" => Ok(crate::model::Lang::Zh),
+        "en" => Ok(crate::model::Lang::En),
+        other => Err(format!("'{other}' is not a language of the floor: use zh or en")),
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Scenario whose keyword rules to apply: a bundled name or a path.
     #[arg(long, default_value = DEFAULT_SCENARIO)]
@@ -285,6 +324,7 @@ pub fn main() -> Result<()> {
         Some(Cmd::Analyze(args)) => run_analyze(args),
         Some(Cmd::Console(args)) => run_console(args),
         Some(Cmd::Tail(args)) => run_tail(args),
+        Some(Cmd::Ingest(args)) => run_ingest(args),
         Some(Cmd::Audit(args)) => crate::engine::store::report::audit(&args),
         Some(Cmd::Export(args)) => crate::engine::store::report::export(&args),
         Some(Cmd::Kb(args)) => {
@@ -568,6 +608,39 @@ fn run_tail(args: TailArgs) -> Result<()> {
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })
+}
+
+/// `ingest`: stdin's lines into the engine's calls, each answered; fails if any line was refused.
+fn run_ingest(args: IngestArgs) -> Result<()> {
+    init_stderr_logging("warn");
+    if !args.json && args.call.is_none() {
+        anyhow::bail!(
+            "give the call the lines are heard on with --call C-1234, or use --json with a call on each line"
+        );
+    }
+    let config = args.connect.to_config()?;
+    let opts = crate::client::ingest::IngestOptions {
+        call: args.call,
+        speaker: args.speaker,
+        lang: args.lang,
+        json: args.json,
+        window: usize::from(args.window),
+    };
+    let summary = tokio_runtime()?.block_on(async move {
+        let input = crate::client::ingest::lines_of(std::io::BufReader::new(std::io::stdin()));
+        tokio::select! {
+            r = crate::client::ingest::run(config, opts, input, std::io::stderr()) => r,
+            _ = tokio::signal::ctrl_c() => anyhow::bail!("stopped by Ctrl-C: lines in flight may not have been answered"),
+        }
+    })?;
+    if summary.refused > 0 {
+        anyhow::bail!(
+            "{} of {} lines were refused (see above); the other lines were fed",
+            summary.refused,
+            summary.refused + summary.accepted
+        );
+    }
+    Ok(())
 }
 
 fn run_analyze(args: AnalyzeArgs) -> Result<()> {

@@ -58,7 +58,7 @@ impl LocalFeed {
     }
 
     fn unmasked(&self) -> bool {
-        self.actor.role >= Role::Admin
+        self.actor.role.sees_personal_data()
     }
 
     /// What a console gets on attaching: connected, welcome, snapshot, metrics.

@@ -131,3 +131,71 @@ fn serde_json_escapes_c0_but_not_c1_controls_nor_bidi_overrides() {
     assert_eq!(safe, "\"\\u001b\\u009b\\u202e\"");
     assert_eq!(serde_json::from_str::<String>(&safe).ok().as_deref(), Some("\u{1b}\u{9b}\u{202e}"));
 }
+
+/// A PBX-fed engine's metrics carry `source`: tail says on stderr when the link comes up, goes down and comes back
+/// (not every second), and its `--metrics` lines carry the whole status.
+#[tokio::test]
+async fn tail_prints_a_source_line_when_the_pbx_link_changes_and_metrics_carry_it() {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("cannot bind") };
+    let Ok(addr) = listener.local_addr() else { panic!("no address") };
+    let mut config = ClientConfig::new(format!("ws://{addr}"), TOKEN);
+    config.backoff_initial = Duration::from_millis(10);
+    // Four metrics lines; the fifth write finds the pipe closed and tail ends.
+    let out = Pipe { lines: 4, ..Pipe::default() };
+    let status = Pipe::default();
+    let opts = TailOptions { metrics: true, ..TailOptions::default() };
+    let run = tokio::spawn(tail::run(config, opts, out.clone(), status.clone()));
+
+    let Ok((tcp, _)) = guard("tail connects", listener.accept()).await else { panic!("accept failed") };
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { panic!("handshake failed") };
+    let _hello = guard("hello", ws.next()).await;
+    let welcome = serde_json::json!({
+        "type": "welcome", "protocol": 1, "role": "viewer", "server": "engine", "user": "wall",
+    });
+    let at = |h: u32, m: u32, s: u32| {
+        use chrono::TimeZone;
+        chrono::Utc.with_ymd_and_hms(2026, 1, 5, h, m, s).single()
+    };
+    let up = SourceStatus {
+        kind: "ami".into(),
+        target: "10.0.0.5:5038".into(),
+        connected: true,
+        since: at(7, 58, 12),
+        frames: 100,
+        ..SourceStatus::default()
+    };
+    let busier = SourceStatus { frames: 900, ..up.clone() };
+    let down =
+        SourceStatus { connected: false, since: at(8, 1, 2), error: Some("connection refused".into()), ..up.clone() };
+    let back = SourceStatus { since: at(8, 1, 40), reconnects: 1, unknown: 3, out_of_order: 1, ..up.clone() };
+    let mut frames = vec![welcome.to_string(), protocol::encode_snapshot(&Floor::default())];
+    for s in [&up, &busier, &down, &back, &back] {
+        let m = FloorMetrics { window_s: 900, source: Some(s.clone()), ..FloorMetrics::default() };
+        frames.push(protocol::encode_metrics(&m));
+    }
+    for frame in frames {
+        assert!(ws.send(Message::text(frame)).await.is_ok());
+    }
+    let r = guard("tail to stop at the closed pipe", run).await;
+    assert!(matches!(r, Ok(Ok(()))), "{r:?}");
+
+    let said = String::from_utf8_lossy(&status.bytes()).into_owned();
+    let lines: Vec<&str> = said.lines().filter(|l| l.contains("source")).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "callfloor tail: source ami 10.0.0.5:5038 connected since 07:58:12",
+            "callfloor tail: source ami 10.0.0.5:5038 down since 08:01:02, the floor is stale (connection refused)",
+            "callfloor tail: source ami 10.0.0.5:5038 connected since 08:01:40; 1 reconnect; 3 unknown, 1 out of order \
+             events skipped",
+        ],
+        "a line when the link changes, not for every frame: {said}"
+    );
+    let printed = String::from_utf8_lossy(&out.bytes()).into_owned();
+    let connected: Vec<serde_json::Value> = printed
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["source"]["connected"].clone())
+        .collect();
+    assert_eq!(connected, vec![true, true, false, true], "{printed}");
+}

@@ -6,6 +6,7 @@
 //! to a mirror [`Floor`].
 
 mod connect;
+pub mod ingest;
 pub mod seq;
 mod session;
 pub mod tail;

@@ -42,6 +42,8 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
     let mut snapshots = 0u64;
     // Whether the engine's database was last seen writable: a change is said on stderr, once.
     let mut store_ok: Option<bool> = None;
+    // The PBX source as last said on stderr: up or down, why, reconnects.
+    let mut source_said: Option<(bool, Option<String>, u64)> = None;
     while let Some(u) = updates.recv().await {
         let written = match &u {
             Update::Connection(ConnState::Failed { reason }) => {
@@ -106,6 +108,13 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
                     };
                     store_ok = Some(s.ok);
                 }
+                if let Some(src) = &m.source {
+                    let now = (src.connected, src.error.clone(), src.reconnects);
+                    if source_said.as_ref() != Some(&now) {
+                        let _ = writeln!(status, "callfloor tail: {}", source_line(src));
+                        source_said = Some(now);
+                    }
+                }
                 if opts.metrics {
                     writeln!(out, "{}", json_for_terminal(&protocol::encode_metrics(m))).and_then(|_| out.flush())
                 } else {
@@ -121,4 +130,33 @@ pub async fn run(config: ClientConfig, opts: TailOptions, mut out: impl Write, m
         }
     }
     Ok(())
+}
+
+/// The `source` line `tail` writes to stderr when a PBX link comes up, goes down or fails anew: `source ami
+/// 10.0.0.5:5038 connected since 07:58:12` or `source ami 10.0.0.5:5038 down since 08:01:02, the floor is stale
+/// (connection refused)`, with reconnects and skipped events when there were any. The metrics frames (`--metrics`)
+/// carry the whole status as `source`.
+pub fn source_line(s: &crate::model::SourceStatus) -> String {
+    let since = s.since.map(|t| format!(" since {}", t.format("%H:%M:%S"))).unwrap_or_default();
+    let target = format!("{} {}", text_for_terminal(&s.kind), text_for_terminal(&s.target));
+    let mut line = if s.connected {
+        let refused = s.error.as_deref().map(|e| format!(" (the PBX refused: {})", text_for_terminal(e)));
+        format!("source {target} connected{since}{}", refused.unwrap_or_default())
+    } else {
+        let why = s.error.as_deref().map(|e| format!(" ({})", text_for_terminal(e))).unwrap_or_default();
+        format!("source {target} down{since}, the floor is stale{why}")
+    };
+    if s.reconnects > 0 {
+        let plural = if s.reconnects == 1 { "" } else { "s" };
+        line.push_str(&format!("; {} reconnect{plural}", s.reconnects));
+    }
+    let skipped: Vec<String> = [(s.unknown, "unknown"), (s.malformed, "malformed"), (s.out_of_order, "out of order")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !skipped.is_empty() {
+        line.push_str(&format!("; {} events skipped", skipped.join(", ")));
+    }
+    line
 }

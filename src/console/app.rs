@@ -751,13 +751,13 @@ impl App {
             return Vec::new();
         }
         if let Some(role) = action.required_role()
-            && self.mirror.role.is_none_or(|r| r < role)
+            && self.mirror.role.is_none_or(|r| !r.covers(role))
         {
             let who = self.mirror.role.map(|r| format!("the {r} role")).unwrap_or_else(|| "not signed in: you".into());
             self.notice_error(&format!(
                 "{who} cannot {}: ask for {} {role} token",
                 action.describe().split(" (").next().unwrap_or("do that"),
-                if role == Role::Admin { "an" } else { "a" }
+                role.article()
             ));
             return Vec::new();
         }
@@ -1306,7 +1306,7 @@ impl App {
 
     /// Whether our role is at least `need` (no need: always).
     pub fn has_role(&self, need: Option<Role>) -> bool {
-        need.is_none_or(|need| self.mirror.role.is_some_and(|r| r >= need))
+        need.is_none_or(|need| self.mirror.role.is_some_and(|r| r.covers(need)))
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1343,6 +1343,11 @@ impl App {
     }
 
     /// Why the engine's database cannot be written, while it cannot (from the newest metrics frame).
+    /// The PBX source's health, on a floor a PBX feeds (from the engine's newest metrics).
+    pub fn source(&self) -> Option<&SourceStatus> {
+        self.mirror.metrics.as_ref()?.source.as_ref()
+    }
+
     pub fn store_failing(&self) -> Option<&str> {
         let s = self.mirror.metrics.as_ref()?.store.as_ref()?;
         if s.ok { None } else { Some(s.error.as_deref().unwrap_or("no reason given")) }
@@ -1385,7 +1390,7 @@ impl App {
 
     /// Text as the transcript would show it to our role: ID, card and phone numbers masked below admin.
     pub fn masked(&self, text: &str) -> String {
-        if self.mirror.role.is_some_and(|r| r >= Role::Admin) {
+        if self.mirror.role.is_some_and(Role::sees_personal_data) {
             text.to_string()
         } else {
             crate::model::redact::mask_text(text).into_owned()
@@ -1522,14 +1527,9 @@ impl App {
         match command_line::parse(text, &ctx) {
             Ok(Parsed::Send(cmds)) => {
                 if let Some(role) = self.mirror.role
-                    && let Some(cmd) = cmds.iter().find(|c| role < c.required_role())
+                    && let Some(cmd) = cmds.iter().find(|c| !c.allowed_for(role))
                 {
-                    let name = cmd.name().replace('_', " ");
-                    let need = cmd.required_role();
-                    self.notice_error(&format!(
-                        "the {role} role cannot {name}: ask for a{} {need} token",
-                        if need == Role::Admin { "n" } else { "" }
-                    ));
+                    self.notice_error(&cmd.refusal_for(role));
                     return Vec::new();
                 }
                 // Joining a live call from the command line opens it, as the keys do (a mistyped id stays put
@@ -1816,6 +1816,17 @@ pub fn describe(c: &Command) -> String {
         Command::AddSeats { queue, count, until, origin, .. } => {
             format!("add {count} {} seats to {queue} until {}", origin.as_str(), until.format("%H:%M"))
         }
+        Command::Utterance { call, speaker, .. } => format!("feed a {} line to {call}", speaker_name(*speaker)),
+        Command::CallTag { call, .. } => format!("tag {call}"),
+    }
+}
+
+fn speaker_name(s: Speaker) -> &'static str {
+    match s {
+        Speaker::Ivr => "ivr",
+        Speaker::Caller => "caller",
+        Speaker::Agent => "agent",
+        Speaker::Supervisor => "supervisor",
     }
 }
 

@@ -137,7 +137,9 @@ impl Verb {
     pub fn required_role(&self) -> Option<Role> {
         let ctx = ParseCtx { target_call: None, target_ticket: None, sort_columns: Vec::new(), now: None };
         match parse(self.example, &ctx) {
-            Ok(Parsed::Send(cmds)) => cmds.iter().map(|c| c.required_role()).max(),
+            Ok(Parsed::Send(cmds)) => {
+                cmds.iter().map(|c| c.required_role()).reduce(|a, b| if a.covers(b) { a } else { b })
+            }
             Ok(Parsed::Ack(_) | Parsed::AckAll) => Action::Ack.required_role(),
             Ok(Parsed::Act(action)) => action.required_role(),
             _ => None,

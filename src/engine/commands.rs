@@ -207,6 +207,7 @@ impl Engine {
                 self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
                 Ok(None)
             }
+            Command::Utterance { .. } | Command::CallTag { .. } => self.decide_ingest(actor, cmd),
             Command::AddSeats { queue, count, skills, until, origin } => {
                 self.check_add_seats(queue, *count, skills, *until)?;
                 let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
@@ -342,7 +343,7 @@ impl Engine {
         Ok(c)
     }
 
-    fn live_call(&self, id: CallId) -> Result<&Call, CommandError> {
+    pub(super) fn live_call(&self, id: CallId) -> Result<&Call, CommandError> {
         self.floor
             .calls
             .get(&id)

@@ -8,6 +8,7 @@ mod dialect;
 mod edu;
 mod fin;
 pub mod headless;
+mod ingest;
 pub mod metrics;
 pub mod orders;
 mod pbx;
@@ -142,6 +143,8 @@ pub struct Engine {
     orders: orders::Orders,
     /// Set when a PBX, not the simulator, feeds the floor (`--source ami://…`): its call keys and the roster.
     pbx: Option<pbx::PbxFloor>,
+    /// What the feed commands of the ingest role left behind (calls already scored).
+    feed: ingest::Feed,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -283,6 +286,7 @@ impl Engine {
             card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
             dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
             orders: orders::Orders::new(scenario.orders.as_ref(), seed),
+            feed: ingest::Feed::default(),
             scenario,
             pbx,
         };
@@ -395,15 +399,16 @@ impl Engine {
     /// Executes a supervisor command: checks the role, decides, applies the events, and writes the audit entry
     /// (refusals included).
     pub fn command(&mut self, actor: &Actor, cmd: &Command) -> Result<(), CommandError> {
-        let result = if actor.role < cmd.required_role() {
-            Err(CommandError::forbidden(format!(
-                "the {} role cannot {}: ask for a supervisor token",
-                actor.role,
-                cmd.name().replace('_', " ")
-            )))
-        } else {
+        let result = if cmd.allowed_for(actor.role) {
             self.decide(actor, cmd)
+        } else {
+            Err(CommandError::forbidden(cmd.refusal_for(actor.role)))
         };
+        // The audit log is what people did: a feeder sends a line every few seconds per call, which would push every
+        // supervisor's action off the floor's list, and its effects (rule hits, alerts, tags) are events already.
+        if actor.role == Role::Ingest {
+            return result.map(|_| ());
+        }
         let outcome = match &result {
             Ok(None) => "ok".to_string(),
             Ok(Some(detail)) => format!("ok: {detail}"),
@@ -417,6 +422,10 @@ impl Engine {
     /// audit log counts every refusal a supervisor saw. `more` is the number of further commands, refused the same
     /// way, that this one entry stands for.
     pub fn audit_refusal(&mut self, actor: &Actor, cmd: &Command, err: &CommandError, more: u32) {
+        // A feeder's commands are not audited (see `command`), rate-limited ones neither.
+        if actor.role == Role::Ingest {
+            return;
+        }
         self.audit(actor, cmd, false, format!("{}: {}", err.code.as_str(), err.message), more);
     }
 

@@ -405,7 +405,7 @@ impl Engine {
     /// is checked as the simulator checks it and becomes the [`PbxAction`] to send; one the PBX cannot carry out is
     /// refused. Refusals are audited here; a pending command is audited by [`Engine::pbx_outcome`].
     pub fn submit(&mut self, actor: &Actor, cmd: &Command) -> Result<Submitted, CommandError> {
-        if self.pbx.is_none() || actor.role < cmd.required_role() {
+        if self.pbx.is_none() || !cmd.allowed_for(actor.role) {
             return self.command(actor, cmd).map(|()| Submitted::Done);
         }
         match self.plan_pbx(actor, cmd) {

@@ -557,11 +557,22 @@ impl Engine {
     pub(super) fn apply_rules(&mut self, id: CallId, analysis: &Analysis) {
         for hit in &analysis.hits {
             let Some(rule) = self.scenario.rules.get(hit.rule).cloned() else { continue };
-            let Some(cs) = self.calls.get_mut(&id) else { return };
-            if cs.rules_done.contains(&hit.rule) {
-                continue;
+            match self.calls.get_mut(&id) {
+                Some(cs) => {
+                    if cs.rules_done.contains(&hit.rule) {
+                        continue;
+                    }
+                    cs.rules_done.push(hit.rule);
+                }
+                // A call the simulator does not drive (a PBX's, fed by the ingest role): the floor's rule hits say
+                // which rules already acted.
+                None => {
+                    let Some(call) = self.floor.calls.get(&id) else { return };
+                    if call.rule_hits.iter().any(|h| h.rule == rule.id) {
+                        continue;
+                    }
+                }
             }
-            cs.rules_done.push(hit.rule);
             self.emit(EventKind::RuleMatched {
                 call: id,
                 rule: rule.id.clone(),
@@ -615,7 +626,7 @@ impl Engine {
     /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: a trend,
     /// at least [`SENTIMENT_DROP`] below the call's best so far, not a caller who was upset from the first word (the
     /// keyword rules and the end-of-call ticket cover those). Once per call and severity.
-    fn check_sentiment(&mut self, id: CallId) {
+    pub(super) fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let th = self.scenario.thresholds.negative_sentiment;
         let s = call.sentiment as f64;
@@ -628,7 +639,18 @@ impl Engine {
         } else {
             return;
         };
-        if self.calls.get(&id).and_then(|c| c.negative_alerted).is_some_and(|a| a >= severity) {
+        // A call the simulator does not drive has no sim state: the floor's alerts about it say what was raised.
+        let alerted = match self.calls.get(&id) {
+            Some(c) => c.negative_alerted,
+            None => self
+                .floor
+                .alerts
+                .values()
+                .filter(|a| a.kind == AlertKind::NegativeSentiment && a.subject == id.to_string())
+                .map(|a| a.severity)
+                .max(),
+        };
+        if alerted.is_some_and(|a| a >= severity) {
             return;
         }
         if let Some(c) = self.calls.get_mut(&id) {
@@ -790,6 +812,15 @@ impl Engine {
         let Some((final_mood, intent)) = self.calls.get(&id).map(|c| (c.final_mood, c.intent)) else { return };
         let raw = 3.0 + 2.2 * final_mood + 0.7 * normal(&mut self.rng);
         let score = raw.round().clamp(1.0, 5.0) as u8;
+        let queue = self.scenario.intents.get(intent).map(|i| i.queue.clone()).unwrap_or_default();
+        self.survey_scored(id, score, queue);
+        self.calls.remove(&id);
+        self.ticket_causes.remove(&id);
+    }
+
+    /// A caller scored call `id` (of `queue`): the score is an event, a bad one a follow-up ticket, and several
+    /// bad ones in the queue's recent surveys an alert. From the simulated survey or a feeder's `call_tag`.
+    pub(super) fn survey_scored(&mut self, id: CallId, score: u8, queue: String) {
         self.emit(EventKind::SurveyAnswered { call: id, score });
         if score <= self.scenario.survey.bad_score {
             let due = Duration::minutes(self.scenario.survey.followup_min as i64);
@@ -802,7 +833,6 @@ impl Engine {
             );
         }
         // One bad score is a ticket; several in a queue's recent surveys are a pattern worth an alert.
-        let queue = self.scenario.intents.get(intent).map(|i| i.queue.clone()).unwrap_or_default();
         let bad_score = self.scenario.survey.bad_score;
         let recent = self.surveys.entry(queue.clone()).or_default();
         recent.push_back(score);
@@ -819,8 +849,6 @@ impl Engine {
                 format!("{queue}: {bad} of the last {n} callers rated their call {bad_score}/5 or worse"),
             );
         }
-        self.calls.remove(&id);
-        self.ticket_causes.remove(&id);
     }
 
     /// Opens a ticket (once per call and category) with a due time from its priority.

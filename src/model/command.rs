@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::edu::SeatOrigin;
 use super::ids::{AgentId, AlertId, CallId, QueueId, TicketId};
-use super::types::{AgentState, Role, SupervisorMode, Time};
+use super::types::{AgentState, Lang, Role, Speaker, SupervisorMode, Time};
 
 /// Most alert ids one `ack_alerts` command may carry (5,000 ids of up to 9 characters fit in a client frame).
 pub const ACK_ALERTS_MAX: usize = 5000;
@@ -14,6 +14,11 @@ pub const NOTE_MAX_CHARS: usize = 2000;
 /// Longest line a supervisor may `say` into a call, in characters. About 80 words, 30 seconds of speech: more than
 /// one turn of a conversation, and a transcript of 200 such lines stays under 100 KB.
 pub const SAY_MAX_CHARS: usize = 500;
+/// Longest intent a feeder may tag a call with (`call_tag`), in characters: a label ("挂号 / appointment"), not a
+/// summary, so it fits the call list's column and every snapshot.
+pub const INTENT_MAX_CHARS: usize = 100;
+/// Survey scores run from 1 (very bad) to 5 (very good).
+pub const SURVEY_SCORES: std::ops::RangeInclusive<u8> = 1..=5;
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -98,6 +103,33 @@ pub enum Command {
         until: Time,
         origin: SeatOrigin,
     },
+    /// A line heard on a live call, from a feeder (the `ingest` role: speech recognition on a PBX's audio). The
+    /// engine analyses it as it does the simulator's lines: sentiment, keyword rules, sentiment alerts.
+    Utterance {
+        call: CallId,
+        /// `caller` or `agent`.
+        speaker: Speaker,
+        text: String,
+        /// The language the recogniser heard; a caller's line in another language than the call's re-tags the call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<Lang>,
+    },
+    /// What a feeder learned about a call (the `ingest` role): each field present changes that field of the call.
+    /// `survey` is the caller's post-call score for a call that has ended (one score per call).
+    CallTag {
+        call: CallId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        intent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<Lang>,
+        /// An id of the floor's dialects.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialect: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        elderly: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        survey: Option<u8>,
+    },
 }
 
 impl Command {
@@ -120,19 +152,43 @@ impl Command {
             Command::Confirm { .. } => "confirm",
             Command::AssignCallback { .. } => "assign_callback",
             Command::AddSeats { .. } => "add_seats",
+            Command::Utterance { .. } => "utterance",
+            Command::CallTag { .. } => "call_tag",
         }
     }
 
-    /// The least role allowed to send this command.
+    /// Whether this is a feed command (`utterance`, `call_tag`): sent by a feeder, not by a person.
+    pub fn is_feed(&self) -> bool {
+        matches!(self, Command::Utterance { .. } | Command::CallTag { .. })
+    }
+
+    /// The role a refusal asks for: `ingest` for the feed commands, `admin` for `add_seats`, else `supervisor`.
     pub fn required_role(&self) -> Role {
         match self {
             Command::AddSeats { .. } => Role::Admin,
+            Command::Utterance { .. } | Command::CallTag { .. } => Role::Ingest,
             _ => Role::Supervisor,
         }
     }
 
+    /// Whether `role` may send this command. The feed commands are the ingest role's alone (admins included may
+    /// not: a person's token should not put words in a caller's mouth, and a feeder's token should not steer calls
+    /// or see unmasked data); every other command needs a staff role covering [`Command::required_role`], so a
+    /// feeder may send none of them.
+    pub fn allowed_for(&self, role: Role) -> bool {
+        if self.is_feed() { role == Role::Ingest } else { role.covers(self.required_role()) }
+    }
+
+    /// The sentence a refused `role` gets: "the viewer role cannot barge: ask for a supervisor token".
+    pub fn refusal_for(&self, role: Role) -> String {
+        let need = self.required_role();
+        format!("the {role} role cannot {}: ask for {} {need} token", self.name().replace('_', " "), need.article())
+    }
+
     /// True for commands that change tickets, alerts or seats: the store must be able to keep them, so the engine
-    /// refuses them while its store is failing. (Listening in, speaking and leaving are never held back.)
+    /// refuses them while its store is failing. (Listening in, speaking and leaving are never held back, nor are a
+    /// feeder's lines and tags: a line held back is a line lost, and an urgent word in it unseen; a survey score,
+    /// which may open a ticket, is held back.)
     pub fn durable(&self) -> bool {
         matches!(
             self,
@@ -146,6 +202,7 @@ impl Command {
                 | Command::Confirm { .. }
                 | Command::AssignCallback { .. }
                 | Command::AddSeats { .. }
+                | Command::CallTag { survey: Some(_), .. }
         )
     }
 
@@ -154,6 +211,10 @@ impl Command {
     pub fn check_text_limits(&self) -> Result<(), CommandError> {
         let (what, text, max, fix) = match self {
             Command::Say { text, .. } => ("the line", text, SAY_MAX_CHARS, "say it in several shorter lines"),
+            Command::Utterance { text, .. } => ("the line", text, SAY_MAX_CHARS, "send it as several shorter lines"),
+            Command::CallTag { intent: Some(intent), .. } => {
+                ("the intent", intent, INTENT_MAX_CHARS, "tag a short label and keep the rest for a ticket note")
+            }
             Command::Note { text, .. } => ("the note", text, NOTE_MAX_CHARS, "split it into several notes"),
             Command::Escalate { note, .. } => {
                 ("the escalation note", note, NOTE_MAX_CHARS, "put the rest in a note of its own")
@@ -327,5 +388,53 @@ mod tests {
         assert_eq!(thousands(7), "7");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
+
+#[cfg(test)]
+mod permission_tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_commands_are_the_ingest_roles_alone_and_it_may_send_nothing_else() {
+        let call = CallId(1);
+        let feed = [
+            Command::Utterance { call, speaker: Speaker::Caller, text: "hi".into(), lang: None },
+            Command::CallTag { call, intent: None, lang: None, dialect: None, elderly: Some(true), survey: None },
+        ];
+        let staff = [Command::Monitor { call }, Command::Say { call, text: "hi".into() }];
+        for c in &feed {
+            let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| c.allowed_for(*r)).collect();
+            assert_eq!(allowed, vec![Role::Ingest], "{}", c.name());
+            assert!(c.is_feed());
+        }
+        for c in &staff {
+            let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| c.allowed_for(*r)).collect();
+            assert_eq!(allowed, vec![Role::Supervisor, Role::Admin], "{}", c.name());
+        }
+        assert_eq!(feed[0].refusal_for(Role::Admin), "the admin role cannot utterance: ask for an ingest token");
+        assert_eq!(staff[0].refusal_for(Role::Ingest), "the ingest role cannot monitor: ask for a supervisor token");
+        // The roles' ladder, and ingest apart from it.
+        assert!(Role::Admin.covers(Role::Supervisor) && Role::Supervisor.covers(Role::Viewer));
+        assert!(!Role::Viewer.covers(Role::Supervisor) && !Role::Ingest.covers(Role::Viewer));
+        assert!(!Role::Admin.covers(Role::Ingest));
+        assert_eq!(Role::from_name("ingest"), Some(Role::Ingest));
+        assert!(Role::Ingest.is_staff() && !Role::Ingest.sees_personal_data());
+        // Feed lines are bounded as `say` is; a survey score is held back while the store fails, a line is not.
+        assert!(!feed[0].durable() && !feed[1].durable());
+        let scored = Command::CallTag { call, intent: None, lang: None, dialect: None, elderly: None, survey: Some(2) };
+        assert!(scored.durable());
+        let long = Command::CallTag {
+            call,
+            intent: Some("x".repeat(INTENT_MAX_CHARS + 1)),
+            lang: None,
+            dialect: None,
+            elderly: None,
+            survey: None,
+        };
+        assert!(long.check_text_limits().is_err_and(|e| e.message.starts_with("the intent is 101 characters long")));
+        let wire = r#"{"type":"utterance","call":"C-1","speaker":"agent","text":"稍等","lang":"zh"}"#;
+        let parsed: Result<Command, _> = serde_json::from_str(wire);
+        assert!(matches!(parsed, Ok(Command::Utterance { speaker: Speaker::Agent, lang: Some(Lang::Zh), .. })));
     }
 }

@@ -127,6 +127,21 @@ pub enum EventKind {
         call: CallId,
         score: u8,
     },
+    /// A feeder (the `ingest` role) tagged a live call: each field present replaced the call's (`lang` also moves
+    /// the call's place in the language the queue routes by).
+    CallTagged {
+        call: CallId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        intent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<Lang>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialect: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        elderly: Option<bool>,
+        /// The feeder's user name (the token's name).
+        by: String,
+    },
     /// The back office called an abandoned caller back.
     CallbackDone {
         call: CallId,
@@ -322,6 +337,7 @@ impl EventKind {
             EventKind::CallEnded { .. } => "call_ended",
             EventKind::CallAbandoned { .. } => "call_abandoned",
             EventKind::SurveyAnswered { .. } => "survey_answered",
+            EventKind::CallTagged { .. } => "call_tagged",
             EventKind::CallbackDone { .. } => "callback_done",
             EventKind::AgentStateChanged { .. } => "agent_state_changed",
             EventKind::AgentReassigned { .. } => "agent_reassigned",

@@ -423,6 +423,29 @@ impl Floor {
                 }
             }
             EventKind::SurveyAnswered { .. } => {}
+            EventKind::CallTagged { call, intent, lang, dialect, elderly, .. } => {
+                let Some(c) = self.calls.get_mut(call) else { return };
+                if let Some(i) = intent {
+                    c.intent = i.clone();
+                }
+                if let Some(d) = dialect {
+                    c.dialect = Some(d.clone());
+                }
+                if let Some(e) = elderly {
+                    c.elderly = *e;
+                }
+                if let Some(l) = lang {
+                    c.lang = *l;
+                    // A waiting call's entry carries its language for routing.
+                    let queue = c.queue.clone();
+                    if let Some(w) = queue
+                        .and_then(|q| self.queues.iter_mut().find(|x| x.id == q))
+                        .and_then(|q| q.waiting.iter_mut().find(|w| w.call == *call))
+                    {
+                        w.lang = *l;
+                    }
+                }
+            }
             EventKind::CallbackDone { call } => {
                 self.callbacks.retain(|c| c.call != *call);
             }

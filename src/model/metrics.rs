@@ -127,7 +127,7 @@ pub struct SourceStatus {
     pub target: String,
     /// Logged in and past the snapshot: the floor follows the PBX. False while (re)connecting: the floor is stale.
     pub connected: bool,
-    /// Wall time the link last came up or went down.
+    /// When the link last came up or went down, on the floor's clock (a PBX floor runs on the engine host's local time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Time>,
     /// Times the link was lost and made again.

@@ -14,7 +14,10 @@ pub mod redact;
 pub mod terminal;
 pub mod types;
 
-pub use command::{ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, NOTE_MAX_CHARS, SAY_MAX_CHARS};
+pub use command::{
+    ACK_ALERTS_MAX, Actor, Command, CommandError, ErrorCode, INTENT_MAX_CHARS, NOTE_MAX_CHARS, SAY_MAX_CHARS,
+    SURVEY_SCORES,
+};
 pub use dialect::*;
 pub use edu::*;
 pub use event::{Event, EventKind};

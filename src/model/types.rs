@@ -18,8 +18,11 @@ pub struct FloorIdentity {
     pub started: Time,
 }
 
-/// What a connected user may do. Ordered: each role can do what the one before it can.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+/// What a connected user may do. The staff roles form a ladder (a supervisor may do what a viewer may, an admin
+/// what a supervisor may); `ingest` stands apart: a machine feeding transcripts and tags (an ASR feeder), which
+/// reads the floor as a viewer does and may send only the feed commands. No order is derived on purpose: every
+/// permission is asked through [`Role::covers`] or `Command::allowed_for`, never by comparing roles.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads the floor; caller numbers and ID numbers are masked.
@@ -28,12 +31,14 @@ pub enum Role {
     Supervisor,
     /// Also sees unmasked personal data.
     Admin,
+    /// A feeder (speech recognition, a CRM): sends `utterance` and `call_tag` only, reads the floor masked.
+    Ingest,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Supervisor, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Supervisor, Role::Admin, Role::Ingest];
 
-    /// The role named `s` (`viewer`, `supervisor`, `admin`).
+    /// The role named `s` (`viewer`, `supervisor`, `admin`, `ingest`).
     pub fn from_name(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -43,6 +48,37 @@ impl Role {
             Role::Viewer => "viewer",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::Ingest => "ingest",
+        }
+    }
+
+    /// Whether this role may do everything `need` may: each role covers itself, and on the staff ladder a
+    /// supervisor covers a viewer and an admin covers both. Ingest covers only itself, and no staff role covers
+    /// ingest (a feeder's token is not a person's, see `Command::allowed_for`).
+    pub fn covers(self, need: Role) -> bool {
+        match (self, need) {
+            (a, b) if a == b => true,
+            (Role::Supervisor, Role::Viewer) | (Role::Admin, Role::Viewer | Role::Supervisor) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether this role sees callers' numbers and ID numbers unmasked (admin only).
+    pub fn sees_personal_data(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// Whether this role works the floor (supervisor, admin): such users may take the seats a full server keeps
+    /// back from viewers. A feeder counts as staff too: without it the floor has no transcripts.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin | Role::Ingest)
+    }
+
+    /// "a" or "an", as a refusal words it ("ask for an admin token").
+    pub fn article(self) -> &'static str {
+        match self {
+            Role::Admin | Role::Ingest => "an",
+            Role::Viewer | Role::Supervisor => "a",
         }
     }
 }

@@ -28,8 +28,9 @@ pub struct Conn {
     pub password: String,
     /// (prefix of the command after `api `/`bgapi `, answer); the first match answers; no match is `+OK\n`.
     pub answers: Vec<(String, Answer)>,
-    /// (prefix of a command, wire bytes): sent right after that command is answered (events, usually).
-    pub after: Vec<(String, Vec<u8>)>,
+    /// (prefix of a command, wire bytes): sent right after that command is answered (events, usually). Shared, so
+    /// a bench can script many connections with one large stream.
+    pub after: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 impl Conn {
@@ -47,8 +48,8 @@ impl Conn {
         self
     }
 
-    pub fn then_send(mut self, prefix: &str, bytes: Vec<u8>) -> Conn {
-        self.after.push((prefix.to_string(), bytes));
+    pub fn then_send(mut self, prefix: &str, bytes: impl Into<Arc<Vec<u8>>>) -> Conn {
+        self.after.push((prefix.to_string(), bytes.into()));
         self
     }
 }
@@ -182,7 +183,7 @@ async fn serve(
         }
         let rest = cmd.split_once(' ').map(|(_, r)| r).unwrap_or("");
         for (prefix, bytes) in &script.after {
-            if rest.starts_with(prefix.as_str()) && sock.write_all(bytes).await.is_err() {
+            if rest.starts_with(prefix.as_str()) && sock.write_all(bytes.as_slice()).await.is_err() {
                 return;
             }
         }

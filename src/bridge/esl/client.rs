@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use freeswitch_esl_tokio::{
     ConnectionStatus, EslClient, EslConnectOptions, EslError, EslEvent, EventFormat, parse_api_body,
 };
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -19,10 +20,14 @@ use crate::bridge::{ActionRequest, BridgeEnds, Observation, Roster, SourceStatus
 /// it drops them; a drop is counted as malformed and said in the health line.
 const EVENT_BUFFER: usize = 65_536;
 
+/// Events handled in a row (when the crate has them buffered) before the health line is updated and actions get a
+/// turn.
+const BATCH: usize = 1024;
+
 /// `BACKGROUND_JOB` results that came before their `bgapi` reply was seen, kept at most.
 const EARLY_JOBS: usize = 256;
 
-/// Runs the bridge on the current task until the engine drops its end.
+/// Runs the bridge on a new tokio task until the engine drops its end.
 pub fn spawn(config: EslConfig, roster: Roster, ends: BridgeEnds) -> JoinHandle<()> {
     tokio::spawn(run(config, roster, ends))
 }
@@ -62,6 +67,7 @@ struct Link<'a> {
     frames: &'a mut u64,
     next_id: &'a mut u64,
     legs: &'a mut u64,
+    names_logged: &'a mut usize,
 }
 
 /// The bridge: connects to FreeSWITCH and keeps the link up, sending observations and carrying out actions, until
@@ -72,6 +78,7 @@ pub async fn run(config: EslConfig, roster: Roster, ends: BridgeEnds) {
     let (mut actions_open, mut link_malformed, mut frames, mut next_id, mut legs) = (true, 0u64, 0u64, 0u64, 0u64);
     let mut backoff = config.backoff_min;
     let mut was_up = false;
+    let mut names_logged = 0usize;
     loop {
         let mut link = Link {
             config: &config,
@@ -84,6 +91,7 @@ pub async fn run(config: EslConfig, roster: Roster, ends: BridgeEnds) {
             frames: &mut frames,
             next_id: &mut next_id,
             legs: &mut legs,
+            names_logged: &mut names_logged,
         };
         let (ended, came_up) = link.run(&mut was_up).await;
         let reason = match ended {
@@ -172,37 +180,54 @@ impl Link<'_> {
         let mut background: HashMap<String, u64> = HashMap::new();
         let mut early: Vec<(String, Result<(), String>)> = Vec::new();
         let mut out = Vec::new();
+        let mut dropped_seen = 0u64;
         let ended = loop {
             tokio::select! {
-                ev = events.recv() => match ev {
-                    Some(Ok(ev)) => {
-                        *self.frames += 1;
-                        if ev.header_str("Event-Name") == Some("BACKGROUND_JOB") {
-                            self.job_done(&ev, &mut pending, &mut background, &mut early);
-                        } else {
-                            self.mapper.event(&ev, &mut out);
+                first = events.recv() => {
+                    // This event and those already buffered behind it (up to BATCH), then one health update.
+                    let mut item = first;
+                    let (mut batch, mut error, mut end) = (0, None, None);
+                    loop {
+                        match item {
+                            None => {
+                                end = Some(Ended::Link(lost(&target, events.status())));
+                                break;
+                            }
+                            Some(Ok(ev)) => {
+                                *self.frames += 1;
+                                if ev.header_str("Event-Name") == Some("BACKGROUND_JOB") {
+                                    self.job_done(&ev, &mut pending, &mut background, &mut early);
+                                } else {
+                                    self.mapper.event(&ev, &mut out);
+                                }
+                            }
+                            Some(Err(EslError::QueueFull)) => {
+                                let dropped = client.dropped_event_count();
+                                *self.link_malformed += dropped.saturating_sub(dropped_seen).max(1);
+                                dropped_seen = dropped;
+                                error = Some("events were dropped: the bridge fell behind FreeSWITCH".to_string());
+                            }
+                            Some(Err(_)) => *self.link_malformed += 1,
                         }
-                        let mut gone = false;
                         for o in out.drain(..) {
                             if self.observations.send(o).await.is_err() {
-                                gone = true;
+                                end = Some(Ended::EngineGone);
                                 break;
                             }
                         }
-                        if gone {
-                            break Ended::EngineGone;
+                        batch += 1;
+                        if end.is_some() || batch >= BATCH {
+                            break;
                         }
-                        self.publish(None);
+                        match events.recv().now_or_never() {
+                            Some(next) => item = next,
+                            None => break,
+                        }
                     }
-                    Some(Err(EslError::QueueFull)) => {
-                        *self.link_malformed += client.dropped_event_count().max(1);
-                        self.publish(Some("events were dropped: the bridge fell behind FreeSWITCH".into()));
+                    self.publish(error);
+                    if let Some(end) = end {
+                        break end;
                     }
-                    Some(Err(_)) => {
-                        *self.link_malformed += 1;
-                        self.publish(None);
-                    }
-                    None => break Ended::Link(lost(&target, events.status())),
                 },
                 req = self.actions.recv(), if *self.actions_open => match req {
                     Some(req) => self.start(req, &client, &mut jobs, &mut pending),
@@ -352,10 +377,19 @@ impl Link<'_> {
         }
     }
 
-    /// Copies the counters (and an error sentence, when given) into the health line.
-    fn publish(&self, error: Option<String>) {
+    /// Copies the counters (and an error sentence, when given) into the health line. Events naming an agent or
+    /// queue the floor description lacks count as unknown; each such name is logged once.
+    fn publish(&mut self, error: Option<String>) {
         let stats = self.mapper.stats();
-        let (frames, unknown, malformed) = (*self.frames, stats.unknown, stats.malformed + *self.link_malformed);
+        for name in stats.unmapped_names.iter().skip(*self.names_logged) {
+            tracing::warn!(
+                target: "callfloor::bridge::esl",
+                "FreeSWITCH names '{name}', which the floor description lacks: its events are skipped"
+            );
+        }
+        *self.names_logged = stats.unmapped_names.len();
+        let (frames, unknown, malformed) =
+            (*self.frames, stats.unknown + stats.unmapped, stats.malformed + *self.link_malformed);
         self.health.send_modify(|s| {
             s.frames = frames;
             s.unknown = unknown;

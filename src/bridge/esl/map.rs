@@ -33,6 +33,8 @@ pub struct MapStats {
     pub malformed: u64,
     /// Events naming an agent or queue the roster does not know, skipped.
     pub unmapped: u64,
+    /// The names behind `unmapped`, the first 64 different ones.
+    pub unmapped_names: Vec<String>,
     /// Channel events about channels that are no call, agent leg or spy leg the bridge knows (ignored, as expected).
     pub ignored: u64,
     /// Waits that ended without an agent (`member-queue-end`, `CC-Cause: Cancel`), by `CC-Cancel-Reason`.
@@ -393,7 +395,7 @@ impl Mapper {
         };
         let found = self.roster.agent_by_member(name).map(|a| a.id);
         if found.is_none() {
-            self.stats.unmapped += 1;
+            self.unmapped(name);
         }
         found
     }
@@ -405,9 +407,16 @@ impl Mapper {
         };
         let found = self.roster.queue_by_pbx(name).map(|q| q.id.clone());
         if found.is_none() {
-            self.stats.unmapped += 1;
+            self.unmapped(name);
         }
         found
+    }
+
+    fn unmapped(&mut self, name: &str) {
+        self.stats.unmapped += 1;
+        if self.stats.unmapped_names.len() < 64 && !self.stats.unmapped_names.iter().any(|n| n == name) {
+            self.stats.unmapped_names.push(name.to_string());
+        }
     }
 
     fn track(&mut self, key: &CallKey) -> &mut CallTrack {

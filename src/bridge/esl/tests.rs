@@ -179,6 +179,7 @@ fn unknown_actions_events_and_names_are_counted_never_fatal() {
         vec![]
     );
     assert_eq!(m.stats().unmapped, 2);
+    assert_eq!(m.stats().unmapped_names, vec!["9999@default".to_string(), "vip@default".to_string()]);
     // Hold of a channel that is no call of ours.
     assert_eq!(map(&mut m, &event(&[("Event-Name", "CHANNEL_HOLD"), ("Unique-ID", "zzz")])), vec![]);
     assert_eq!(m.stats().ignored, 1);

@@ -12,6 +12,7 @@ mod floor;
 mod help;
 mod kb;
 mod orders;
+mod source;
 mod ticket;
 mod tickets;
 pub(crate) mod util;
@@ -203,21 +204,31 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
             Some(Span::styled(format!("◉ {} {c}{more}  ", m.as_str()), t.get(S::Supervisor)))
         }
     };
-    let mut right = Vec::new();
-    right.extend(on_call);
-    if app.store_failing().is_some() {
-        right.push(Span::styled("✗ db  ", t.get(S::ConnDown)));
-    }
-    right.extend([
-        Span::raw(format!("{who}  ")),
-        conn_span(app),
-        Span::raw(format!("  data {} ", fmt_age(app.data_age))),
-    ]);
-    let right_w: usize = right.iter().map(|s| s.width()).sum();
-    let fixed = format!(" callfloor │ {clock} │ ");
-    let room = (area.width as usize).saturating_sub(right_w + fixed.chars().count() + 1);
-    // Most useful first: which floor, then its title, then which engine.
     let scenario = if floor.scenario.is_empty() { "no floor yet" } else { floor.scenario.as_str() };
+    let fixed = format!(" callfloor │ {clock} │ ");
+    let right_of = |source: Option<Span<'static>>| {
+        let mut right = Vec::new();
+        right.extend(on_call.clone());
+        right.extend(source);
+        if app.store_failing().is_some() {
+            right.push(Span::styled("✗ db  ", t.get(S::ConnDown)));
+        }
+        right.extend([
+            Span::raw(format!("{who}  ")),
+            conn_span(app),
+            Span::raw(format!("  data {} ", fmt_age(app.data_age))),
+        ]);
+        let right_w: usize = right.iter().map(|s| s.width()).sum();
+        (right, right_w)
+    };
+    // A PBX floor names its source; the PBX's address goes first when the floor's name would not fit.
+    let room_of = |right_w: usize| (area.width as usize).saturating_sub(right_w + fixed.chars().count() + 1);
+    let (mut right, mut right_w) = right_of(source::header_span(app, true));
+    if room_of(right_w) < unicode_width::UnicodeWidthStr::width(scenario) {
+        (right, right_w) = right_of(source::header_span(app, false));
+    }
+    let room = room_of(right_w);
+    // Most useful first: which floor, then its title, then which engine.
     let titled = if floor.title.is_empty() { scenario.to_string() } else { format!("{scenario} · {}", floor.title) };
     let server = app.mirror.server.as_deref().unwrap_or("");
     let with_server = if server.is_empty() { titled.clone() } else { format!("{titled} │ {server}") };
@@ -334,6 +345,9 @@ fn banner_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         if let Some(text) = text {
             lines.push(Line::styled(fit(&text, w), t.get(S::Stale)));
         }
+    }
+    if let Some(line) = source::banner(app, w) {
+        lines.push(line);
     }
     if let Some(why) = app.store_failing() {
         let text = format!(" ⚠ DATABASE: the engine cannot save ({why}): ticket, alert and seat changes are refused");

@@ -184,7 +184,7 @@ impl Pending {
         if c.clients >= caps.clients {
             return Err(Refusal::Full { max: caps.clients });
         }
-        if role < Role::Supervisor && c.clients >= caps.clients - caps.staff_reserved {
+        if !role.is_staff() && c.clients >= caps.clients - caps.staff_reserved {
             return Err(Refusal::ViewersFull { max: caps.clients, kept: caps.staff_reserved });
         }
         c.pending = c.pending.saturating_sub(1);
@@ -339,6 +339,8 @@ mod tests {
         // A supervisor's place that comes free is still not a viewer's.
         drop(admin);
         assert_eq!(seat(7, Role::Viewer).err(), Some(Refusal::ViewersFull { max: 5, kept: 2 }));
+        // A feeder may take it: without it the floor has no transcripts.
+        assert!(seat(8, Role::Ingest).is_ok(), "a feeder takes a kept place");
         assert!(Refusal::ViewersFull { max: 5, kept: 2 }.sentence().contains("the last 2 of 5 places are kept"));
     }
 

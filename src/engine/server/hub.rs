@@ -290,7 +290,7 @@ impl Hub {
                     return false;
                 }
                 self.flush();
-                let clear = role >= Role::Admin;
+                let clear = role.sees_personal_data();
                 let snapshot = self.snapshot(clear);
                 let (tx, rx) = mpsc::channel(self.queue_frames);
                 let resync = Arc::new(Notify::new());
@@ -504,7 +504,7 @@ impl Hub {
                 Err(e) => return Err(CommandError::store_failed(format!("cannot read the records: {e:#}"))),
             },
         };
-        Ok(if role >= Role::Admin { record } else { super::mask::mask_record(record) })
+        Ok(if role.sees_personal_data() { record } else { super::mask::mask_record(record) })
     }
 
     fn remove(&mut self, id: u64) {
@@ -607,6 +607,8 @@ impl Hub {
         m.source = self.source_health.as_ref().map(|h| {
             let mut status = h.borrow().clone();
             status.out_of_order = self.engine.out_of_order();
+            // A PBX floor's clock reads the host's local time of day (see `cli`); `since` is told on it too.
+            status.since = status.since.map(|t| t.with_timezone(&chrono::Local).naive_local().and_utc());
             status
         });
         let text: Utf8Bytes = protocol::encode_metrics(&m).into();

@@ -55,6 +55,8 @@ pub fn mask_record(record: Record) -> Record {
             if let Some(caller) = c.caller.as_mut().filter(|c| !c.contains('*')) {
                 *caller = mask_number(caller);
             }
+            // A feeder's intent (`call_tag`) is free text.
+            text(&mut c.intent);
             for l in &mut c.transcript {
                 text(&mut l.text);
             }
@@ -88,6 +90,8 @@ pub fn mask_floor(floor: &Floor) -> Floor {
     let mut f = floor.clone();
     for c in f.calls.values_mut() {
         c.caller = mask_number(&c.caller);
+        // A feeder's intent (`call_tag`) is free text.
+        text(&mut c.intent);
         for l in &mut c.transcript {
             text(&mut l.text);
         }
@@ -146,6 +150,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
             | EventKind::CardSuggested { .. }
             | EventKind::OrdersFound { .. }
             | EventKind::OrdersFailed { .. }
+            | EventKind::CallTagged { intent: Some(_), .. }
     );
     if !carries_pii {
         return Cow::Borrowed(ev);
@@ -158,6 +163,7 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         | EventKind::CardSuggested { word, .. } => Some(word.as_str()),
         EventKind::ConfirmationDecided { note: Some(n), .. } => Some(n.as_str()),
         EventKind::OrdersFailed { reason, .. } => Some(reason.as_str()),
+        EventKind::CallTagged { intent: Some(i), .. } => Some(i.as_str()),
         EventKind::AlertRaised { alert } => Some(alert.message.as_str()),
         EventKind::TicketEscalated { note, .. } | EventKind::TicketResolved { note, .. } => Some(note.as_str()),
         _ => None,
@@ -186,6 +192,8 @@ pub fn mask_event(ev: &Event) -> Cow<'_, Event> {
         EventKind::CallbackDialed { caller, .. } => *caller = mask_number(caller),
         EventKind::OrdersFound { orders, .. } => orders.iter_mut().for_each(|o| text(&mut o.item)),
         EventKind::OrdersFailed { reason, .. } => text(reason),
+        // A feeder's intent is free text: a recogniser may have put a number in it.
+        EventKind::CallTagged { intent: Some(i), .. } => text(i),
         _ => {}
     }
     Cow::Owned(ev)
@@ -267,5 +275,42 @@ mod tests {
             (masked.verification, masked.confirmation, masked.repeat_caller),
             (Some(Verification::Otp), Some(ConfirmationState::Refused), true)
         );
+    }
+
+    /// A feeder's intent is free text: a number a recogniser put in it is masked below admin in the event, on the
+    /// floor and in a stored call's record; an intent without one travels as it is.
+    #[test]
+    fn a_tagged_intent_is_masked_like_other_texts() {
+        let at = Time::default();
+        let tagged = |intent: &str| Event {
+            at,
+            kind: EventKind::CallTagged {
+                call: CallId(1),
+                intent: Some(intent.into()),
+                lang: None,
+                dialect: None,
+                elderly: None,
+                by: "asr".into(),
+            },
+        };
+        let ev = tagged("refund to card 6222020123456789012");
+        let EventKind::CallTagged { intent: Some(masked), .. } = &mask_event(&ev).kind else { panic!("a tag") };
+        assert_eq!(masked, "refund to card ***************9012");
+        assert!(matches!(mask_event(&tagged("billing")), Cow::Borrowed(_)), "nothing to mask: no copy");
+        let mut floor = Floor::default();
+        floor.apply(&Event {
+            at,
+            kind: EventKind::CallArrived {
+                call: CallId(1),
+                caller: "13812345678".into(),
+                lang: Lang::Zh,
+                intent: "fees".into(),
+                dialect: None,
+                elderly: false,
+            },
+        });
+        floor.apply(&ev);
+        assert_eq!(floor.calls[&CallId(1)].intent, "refund to card 6222020123456789012");
+        assert_eq!(mask_floor(&floor).calls[&CallId(1)].intent, "refund to card ***************9012");
     }
 }

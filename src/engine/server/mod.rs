@@ -62,7 +62,8 @@ pub struct Limits {
     pub ping_every: Duration,
     /// Connected clients at most.
     pub max_clients: usize,
-    /// The last this many of `max_clients` places are for supervisors and admins: viewers cannot take them.
+    /// The last this many of `max_clients` places are for supervisors, admins and feeders (`ingest`): viewers cannot
+    /// take them.
     pub staff_reserved: usize,
     /// Clients one token may have connected at once.
     pub max_per_token: usize,

@@ -144,7 +144,7 @@ impl Tokens {
                 return Err(err(
                     e.role.span(),
                     "role",
-                    format!("'{other}' is not a role: use viewer, supervisor or admin"),
+                    format!("'{other}' is not a role: use viewer, supervisor, admin or ingest"),
                 ));
             };
             entries.push(TokenEntry { name, token, role });

@@ -283,6 +283,13 @@ pub struct AnalyzeArgs {
     /// Scenario whose keyword rules to apply: a bundled name or a path.
     #[arg(long, default_value = DEFAULT_SCENARIO)]
     pub scenario: String,
+    /// Instead of reading stdin, score a labelled file (lines `pos|neg<TAB>text`, an optional third column
+    /// naming an emotion) and print sign accuracy, the share scored 0, a confusion table and the throughput.
+    #[arg(long, value_name = "FILE.tsv")]
+    pub eval: Option<std::path::PathBuf>,
+    /// With --eval: print the figures as one JSON object.
+    #[arg(long, requires = "eval")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -646,9 +653,29 @@ fn run_ingest(args: IngestArgs) -> Result<()> {
 fn run_analyze(args: AnalyzeArgs) -> Result<()> {
     let scenario = load_scenario(&args.scenario)?;
     let analyzer = crate::engine::analysis::Analyzer::new(&scenario.rules);
+    if let Some(path) = &args.eval {
+        return run_eval(&analyzer, path, args.json);
+    }
     let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     crate::engine::analysis::run_analyze(&analyzer, stdin, stdout).context("analysing stdin")?;
+    Ok(())
+}
+
+/// `analyze --eval`: the figures of a labelled file, as text or one JSON object.
+fn run_eval(analyzer: &crate::engine::analysis::Analyzer, path: &std::path::Path, json: bool) -> Result<()> {
+    use crate::engine::analysis::eval;
+    let file = eval::load(path)?;
+    let report = eval::evaluate(analyzer, &path.display().to_string(), &file);
+    let throughput = eval::throughput(analyzer, &file, std::time::Duration::from_millis(500));
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &eval::JsonOut { report: &report, throughput: &throughput })?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", eval::render(&report, &throughput))?;
+    }
+    out.flush().context("writing the evaluation to stdout")?;
     Ok(())
 }
 

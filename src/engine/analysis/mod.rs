@@ -6,7 +6,9 @@
 //! - [`Analyzer`]: the above plus a scenario's keyword rules, matched with one Aho-Corasick automaton built once.
 //! - [`redact`]: masking of phone, ID, card and account numbers.
 //! - [`run_analyze`]: the `callfloor analyze` filter, one JSON object per input line.
+//! - [`eval`]: `callfloor analyze --eval FILE.tsv`, sign accuracy on labelled lines.
 
+pub mod eval;
 mod lexicon;
 pub mod redact;
 mod sentiment;

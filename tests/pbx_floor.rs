@@ -127,6 +127,8 @@ fn an_agents_transfer_moves_the_call_to_the_queue_it_reaches_next() {
     let id = connected_call(&mut e, "t");
     e.observe(Observation::CallEnded { key: key("t"), reason: EndReason::Transfer });
     assert_eq!(e.floor().calls[&id].state, CallState::Connected, "the call lives on until it lands");
+    assert_eq!(e.floor().agents[&BOB].state, AgentState::WrapUp, "Bob handed it on and is free of it");
+    assert_eq!(e.floor().agents[&BOB].call, None);
     e.observe(Observation::CallQueued { key: key("t"), caller: String::new(), queue: q("sales") });
     let c = &e.floor().calls[&id];
     assert_eq!((c.state, c.queue.as_ref().map(|q| q.as_str())), (CallState::Queued, Some("sales")));

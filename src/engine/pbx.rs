@@ -303,6 +303,17 @@ impl Engine {
             if let Some(p) = &mut self.pbx {
                 p.transferring.insert(id);
             }
+            // The agent has handed the call on and left it: their seat is free of it (wrap-up until the PBX says
+            // the seat is free), while the call lives on until it lands somewhere or its caller hangs up.
+            if let Some(agent) = c.agent
+                && self.floor.agents.get(&agent).is_some_and(|a| a.call == Some(id))
+            {
+                self.emit(EventKind::AgentStateChanged {
+                    agent,
+                    state: AgentState::WrapUp,
+                    reason: Some(format!("transferred {id}")),
+                });
+            }
         } else {
             self.pbx_end(id);
         }

@@ -78,6 +78,8 @@ struct PendingSpy {
 #[derive(Debug, Default)]
 struct SnapshotBuilder {
     agents: BTreeMap<AgentId, (AgentState, Option<String>, BTreeSet<QueueId>)>,
+    /// Each seat's state per PBX queue, as the reply lists them.
+    per_queue: BTreeMap<AgentId, BTreeMap<String, (AgentState, Option<String>)>>,
     calls: Vec<SnapshotCall>,
     status_done: bool,
     /// Channel names, unique ids and linked ids of the live channels; `None` when no channel list is part of this
@@ -95,6 +97,9 @@ pub struct Mapper {
     pending_spies: Vec<PendingSpy>,
     /// Each seat's queues on the PBX (roster queues only), from the snapshot and member events since.
     queues: HashMap<AgentId, BTreeSet<QueueId>>,
+    /// Each seat's last state per PBX queue (member status and pause are per queue): the seat's state is the busiest
+    /// of them, so a seat paused in one queue and free in another is available, not flapping between the two.
+    member_states: HashMap<AgentId, BTreeMap<String, (AgentState, Option<String>)>>,
     collecting: Option<SnapshotBuilder>,
     /// Live events that came while a snapshot was being read, mapped once it is complete.
     held_back: Vec<AmiEvent>,
@@ -146,6 +151,11 @@ fn rank(s: AgentState) -> u8 {
     }
 }
 
+/// The busiest of a seat's per-queue states (see [`rank`]), with its reason.
+fn busiest(per_queue: &BTreeMap<String, (AgentState, Option<String>)>) -> Option<(AgentState, Option<String>)> {
+    per_queue.values().max_by_key(|(s, _)| rank(*s)).cloned()
+}
+
 impl Mapper {
     pub fn new(roster: Roster) -> Mapper {
         Mapper {
@@ -154,6 +164,7 @@ impl Mapper {
             spies: Vec::new(),
             pending_spies: Vec::new(),
             queues: HashMap::new(),
+            member_states: HashMap::new(),
             collecting: None,
             held_back: Vec::new(),
             stats: MapStats::default(),
@@ -271,6 +282,7 @@ impl Mapper {
         }
         let (state, reason) = member_state(m);
         let builder = self.collecting.get_or_insert_with(SnapshotBuilder::default);
+        builder.per_queue.entry(agent).or_default().insert(m.queue.clone(), (state, reason.clone()));
         let entry = builder.agents.entry(agent).or_insert((state, reason.clone(), BTreeSet::new()));
         if rank(state) > rank(entry.0) {
             entry.0 = state;
@@ -328,6 +340,7 @@ impl Mapper {
     fn finish_snapshot(&mut self, out: &mut Vec<Observation>) {
         let mut builder = self.collecting.take().unwrap_or_default();
         self.queues.clear();
+        self.member_states = std::mem::take(&mut builder.per_queue).into_iter().collect();
         let mut agents = Vec::with_capacity(builder.agents.len());
         for (agent, (state, reason, queues)) in builder.agents {
             self.queues.insert(agent, queues.clone());
@@ -507,8 +520,11 @@ impl Mapper {
             }
             AmiEvent::QueueMemberStatus(m) | AmiEvent::QueueMemberPause(m) => {
                 let Some(agent) = self.member_agent(m) else { return };
-                let (state, reason) = member_state(m);
-                out.push(Observation::AgentState { agent, state, reason });
+                let per_queue = self.member_states.entry(agent).or_default();
+                per_queue.insert(m.queue.clone(), member_state(m));
+                if let Some((state, reason)) = busiest(per_queue) {
+                    out.push(Observation::AgentState { agent, state, reason });
+                }
             }
             AmiEvent::QueueMemberAdded(m) | AmiEvent::QueueMemberRemoved(m) => {
                 let Some(agent) = self.member_agent(m) else { return };
@@ -516,6 +532,11 @@ impl Mapper {
                     self.stats.unknown_queues += 1;
                     return;
                 };
+                if matches!(ev, AmiEvent::QueueMemberRemoved(_))
+                    && let Some(per_queue) = self.member_states.get_mut(&agent)
+                {
+                    per_queue.remove(&m.queue);
+                }
                 let set = self.queues.entry(agent).or_default();
                 let changed = match ev {
                     AmiEvent::QueueMemberAdded(_) => set.insert(queue),

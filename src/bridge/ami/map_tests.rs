@@ -426,3 +426,50 @@ fn after_a_reconnect_the_channel_list_decides_which_connected_calls_are_still_up
     let [Observation::Snapshot(s)] = out.as_slice() else { panic!("{out:?}") };
     assert_eq!(s.calls.iter().map(|c| c.key.clone()).collect::<Vec<_>>(), [key("7.7")]);
 }
+
+fn member(event: &str, queue: &str, status: &str, paused: &str, reason: &str) -> AmiEvent {
+    ev(&[
+        ("Event", event),
+        ("Queue", queue),
+        ("MemberName", "Carol"),
+        ("Interface", "PJSIP/1003"),
+        ("StateInterface", "PJSIP/1003"),
+        ("Status", status),
+        ("Paused", paused),
+        ("PausedReason", reason),
+    ])
+}
+
+#[test]
+fn a_seat_in_two_queues_is_as_busy_as_its_busiest_queue_says_not_its_latest_event() {
+    let mut m = Mapper::new(synthetic_roster());
+    let carol = |s, r: Option<&str>| state(3, s, r);
+    let out = map_all(
+        &mut m,
+        &[
+            member("QueueMemberStatus", "support", "1", "0", ""),
+            member("QueueMemberStatus", "sales", "1", "0", ""),
+            // Paused in sales only: still takes support's calls.
+            member("QueueMemberPause", "sales", "1", "1", "training"),
+            // Paused in both: on a break, with the reason.
+            member("QueueMemberPause", "support", "1", "1", "training"),
+            // Back in support: available again, whatever sales says.
+            member("QueueMemberPause", "support", "1", "0", ""),
+            // Taken off support: only sales is left, where the seat is paused.
+            member("QueueMemberRemoved", "support", "1", "0", ""),
+            member("QueueMemberStatus", "sales", "1", "1", "training"),
+        ],
+    );
+    let states: Vec<&Observation> = out.iter().filter(|o| matches!(o, Observation::AgentState { .. })).collect();
+    assert_eq!(
+        states,
+        [
+            &carol(AgentState::Available, None),
+            &carol(AgentState::Available, None),
+            &carol(AgentState::Available, None),
+            &carol(AgentState::Break, Some("training")),
+            &carol(AgentState::Available, None),
+            &carol(AgentState::Break, Some("training")),
+        ]
+    );
+}

@@ -6,6 +6,9 @@
 #[path = "support/ami_replay.rs"]
 mod ami_replay;
 
+#[path = "support/served.rs"]
+mod served;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -14,14 +17,14 @@ use ami_replay::{AmiReplay, Script, TIMEOUT};
 use callfloor::bridge::ami::{AmiConfig, spawn};
 use callfloor::bridge::{Bridge, CallKey, Observation, Roster, Secret};
 use callfloor::engine::Engine;
-use callfloor::engine::server::{self, Pacing, ServerConfig, ServerHandle, TokenEntry, Tokens};
+use callfloor::engine::server::{self, Pacing, ServerConfig, TokenEntry, Tokens};
 use callfloor::engine::sim::scenario::FloorDescription;
 use callfloor::model::*;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use futures_util::SinkExt;
+use serde_json::json;
+use served::*;
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const SYNTHETIC: &str = include_str!("fixtures/ami/synthetic-queue-flows.txt");
 const SECRET: &str = "floor-test-secret";
@@ -163,56 +166,6 @@ async fn after_the_whole_replay_the_floor_has_the_answered_abandoned_and_transfe
 }
 
 // ---- served: a supervisor's console command all the way to the PBX and back ----
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn guard<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
-
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        match guard("a frame", ws.next()).await {
-            Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
-                Ok(v) => return v,
-                Err(e) => panic!("invalid JSON {t}: {e}"),
-            },
-            Some(Ok(_)) => {}
-            other => panic!("the connection ended: {other:?}"),
-        }
-    }
-}
-
-async fn next_of(ws: &mut Ws, ok: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let v = next_json(ws).await;
-        if ok(&v) {
-            return v;
-        }
-    }
-}
-
-async fn command(ws: &mut Ws, id: &str, cmd: Value) {
-    let frame = json!({"type": "command", "id": id, "command": cmd});
-    assert!(ws.send(Message::text(frame.to_string())).await.is_ok());
-}
-
-/// Waits until the engine's floor satisfies `ok`.
-async fn floor_until(server: &ServerHandle, what: &str, ok: impl Fn(&Floor) -> bool) -> Floor {
-    guard(what, async {
-        loop {
-            let Ok(f) = server.floor().await else { panic!("the engine answers") };
-            if ok(&f) {
-                return f;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-}
 
 #[tokio::test]
 async fn a_barge_from_the_console_rings_a_chanspy_leg_and_the_floor_shows_it_once_the_pbx_reports_it() {

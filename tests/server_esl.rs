@@ -6,7 +6,9 @@
 #[path = "support/esl_replay.rs"]
 mod esl_replay;
 
-use std::future::Future;
+#[path = "support/served.rs"]
+mod served;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,27 +19,18 @@ use callfloor::engine::server::{self, Pacing, ServerConfig, ServerHandle, TokenE
 use callfloor::engine::sim::scenario::FloorDescription;
 use callfloor::model::*;
 use esl_replay::{Conn, Replay, fixture_api_body, fixture_events, plain_event};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use futures_util::SinkExt;
+use serde_json::json;
+use served::*;
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-const GUARD: Duration = Duration::from_secs(30);
 const ANA: &str = "supervisor-token-0001";
 const PASSWORD: &str = "ClueCon-test";
 const FIXTURE: &str = include_str!("fixtures/esl/synthetic-callcenter.txt");
 const TIERS: &str = "queue|agent|state|level|position\nsupport@default|1001@default|Ready|1|1\n\
                      support@default|1002@default|Ready|1|2\n+OK\n";
 const LAST_LIST: &str = "callcenter_config queue list tiers support@default";
-
-async fn guard<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(GUARD, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
 
 /// The engine on the FreeSWITCH example floor, fed by the real ESL bridge connected to `replay`.
 async fn start(replay: &Replay) -> ServerHandle {
@@ -55,32 +48,6 @@ async fn start(replay: &Replay) -> ServerHandle {
     match server::serve_source(listener, engine, cfg, Some(bridge)).await {
         Ok(s) => s,
         Err(e) => panic!("the server must start: {e:#}"),
-    }
-}
-
-async fn floor_until(server: &ServerHandle, what: &str, ok: impl Fn(&Floor) -> bool) -> Floor {
-    guard(what, async {
-        loop {
-            let Ok(f) = server.floor().await else { panic!("the engine answers") };
-            if ok(&f) {
-                return f;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-}
-
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        match guard("a frame", ws.next()).await {
-            Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
-                Ok(v) => return v,
-                Err(e) => panic!("invalid JSON {t}: {e}"),
-            },
-            Some(Ok(_)) => {}
-            other => panic!("the connection ended: {other:?}"),
-        }
     }
 }
 

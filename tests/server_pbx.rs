@@ -3,7 +3,9 @@
 //! reports it, the PBX's refusal as `pbx_refused`, a refusal at once while the link is down, and the link's health in
 //! metrics frames.
 
-use std::future::Future;
+#[path = "support/served.rs"]
+mod served;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,22 +14,13 @@ use callfloor::engine::Engine;
 use callfloor::engine::server::{self, Pacing, ServerConfig, ServerHandle, TokenEntry, Tokens};
 use callfloor::engine::sim::scenario::FloorDescription;
 use callfloor::model::*;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use futures_util::SinkExt;
+use serde_json::json;
+use served::*;
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-const GUARD: Duration = Duration::from_secs(30);
 const ANA: &str = "supervisor-token-0001";
-
-async fn guard<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(GUARD, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
 
 async fn start() -> (ServerHandle, BridgeEnds) {
     let Ok(d) = FloorDescription::load(Path::new("floors/asterisk-example.toml")) else { panic!("example floor") };
@@ -55,49 +48,8 @@ async fn hello(url: &str) -> Ws {
     ws
 }
 
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        match guard("a frame", ws.next()).await {
-            Some(Ok(Message::Text(t))) => match serde_json::from_str(&t) {
-                Ok(v) => return v,
-                Err(e) => panic!("invalid JSON {t}: {e}"),
-            },
-            Some(Ok(_)) => {}
-            other => panic!("the connection ended: {other:?}"),
-        }
-    }
-}
-
-async fn next_reply(ws: &mut Ws) -> Value {
-    loop {
-        let v = next_json(ws).await;
-        if matches!(v["type"].as_str(), Some("ack" | "error")) {
-            return v;
-        }
-    }
-}
-
-async fn command(ws: &mut Ws, id: &str, cmd: Value) {
-    let frame = json!({"type": "command", "id": id, "command": cmd});
-    assert!(ws.send(Message::text(frame.to_string())).await.is_ok());
-}
-
 async fn observe(ends: &BridgeEnds, obs: Observation) {
     assert!(guard("observation", ends.observations.send(obs)).await.is_ok(), "the hub takes observations");
-}
-
-/// Waits until the engine's floor satisfies `ok`.
-async fn floor_until(server: &ServerHandle, what: &str, ok: impl Fn(&Floor) -> bool) -> Floor {
-    guard(what, async {
-        loop {
-            let Ok(f) = server.floor().await else { panic!("the engine answers") };
-            if ok(&f) {
-                return f;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
 }
 
 fn key(s: &str) -> CallKey {

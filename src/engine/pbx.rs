@@ -36,6 +36,13 @@ pub enum Submitted {
     Pending(PbxAction),
 }
 
+/// What an observation needs of a live call.
+struct Live {
+    state: CallState,
+    agent: Option<AgentId>,
+    queue: Option<QueueId>,
+}
+
 /// Who the floor names as the one who did what the PBX reports.
 const BY_PBX: &str = "pbx";
 
@@ -136,8 +143,8 @@ impl Engine {
                 }
             }
             Observation::SpyStarted { key, supervisor, mode } => match self.live_key(&key) {
-                Some((id, c)) => {
-                    if !c.supervisors.iter().any(|p| p.supervisor == supervisor && p.mode == mode) {
+                Some((id, _)) => {
+                    if !self.supervising(id, &supervisor, Some(mode)) {
                         self.emit(EventKind::SupervisorJoined { call: id, supervisor, mode });
                     }
                     true
@@ -145,8 +152,8 @@ impl Engine {
                 None => false,
             },
             Observation::SpyStopped { key, supervisor } => match self.live_key(&key) {
-                Some((id, c)) => {
-                    if c.supervisors.iter().any(|p| p.supervisor == supervisor) {
+                Some((id, _)) => {
+                    if self.supervising(id, &supervisor, None) {
                         self.emit(EventKind::SupervisorLeft { call: id, supervisor });
                     }
                     true
@@ -160,10 +167,18 @@ impl Engine {
         }
     }
 
-    /// The live floor call of a PBX key, with a copy of its state.
-    fn live_key(&self, key: &CallKey) -> Option<(CallId, Call)> {
+    /// The live floor call of a PBX key and what the observations look at: its state, agent and queue. Not the
+    /// whole call: a copy of its transcript on every PBX event would be work on the apply path for nothing.
+    fn live_key(&self, key: &CallKey) -> Option<(CallId, Live)> {
         let id = self.call_of_key(key)?;
-        self.floor.calls.get(&id).map(|c| (id, c.clone()))
+        self.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
+    }
+
+    /// Whether `supervisor` is on the call (in `mode`, when given).
+    fn supervising(&self, id: CallId, supervisor: &str, mode: Option<SupervisorMode>) -> bool {
+        self.floor.calls.get(&id).is_some_and(|c| {
+            c.supervisors.iter().any(|p| p.supervisor == supervisor && mode.is_none_or(|m| p.mode == m))
+        })
     }
 
     fn forget_key(&mut self, key: &CallKey) {
@@ -373,12 +388,11 @@ impl Engine {
     /// lacks arrive; floor calls it lacks ended while the link was down.
     fn pbx_snapshot(&mut self, s: PbxSnapshot) {
         let listed: HashSet<&CallKey> = s.calls.iter().map(|c| &c.key).collect();
-        let gone: Vec<CallId> = self
+        let mut gone: Vec<CallId> = self
             .pbx
             .as_ref()
             .map(|p| p.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect::<Vec<CallId>>())
             .unwrap_or_default();
-        let mut gone = gone;
         gone.sort();
         if !gone.is_empty() {
             tracing::info!(calls = gone.len(), "calls the PBX no longer has ended while the link was down");

@@ -291,11 +291,8 @@ impl Mapper {
         entry.2.extend(queue);
     }
 
-    fn snapshot_entry(&mut self, queue: &str, caller: &ChannelRef, wait_secs: u32) {
-        let Some(queue) = self.roster.queue_by_pbx(queue).map(|q| q.id.clone()) else {
-            self.stats.unknown_queues += 1;
-            return;
-        };
+    /// Notes a waiting caller's channel, number and queue (from QueueEntry or QueueCallerJoin); returns its call key.
+    fn remember_caller(&mut self, caller: &ChannelRef, queue: &QueueId) -> CallKey {
         let key = call_key(caller);
         let memo = self.calls.entry(key.clone()).or_default();
         memo.caller_channel.clone_from(&caller.channel);
@@ -303,14 +300,18 @@ impl Mapper {
         memo.caller_num = caller_number(caller);
         memo.queue = Some(queue.clone());
         memo.live = true;
+        key
+    }
+
+    fn snapshot_entry(&mut self, queue: &str, caller: &ChannelRef, wait_secs: u32) {
+        let Some(queue) = self.roster.queue_by_pbx(queue).map(|q| q.id.clone()) else {
+            self.stats.unknown_queues += 1;
+            return;
+        };
+        let key = self.remember_caller(caller, &queue);
+        let agent = self.calls.get(&key).and_then(|m| m.agent);
         let builder = self.collecting.get_or_insert_with(SnapshotBuilder::default);
-        builder.calls.push(SnapshotCall {
-            key,
-            caller: caller_number(caller),
-            queue,
-            waited_s: wait_secs,
-            agent: memo.agent,
-        });
+        builder.calls.push(SnapshotCall { key, caller: caller_number(caller), queue, waited_s: wait_secs, agent });
     }
 
     /// The bridge is about to ask for `QueueStatus` (and, with `channels`, `CoreShowChannels`): live events from now
@@ -426,14 +427,10 @@ impl Mapper {
                     self.stats.unknown_queues += 1;
                     return;
                 };
-                let key = call_key(caller);
-                let memo = self.calls.entry(key.clone()).or_default();
-                memo.caller_channel.clone_from(&caller.channel);
-                memo.caller_uniqueid.clone_from(&caller.uniqueid);
-                memo.caller_num = caller_number(caller);
-                memo.queue = Some(queue.clone());
-                memo.offered = None;
-                memo.live = true;
+                let key = self.remember_caller(caller, &queue);
+                if let Some(memo) = self.calls.get_mut(&key) {
+                    memo.offered = None;
+                }
                 out.push(Observation::CallQueued { key, caller: caller_number(caller), queue });
             }
             AmiEvent::AgentCalled(leg) => {

@@ -91,20 +91,24 @@ struct Raised {
     severity: Severity,
 }
 
+/// The engine: the floor's core and the source that feeds it (see [`source`]).
 pub struct Engine {
+    core: Core,
+    sim: SimSource,
+    /// Set when a PBX, not the simulator, feeds the floor (`--source ami://…`): its call keys and the roster.
+    pbx: Option<pbx::PbxFloor>,
+}
+
+/// What the floor is whichever source feeds it: the floor itself, the rules and the analyzer, alerts, tickets,
+/// metrics, the audit log, the outbox and the numbering of calls, tickets and alerts.
+pub(super) struct Core {
     scenario: Scenario,
     floor: Floor,
-    rng: ChaCha8Rng,
     sched: Scheduler,
     analyzer: Analyzer,
-    /// Analysis of every bank line, computed once: lines are picked from these, so the hot path never re-analyses.
-    bank_analysis: HashMap<String, Analysis>,
     metrics: MetricsTracker,
     /// Optional second tracker whose window covers a whole headless run, for its summary.
     run_metrics: Option<MetricsTracker>,
-    routing: Routing,
-    calls: HashMap<CallId, CallSim>,
-    agents: HashMap<AgentId, AgentSim>,
     raised: HashMap<(AlertKind, String), Raised>,
     /// Recent survey scores per queue, newest last.
     surveys: HashMap<String, std::collections::VecDeque<u8>>,
@@ -117,10 +121,6 @@ pub struct Engine {
     now: Time,
     outbox: Vec<Event>,
     events_total: u64,
-    /// Peak arrival rate per second over the day, for thinning.
-    max_rate: f64,
-    /// Peak windows as (from, to) seconds of the day and multiplier, parsed once.
-    peaks: Vec<(u32, u32, f64)>,
     ticks: u64,
     identity: FloorIdentity,
     seed: u64,
@@ -128,6 +128,22 @@ pub struct Engine {
     refusals: HashMap<String, RefusalWindow>,
     /// Identity checks, second confirmations and the per-caller index.
     fin: fin::Fin,
+    /// What the feed commands of the ingest role left behind (calls already scored).
+    feed: ingest::Feed,
+}
+
+/// The simulator's own state: its randomness, the callers and seats it plays, the arrival profile.
+pub(super) struct SimSource {
+    rng: ChaCha8Rng,
+    /// Analysis of every bank line, computed once: lines are picked from these, so the hot path never re-analyses.
+    bank_analysis: HashMap<String, Analysis>,
+    routing: Routing,
+    calls: HashMap<CallId, CallSim>,
+    agents: HashMap<AgentId, AgentSim>,
+    /// Peak arrival rate per second over the day, for thinning.
+    max_rate: f64,
+    /// Peak windows as (from, to) seconds of the day and multiplier, parsed once.
+    peaks: Vec<(u32, u32, f64)>,
     /// Callbacks assigned (or due for another attempt) that wait for a free seat, oldest first.
     cb_pending: Vec<CallId>,
     /// Temporary seats named so far (names are handed out in turn).
@@ -141,10 +157,6 @@ pub struct Engine {
     dialect_rng: ChaCha8Rng,
     /// The order lookup: the scenario's table, or the HTTP requests waiting to be started.
     orders: orders::Orders,
-    /// Set when a PBX, not the simulator, feeds the floor (`--source ami://…`): its call keys and the roster.
-    pbx: Option<pbx::PbxFloor>,
-    /// What the feed commands of the ingest role left behind (calls already scored).
-    feed: ingest::Feed,
 }
 
 /// Mixed into the seed for the suggestion cards' own randomness.
@@ -252,42 +264,47 @@ impl Engine {
         let max_rate = scenario.arrivals.base_per_hour.max(0.0) * max_mult / 3600.0;
         let peaks = scenario.arrivals.peaks.iter().map(|p| (p.from.secs(), p.to.secs(), p.multiplier)).collect();
         let window_s = scenario.thresholds.window_min.clamp(1, 1440) * 60;
+        let orders = orders::Orders::new(scenario.orders.as_ref(), seed);
         let mut engine = Engine {
-            floor: Floor::default(),
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            sched: Scheduler::default(),
-            analyzer,
-            bank_analysis,
-            metrics: MetricsTracker::new(window_s),
-            run_metrics: None,
-            routing: Routing::default(),
-            calls: HashMap::new(),
-            agents: HashMap::new(),
-            raised: HashMap::new(),
-            ticket_causes: HashMap::new(),
-            surveys: HashMap::new(),
-            next_call: 1000,
-            next_alert: 0,
-            next_ticket: 0,
-            now: start,
-            outbox: Vec::new(),
-            events_total: 0,
-            max_rate,
-            peaks,
-            ticks: 0,
-            seed,
-            // From the OS's randomness, not the seed: two runs of one scenario are two floors.
-            identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
-            refusals: HashMap::new(),
-            fin: fin::Fin::new(seed),
-            cb_pending: Vec::new(),
-            temp_seats_named: 0,
-            dialect_seats: Vec::new(),
-            card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
-            dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
-            orders: orders::Orders::new(scenario.orders.as_ref(), seed),
-            feed: ingest::Feed::default(),
-            scenario,
+            core: Core {
+                floor: Floor::default(),
+                sched: Scheduler::default(),
+                analyzer,
+                metrics: MetricsTracker::new(window_s),
+                run_metrics: None,
+                raised: HashMap::new(),
+                ticket_causes: HashMap::new(),
+                surveys: HashMap::new(),
+                next_call: 1000,
+                next_alert: 0,
+                next_ticket: 0,
+                now: start,
+                outbox: Vec::new(),
+                events_total: 0,
+                ticks: 0,
+                seed,
+                // From the OS's randomness, not the seed: two runs of one scenario are two floors.
+                identity: FloorIdentity { id: format!("{:016x}", rand::random::<u64>()), started: Utc::now() },
+                refusals: HashMap::new(),
+                fin: fin::Fin::new(seed),
+                feed: ingest::Feed::default(),
+                scenario,
+            },
+            sim: SimSource {
+                rng: ChaCha8Rng::seed_from_u64(seed),
+                bank_analysis,
+                routing: Routing::default(),
+                calls: HashMap::new(),
+                agents: HashMap::new(),
+                max_rate,
+                peaks,
+                cb_pending: Vec::new(),
+                temp_seats_named: 0,
+                dialect_seats: Vec::new(),
+                card_rng: ChaCha8Rng::seed_from_u64(seed ^ CARD_SEED_SALT),
+                dialect_rng: ChaCha8Rng::seed_from_u64(seed ^ dialect::DIALECT_SEED_SALT),
+                orders,
+            },
             pbx,
         };
         engine.open_floor();
@@ -296,22 +313,22 @@ impl Engine {
 
     /// The scenario's id (`hospital`, `bank`…).
     pub fn scenario_id(&self) -> &str {
-        &self.scenario.scenario.id
+        &self.core.scenario.scenario.id
     }
 
     /// The scenario's knowledge base, if it names one.
     pub fn knowledge(&self) -> Option<&crate::kb::KnowledgeBase> {
-        self.scenario.kb.as_ref()
+        self.core.scenario.kb.as_ref()
     }
 
     /// Whether the scenario lets the store keep transcripts and caller numbers unmasked.
     pub fn stores_clear_transcripts(&self) -> bool {
-        self.scenario.privacy.store_clear_transcripts
+        self.core.scenario.privacy.store_clear_transcripts
     }
 
     /// The highest call, ticket and alert numbers handed out so far.
     pub fn numbering(&self) -> store::Numbering {
-        store::Numbering { call: self.next_call, ticket: self.next_ticket, alert: self.next_alert }
+        store::Numbering { call: self.core.next_call, ticket: self.core.next_ticket, alert: self.core.next_alert }
     }
 
     /// Continues a floor saved in a store: reopens the floor at the floor time the last run reached (when later than
@@ -320,23 +337,23 @@ impl Engine {
     /// other; a server discards them, since clients get the floor as a snapshot.
     pub fn resume(&mut self, saved: &store::Resume) {
         if let Some(t) = saved.floor_time
-            && t > self.now
+            && t > self.core.now
             && self.pbx.is_none()
         {
-            let fresh = Engine::starting_at(self.scenario.clone(), self.seed, t);
-            let identity = self.identity.clone();
+            let fresh = Engine::starting_at(self.core.scenario.clone(), self.core.seed, t);
+            let identity = self.core.identity.clone();
             *self = fresh;
-            self.identity = identity;
+            self.core.identity = identity;
         }
         let n = self.numbering().max(saved.numbering);
-        self.next_call = n.call;
-        self.next_ticket = n.ticket;
-        self.next_alert = n.alert;
-        self.fin.restore(saved.caller_salt.as_deref(), &saved.callers);
+        self.core.next_call = n.call;
+        self.core.next_ticket = n.ticket;
+        self.core.next_alert = n.alert;
+        self.core.fin.restore(saved.caller_salt.as_deref(), &saved.callers);
         self.restore_temp_seats(&saved.temp_seats);
         for (agent, queues) in &saved.seats {
-            let known = |q: &QueueId| self.floor.queues.iter().any(|k| &k.id == q);
-            if self.floor.agents.contains_key(agent) && queues.iter().all(known) {
+            let known = |q: &QueueId| self.core.floor.queues.iter().any(|k| &k.id == q);
+            if self.core.floor.agents.contains_key(agent) && queues.iter().all(known) {
                 self.emit(EventKind::AgentReassigned { agent: *agent, queues: queues.clone() });
             }
         }
@@ -349,7 +366,7 @@ impl Engine {
         for ticket in &saved.tickets {
             let (id, level, due) = (ticket.id, ticket.level, ticket.due);
             self.emit(EventKind::TicketOpened { ticket: ticket.clone() });
-            self.sched.at(due.max(self.now), sim::Fact::TicketDue(id, level));
+            self.core.sched.at(due.max(self.core.now), sim::Fact::TicketDue(id, level));
         }
         if self.pbx.is_none() {
             self.restore_callbacks(&saved.callbacks, saved.floor_time);
@@ -358,40 +375,40 @@ impl Engine {
 
     /// The engine's floor: the single source of truth.
     pub fn floor(&self) -> &Floor {
-        &self.floor
+        &self.core.floor
     }
 
     /// Which floor this is: a random instance id made when the engine was made, and when it started.
     pub fn identity(&self) -> &FloorIdentity {
-        &self.identity
+        &self.core.identity
     }
 
     /// Replaces the floor's identity: the server stamps the time it starts serving; tests and local feeds may use
     /// a fixed one.
     pub fn set_identity(&mut self, identity: FloorIdentity) {
-        self.identity = identity;
+        self.core.identity = identity;
     }
 
     /// Current floor time.
     pub fn now(&self) -> Time {
-        self.now
+        self.core.now
     }
 
     /// Events produced since the engine was made.
     pub fn events_total(&self) -> u64 {
-        self.events_total
+        self.core.events_total
     }
 
     /// Runs the simulation up to floor time `t` (no-op if `t` is not later than now).
     pub fn advance_to(&mut self, t: Time) {
-        while let Some((at, fact)) = self.sched.pop_due(t) {
-            if at > self.now {
-                self.now = at;
+        while let Some((at, fact)) = self.core.sched.pop_due(t) {
+            if at > self.core.now {
+                self.core.now = at;
             }
             self.on_fact(fact);
         }
-        if t > self.now {
-            self.now = t;
+        if t > self.core.now {
+            self.core.now = t;
         }
         self.close_refusal_windows();
     }
@@ -435,8 +452,8 @@ impl Engine {
     /// [`AUDIT_REFUSED_TEXT_CHARS`]. `more`: further commands, refused the same way, this one stands for.
     fn audit(&mut self, actor: &Actor, cmd: &Command, ok: bool, outcome: String, more: u32) {
         if !ok {
-            let now = self.now;
-            let mut window = match self.refusals.remove(&actor.name) {
+            let now = self.core.now;
+            let mut window = match self.core.refusals.remove(&actor.name) {
                 Some(w) if now < w.start + chrono::Duration::seconds(REFUSAL_WINDOW_SECS) => w,
                 Some(w) => {
                     self.write_held(&actor.name, w);
@@ -449,10 +466,10 @@ impl Engine {
             if window.entries >= AUDIT_REFUSALS_PER_MIN {
                 window.held = window.held.saturating_add(more.saturating_add(1));
                 window.last = Some((actor.role, command, outcome));
-                self.refusals.insert(actor.name.clone(), window);
+                self.core.refusals.insert(actor.name.clone(), window);
             } else {
                 window.entries += 1;
-                self.refusals.insert(actor.name.clone(), window);
+                self.core.refusals.insert(actor.name.clone(), window);
                 self.write_audit(actor.name.clone(), actor.role, command, false, outcome, more);
             }
             return;
@@ -466,7 +483,7 @@ impl Engine {
     }
 
     fn write_audit(&mut self, actor: String, role: Role, command: String, ok: bool, outcome: String, more: u32) {
-        let entry = AuditEntry { at: self.now, actor, role, command, ok, outcome, more };
+        let entry = AuditEntry { at: self.core.now, actor, role, command, ok, outcome, more };
         self.emit(EventKind::Audited { entry });
     }
 
@@ -483,15 +500,15 @@ impl Engine {
 
     /// Ends the refusal windows whose minute is over, writing the entry for what each held back.
     fn close_refusal_windows(&mut self) {
-        if self.refusals.is_empty() {
+        if self.core.refusals.is_empty() {
             return;
         }
-        let end = self.now - chrono::Duration::seconds(REFUSAL_WINDOW_SECS);
+        let end = self.core.now - chrono::Duration::seconds(REFUSAL_WINDOW_SECS);
         let mut done: Vec<String> =
-            self.refusals.iter().filter(|(_, w)| w.start <= end).map(|(a, _)| a.clone()).collect();
+            self.core.refusals.iter().filter(|(_, w)| w.start <= end).map(|(a, _)| a.clone()).collect();
         done.sort();
         for actor in done {
-            if let Some(w) = self.refusals.remove(&actor) {
+            if let Some(w) = self.core.refusals.remove(&actor) {
                 self.write_held(&actor, w);
             }
         }
@@ -499,39 +516,39 @@ impl Engine {
 
     /// Takes the events produced since the last call (already applied to the floor).
     pub fn drain(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.outbox)
+        std::mem::take(&mut self.core.outbox)
     }
 
     /// Drops the queued events without handing them out (for headless runs that only count them).
     pub fn discard_outbox(&mut self) {
-        self.outbox.clear();
+        self.core.outbox.clear();
     }
 
     /// Metric figures at the current floor time.
     pub fn metrics(&self) -> FloorMetrics {
-        self.metrics.snapshot(&self.floor, self.now)
+        self.core.metrics.snapshot(&self.core.floor, self.core.now)
     }
 
     /// Also tracks metrics over a window of `secs` (a whole run), from now on.
     pub fn track_whole_run(&mut self, secs: u32) {
-        self.run_metrics = Some(MetricsTracker::new(secs.max(1)));
+        self.core.run_metrics = Some(MetricsTracker::new(secs.max(1)));
     }
 
     /// Figures over the whole-run window set by [`Engine::track_whole_run`].
     pub fn run_metrics(&self) -> Option<FloorMetrics> {
-        self.run_metrics.as_ref().map(|m| m.snapshot(&self.floor, self.now))
+        self.core.run_metrics.as_ref().map(|m| m.snapshot(&self.core.floor, self.core.now))
     }
 
     /// Applies one event: metrics observe it, the floor applies it, it joins the outbox.
     fn emit(&mut self, kind: EventKind) {
-        let ev = Event { at: self.now, kind };
-        self.metrics.observe(&ev, &self.floor);
-        if let Some(m) = &mut self.run_metrics {
-            m.observe(&ev, &self.floor);
+        let ev = Event { at: self.core.now, kind };
+        self.core.metrics.observe(&ev, &self.core.floor);
+        if let Some(m) = &mut self.core.run_metrics {
+            m.observe(&ev, &self.core.floor);
         }
-        self.floor.apply(&ev);
-        self.routing.after(&ev, &self.floor);
-        self.events_total += 1;
-        self.outbox.push(ev);
+        self.core.floor.apply(&ev);
+        self.sim.routing.after(&ev, &self.core.floor);
+        self.core.events_total += 1;
+        self.core.outbox.push(ev);
     }
 }

@@ -132,8 +132,8 @@ impl Engine {
             }
             Observation::AgentState { agent, state, reason } => self.pbx_agent_state(agent, state, reason),
             Observation::AgentQueues { agent, queues } => {
-                let queues: Vec<QueueId> = queues.into_iter().filter(|q| self.floor.queue(q).is_some()).collect();
-                match self.floor.agents.get(&agent) {
+                let queues: Vec<QueueId> = queues.into_iter().filter(|q| self.core.floor.queue(q).is_some()).collect();
+                match self.core.floor.agents.get(&agent) {
                     Some(a) if a.queues != queues => {
                         self.emit(EventKind::AgentReassigned { agent, queues });
                         true
@@ -171,12 +171,12 @@ impl Engine {
     /// whole call: a copy of its transcript on every PBX event would be work on the apply path for nothing.
     fn live_key(&self, key: &CallKey) -> Option<(CallId, Live)> {
         let id = self.call_of_key(key)?;
-        self.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
+        self.core.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
     }
 
     /// Whether `supervisor` is on the call (in `mode`, when given).
     fn supervising(&self, id: CallId, supervisor: &str, mode: Option<SupervisorMode>) -> bool {
-        self.floor.calls.get(&id).is_some_and(|c| {
+        self.core.floor.calls.get(&id).is_some_and(|c| {
             c.supervisors.iter().any(|p| p.supervisor == supervisor && mode.is_none_or(|m| p.mode == m))
         })
     }
@@ -194,7 +194,7 @@ impl Engine {
     /// queue's seats speak.
     fn queue_lang(&self, queue: &QueueId) -> Lang {
         let (mut zh, mut en) = (0, 0);
-        for a in self.floor.agents.values().filter(|a| a.queues.contains(queue)) {
+        for a in self.core.floor.agents.values().filter(|a| a.queues.contains(queue)) {
             zh += usize::from(a.langs.contains(&Lang::Zh));
             en += usize::from(a.langs.contains(&Lang::En));
         }
@@ -203,14 +203,14 @@ impl Engine {
 
     /// A new call from the PBX: it arrives and waits in `queue`.
     fn pbx_arrive(&mut self, key: CallKey, caller: String, queue: QueueId) -> CallId {
-        self.next_call += 1;
-        let id = CallId(self.next_call);
+        self.core.next_call += 1;
+        let id = CallId(self.core.next_call);
         let lang = self.queue_lang(&queue);
         if let Some(p) = &mut self.pbx {
             p.keys.insert(key.clone(), id);
             p.by_call.insert(id, key);
         }
-        self.calls.insert(id, CallSim::new(0, 0.0, caller.clone(), lang));
+        self.sim.calls.insert(id, CallSim::new(0, 0.0, caller.clone(), lang));
         self.emit(EventKind::CallArrived {
             call: id,
             caller,
@@ -220,13 +220,13 @@ impl Engine {
             elderly: false,
         });
         self.recognise_caller(id);
-        let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+        let priority = self.core.floor.queue(&queue).map_or(0, |q| q.priority);
         self.emit(EventKind::CallQueued { call: id, queue, priority });
         id
     }
 
     fn pbx_queued(&mut self, key: CallKey, caller: String, queue: QueueId) -> bool {
-        if self.floor.queue(&queue).is_none() {
+        if self.core.floor.queue(&queue).is_none() {
             return false;
         }
         let Some((id, c)) = self.live_key(&key) else {
@@ -240,7 +240,7 @@ impl Engine {
         match c.state {
             CallState::Queued if c.queue.as_ref() == Some(&queue) => true,
             CallState::Ivr => {
-                let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+                let priority = self.core.floor.queue(&queue).map_or(0, |q| q.priority);
                 self.emit(EventKind::CallQueued { call: id, queue, priority });
                 true
             }
@@ -259,7 +259,7 @@ impl Engine {
     }
 
     fn pbx_offered(&mut self, key: &CallKey, agent: AgentId) -> bool {
-        if !self.floor.agents.contains_key(&agent) {
+        if !self.core.floor.agents.contains_key(&agent) {
             return false;
         }
         match self.live_key(key) {
@@ -281,7 +281,7 @@ impl Engine {
     }
 
     fn pbx_answered(&mut self, key: &CallKey, agent: AgentId) -> bool {
-        if !self.floor.agents.contains_key(&agent) {
+        if !self.core.floor.agents.contains_key(&agent) {
             return false;
         }
         let Some((id, c)) = self.live_key(key) else { return false };
@@ -303,8 +303,8 @@ impl Engine {
             _ => return false,
         }
         self.emit(EventKind::CallAnswered { call: id, agent });
-        if let Some(cs) = self.calls.get_mut(&id) {
-            cs.talk_started = Some(self.now);
+        if let Some(cs) = self.sim.calls.get_mut(&id) {
+            cs.talk_started = Some(self.core.now);
         }
         true
     }
@@ -321,7 +321,7 @@ impl Engine {
             // The agent has handed the call on and left it: their seat is free of it (wrap-up until the PBX says
             // the seat is free), while the call lives on until it lands somewhere or its caller hangs up.
             if let Some(agent) = c.agent
-                && self.floor.agents.get(&agent).is_some_and(|a| a.call == Some(id))
+                && self.core.floor.agents.get(&agent).is_some_and(|a| a.call == Some(id))
             {
                 self.emit(EventKind::AgentStateChanged {
                     agent,
@@ -338,10 +338,10 @@ impl Engine {
     /// A conversation is over: the same end as a simulated call's (excerpt kept, follow-up tickets, the caller's
     /// history), without the simulator's survey and wrap-up timers: the PBX says when the seat is free again.
     fn pbx_end(&mut self, id: CallId) {
-        let sentiment = self.floor.calls.get(&id).map_or(0.0, |c| c.sentiment as f64);
+        let sentiment = self.core.floor.calls.get(&id).map_or(0.0, |c| c.sentiment as f64);
         self.keep_excerpt(id);
         self.emit(EventKind::CallEnded { call: id });
-        if sentiment <= self.scenario.tickets.negative_end_sentiment {
+        if sentiment <= self.core.scenario.tickets.negative_end_sentiment {
             self.open_ticket(
                 Some(id),
                 "unhappy-caller",
@@ -364,12 +364,12 @@ impl Engine {
         if let Some(key) = self.pbx.as_ref().and_then(|p| p.by_call.get(&id).cloned()) {
             self.forget_key(&key);
         }
-        self.calls.remove(&id);
-        self.ticket_causes.remove(&id);
+        self.sim.calls.remove(&id);
+        self.core.ticket_causes.remove(&id);
     }
 
     fn pbx_agent_state(&mut self, agent: AgentId, state: AgentState, reason: Option<String>) -> bool {
-        let Some(a) = self.floor.agents.get(&agent) else { return false };
+        let Some(a) = self.core.floor.agents.get(&agent) else { return false };
         // Ringing and talking come with the call's own events, which know the call; a seat on a floor call keeps it
         // until those say otherwise. A seat busy on a call the floor does not show (an internal call) is on call.
         if matches!(state, AgentState::Ringing | AgentState::OnCall) && a.call.is_some() {
@@ -398,14 +398,14 @@ impl Engine {
             tracing::info!(calls = gone.len(), "calls the PBX no longer has ended while the link was down");
         }
         for id in gone {
-            match self.floor.calls.get(&id).map(|c| c.state) {
+            match self.core.floor.calls.get(&id).map(|c| c.state) {
                 Some(CallState::Connected | CallState::Held) => self.pbx_end(id),
                 Some(_) => self.pbx_abandon(id),
                 None => self.pbx_forget_call(id),
             }
         }
         for c in s.calls {
-            if self.floor.queue(&c.queue).is_none() {
+            if self.core.floor.queue(&c.queue).is_none() {
                 if let Some(p) = &mut self.pbx {
                     p.out_of_order += 1;
                 }
@@ -485,6 +485,7 @@ impl Engine {
                     )));
                 }
                 let agent = self
+                    .core
                     .floor
                     .calls
                     .get(call)
@@ -498,7 +499,7 @@ impl Engine {
             }
             Command::Reassign { agent, queues } => {
                 let wanted = self.check_reassign(*agent, queues)?;
-                let have = self.floor.agents.get(agent).map(|a| a.queues.clone()).unwrap_or_default();
+                let have = self.core.floor.agents.get(agent).map(|a| a.queues.clone()).unwrap_or_default();
                 let add: Vec<QueueId> = wanted.iter().filter(|q| !have.contains(q)).cloned().collect();
                 let remove: Vec<QueueId> = have.iter().filter(|q| !wanted.contains(q)).cloned().collect();
                 if add.is_empty() && remove.is_empty() {

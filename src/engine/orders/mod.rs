@@ -66,11 +66,11 @@ impl Engine {
     /// For an arriving caller of `lang`: with `[orders] caller_share`, the number of one of the shop's customers.
     /// Draws from its own stream, so floors without customers run as before.
     pub(super) fn pick_customer(&mut self, lang: Lang) -> Option<String> {
-        let share = self.scenario.orders.as_ref().map_or(0.0, |o| o.caller_share);
+        let share = self.core.scenario.orders.as_ref().map_or(0.0, |o| o.caller_share);
         if share <= 0.0 {
             return None;
         }
-        let o = &mut self.orders;
+        let o = &mut self.sim.orders;
         let numbers = &o.numbers[usize::from(lang == Lang::En)];
         if numbers.is_empty() || !o.rng.random_bool(share.clamp(0.0, 1.0)) {
             return None;
@@ -81,20 +81,20 @@ impl Engine {
     /// A call arrived: look up the caller's orders. The table answers at once (a number it does not hold gets
     /// nothing); an endpoint is asked for every caller, without waiting.
     pub(super) fn look_up_orders(&mut self, call: CallId) {
-        let Some(spec) = &self.scenario.orders else { return };
-        let Some(caller) = self.calls.get(&call).map(|c| &c.caller) else { return };
+        let Some(spec) = &self.core.scenario.orders else { return };
+        let Some(caller) = self.sim.calls.get(&call).map(|c| &c.caller) else { return };
         match spec.source {
             OrderSource::Table => {
-                let Some((orders, more)) = self.orders.table.get(caller) else { return };
+                let Some((orders, more)) = self.sim.orders.table.get(caller) else { return };
                 let (orders, more) = (orders.clone(), *more);
                 self.emit(EventKind::OrdersFound { call, source: OrderSource::Table, orders, more });
             }
             OrderSource::Http => {
-                if !self.orders.attached {
+                if !self.sim.orders.attached {
                     return;
                 }
                 let caller = caller.clone();
-                self.orders.requests.push(OrderRequest { call, caller });
+                self.sim.orders.requests.push(OrderRequest { call, caller });
                 self.emit(EventKind::OrdersRequested { call, source: OrderSource::Http });
             }
         }
@@ -104,22 +104,26 @@ impl Engine {
     /// (hand [`Engine::take_order_requests`] to [`OrderLookups::start`], and answers to [`Engine::orders_reply`]).
     /// `None` when the scenario looks orders up in its table or not at all.
     pub fn attach_order_lookups(&mut self) -> Option<(OrderLookups, tokio::sync::mpsc::UnboundedReceiver<OrderReply>)> {
-        let spec = self.scenario.orders.as_ref().filter(|o| o.source == OrderSource::Http)?;
+        let spec = self.core.scenario.orders.as_ref().filter(|o| o.source == OrderSource::Http)?;
         let lookups = OrderLookups::new(spec)?;
-        self.orders.attached = true;
+        self.sim.orders.attached = true;
         Some(lookups)
     }
 
     /// HTTP lookups to start since the last call, oldest first.
     pub fn take_order_requests(&mut self) -> Vec<OrderRequest> {
-        std::mem::take(&mut self.orders.requests)
+        std::mem::take(&mut self.sim.orders.requests)
     }
 
     /// An answer from the order endpoint: `orders_found` or `orders_failed` on the call, if it is still on the floor
     /// and still waiting for it.
     pub fn orders_reply(&mut self, reply: OrderReply) {
-        let waiting =
-            self.floor.calls.get(&reply.call).is_some_and(|c| matches!(c.orders, Some(CallOrders::Pending { .. })));
+        let waiting = self
+            .core
+            .floor
+            .calls
+            .get(&reply.call)
+            .is_some_and(|c| matches!(c.orders, Some(CallOrders::Pending { .. })));
         if !waiting {
             return;
         }

@@ -1,30 +1,20 @@
 //! Supervisor commands: each is checked against the floor and becomes events, or is refused with a stable code
 //! and one sentence saying why.
 
-use super::Engine;
+use super::source::{Ctx, Source};
+use super::{SimSource, Timer};
 use crate::model::*;
 
 /// Mood a caller gains when a barged-in supervisor says something calm to them.
 const SAY_CALMING: f64 = 0.3;
 
-impl Engine {
-    /// Checks `cmd` against the floor and emits its events. `Ok(Some(detail))` adds a detail to the audit entry's
-    /// `ok` outcome.
+impl Ctx<'_, SimSource> {
+    /// Checks `cmd` against the simulated floor and emits its events: the commands that act on calls and seats
+    /// here, the rest in [`Ctx::decide_core`]. `Ok(Some(detail))` adds a detail to the audit entry's `ok` outcome.
     pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
         // Texts a supervisor adds (notes, lines said into a call) are bounded before anything else is looked at.
         cmd.check_text_limits()?;
         match cmd {
-            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
-                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
-                self.check_join(actor, *call, mode)?;
-                self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
-                Ok(None)
-            }
-            Command::Leave { call } => {
-                self.check_leave(actor, *call)?;
-                self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
-                Ok(None)
-            }
             Command::Say { call, text } => {
                 let text = text.trim();
                 if text.is_empty() {
@@ -54,7 +44,7 @@ impl Engine {
                     by: Some(actor.name.clone()),
                 });
                 // A calm word from a supervisor the caller can hear turns the call; coaching the agent helps less.
-                if let Some(cs) = self.sim.calls.get_mut(call) {
+                if let Some(cs) = self.src.calls.get_mut(call) {
                     let weight = if whisper { SAY_CALMING / 3.0 } else { SAY_CALMING };
                     let push = if analysis.sentiment < -0.2 { -weight } else { weight };
                     cs.mood = (cs.mood + push).clamp(-1.0, 1.0);
@@ -74,7 +64,7 @@ impl Engine {
                     state: *state,
                     reason: Some(format!("set by {}", actor.name)),
                 });
-                if let Some(s) = self.sim.agents.get_mut(agent) {
+                if let Some(s) = self.src.agents.get_mut(agent) {
                     s.epoch += 1;
                     s.break_due = false;
                 }
@@ -88,7 +78,7 @@ impl Engine {
                 let old_agent = c.agent;
                 let was_talking = matches!(c.state, CallState::Connected | CallState::Held);
                 // Talk time already spent counts against the time the conversation still needs.
-                if let Some(cs) = self.sim.calls.get_mut(call) {
+                if let Some(cs) = self.src.calls.get_mut(call) {
                     cs.epoch += 1;
                     if let Some(started) = cs.talk_started
                         && was_talking
@@ -112,7 +102,7 @@ impl Engine {
                     self.start_talk(*call);
                 } else {
                     let patience = self
-                        .sim
+                        .src
                         .calls
                         .get(call)
                         .and_then(|c| self.core.scenario.intents.get(c.intent))
@@ -122,6 +112,40 @@ impl Engine {
                     }
                     self.route_call(*call);
                 }
+                Ok(None)
+            }
+            Command::AssignCallback { call, to_agent, to_queue } => {
+                self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
+                Ok(None)
+            }
+            Command::AddSeats { queue, count, skills, until, origin } => {
+                self.check_add_seats(queue, *count, skills, *until)?;
+                let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
+                let first = ids.first().map(|a| a.to_string()).unwrap_or_default();
+                let last = ids.last().map(|a| a.to_string()).unwrap_or_default();
+                Ok(Some(format!("{first}..{last} logged in")))
+            }
+            _ => self.decide_core(actor, cmd),
+        }
+    }
+}
+
+impl<S: Source> Ctx<'_, S> {
+    /// Checks `cmd` against the floor and emits its events, for the commands the core carries out whichever source
+    /// runs: joining and leaving calls, alerts, tickets, confirmations and the feed. A command that acts on calls or
+    /// seats otherwise is its source's (see [`Source::command`]) and is refused here.
+    pub(super) fn decide_core(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
+        cmd.check_text_limits()?;
+        match cmd {
+            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
+                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
+                self.check_join(actor, *call, mode)?;
+                self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
+                Ok(None)
+            }
+            Command::Leave { call } => {
+                self.check_leave(actor, *call)?;
+                self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
                 Ok(None)
             }
             Command::AckAlert { alert } => {
@@ -184,7 +208,7 @@ impl Engine {
                     by: actor.name.clone(),
                     due,
                 });
-                self.core.sched.at(due, super::sim::Fact::TicketDue(*ticket, level));
+                self.core.timer(due, Timer::TicketDue(*ticket, level));
                 Ok(None)
             }
             Command::Note { ticket, text } => {
@@ -209,18 +233,11 @@ impl Engine {
                 Ok(None)
             }
             Command::Confirm { call, accept, note } => self.decide_confirm(actor, *call, *accept, note.as_deref()),
-            Command::AssignCallback { call, to_agent, to_queue } => {
-                self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
-                Ok(None)
-            }
             Command::Utterance { .. } | Command::CallTag { .. } => self.decide_ingest(actor, cmd),
-            Command::AddSeats { queue, count, skills, until, origin } => {
-                self.check_add_seats(queue, *count, skills, *until)?;
-                let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
-                let first = ids.first().map(|a| a.to_string()).unwrap_or_default();
-                let last = ids.last().map(|a| a.to_string()).unwrap_or_default();
-                Ok(Some(format!("{first}..{last} logged in")))
-            }
+            other => Err(CommandError::conflict(format!(
+                "{} is not available on this floor",
+                other.name().replace('_', " ")
+            ))),
         }
     }
 

@@ -5,8 +5,9 @@
 use chrono::Duration;
 use rand::Rng;
 
-use super::Engine;
+use super::SimSource;
 use super::sim::Fact;
+use super::source::{Ctx, Source};
 use crate::model::*;
 
 /// Mixed into the seed for the dialects' own randomness.
@@ -15,7 +16,7 @@ pub(super) const DIALECT_SEED_SALT: u64 = 0x0064_6961_6c65_6374;
 /// Highest priority an elderly bump reaches: urgent calls (priority 10) stay ahead.
 const ELDERLY_PRIORITY_CAP: u8 = super::world::URGENT_PRIORITY - 1;
 
-impl Engine {
+impl<S: Source> Ctx<'_, S> {
     /// Tells the floor its dialects (after `floor_opened`), when the scenario has any.
     pub(super) fn load_dialects(&mut self) {
         let Some(d) = &self.core.scenario.dialects else { return };
@@ -25,14 +26,16 @@ impl Engine {
         let dialects = d.list.iter().map(|x| DialectInfo { id: x.id.clone(), name: x.name.clone() }).collect();
         self.emit(EventKind::DialectsLoaded { dialects });
     }
+}
 
+impl Ctx<'_, SimSource> {
     /// The arriving caller's dialect (Chinese speakers only, by the dialects' shares) and whether they are elderly.
     /// Nothing is drawn on a floor without `[dialects]`.
     pub(super) fn draw_dialect(&mut self, lang: Lang) -> (Option<String>, bool) {
         let Some(d) = &self.core.scenario.dialects else { return (None, false) };
         let mut dialect = None;
         if lang == Lang::Zh && !d.list.is_empty() {
-            let mut pick = self.sim.dialect_rng.random_range(0.0..1.0);
+            let mut pick = self.src.dialect_rng.random_range(0.0..1.0);
             for x in &d.list {
                 pick -= x.share.max(0.0);
                 if pick < 0.0 {
@@ -41,10 +44,12 @@ impl Engine {
                 }
             }
         }
-        let elderly = d.elderly_share > 0.0 && self.sim.dialect_rng.random_bool(d.elderly_share.clamp(0.0, 1.0));
+        let elderly = d.elderly_share > 0.0 && self.src.dialect_rng.random_bool(d.elderly_share.clamp(0.0, 1.0));
         (dialect, elderly)
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// The queue priority of a (not urgent) call: `base`, plus the scenario's bump for an elderly caller.
     pub(super) fn elderly_bump(&self, call: CallId, base: u8) -> u8 {
         let bump = self.core.scenario.dialects.as_ref().map_or(0, |d| d.elderly_priority);
@@ -53,7 +58,9 @@ impl Engine {
         }
         base.saturating_add(bump).min(ELDERLY_PRIORITY_CAP.max(base))
     }
+}
 
+impl Ctx<'_, SimSource> {
     /// A dialect caller just queued: when their preference for a dialect seat runs out, routing looks again.
     pub(super) fn start_dialect_wait(&mut self, call: CallId) {
         let Some(prefer) = self.core.scenario.dialects.as_ref().map(|d| d.prefer_for_s) else { return };
@@ -64,7 +71,7 @@ impl Engine {
         let since = c.first_queued.unwrap_or(self.core.now);
         let at = since + Duration::seconds(i64::from(prefer));
         if at > self.core.now {
-            self.core.sched.at(at, Fact::DialectWait(call));
+            self.at(at, Fact::DialectWait(call));
         }
     }
 
@@ -79,7 +86,7 @@ impl Engine {
         if prefer == 0 || self.core.now - since >= Duration::seconds(i64::from(prefer)) {
             return false;
         }
-        self.sim.dialect_seats.iter().filter_map(|id| self.core.floor.agents.get(id)).any(|a| {
+        self.src.dialect_seats.iter().filter_map(|id| self.core.floor.agents.get(id)).any(|a| {
             a.id != agent
                 && a.state != AgentState::Offline
                 && a.dialects.iter().any(|d| d == dialect)

@@ -5,8 +5,9 @@
 use chrono::Duration;
 use rand::Rng;
 
-use super::Engine;
 use super::sim::Fact;
+use super::source::{Ctx, Source};
+use super::{CallMemo, SimSource};
 use crate::model::*;
 
 /// Most skills one `add_seats` may list, and the longest skill, in characters.
@@ -16,7 +17,7 @@ pub const SKILL_MAX_CHARS: usize = 40;
 /// Who placed an engine-made decision in events' `by` (the scenario's plan of temporary seats).
 const PLAN_BY: &str = "scenario plan";
 
-impl Engine {
+impl Ctx<'_, SimSource> {
     // ---------------------------------------------------------------------------------------------------------
     // One student, many contacts.
 
@@ -31,7 +32,7 @@ impl Engine {
         if !sc.intents.is_empty() && !sc.intents.iter().any(|i| i == id) {
             return None;
         }
-        if !self.sim.rng.random_bool(sc.caller_share.clamp(0.0, 1.0)) {
+        if !self.src.rng.random_bool(sc.caller_share.clamp(0.0, 1.0)) {
             return None;
         }
         let speaks = |s: &crate::engine::sim::scenario::StudentSpec| s.lang.is_none_or(|l| l == lang);
@@ -39,10 +40,10 @@ impl Engine {
         if fits == 0 {
             return None;
         }
-        let pick = self.sim.rng.random_range(0..fits);
+        let pick = self.src.rng.random_range(0..fits);
         let s = self.core.scenario.students.iter().enumerate().filter(|(_, s)| speaks(s)).nth(pick).map(|(i, _)| i)?;
         let n = self.core.scenario.students[s].contacts.len().max(1);
-        Some((s, self.sim.rng.random_range(0..n)))
+        Some((s, self.src.rng.random_range(0..n)))
     }
 
     /// The caller's number when they are the contact `who` picked, and the event linking the call to the student.
@@ -67,11 +68,13 @@ impl Engine {
     pub(super) fn schedule_seat_plan(&mut self) {
         let day =
             self.core.now - Duration::seconds(i64::from(chrono::Timelike::num_seconds_from_midnight(&self.core.now)));
-        for (n, p) in self.core.scenario.temporary_seats.plan.iter().enumerate() {
-            let at = day + Duration::seconds(i64::from(p.at.secs()));
-            let until = day + Duration::seconds(i64::from(p.until.secs()));
+        let plan: Vec<(u32, u32)> =
+            self.core.scenario.temporary_seats.plan.iter().map(|p| (p.at.secs(), p.until.secs())).collect();
+        for (n, (at, until)) in plan.into_iter().enumerate() {
+            let at = day + Duration::seconds(i64::from(at));
+            let until = day + Duration::seconds(i64::from(until));
             if until > self.core.now {
-                self.core.sched.at(at.max(self.core.now), Fact::SeatPlan(n));
+                self.at(at.max(self.core.now), Fact::SeatPlan(n));
             }
         }
     }
@@ -157,8 +160,8 @@ impl Engine {
         let mut agents = Vec::with_capacity(count as usize);
         for _ in 0..count {
             next += 1;
-            let k = self.sim.temp_seats_named as usize;
-            self.sim.temp_seats_named += 1;
+            let k = self.src.temp_seats_named as usize;
+            self.src.temp_seats_named += 1;
             let names = &self.core.scenario.temporary_seats.names;
             let name = match names.get(k % names.len().max(1)) {
                 Some(base) if k < names.len() => base.clone(),
@@ -197,7 +200,7 @@ impl Engine {
 
     /// A temporary seat's `until` came: it logs off now if free, else after its call (and wrap-up).
     pub(super) fn seat_until(&mut self, agent: AgentId) {
-        if let Some(s) = self.sim.agents.get_mut(&agent) {
+        if let Some(s) = self.src.agents.get_mut(&agent) {
             s.off_shift = true;
         }
         if self
@@ -214,7 +217,9 @@ impl Engine {
             });
         }
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// Refuses moving a call held by a temporary seat to a queue the scenario keeps from them.
     pub(super) fn check_temp_transfer(&self, c: &Call, to_queue: Option<&QueueId>) -> Result<(), CommandError> {
         let (Some(q), Some(agent)) = (to_queue, c.agent) else { return Ok(()) };
@@ -232,7 +237,9 @@ impl Engine {
         }
         Ok(())
     }
+}
 
+impl Ctx<'_, SimSource> {
     // ---------------------------------------------------------------------------------------------------------
     // Callbacks.
 
@@ -244,7 +251,7 @@ impl Engine {
         }
         let due = self.core.now + Duration::minutes(i64::from(m));
         self.emit(EventKind::CallbackPromised { call, due });
-        self.core.sched.at(due, Fact::CallbackPromise(call));
+        self.at(due, Fact::CallbackPromise(call));
     }
 
     pub(super) fn callback_promise_due(&mut self, call: CallId) {
@@ -323,7 +330,7 @@ impl Engine {
             return Err(CommandError::not_found(format!("there is no queue '{q}'")));
         }
         self.emit(EventKind::CallbackAssigned { call, to_agent, to_queue: to_queue.cloned(), by: actor.name.clone() });
-        self.sim.cb_pending.push(call);
+        self.src.cb_pending.push(call);
         self.dispatch_callback(call);
         Ok(())
     }
@@ -336,7 +343,7 @@ impl Engine {
             (Some(a), _) => {
                 Some(a).filter(|a| self.core.floor.agents.get(a).is_some_and(|x| x.state == AgentState::Available))
             }
-            (None, Some(q)) => self.sim.routing.idle().find(|a| {
+            (None, Some(q)) => self.src.routing.idle().find(|a| {
                 self.core.floor.agents.get(a).is_some_and(|x| x.queues.contains(q) && x.langs.contains(&c.lang))
             }),
             _ => None,
@@ -352,7 +359,7 @@ impl Engine {
         let Some(ag) = self.core.floor.agents.get(&agent) else { return false };
         let queues_quiet = ag.queues.iter().all(|q| self.core.floor.queue(q).is_none_or(|x| x.waiting.is_empty()));
         let mut pick = None;
-        for cb in &self.sim.cb_pending {
+        for cb in &self.src.cb_pending {
             let Some(c) = self.core.floor.callbacks.iter().find(|c| c.call == *cb) else { continue };
             if !matches!(c.status, CallbackStatus::Assigned | CallbackStatus::Retry)
                 || c.attempts.last().and_then(|a| a.retry_at).is_some_and(|t| t > self.core.now)
@@ -385,19 +392,20 @@ impl Engine {
     fn dial(&mut self, cb: CallId, agent: AgentId) {
         let Some(c) = self.core.floor.callbacks.iter().find(|c| c.call == cb) else { return };
         let (caller, lang, intent_id) = (c.caller.clone(), c.lang, c.intent.clone());
-        self.sim.cb_pending.retain(|x| *x != cb);
+        self.src.cb_pending.retain(|x| *x != cb);
         self.core.next_call += 1;
         let id = CallId(self.core.next_call);
         let intent = self.core.scenario.intents.iter().position(|i| i.id == intent_id).unwrap_or(0);
         // A caller called back is in a better mood than when they hung up.
         let mood = self.core.scenario.intents.get(intent).map_or(0.0, |i| i.mood + 0.2).clamp(-1.0, 1.0);
-        self.sim.calls.insert(id, super::CallSim::new(intent, mood, caller.clone(), lang));
+        self.src.calls.insert(id, super::CallSim::new(intent, mood, lang));
+        self.core.calls.insert(id, CallMemo::new(caller.clone()));
         self.emit(EventKind::CallbackDialed { callback: cb, call: id, agent, caller, lang, intent: intent_id });
         let p = &self.core.scenario.callbacks;
         let ring = p.ring_s.max(1);
-        let reached = self.sim.rng.random_bool(p.reach_share.clamp(0.0, 1.0));
-        let after = if reached { self.sim.rng.random_range(3..=ring.max(3)) } else { ring };
-        self.core.sched.at(self.core.now + Duration::seconds(i64::from(after)), Fact::CallbackRing(id, cb, reached));
+        let reached = self.src.rng.random_bool(p.reach_share.clamp(0.0, 1.0));
+        let after = if reached { self.src.rng.random_range(3..=ring.max(3)) } else { ring };
+        self.at(self.core.now + Duration::seconds(i64::from(after)), Fact::CallbackRing(id, cb, reached));
     }
 
     /// The outbound call rang: the caller picked up (the conversation starts) or did not (the seat is free, and
@@ -430,9 +438,10 @@ impl Engine {
             outcome: CallbackOutcome::NoAnswer,
             retry_at,
         });
-        self.sim.calls.remove(&call);
+        self.src.calls.remove(&call);
+        self.core.calls.remove(&call);
         if let Some(t) = retry_at {
-            self.core.sched.at(t, Fact::CallbackRetry(cb));
+            self.at(t, Fact::CallbackRetry(cb));
         }
         self.after_free(agent);
     }
@@ -442,24 +451,24 @@ impl Engine {
         if !self.core.floor.callbacks.iter().any(|c| c.call == cb && due(c.status)) {
             return;
         }
-        if !self.sim.cb_pending.contains(&cb) {
-            self.sim.cb_pending.push(cb);
+        if !self.src.cb_pending.contains(&cb) {
+            self.src.cb_pending.push(cb);
         }
         self.dispatch_callback(cb);
     }
 }
 
-impl Engine {
+impl Ctx<'_, SimSource> {
     /// Temporary seats a store kept come back (logged in, free) until their `until`; those the scenario's plan added
     /// are left to the plan, which adds them again on a restarted floor.
     /// The engine's side of a temporary seat (added now, or brought back from the store): its state, its place
     /// among the seats dialect routing waits for, and its leaving at `until`.
     fn seat_temporary(&mut self, id: AgentId, until: Time, handles_dialect: bool) {
-        self.sim.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
+        self.src.agents.insert(id, super::AgentSim { group: usize::MAX, temp: true, ..Default::default() });
         if handles_dialect {
-            self.sim.dialect_seats.push(id);
+            self.src.dialect_seats.push(id);
         }
-        self.core.sched.at(until, Fact::SeatUntil(id));
+        self.at(until, Fact::SeatUntil(id));
     }
 
     pub(super) fn restore_temp_seats(&mut self, saved: &[(Agent, String)]) {
@@ -474,7 +483,7 @@ impl Engine {
             a.since = self.core.now;
             a.call = None;
             self.seat_temporary(a.id, temp.until, !a.dialects.is_empty());
-            self.sim.temp_seats_named += 1;
+            self.src.temp_seats_named += 1;
             match by_who.iter_mut().find(|(b, _)| b == by) {
                 Some((_, list)) => list.push(a),
                 None => by_who.push((by.clone(), vec![a])),
@@ -513,17 +522,17 @@ impl Engine {
             let retry_at = cb.attempts.last().and_then(|a| a.retry_at);
             self.emit(EventKind::CallbackRestored { callback: cb });
             if matches!(status, CallbackStatus::Assigned | CallbackStatus::Retry) {
-                if !self.sim.cb_pending.contains(&id) {
-                    self.sim.cb_pending.push(id);
+                if !self.src.cb_pending.contains(&id) {
+                    self.src.cb_pending.push(id);
                 }
                 let at =
                     if status == CallbackStatus::Retry { retry_at.unwrap_or(self.core.now) } else { self.core.now };
-                self.core.sched.at(at.max(self.core.now), Fact::CallbackRetry(id));
+                self.at(at.max(self.core.now), Fact::CallbackRetry(id));
             }
             if let Some(p) = promised
                 && p > reached
             {
-                self.core.sched.at(p.max(self.core.now), Fact::CallbackPromise(id));
+                self.at(p.max(self.core.now), Fact::CallbackPromise(id));
             }
         }
     }

@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 
-use super::Engine;
+use super::SimSource;
+use super::source::{Ctx, Source};
 use crate::model::*;
 
 /// What the engine remembers of the feed: the ended calls a feeder already scored, newest last (as many as the
@@ -19,7 +20,7 @@ fn bad_frame(message: impl Into<String>) -> CommandError {
     CommandError::new(ErrorCode::BadFrame, message)
 }
 
-impl Engine {
+impl<S: Source> Ctx<'_, S> {
     /// Decides a feed command (`utterance`, `call_tag`); the role was checked by the caller.
     pub(super) fn decide_ingest(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
         match cmd {
@@ -107,10 +108,17 @@ impl Engine {
         self.after_tag(call, Some(lang), None);
     }
 
-    /// Keeps the simulator's state of a tagged call in step, and lets routing look again at a waiting call the
-    /// engine routes itself (one the simulator drives; a PBX routes its own).
+    /// Tells the source a call was retagged (the simulator keeps its state in step and routes again; a PBX routes
+    /// its own calls).
     fn after_tag(&mut self, call: CallId, lang: Option<Lang>, elderly: Option<bool>) {
-        let Some(cs) = self.sim.calls.get_mut(&call) else { return };
+        S::retagged(self, call, lang, elderly);
+    }
+}
+
+impl Ctx<'_, SimSource> {
+    /// Keeps the simulator's state of a tagged call in step, and lets routing look again at a waiting call.
+    pub(super) fn retag_sim(&mut self, call: CallId, lang: Option<Lang>, elderly: Option<bool>) {
+        let Some(cs) = self.src.calls.get_mut(&call) else { return };
         if let Some(l) = lang {
             cs.lang = l;
         }
@@ -121,7 +129,9 @@ impl Engine {
             self.route_call(call);
         }
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     fn fed_tag(
         &mut self,
         actor: &Actor,
@@ -203,8 +213,8 @@ impl Engine {
         let queue = done.queue.as_ref().map(|q| q.to_string()).unwrap_or_default();
         self.survey_scored(call, score, queue);
         // The caller answered: a simulated survey still due for this call has nothing left to ask.
-        self.sim.calls.remove(&call);
-        self.core.ticket_causes.remove(&call);
+        self.src.drop_call(call);
+        self.core.forget_call(call);
         self.core.feed.surveyed.push_back(call);
         while self.core.feed.surveyed.len() > RECENT_CAP {
             self.core.feed.surveyed.pop_front();
@@ -216,7 +226,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::engine::sim::scenario::Scenario;
+    use crate::engine::source::AnySource;
 
     /// A call the simulator does not drive (as a PBX's will be: the floor holds it, the engine has no sim state for
     /// it) still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
@@ -234,7 +246,10 @@ mod tests {
             engine.advance_to(t);
         }
         let Some(call) = call else { panic!("a call arrives within the hour") };
-        engine.sim.calls.remove(&call);
+        engine.core.calls.remove(&call);
+        if let AnySource::Sim(s) = &mut engine.source {
+            s.calls.remove(&call);
+        }
         let feeder = Actor::new("asr", Role::Ingest);
         let say = |text: &str| Command::Utterance { call, speaker: Speaker::Caller, text: text.into(), lang: None };
         let alerts = |e: &Engine, kind: AlertKind| {
@@ -255,6 +270,7 @@ mod tests {
         engine.advance_to(t);
         assert_eq!(engine.command(&feeder, &say("this is terrible, I am furious and angry")), Ok(()));
         assert_eq!(alerts(&engine, AlertKind::NegativeSentiment), 2);
-        assert!(!engine.sim.calls.contains_key(&call), "feeding makes no sim state");
+        let sim_kept = matches!(&engine.source, AnySource::Sim(s) if s.calls.contains_key(&call));
+        assert!(!engine.core.calls.contains_key(&call) && !sim_kept, "feeding makes no per-call state");
     }
 }

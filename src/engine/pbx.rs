@@ -10,20 +10,22 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{CallSim, Engine};
+use super::source::{Acted, Ctx, Source};
+use super::{CallMemo, Engine};
 use crate::bridge::{CallKey, EndReason, Observation, PbxAction, PbxSnapshot, Roster};
 use crate::engine::sim::scenario::FloorDescription;
 use crate::model::*;
 
-/// The engine's state of a PBX-fed floor.
+/// The PBX source: what the engine keeps of a PBX-fed floor apart from the core — the roster, the PBX's call keys,
+/// the calls in a transfer, and the count of observations that could not apply.
 #[derive(Debug, Default)]
-pub(super) struct PbxFloor {
-    pub(super) roster: Roster,
+pub(super) struct PbxSource {
+    roster: Roster,
     keys: HashMap<CallKey, CallId>,
     by_call: HashMap<CallId, CallKey>,
     /// Calls their agent transferred away (AgentComplete `Reason: transfer`): where they go next is a transfer.
     transferring: HashSet<CallId>,
-    pub(super) out_of_order: u64,
+    out_of_order: u64,
 }
 
 /// What became of a command on a PBX-fed floor.
@@ -51,35 +53,47 @@ impl Engine {
     /// observations its bridge sends. Floor time is `start` on (the wall clock, for a served floor). Seats are offline
     /// until the PBX's snapshot says otherwise.
     pub fn with_source(description: FloorDescription, seed: u64, start: Time) -> Engine {
-        let pbx = PbxFloor { roster: description.roster, ..PbxFloor::default() };
+        let pbx = PbxSource { roster: description.roster, ..PbxSource::default() };
         Engine::build(description.scenario, seed, start, Some(pbx))
     }
+}
 
-    /// Whether a PBX, not the simulator, feeds this floor.
-    pub fn is_pbx(&self) -> bool {
-        self.pbx.is_some()
+impl Source for PbxSource {
+    /// A PBX's seats are offline until its snapshot says otherwise.
+    fn seat_starts(_on_shift: bool) -> AgentState {
+        AgentState::Offline
     }
 
-    /// The PBX's names of this floor's queues, seats and supervisors' devices (empty on a simulated floor).
-    pub fn roster(&self) -> Roster {
-        self.pbx.as_ref().map(|p| p.roster.clone()).unwrap_or_default()
-    }
-
-    /// Observations dropped because the floor could not apply them.
-    pub fn out_of_order(&self) -> u64 {
-        self.pbx.as_ref().map_or(0, |p| p.out_of_order)
-    }
-
-    /// The floor call a PBX call key stands for.
-    pub fn call_of_key(&self, key: &CallKey) -> Option<CallId> {
-        self.pbx.as_ref().and_then(|p| p.keys.get(key).copied())
-    }
-
-    /// Applies what a PBX source saw. Ignored on a simulated floor.
-    pub fn observe(&mut self, obs: Observation) {
-        if self.pbx.is_none() {
-            return;
+    /// A command that acts on a call or a seat is checked as on any floor and becomes the [`PbxAction`] to send;
+    /// one the PBX cannot carry out is refused; the rest (alerts, tickets, confirmations, feed lines) the core
+    /// carries out at once.
+    fn command(ctx: &mut Ctx<'_, Self>, actor: &Actor, cmd: &Command) -> Result<Acted, CommandError> {
+        match ctx.plan_pbx(actor, cmd)? {
+            Some(action) => Ok(Acted::Pending(action)),
+            None => ctx.decide_core(actor, cmd).map(Acted::Done),
         }
+    }
+
+    fn observe(ctx: &mut Ctx<'_, Self>, obs: Observation) {
+        ctx.observe(obs);
+    }
+
+    fn out_of_order(&self) -> u64 {
+        self.out_of_order
+    }
+
+    fn roster(&self) -> Roster {
+        self.roster.clone()
+    }
+
+    fn call_of_key(&self, key: &CallKey) -> Option<CallId> {
+        self.keys.get(key).copied()
+    }
+}
+
+impl Ctx<'_, PbxSource> {
+    /// Applies what the PBX saw.
+    fn observe(&mut self, obs: Observation) {
         let applied = match obs {
             Observation::Snapshot(s) => {
                 self.pbx_snapshot(s);
@@ -162,15 +176,15 @@ impl Engine {
                 None => true,
             },
         };
-        if !applied && let Some(p) = &mut self.pbx {
-            p.out_of_order += 1;
+        if !applied {
+            self.src.out_of_order += 1;
         }
     }
 
     /// The live floor call of a PBX key and what the observations look at: its state, agent and queue. Not the
     /// whole call: a copy of its transcript on every PBX event would be work on the apply path for nothing.
     fn live_key(&self, key: &CallKey) -> Option<(CallId, Live)> {
-        let id = self.call_of_key(key)?;
+        let id = self.src.call_of_key(key)?;
         self.core.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
     }
 
@@ -182,9 +196,8 @@ impl Engine {
     }
 
     fn forget_key(&mut self, key: &CallKey) {
-        if let Some(p) = &mut self.pbx
-            && let Some(id) = p.keys.remove(key)
-        {
+        let p = &mut *self.src;
+        if let Some(id) = p.keys.remove(key) {
             p.by_call.remove(&id);
             p.transferring.remove(&id);
         }
@@ -206,11 +219,9 @@ impl Engine {
         self.core.next_call += 1;
         let id = CallId(self.core.next_call);
         let lang = self.queue_lang(&queue);
-        if let Some(p) = &mut self.pbx {
-            p.keys.insert(key.clone(), id);
-            p.by_call.insert(id, key);
-        }
-        self.sim.calls.insert(id, CallSim::new(0, 0.0, caller.clone(), lang));
+        self.src.keys.insert(key.clone(), id);
+        self.src.by_call.insert(id, key);
+        self.core.calls.insert(id, CallMemo::new(caller.clone()));
         self.emit(EventKind::CallArrived {
             call: id,
             caller,
@@ -230,7 +241,7 @@ impl Engine {
             return false;
         }
         let Some((id, c)) = self.live_key(&key) else {
-            if self.call_of_key(&key).is_some() {
+            if self.src.call_of_key(&key).is_some() {
                 // An ended call's key came back: the PBX reused it (a callback, a new leg). A new call.
                 self.forget_key(&key);
             }
@@ -252,9 +263,7 @@ impl Engine {
     }
 
     fn pbx_transferred(&mut self, id: CallId, to_agent: Option<AgentId>, to_queue: Option<QueueId>) {
-        if let Some(p) = &mut self.pbx {
-            p.transferring.remove(&id);
-        }
+        self.src.transferring.remove(&id);
         self.emit(EventKind::CallTransferred { call: id, to_agent, to_queue, by: BY_PBX.into() });
     }
 
@@ -285,7 +294,7 @@ impl Engine {
             return false;
         }
         let Some((id, c)) = self.live_key(key) else { return false };
-        let transferring = self.pbx.as_ref().is_some_and(|p| p.transferring.contains(&id));
+        let transferring = self.src.transferring.contains(&id);
         match c.state {
             CallState::Ringing if c.agent == Some(agent) => {}
             CallState::Queued => self.emit(EventKind::CallOffered { call: id, agent }),
@@ -303,9 +312,6 @@ impl Engine {
             _ => return false,
         }
         self.emit(EventKind::CallAnswered { call: id, agent });
-        if let Some(cs) = self.sim.calls.get_mut(&id) {
-            cs.talk_started = Some(self.core.now);
-        }
         true
     }
 
@@ -315,9 +321,7 @@ impl Engine {
             return false;
         }
         if reason == EndReason::Transfer {
-            if let Some(p) = &mut self.pbx {
-                p.transferring.insert(id);
-            }
+            self.src.transferring.insert(id);
             // The agent has handed the call on and left it: their seat is free of it (wrap-up until the PBX says
             // the seat is free), while the call lives on until it lands somewhere or its caller hangs up.
             if let Some(agent) = c.agent
@@ -361,11 +365,10 @@ impl Engine {
     }
 
     fn pbx_forget_call(&mut self, id: CallId) {
-        if let Some(key) = self.pbx.as_ref().and_then(|p| p.by_call.get(&id).cloned()) {
+        if let Some(key) = self.src.by_call.get(&id).cloned() {
             self.forget_key(&key);
         }
-        self.sim.calls.remove(&id);
-        self.core.ticket_causes.remove(&id);
+        self.core.forget_call(id);
     }
 
     fn pbx_agent_state(&mut self, agent: AgentId, state: AgentState, reason: Option<String>) -> bool {
@@ -388,11 +391,8 @@ impl Engine {
     /// lacks arrive; floor calls it lacks ended while the link was down.
     fn pbx_snapshot(&mut self, s: PbxSnapshot) {
         let listed: HashSet<&CallKey> = s.calls.iter().map(|c| &c.key).collect();
-        let mut gone: Vec<CallId> = self
-            .pbx
-            .as_ref()
-            .map(|p| p.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect::<Vec<CallId>>())
-            .unwrap_or_default();
+        let mut gone: Vec<CallId> =
+            self.src.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect();
         gone.sort();
         if !gone.is_empty() {
             tracing::info!(calls = gone.len(), "calls the PBX no longer has ended while the link was down");
@@ -406,9 +406,7 @@ impl Engine {
         }
         for c in s.calls {
             if self.core.floor.queue(&c.queue).is_none() {
-                if let Some(p) = &mut self.pbx {
-                    p.out_of_order += 1;
-                }
+                self.src.out_of_order += 1;
                 continue;
             }
             let key = c.key.clone();
@@ -425,48 +423,10 @@ impl Engine {
         }
     }
 
-    /// Runs a supervisor command. On a simulated floor, and for commands the core carries out by itself (alerts,
-    /// tickets, confirmations), it is [`Engine::command`]. On a PBX-fed floor a command that acts on a call or a seat
-    /// is checked as the simulator checks it and becomes the [`PbxAction`] to send; one the PBX cannot carry out is
-    /// refused. Refusals are audited here; a pending command is audited by [`Engine::pbx_outcome`].
-    pub fn submit(&mut self, actor: &Actor, cmd: &Command) -> Result<Submitted, CommandError> {
-        if self.pbx.is_none() || !cmd.allowed_for(actor.role) {
-            return self.command(actor, cmd).map(|()| Submitted::Done);
-        }
-        match self.plan_pbx(actor, cmd) {
-            Ok(Some(action)) => Ok(Submitted::Pending(action)),
-            Ok(None) => self.command(actor, cmd).map(|()| Submitted::Done),
-            Err(e) => {
-                self.audit_refusal(actor, cmd, &e, 0);
-                Err(e)
-            }
-        }
-    }
-
-    /// What the PBX answered to a pending command: its audit entry is written, and the client's answer returned.
-    pub fn pbx_outcome(
-        &mut self,
-        actor: &Actor,
-        cmd: &Command,
-        outcome: Result<(), String>,
-    ) -> Result<(), CommandError> {
-        match outcome {
-            Ok(()) => {
-                self.write_ok_audit(actor, cmd, "ok: sent to the PBX".into());
-                Ok(())
-            }
-            Err(why) => {
-                let e = CommandError::pbx_refused(why);
-                self.audit_refusal(actor, cmd, &e, 0);
-                Err(e)
-            }
-        }
-    }
-
     /// The PBX action a command becomes on a PBX-fed floor, `None` for a command the core carries out itself.
     fn plan_pbx(&self, actor: &Actor, cmd: &Command) -> Result<Option<PbxAction>, CommandError> {
         cmd.check_text_limits()?;
-        let Some(pbx) = &self.pbx else { return Ok(None) };
+        let pbx = &*self.src;
         let key_of = |call: CallId| {
             pbx.by_call
                 .get(&call)

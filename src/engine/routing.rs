@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use rand::Rng;
 
-use super::Engine;
+use super::SimSource;
 use super::dialect::handles_dialect;
 use super::sim::{Fact, sample};
+use super::source::Ctx;
 use crate::model::*;
 
 /// Available seats, longest idle first. Derived from the floor after every event.
@@ -72,7 +73,7 @@ pub(crate) fn can_take(agent: &Agent, call: &Call) -> bool {
     call.queue.as_ref().is_some_and(|q| agent.queues.contains(q)) && agent.langs.contains(&call.lang)
 }
 
-impl Engine {
+impl Ctx<'_, SimSource> {
     /// Offers a queued call to the longest-idle seat that can take it, if any.
     pub(crate) fn route_call(&mut self, id: CallId) {
         let Some(call) = self.core.floor.calls.get(&id) else { return };
@@ -83,12 +84,12 @@ impl Engine {
         let agent = if call.dialect.is_some() {
             // A seat that handles the caller's dialect first; another only once the caller may no longer wait
             // for one.
-            let by_dialect = self.sim.routing.idle().find(|a| {
+            let by_dialect = self.src.routing.idle().find(|a| {
                 self.core.floor.agents.get(a).is_some_and(|ag| can_take(ag, call) && handles_dialect(ag, call))
             });
-            by_dialect.or_else(|| self.sim.routing.idle().find(fits).filter(|a| !self.dialect_held(call, *a)))
+            by_dialect.or_else(|| self.src.routing.idle().find(fits).filter(|a| !self.dialect_held(call, *a)))
         } else {
-            self.sim.routing.idle().find(fits)
+            self.src.routing.idle().find(fits)
         };
         if let Some(agent) = agent {
             self.offer(id, agent);
@@ -101,7 +102,7 @@ impl Engine {
         if agent.state != AgentState::Available {
             return;
         }
-        if !self.sim.cb_pending.is_empty() && self.dial_pending_for(id) {
+        if !self.src.cb_pending.is_empty() && self.dial_pending_for(id) {
             return;
         }
         let Some(agent) = self.core.floor.agents.get(&id) else { return };
@@ -154,14 +155,14 @@ impl Engine {
     /// Rings the seat; the simulation decides whether it answers or lets it ring out.
     fn offer(&mut self, call: CallId, agent: AgentId) {
         self.emit(EventKind::CallOffered { call, agent });
-        let offer = match self.sim.calls.get_mut(&call) {
+        let offer = match self.src.calls.get_mut(&call) {
             Some(cs) => {
                 cs.offers += 1;
                 cs.offers
             }
             None => return,
         };
-        let group = self.sim.agents.get(&agent).map(|a| a.group).unwrap_or(0);
+        let group = self.src.agents.get(&agent).map(|a| a.group).unwrap_or(0);
         // Temporary seats belong to no group: the scenario's `[temporary_seats] answer_rate` is theirs.
         let answer_rate = self
             .core
@@ -170,13 +171,13 @@ impl Engine {
             .get(group)
             .map(|g| g.answer_rate)
             .unwrap_or(self.core.scenario.temporary_seats.answer_rate);
-        if self.sim.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
-            let delay = sample(&self.core.scenario.behaviour.answer_delay, &mut self.sim.rng).unwrap_or_default();
+        if self.src.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
+            let delay = sample(&self.core.scenario.behaviour.answer_delay, &mut self.src.rng).unwrap_or_default();
             let timeout = chrono::Duration::seconds(self.core.scenario.behaviour.ring_timeout_s as i64);
-            self.core.sched.at(self.core.now + delay.min(timeout), Fact::Answer(call, agent, offer));
+            self.at(self.core.now + delay.min(timeout), Fact::Answer(call, agent, offer));
         } else {
             let timeout = chrono::Duration::seconds(self.core.scenario.behaviour.ring_timeout_s.max(1) as i64);
-            self.core.sched.at(self.core.now + timeout, Fact::RingTimeout(call, agent, offer));
+            self.at(self.core.now + timeout, Fact::RingTimeout(call, agent, offer));
         }
     }
 }

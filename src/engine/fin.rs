@@ -390,7 +390,7 @@ impl<S: Source> Ctx<'_, S> {
 }
 
 impl CallSim {
-    /// The engine's state of a call that just arrived.
+    /// The simulator's state of a call that just arrived.
     pub(super) fn new(intent: usize, mood: f64, lang: Lang) -> CallSim {
         CallSim {
             intent,

@@ -230,8 +230,8 @@ mod tests {
     use crate::engine::sim::scenario::Scenario;
     use crate::engine::source::AnySource;
 
-    /// A call the simulator does not drive (as a PBX's will be: the floor holds it, the engine has no sim state for
-    /// it) still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
+    /// A call the core keeps no memo of and the simulator does not drive (the floor holds it, nothing else does)
+    /// still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
     #[test]
     fn a_call_without_sim_state_gets_rules_and_sentiment_alerts_once() {
         let Ok(s) = Scenario::load("bank") else { panic!("the bundled bank scenario must load") };

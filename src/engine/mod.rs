@@ -34,14 +34,14 @@ use sim::Scheduler;
 use sim::scenario::Scenario;
 use source::{AnySource, Ctx, Source, with_ctx, with_source};
 
-pub use pbx::Submitted;
+pub use source::Submitted;
 
 /// The floor day every simulation runs on (a Monday), so runs are reproducible.
 pub fn floor_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default()
 }
 
-/// Engine-side state of a live call that the floor does not hold: the caller's mood and the conversation's pace.
+/// The simulator's state of a call that the floor does not hold: the caller's mood and the conversation's pace.
 #[derive(Debug, Clone)]
 struct CallSim {
     intent: usize,
@@ -97,7 +97,7 @@ enum Timer {
     TicketDue(TicketId, u8),
 }
 
-/// Engine-side state of a seat.
+/// The simulator's state of a seat.
 #[derive(Debug, Clone, Default)]
 struct AgentSim {
     group: usize,
@@ -139,8 +139,8 @@ pub(super) struct Core {
     raised: HashMap<(AlertKind, String), Raised>,
     /// Recent survey scores per queue, newest last.
     surveys: HashMap<String, std::collections::VecDeque<u8>>,
-    /// Ticket categories opened per live (or surveyed) call, so a cause opens one ticket only; dropped with the
-    /// call's sim state.
+    /// Ticket categories opened per live (or surveyed) call, so a cause opens one ticket only; dropped when the
+    /// source is done with the call ([`Core::forget_call`]).
     ticket_causes: HashMap<CallId, Vec<String>>,
     next_call: u32,
     next_alert: u32,

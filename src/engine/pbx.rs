@@ -28,16 +28,6 @@ pub(super) struct PbxSource {
     out_of_order: u64,
 }
 
-/// What became of a command on a PBX-fed floor.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Submitted {
-    /// Carried out on the floor (and audited), as on a simulated floor.
-    Done,
-    /// Checked against the floor; the PBX must carry it out. Its audit entry and the client's answer wait for the
-    /// PBX: hand the outcome to [`Engine::pbx_outcome`].
-    Pending(PbxAction),
-}
-
 /// What an observation needs of a live call.
 struct Live {
     state: CallState,

@@ -30,6 +30,16 @@ pub(super) struct Ctx<'a, S> {
     pub(super) src: &'a mut S,
 }
 
+/// What became of a command ([`super::Engine::submit`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// Carried out on the floor (and audited).
+    Done,
+    /// Checked against the floor; the PBX must carry it out. Its audit entry and the client's answer wait for the
+    /// PBX: hand the outcome to [`super::Engine::pbx_outcome`].
+    Pending(PbxAction),
+}
+
 /// What a source did with a command.
 pub(super) enum Acted {
     /// Carried out on the floor; the detail goes into the audit entry's `ok` outcome.

@@ -841,7 +841,8 @@ impl Ctx<'_, SimSource> {
         }
     }
 
-    /// Drops the engine's state about a call that is over (and, after its survey, the tickets it opened).
+    /// Drops the simulator's and the core's state about a call that is over (and, after its survey, the tickets it
+    /// opened).
     fn forget_call(&mut self, id: CallId) {
         self.src.calls.remove(&id);
         self.core.forget_call(id);

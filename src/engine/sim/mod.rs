@@ -224,4 +224,41 @@ mod tests {
         assert_eq!(s.pop_due(ms(3000)).map(|x| x.1), Some(Fact::IvrDone(CallId(1))));
         assert!(s.is_empty());
     }
+
+    /// The core's timers and the simulator's facts live in two schedulers that share one stamp counter; taking
+    /// whichever is due first by (time, stamp) gives the order one scheduler holding both gave (what keeps seeded runs
+    /// byte for byte the same), equal times included.
+    #[test]
+    fn two_schedulers_sharing_stamps_replay_as_one() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).single().unwrap_or_default();
+        let ms = |n: i64| t0 + Duration::milliseconds(n);
+        // (time, which scheduler) in the order they are scheduled: equal times across the two on purpose.
+        let plan = [(1000, 'a'), (1000, 'b'), (500, 'b'), (1000, 'a'), (1500, 'b'), (500, 'a'), (2000, 'a')];
+        let mut one: Scheduler<usize> = Scheduler::default();
+        let (mut a, mut b): (Scheduler<usize>, Scheduler<usize>) = Default::default();
+        let mut stamps = 0;
+        for (n, (at, which)) in plan.iter().enumerate() {
+            one.at(ms(*at), n);
+            stamps += 1;
+            match which {
+                'a' => a.at_stamped(ms(*at), stamps, n),
+                _ => b.at_stamped(ms(*at), stamps, n),
+            }
+        }
+        let end = ms(5000);
+        let single: Vec<usize> = std::iter::from_fn(|| one.pop_due(end).map(|x| x.1)).collect();
+        let mut merged = Vec::new();
+        loop {
+            let first_a = match (a.peek_due(end), b.peek_due(end)) {
+                (Some(x), Some(y)) => x < y,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if first_a { a.pop_due(end) } else { b.pop_due(end) };
+            merged.extend(next.map(|x| x.1));
+        }
+        assert_eq!(single, vec![2, 5, 0, 1, 3, 4, 6]);
+        assert_eq!(merged, single);
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod command;
+pub mod frame;
 pub mod map;
 
 use std::time::Duration;

@@ -417,6 +417,11 @@ impl<'a> Frame<'a> {
         self.outer.iter().map(move |f| (String::from_utf8_lossy(f.key(base)), String::from_utf8_lossy(f.value(base))))
     }
 
+    /// The whole frame as it came (header block and body).
+    pub fn wire(&self) -> &'a [u8] {
+        self.base
+    }
+
     /// The body (`Content-Length` bytes; empty without one).
     pub fn body(&self) -> &'a [u8] {
         &self.base[self.body.clone()]
@@ -530,7 +535,7 @@ pub fn percent_encode(value: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(value.len());
     for &b in value.as_bytes() {
-        if b < b' ' || b > b'~' || UNSAFE.contains(&b) {
+        if !(b' '..=b'~').contains(&b) || UNSAFE.contains(&b) {
             s.push('%');
             s.push(HEX[(b >> 4) as usize] as char);
             s.push(HEX[(b & 15) as usize] as char);

@@ -4,13 +4,15 @@ use proptest::prelude::*;
 
 use super::*;
 
+type Fields = Vec<(String, String)>;
+
 /// A frame with everything copied out, to compare frames read from different splits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Owned {
     kind: Kind,
-    headers: Vec<(String, String)>,
+    headers: Fields,
     body: Vec<u8>,
-    event: Option<(Vec<(String, String)>, Option<String>)>,
+    event: Option<(Fields, Option<String>)>,
 }
 
 fn own(f: &Frame<'_>) -> Owned {

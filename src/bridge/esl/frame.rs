@@ -106,7 +106,13 @@ impl Default for FrameReader {
 }
 
 impl FrameReader {
+    /// A reader with these limits (each at most 1 GiB: offsets into a frame are kept as `u32`).
     pub fn new(limits: Limits) -> FrameReader {
+        const MAX: usize = 1 << 30;
+        let limits = Limits {
+            max_header_bytes: limits.max_header_bytes.min(MAX),
+            max_body_bytes: limits.max_body_bytes.min(MAX),
+        };
         FrameReader {
             buf: Vec::with_capacity(64 * 1024),
             pos: 0,

@@ -379,3 +379,33 @@ async fn a_wrong_password_says_where_the_password_goes_and_never_repeats_it() {
     let set = PbxAction::SetState { agent: AgentId(1), state: AgentState::Break, reason: String::new() };
     assert!(act(&bridge, set).await.unwrap_err().contains("is down"));
 }
+
+#[tokio::test]
+async fn an_acl_refusal_says_so_and_points_at_the_acl() {
+    // FreeSWITCH answers a connection its event socket ACL denies with a rude rejection instead of auth/request.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let body = "Access Denied, go away.\n";
+        let frame = format!("Content-Type: text/rude-rejection\nContent-Length: {}\n\n{body}", body.len());
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let _ = sock.write_all(frame.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    let mut c = EslConfig::new("127.0.0.1", port, Secret::new(PASSWORD));
+    c.backoff_min = Duration::from_secs(3600);
+    let (mut bridge, ends) = bridge::channel("esl", &c.target());
+    esl::spawn(c, roster(), ends);
+    let h = health(&mut bridge, "an error", |s| s.error.is_some()).await;
+    let e = h.error.unwrap_or_default();
+    assert_eq!(
+        e,
+        format!(
+            "FreeSWITCH at 127.0.0.1:{port} turned the connection away (Access Denied, go away.): check its event \
+             socket ACL"
+        )
+    );
+    assert!(!h.connected);
+}

@@ -555,10 +555,13 @@ impl Link<'_> {
                 let line = answers.next().map(String::as_str).unwrap_or_default();
                 let reply = conn.reply(deferred, dropped).await?;
                 if reply.kind != Kind::ApiResponse {
-                    return Err(format!(
-                        "FreeSWITCH at {target} answered `{line}` with {:?}, not its output",
-                        reply.kind
-                    ));
+                    let what = match reply.kind {
+                        Kind::DisconnectNotice => "a disconnect notice",
+                        Kind::RudeRejection => "a rejection",
+                        Kind::CommandReply => "a command reply",
+                        _ => "something else",
+                    };
+                    return Err(format!("FreeSWITCH at {target} answered `{line}` with {what}, not its output"));
                 }
                 let body = reply.body.trim_start();
                 if body.starts_with("-ERR") || body.starts_with("-USAGE") {

@@ -12,6 +12,10 @@ pub mod eval;
 mod lexicon;
 pub mod redact;
 mod sentiment;
+mod zh_dict;
+mod zh_model;
+mod zh_score;
+mod zh_seg;
 
 use std::io::{BufRead, Write};
 
@@ -192,7 +196,7 @@ pub fn detect_lang(text: &str) -> Lang {
 pub fn sentiment(text: &str, lang: Lang) -> f32 {
     match lang {
         Lang::En => sentiment::score_en(text),
-        Lang::Zh => sentiment::score_zh(text),
+        Lang::Zh => zh_score::score_zh(text),
     }
 }
 

@@ -2,13 +2,13 @@
 
 use std::cell::RefCell;
 
-use super::lexicon::{B_INCR, C_INCR, EN, MAX_PHRASE_TOKENS, N_SCALAR, WordInfo, ZH, ZhEntry};
+use super::lexicon::{B_INCR, C_INCR, EN, MAX_PHRASE_TOKENS, N_SCALAR, WordInfo};
 
 /// VADER's normalisation constant: `x / sqrt(x² + ALPHA)` maps a valence sum into (-1, 1).
 const ALPHA: f32 = 15.0;
 
 /// Maps a summed valence into [-1, 1] like VADER's compound score.
-fn normalize(sum: f32) -> f32 {
+pub(super) fn normalize(sum: f32) -> f32 {
     (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
@@ -33,20 +33,20 @@ fn punctuation_emphasis(text: &str) -> f32 {
 
 /// Sums sentiment, weighting around the first contrast word ("but", "但是"): half before it, 1.5 times after it.
 #[derive(Default)]
-struct Accumulator {
+pub(super) struct Accumulator {
     before: f32,
     after: f32,
-    seen_but: bool,
+    pub seen_but: bool,
     any: bool,
 }
 
 impl Accumulator {
-    fn add(&mut self, v: f32) {
+    pub fn add(&mut self, v: f32) {
         self.any = true;
         if self.seen_but { self.after += v } else { self.before += v }
     }
 
-    fn compound(&self, text: &str) -> f32 {
+    pub fn compound(&self, text: &str) -> f32 {
         if !self.any {
             return 0.0;
         }
@@ -312,73 +312,4 @@ fn negation_check<'a>(v: f32, back: usize, i: usize, word: &impl Fn(usize) -> &'
         }
     }
     v
-}
-
-/// Characters that end the reach of a Chinese negator or intensifier.
-fn is_clause_break(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '…' | ',' | '.' | '!' | '?' | ';' | ':' | '\n' | '~' | '～'
-    )
-}
-
-/// True when at most 2 characters, none of them punctuation, lie between a modifier and a word.
-fn within_reach(text: &str, modifier_end: usize, word_start: usize) -> bool {
-    let Some(gap) = text.get(modifier_end..word_start) else { return false };
-    let mut count = 0;
-    for c in gap.chars() {
-        count += 1;
-        if count > 2 || is_clause_break(c) {
-            return false;
-        }
-    }
-    true
-}
-
-/// Chinese sentiment: leftmost-longest lexicon matches, each negated (x -0.74) by a negator and strengthened by an
-/// intensifier within 2 characters before it, summed with the contrast rule and punctuation emphasis, normalised
-/// like VADER's compound.
-pub(super) fn score_zh(text: &str) -> f32 {
-    let lex = &*ZH;
-    let Some(ac) = &lex.automaton else { return 0.0 };
-    let mut acc = Accumulator::default();
-    let mut neg_end: Option<usize> = None;
-    let mut int: Option<(usize, f32)> = None;
-    for m in ac.find_iter(text) {
-        let Some(&entry) = lex.entries.get(m.pattern().as_usize()) else { continue };
-        match entry {
-            ZhEntry::Neg => neg_end = Some(m.end()),
-            ZhEntry::Int(s) => {
-                // Stacked intensifiers ("真的非常") add up.
-                let carried = int.filter(|&(end, _)| end == m.start()).map_or(0.0, |(_, s)| s);
-                int = Some((m.end(), s + carried));
-            }
-            ZhEntry::But => {
-                acc.seen_but = true;
-                neg_end = None;
-                int = None;
-            }
-            ZhEntry::Word(base) => {
-                if base == 0.0 {
-                    // A blocker: it only hides the words inside it.
-                    continue;
-                }
-                let mut v = base;
-                if let Some((end, s)) = int
-                    && within_reach(text, end, m.start())
-                {
-                    v += s * v.signum();
-                }
-                if let Some(end) = neg_end
-                    && within_reach(text, end, m.start())
-                {
-                    v *= N_SCALAR;
-                }
-                neg_end = None;
-                int = None;
-                acc.add(v);
-            }
-        }
-    }
-    acc.compound(text)
 }

@@ -303,4 +303,6 @@ pub fn misjudged_lines(scenario: &Scenario) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod speech_tests;
+#[cfg(test)]
 mod tests;

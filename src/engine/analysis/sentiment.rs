@@ -164,6 +164,7 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
             clause: this_clause,
         });
     }
+    drop_fillers(lower, toks);
     let n = toks.len();
     if n == 0 {
         return 0.0;
@@ -275,6 +276,56 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
         i = next;
     }
     acc.compound(text)
+}
+
+/// Spoken fillers: removed before scoring, so that they neither count nor keep a negator or booster from the word
+/// it modifies ("not um really good").
+const FILLERS: &[&str] = &["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mhm"];
+
+/// Words after which "like" is a filler ("it was like broken", "and like it never came").
+const LIKE_AS_FILLER_AFTER: &[&str] = &["was", "were", "is", "it's", "i'm", "and", "so", "but", "just"];
+
+/// Words before which a "like" opening a clause is a filler ("like it never came", "like the agent hung up").
+const LIKE_AS_FILLER_BEFORE: &[&str] =
+    &["i", "i'm", "it", "it's", "you", "we", "they", "he", "she", "the", "this", "that", "nobody", "nothing"];
+
+/// Removes speech fillers from `toks`: "um", "uh"…, "you know" and "I mean", "like" as a filler (next to another
+/// filler or repeated, after "was"/"and"/"so", or opening a clause before a pronoun or article), and "well"
+/// opening a clause before a word that is not in the lexicon ("well it broke again" is not praise; "well done" is).
+/// "Like" as a verb or a preposition keeps its valence: VADER's raters scored "looks like" and "feels like" too.
+fn drop_fillers(lower: &str, toks: &mut Vec<Tok>) {
+    let word = |t: &Tok| lower.get(t.start as usize..t.end as usize).unwrap_or("");
+    let mut kept = 0usize;
+    let mut skip_next = false;
+    for i in 0..toks.len() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        let t = toks[i];
+        let w = word(&t);
+        let next = toks.get(i + 1).filter(|n| n.clause == t.clause).map_or("", word);
+        let prev = kept.checked_sub(1).map(|k| toks[k]);
+        let prev_word = prev.as_ref().map_or("", word);
+        let clause_start = prev.is_none_or(|p| p.clause != t.clause);
+        if matches!((w, next), ("you", "know") | ("i", "mean")) {
+            skip_next = true;
+            continue;
+        }
+        let like_filler = FILLERS.contains(&prev_word)
+            || FILLERS.contains(&next)
+            || next == "like"
+            || (next == "you" && toks.get(i + 2).is_some_and(|n| word(n) == "know"))
+            || LIKE_AS_FILLER_AFTER.contains(&prev_word)
+            || (clause_start && LIKE_AS_FILLER_BEFORE.contains(&next));
+        let filler = FILLERS.contains(&w)
+            || (w == "like" && like_filler)
+            || (w == "well" && clause_start && toks.get(i + 1).is_some_and(|n| n.info.valence.is_none()));
+        if !filler {
+            toks[kept] = t;
+            kept += 1;
+        }
+    }
+    toks.truncate(kept);
 }
 
 /// VADER's negation check for the word `back + 1` positions before item `i`.

@@ -26,6 +26,9 @@ pub(super) enum ZhKind {
     Word(f32),
     /// A negator (不, 没有).
     Neg,
+    /// A word of jieba's dictionary that starts with a negator (不让, 不想, 不同): it negates a sentiment word after
+    /// it ("并不让人满意") but is no complaint by itself.
+    NegWord,
     /// An intensifier (> 0) or dampener (< 0).
     Int(f32),
     /// A contrast word (但是): sentiment before it counts half, after it one and a half times; starts a clause.
@@ -136,6 +139,14 @@ impl ZhDict {
                 }
             };
             set(word, kind, "data/zh_modifiers.tsv", &mut errors);
+        }
+        // Plain words that start with a negator would hide it from the scorer ("并/不让/人/满意").
+        let negators: Vec<&str> =
+            words.iter().zip(&kinds).filter(|(_, k)| **k == ZhKind::Neg).map(|(w, _)| *w).collect();
+        for (w, k) in words.iter().zip(kinds.iter_mut()) {
+            if *k == ZhKind::Plain && negators.iter().any(|n| w.len() > n.len() && w.starts_with(n)) {
+                *k = ZhKind::NegWord;
+            }
         }
         let ln_total = total.ln();
         let entries: Vec<ZhEntry> =

@@ -62,7 +62,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn add_neg(&mut self, pos: u32) {
+    fn add_neg(&mut self, pos: u32, lone_counts: bool) {
         if self.neg_count < self.negs.len() {
             self.negs[self.neg_count] = pos;
             self.neg_count += 1;
@@ -70,7 +70,7 @@ impl Pending {
             self.negs.rotate_left(1);
             self.negs[self.negs.len() - 1] = pos;
         }
-        self.lone_negs = true;
+        self.lone_negs |= lone_counts;
     }
 
     fn add_int(&mut self, pos: u32, s: f32) {
@@ -142,7 +142,8 @@ fn score_with(text: &str, scratch: &mut Scratch) -> f32 {
                 pending.close(&mut acc);
                 acc.seen_but = true;
             }
-            ZhKind::Neg => pending.add_neg(pos),
+            ZhKind::Neg => pending.add_neg(pos, true),
+            ZhKind::NegWord => pending.add_neg(pos, false),
             ZhKind::Int(s) => pending.add_int(pos, s),
             ZhKind::Word(base) if base != 0.0 => {
                 let v = pending.apply(base, pos);
@@ -158,6 +159,20 @@ fn score_with(text: &str, scratch: &mut Scratch) -> f32 {
     if score != 0.0 || any_word {
         return score;
     }
-    let odds = NB.log_odds(text);
+    // The fallback reads the words that were said: runs of tokens between fillers and punctuation.
+    let mut odds = 0.0;
+    let mut run: Option<(u32, u32)> = None;
+    for t in toks.iter() {
+        if matches!(t.kind, ZhKind::Filler | ZhKind::Break) {
+            if let Some((s, e)) = run.take() {
+                odds += NB.log_odds(text.get(s as usize..e as usize).unwrap_or(""));
+            }
+        } else {
+            run = Some((run.map_or(t.start, |r| r.0), t.end));
+        }
+    }
+    if let Some((s, e)) = run {
+        odds += NB.log_odds(text.get(s as usize..e as usize).unwrap_or(""));
+    }
     FALLBACK_MAX * (odds / 4.0).tanh()
 }

@@ -181,3 +181,21 @@ fn the_shipped_english_files_keep_the_measured_accuracy() {
         assert!(zero <= zero_share + 0.01, "{file}: scored 0 on {zero:.4}, measured {zero_share}");
     }
 }
+
+/// Issue 11's targets for Chinese, on the shipped Chinese customer file (data/eval/zh_customer.tsv, written for this
+/// project; see data/eval/README.md): sign accuracy at least 0.85 and under 10 % of the lines scored exactly 0.
+#[test]
+fn the_shipped_chinese_file_meets_the_issue_targets() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = format!("{root}/data/eval/zh_customer.tsv");
+    let v = eval_json(&file);
+    assert_eq!(v["skipped"], 0, "{file}: {}", v["skips"]);
+    let langs = v["languages"].as_array().cloned().unwrap_or_default();
+    let zh = langs.iter().find(|l| l["lang"] == "zh").unwrap_or_else(|| panic!("{file} has no Chinese line: {v}"));
+    let scored = zh["scored"].as_u64().unwrap_or_default();
+    assert!(scored >= 200, "{file}: only {scored} Chinese lines, too few for a figure");
+    let acc = zh["accuracy"].as_f64().unwrap_or_default();
+    let zero = zh["zero_share"].as_f64().unwrap_or(1.0);
+    assert!(acc >= 0.85, "{file}: Chinese sign accuracy {acc:.4}, the target is 0.85");
+    assert!(zero < 0.10, "{file}: {:.1} % of the Chinese lines scored 0, the target is under 10 %", zero * 100.0);
+}

@@ -124,6 +124,8 @@ fn unpunctuated_spoken_chinese_splits_clauses_at_contrast_words_and_conjunctions
     // Fillers between a modifier and its word are skipped: 不 reaches 满意 across 嗯 那个.
     assert!(zh("我不嗯那个满意") < 0.0);
     assert_eq!(zh("嗯嗯啊那个"), 0.0, "fillers alone say nothing");
+    // A recogniser's homophone of 投诉 is still a complaint.
+    assert!(zh("我要投素你们") < 0.0 && zh("我要投素你们") == zh("我要投诉你们"));
     // A contrast word without punctuation still weights the clause after it.
     assert!(zh("价格便宜但是质量很差") < 0.0);
     assert!(zh("质量很差但是价格便宜") > zh("价格便宜但是质量很差"));

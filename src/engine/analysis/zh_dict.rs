@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 
 use super::lexicon::{data_lines, log_errors, parse_valences};
 
@@ -52,8 +52,8 @@ pub(super) struct ZhEntry {
 
 /// The Chinese dictionary, built once.
 pub(super) struct ZhDict {
-    /// Every word of every file, matched overlapping (MatchKind::Standard).
-    pub automaton: Option<AhoCorasick>,
+    /// Every word of every file, matched overlapping; the value of a match indexes `entries`.
+    pub automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     /// Indexed by the automaton's pattern id.
     pub entries: Vec<ZhEntry>,
     /// Log-probability of one character no word covers.
@@ -159,10 +159,8 @@ impl ZhDict {
                 _ => None,
             })
             .collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&words)
+        let automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .build_with_values(words.iter().enumerate().map(|(i, w)| (w, i as u32)))
             .map_err(|e| errors.push(format!("cannot build the Chinese dictionary automaton: {e}")))
             .ok();
         log_errors(&errors);

@@ -1,6 +1,6 @@
 //! Chinese word segmentation: jieba's maximum-probability path over the dictionary words found in a line.
 //!
-//! Every dictionary word in the line is found with one overlapping Aho-Corasick pass; the segmentation is the path
+//! Every dictionary word in the line is found with one overlapping Aho-Corasick pass (character-wise double array); the segmentation is the path
 //! through the line (words and single characters) whose product of word probabilities is highest, as in jieba's
 //! precise mode without its HMM for unknown words. A character no word covers is a word of its own. Punctuation
 //! becomes a [`ZhKind::Break`] token; spaces, Latin letters and digits are plain single-character tokens.
@@ -45,7 +45,7 @@ pub(super) fn segment(dict: &ZhDict, text: &str, scratch: &mut SegScratch, out: 
     matches.clear();
     if let Some(ac) = &dict.automaton {
         for m in ac.find_overlapping_iter(text) {
-            matches.push((m.start() as u32, m.end() as u32, m.pattern().as_u32()));
+            matches.push((m.start() as u32, m.end() as u32, m.value()));
         }
     }
     // Overlapping matches come in order of their end already; keep it certain.

@@ -82,6 +82,10 @@ fn negation_reaches_a_sentiment_word_over_words_within_its_clause() {
     // A word repeated by the speaker counts once: "不不" is one negator, not a double negation.
     assert!(zh("我不不满意") > 0.0 || zh("我不不满意") == zh("我不满意"));
     assert!(zh("我对这个不不不满意") > 0.0 || zh("我对这个不不不满意") == zh("我对这个不满意"));
+    // A rhetorical question affirms: "isn't this a joke?" is a complaint, "isn't that great?" praise.
+    assert!(zh("这不是耍人吗") < 0.0);
+    assert!(zh("这不是挺好的吗") > 0.0);
+    assert!(zh("这不是挺好的") < 0.0, "without 吗 it negates");
     // A negator that reaches no sentiment word is a complaint in a customer's mouth.
     assert!(zh("快递到现在都没收到") < 0.0);
     assert!(zh("这个功能根本不能用") < 0.0);
@@ -94,10 +98,10 @@ fn degree_words_strengthen_over_words_and_weaken_after_a_negator() {
     assert!(zh("真的非常满意") > zh("非常满意"), "stacked degree words add up");
     assert!(zh("有点生气") > zh("生气") && zh("有点生气") < 0.0, "a dampener weakens");
     assert!(zh("太失望了") < zh("失望"));
-    // 不很热情 is "not very warm": milder than 不热情, still negative; 很不热情 is stronger than 不热情.
-    let (not_very, not, very_not) = (zh("他不很热情"), zh("他不热情"), zh("他很不热情"));
-    assert!(not_very < 0.0 && not_very > not, "不很热情 {not_very}, 不热情 {not}");
-    assert!(very_not < not, "很不热情 {very_not}, 不热情 {not}");
+    // 不很耐心 is "not very patient": milder than 不耐心, still negative; 很不耐心 is stronger than 不耐心.
+    let (not_very, not, very_not) = (zh("他不很耐心"), zh("他不耐心"), zh("他很不耐心"));
+    assert!(not_very < 0.0 && not_very > not, "不很耐心 {not_very}, 不耐心 {not}");
+    assert!(very_not < not, "很不耐心 {very_not}, 不耐心 {not}");
 }
 
 #[test]
@@ -138,7 +142,7 @@ fn a_line_without_a_sentiment_word_leans_by_the_fallback_model() {
         assert!(zh(line).abs() <= 0.15, "{line:?} scored {}", zh(line));
     }
     // Characters of known negative words in an unknown combination lean negative, and of positive ones positive.
-    for (line, sign) in [("屏幕碎裂漏液", -1.0), ("舒舒服服美滋滋", 1.0)] {
+    for (line, sign) in [("屏幕碎裂", -1.0), ("舒舒服服", 1.0)] {
         let w = words(line);
         assert!(w.iter().all(|x| !x.contains('(')), "{line:?} must have no lexicon word: {w:?}");
         let s = zh(line);

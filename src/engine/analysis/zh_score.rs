@@ -9,6 +9,7 @@
 //! - Degree: the degree words' scalars add to the word's strength (stacked ones add up).
 //! - A negator that reaches no sentiment word ("没收到货", "不能用") counts [`LONE_NEGATOR`]: in a customer's mouth a
 //!   bare "not" is a complaint more often than not.
+//! - A rhetorical question ("这不是耍人吗", "难道不好吗") asks rather than negates: its 不是/难道 flips nothing.
 //! - Contrast: sentiment before the first contrast word counts half, after it one and a half times.
 //! - A line without any sentiment word is scored by the naive-Bayes fallback ([`super::zh_model`]), at most
 //!   ±[`FALLBACK_MAX`], so a supervisor sees a lean rather than a calm 0.
@@ -51,6 +52,8 @@ pub(super) fn score_zh(text: &str) -> f32 {
 /// Negators and degree words waiting for a sentiment word in the current clause.
 #[derive(Default)]
 struct Pending {
+    /// A 不是 or 难道 among the negators: in a question ending with 吗 it asks rather than negates.
+    rhetorical: bool,
     /// Word positions of the negators (the last few).
     negs: [u32; 4],
     neg_count: usize,
@@ -62,7 +65,8 @@ struct Pending {
 }
 
 impl Pending {
-    fn add_neg(&mut self, pos: u32, lone_counts: bool) {
+    fn add_neg(&mut self, pos: u32, lone_counts: bool, rhetorical: bool) {
+        self.rhetorical |= rhetorical;
         if self.neg_count < self.negs.len() {
             self.negs[self.neg_count] = pos;
             self.neg_count += 1;
@@ -116,6 +120,19 @@ impl Pending {
     }
 }
 
+/// True when the clause that `rest` continues ends with the question particle 吗 (fillers and punctuation aside).
+fn ends_in_question(text: &str, rest: &[Token]) -> bool {
+    let mut last = "";
+    for t in rest {
+        match t.kind {
+            ZhKind::Break | ZhKind::But | ZhKind::Conj => break,
+            ZhKind::Filler => {}
+            _ => last = text.get(t.start as usize..t.end as usize).unwrap_or(""),
+        }
+    }
+    last == "吗"
+}
+
 fn score_with(text: &str, scratch: &mut Scratch) -> f32 {
     let dict = &*ZH;
     let Scratch { seg, toks } = scratch;
@@ -125,7 +142,7 @@ fn score_with(text: &str, scratch: &mut Scratch) -> f32 {
     let mut pos = 0u32;
     let mut prev: &str = "";
     let mut any_word = false;
-    for t in toks.iter() {
+    for (i, t) in toks.iter().enumerate() {
         let word = text.get(t.start as usize..t.end as usize).unwrap_or("");
         if word.trim().is_empty() || t.kind == ZhKind::Filler {
             continue;
@@ -142,10 +159,15 @@ fn score_with(text: &str, scratch: &mut Scratch) -> f32 {
                 pending.close(&mut acc);
                 acc.seen_but = true;
             }
-            ZhKind::Neg => pending.add_neg(pos, true),
-            ZhKind::NegWord => pending.add_neg(pos, false),
+            ZhKind::Neg => pending.add_neg(pos, true, matches!(word, "不是" | "难道")),
+            ZhKind::NegWord => pending.add_neg(pos, false, word.starts_with("难道")),
             ZhKind::Int(s) => pending.add_int(pos, s),
             ZhKind::Word(base) if base != 0.0 => {
+                // "这不是耍人吗" asks "isn't this a joke?": the 不是 affirms the word.
+                if pending.rhetorical && ends_in_question(text, &toks[i + 1..]) {
+                    pending.neg_count = 0;
+                    pending.lone_negs = false;
+                }
                 let v = pending.apply(base, pos);
                 any_word = true;
                 pending = Pending::default();

@@ -92,6 +92,7 @@ async fn tail_escapes_c1_controls_and_bidi_overrides_and_its_json_still_reads_th
             speaker: Speaker::Caller,
             text: HOSTILE.into(),
             sentiment: -0.5,
+            emotion: None,
             whisper: false,
             by,
         },

@@ -50,6 +50,7 @@ impl Engine {
                     speaker: Speaker::Supervisor,
                     text: text.to_string(),
                     sentiment: analysis.sentiment,
+                    emotion: analysis.emotion,
                     whisper,
                     by: Some(actor.name.clone()),
                 });

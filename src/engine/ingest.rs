@@ -81,6 +81,7 @@ impl Engine {
             speaker,
             text: text.to_string(),
             sentiment: analysis.sentiment,
+            emotion: analysis.emotion,
             whisper: false,
             by: None,
         });

@@ -486,7 +486,7 @@ impl Engine {
             Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.rng, &avoid)
         };
         let Some(text) = text.cloned() else { return };
-        let sentiment = self.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
+        let (sentiment, emotion) = self.bank_analysis.get(&text).map_or((0.0, None), |a| (a.sentiment, a.emotion));
         if let Some(cs) = self.calls.get_mut(&id) {
             cs.agent_spoke = true;
         }
@@ -495,6 +495,7 @@ impl Engine {
             speaker: Speaker::Agent,
             text,
             sentiment,
+            emotion,
             whisper: false,
             by: None,
         });
@@ -532,11 +533,11 @@ impl Engine {
             cs.lines += 1;
         }
         // Bank lines were analysed once at start; only lines with rule hits need their analysis copied.
-        let (sentiment, hits) = match self.bank_analysis.get(&text) {
-            Some(a) => (a.sentiment, (!a.hits.is_empty()).then(|| a.clone())),
+        let (sentiment, emotion, hits) = match self.bank_analysis.get(&text) {
+            Some(a) => (a.sentiment, a.emotion, (!a.hits.is_empty()).then(|| a.clone())),
             None => {
                 let a = self.analyzer.analyze(&text);
-                (a.sentiment, (!a.hits.is_empty()).then_some(a))
+                (a.sentiment, a.emotion, (!a.hits.is_empty()).then_some(a))
             }
         };
         self.emit(EventKind::Utterance {
@@ -544,6 +545,7 @@ impl Engine {
             speaker: Speaker::Caller,
             text,
             sentiment,
+            emotion,
             whisper: false,
             by: None,
         });
@@ -625,7 +627,8 @@ impl Engine {
 
     /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: a trend,
     /// at least [`SENTIMENT_DROP`] below the call's best so far, not a caller who was upset from the first word (the
-    /// keyword rules and the end-of-call ticket cover those). Once per call and severity.
+    /// keyword rules and the end-of-call ticket cover those). Once per call and severity. The text names the
+    /// caller's current emotion when there is one: "C-1023: caller angry, sentiment down to -0.54 (agent A-09)".
     pub(super) fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let th = self.scenario.thresholds.negative_sentiment;
@@ -661,7 +664,10 @@ impl Engine {
             AlertKind::NegativeSentiment,
             severity,
             id.to_string(),
-            format!("{id}: caller sentiment down to {s:+.2}{agent}"),
+            match call.emotion() {
+                Some(e) => format!("{id}: caller {}, sentiment down to {s:+.2}{agent}", e.adjective()),
+                None => format!("{id}: caller sentiment down to {s:+.2}{agent}"),
+            },
         );
     }
 

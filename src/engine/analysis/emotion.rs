@@ -24,8 +24,8 @@ const EN_CUES: &str = include_str!("../../../data/en_emotion.tsv");
 pub const THRESHOLD: f32 = 0.5;
 
 /// Chinese characters that may stand between a negator and the cue it negates (degree and auxiliary words:
-/// 不太着急, 不是很明白, 没那么生气, 不用太担心, 别这么着急), at most [`ZH_REACH`] of them.
-const ZH_GAP: &str = "太很是用那么这样怎再要大特别非常真的也都还会多够算";
+/// 不太着急, 不是很明白, 没那么生气, 不用太担心, 别这么着急, 没让我失望), at most [`ZH_REACH`] of them.
+const ZH_GAP: &str = "太很是用那么这样怎再要大特别非常真的也都还会多够算让我人你";
 const ZH_REACH: usize = 2;
 
 /// English words that may stand between a negator and the cue it negates, at most [`EN_REACH`] of them.
@@ -337,7 +337,7 @@ mod tests {
         // A negator far from the cue, with ordinary words between, does not reach it.
         assert_eq!(zh("他还没到好着急啊"), Some(Emotion::Anxiety));
         assert_eq!(zh("嗯那个我没收到短信我很担心"), Some(Emotion::Anxiety));
-        assert_eq!(zh("不是我不明白是你们说不清楚"), Some(Emotion::Confusion));
+        assert_eq!(zh("嗯那个我没看懂这个账单上面写的什么意思"), Some(Emotion::Confusion));
         assert_eq!(en("um i'm not angry i'm just really worried"), Some(Emotion::Anxiety));
         assert_eq!(en("it did not arrive and i am furious"), Some(Emotion::Anger));
         assert_eq!(en("i called three times nobody called back this is ridiculous"), Some(Emotion::Anger));

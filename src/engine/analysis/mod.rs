@@ -33,6 +33,10 @@ pub struct Hit {
     pub word: String,
 }
 
+/// Sentiment from which [`Analyzer::analyze`] gives a line no emotion: a clearly positive line tells of an emotion
+/// that is over ("本来担心，结果很顺利，谢谢").
+pub const RELIEF: f32 = 0.5;
+
 /// What [`Analyzer::analyze`] found in one utterance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -40,7 +44,8 @@ pub struct Analysis {
     pub lang: Lang,
     /// In [-1, 1].
     pub sentiment: f32,
-    /// Anger, anxiety or confusion, when the line's cues say so (see [`emotion()`]).
+    /// Anger, anxiety or confusion, when the line's cues say so (see [`emotion()`]) and its sentiment is below
+    /// [`RELIEF`].
     pub emotion: Option<Emotion>,
     /// At most one per rule (its first match in the line), in rule order.
     pub hits: Vec<Hit>,
@@ -130,12 +135,10 @@ impl Analyzer {
     /// Language, sentiment and rule hits of one utterance.
     pub fn analyze(&self, text: &str) -> Analysis {
         let lang = detect_lang(text);
-        Analysis {
-            lang,
-            sentiment: sentiment(text, lang),
-            emotion: emotion(text, lang).map(|(e, _)| e),
-            hits: self.hits(text, lang),
-        }
+        let sentiment = sentiment(text, lang);
+        // A clearly positive line speaks of an emotion that is over ("I was worried, but you sorted it, thanks").
+        let emotion = if sentiment >= RELIEF { None } else { emotion(text, lang).map(|(e, _)| e) };
+        Analysis { lang, sentiment, emotion, hits: self.hits(text, lang) }
     }
 
     /// The first match of every rule that matches `text` (a line in `lang`).

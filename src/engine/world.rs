@@ -628,7 +628,8 @@ impl Engine {
     /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: a trend,
     /// at least [`SENTIMENT_DROP`] below the call's best so far, not a caller who was upset from the first word (the
     /// keyword rules and the end-of-call ticket cover those). Once per call and severity. The text names the
-    /// caller's current emotion when there is one: "C-1023: caller angry, sentiment down to -0.54 (agent A-09)".
+    /// caller's current emotion when there is one, value first so a narrow column keeps both:
+    /// "C-1023: caller angry, -0.54 and falling (agent A-09)".
     pub(super) fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.floor.calls.get(&id) else { return };
         let th = self.scenario.thresholds.negative_sentiment;
@@ -665,7 +666,7 @@ impl Engine {
             severity,
             id.to_string(),
             match call.emotion() {
-                Some(e) => format!("{id}: caller {}, sentiment down to {s:+.2}{agent}", e.adjective()),
+                Some(e) => format!("{id}: caller {}, {s:+.2} and falling{agent}", e.adjective()),
                 None => format!("{id}: caller sentiment down to {s:+.2}{agent}"),
             },
         );

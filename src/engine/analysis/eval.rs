@@ -483,12 +483,8 @@ pub fn render(r: &EvalReport, t: &Throughput) -> String {
     if !r.emotions.is_empty() {
         let list: Vec<String> = r.emotions.iter().map(|(e, n)| format!("{e} {n}")).collect();
         out.push_str(&format!("emotion labels: {}\n", list.join(", ")));
-        let unscored: Vec<String> = r
-            .emotions
-            .iter()
-            .filter(|(e, _)| emotion_label(e).is_none())
-            .map(|(e, n)| format!("{e} {n}"))
-            .collect();
+        let unscored: Vec<String> =
+            r.emotions.iter().filter(|(e, _)| emotion_label(e).is_none()).map(|(e, n)| format!("{e} {n}")).collect();
         if !unscored.is_empty() {
             out.push_str(&format!(
                 "  not scored (an emotion label is anger, anxiety, confusion or none): {}\n",

@@ -59,10 +59,7 @@ fn the_call_and_the_calls_list_name_the_callers_emotion_in_words_until_the_calle
     assert!(s.contains("[anxious] 他呼吸困难"), "the line's emotion before its text:\n{s}");
 
     // Two calm caller lines: the call's emotion is over, the old line keeps its tag.
-    let events = vec![
-        said(now, call, "好的，我明白了", 0.1, None),
-        said(now, call, "救护车到了，谢谢你们", 0.6, None),
-    ];
+    let events = vec![said(now, call, "好的，我明白了", 0.1, None), said(now, call, "救护车到了，谢谢你们", 0.6, None)];
     app.apply_update(Update::Events { from_seq: app.floor().seq, events });
     let s = screen(&app);
     assert!(!s.contains("sentiment anxious"), "{EMOTION_CALM_LINES} calm lines end it:\n{s}");

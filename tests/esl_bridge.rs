@@ -130,10 +130,59 @@ async fn the_callcenter_replay_gives_the_floor_its_snapshot_and_every_step_of_th
         Replay::start(vec![conn().then_send("callcenter_config queue list tiers sales@default", events)]).await;
     let mut bridge = start(&replay);
 
+    let expected = fixture_floor();
+    let mut got = Vec::new();
+    for _ in 0..expected.len() {
+        got.push(next(&mut bridge).await);
+    }
+    assert_eq!(got, expected);
+
+    let h = health(&mut bridge, "all 19 events read", |s| s.frames == 19).await;
+    assert!(h.connected && h.since.is_some(), "{h:?}");
+    assert_eq!((h.kind.as_str(), h.reconnects, h.unknown, h.malformed, &h.error), ("esl", 0, 0, 0, &None));
+    assert_eq!(replay.commands(0), snapshot_commands());
+}
+
+#[tokio::test]
+async fn events_that_arrive_while_the_snapshot_is_read_are_mapped_after_it_in_order() {
+    // FreeSWITCH sends the fixture's events right after answering the first snapshot command, before the others.
+    let (events, _) = fixture_events(FIXTURE);
+    let replay =
+        Replay::start(vec![conn().then_send("callcenter_config queue list agents support@default", events)]).await;
+    let mut bridge = start(&replay);
+    let expected = fixture_floor();
+    let mut got = Vec::new();
+    for _ in 0..expected.len() {
+        got.push(next(&mut bridge).await);
+    }
+    assert_eq!(got, expected, "the snapshot first, then every event, none lost");
+    let h = health(&mut bridge, "all 19 events read", |s| s.frames == 19).await;
+    assert_eq!((h.unknown, h.malformed, &h.error), (0, 0, &None));
+    assert_eq!(replay.commands(0), snapshot_commands());
+}
+
+#[tokio::test]
+async fn a_disconnect_notice_ends_the_link_and_the_bridge_comes_back_with_a_fresh_snapshot() {
+    let notice = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n";
+    let notice =
+        format!("Content-Type: text/disconnect-notice\nContent-Length: {}\n\n{notice}", notice.len()).into_bytes();
+    let replay =
+        Replay::start(vec![conn().then_send("callcenter_config queue list tiers sales@default", notice), conn()]).await;
+    let mut bridge = start(&replay);
+    assert!(matches!(next(&mut bridge).await, Observation::Snapshot(_)));
+    assert!(matches!(next(&mut bridge).await, Observation::Snapshot(_)), "a fresh snapshot after the reconnect");
+    let h = health(&mut bridge, "back up after one reconnect", |s| s.connected && s.reconnects == 1).await;
+    assert_eq!((h.error, h.malformed), (None, 0));
+    assert_eq!(replay.connections(), 2);
+    assert_eq!(replay.commands(1), snapshot_commands());
+}
+
+/// What the fixture's replay gives: the snapshot, then each step of its two calls.
+fn fixture_floor() -> Vec<Observation> {
     let key = CallKey(CALLER.into());
     let second = CallKey("c88d5ad3-b843-11df-9438-e7d9456f8887".into());
     let support = QueueId::new("support");
-    let expected = vec![
+    vec![
         Observation::Snapshot(PbxSnapshot {
             agents: vec![seat(1, AgentState::Available, None), seat(2, AgentState::Break, Some("On Break"))],
             calls: vec![],
@@ -154,17 +203,7 @@ async fn the_callcenter_replay_gives_the_floor_its_snapshot_and_every_step_of_th
         Observation::CallQueued { key: second.clone(), caller: "+15550122".into(), queue: support.clone() },
         Observation::CallAbandoned { key: second },
         agent_state(1, AgentState::Break, Some("On Break")),
-    ];
-    let mut got = Vec::new();
-    for _ in 0..expected.len() {
-        got.push(next(&mut bridge).await);
-    }
-    assert_eq!(got, expected);
-
-    let h = health(&mut bridge, "all 19 events read", |s| s.frames == 19).await;
-    assert!(h.connected && h.since.is_some(), "{h:?}");
-    assert_eq!((h.kind.as_str(), h.reconnects, h.unknown, h.malformed, &h.error), ("esl", 0, 0, 0, &None));
-    assert_eq!(replay.commands(0), snapshot_commands());
+    ]
 }
 
 /// A connection with one call answered by 1001 on agent leg AGENT_LEG, and a script for every action.
@@ -339,4 +378,34 @@ async fn a_wrong_password_says_where_the_password_goes_and_never_repeats_it() {
     // While the link is down an action is answered at once, not left waiting.
     let set = PbxAction::SetState { agent: AgentId(1), state: AgentState::Break, reason: String::new() };
     assert!(act(&bridge, set).await.unwrap_err().contains("is down"));
+}
+
+#[tokio::test]
+async fn an_acl_refusal_says_so_and_points_at_the_acl() {
+    // FreeSWITCH answers a connection its event socket ACL denies with a rude rejection instead of auth/request.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let body = "Access Denied, go away.\n";
+        let frame = format!("Content-Type: text/rude-rejection\nContent-Length: {}\n\n{body}", body.len());
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let _ = sock.write_all(frame.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    let mut c = EslConfig::new("127.0.0.1", port, Secret::new(PASSWORD));
+    c.backoff_min = Duration::from_secs(3600);
+    let (mut bridge, ends) = bridge::channel("esl", &c.target());
+    esl::spawn(c, roster(), ends);
+    let h = health(&mut bridge, "an error", |s| s.error.is_some()).await;
+    let e = h.error.unwrap_or_default();
+    assert_eq!(
+        e,
+        format!(
+            "FreeSWITCH at 127.0.0.1:{port} turned the connection away (Access Denied, go away.): check its event \
+             socket ACL"
+        )
+    );
+    assert!(!h.connected);
 }

@@ -1,30 +1,20 @@
 //! Supervisor commands: each is checked against the floor and becomes events, or is refused with a stable code
 //! and one sentence saying why.
 
-use super::Engine;
+use super::source::{Ctx, Source};
+use super::{SimSource, Timer};
 use crate::model::*;
 
 /// Mood a caller gains when a barged-in supervisor says something calm to them.
 const SAY_CALMING: f64 = 0.3;
 
-impl Engine {
-    /// Checks `cmd` against the floor and emits its events. `Ok(Some(detail))` adds a detail to the audit entry's
-    /// `ok` outcome.
+impl Ctx<'_, SimSource> {
+    /// Checks `cmd` against the simulated floor and emits its events: the commands that act on calls and seats
+    /// here, the rest in [`Ctx::decide_core`]. `Ok(Some(detail))` adds a detail to the audit entry's `ok` outcome.
     pub(super) fn decide(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
         // Texts a supervisor adds (notes, lines said into a call) are bounded before anything else is looked at.
         cmd.check_text_limits()?;
         match cmd {
-            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
-                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
-                self.check_join(actor, *call, mode)?;
-                self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
-                Ok(None)
-            }
-            Command::Leave { call } => {
-                self.check_leave(actor, *call)?;
-                self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
-                Ok(None)
-            }
             Command::Say { call, text } => {
                 let text = text.trim();
                 if text.is_empty() {
@@ -44,7 +34,7 @@ impl Engine {
                     Some(SupervisorMode::Whisper) => true,
                     Some(SupervisorMode::Barge) => false,
                 };
-                let analysis = self.analyzer.analyze(text);
+                let analysis = self.core.analyzer.analyze(text);
                 self.emit(EventKind::Utterance {
                     call: *call,
                     speaker: Speaker::Supervisor,
@@ -55,7 +45,7 @@ impl Engine {
                     by: Some(actor.name.clone()),
                 });
                 // A calm word from a supervisor the caller can hear turns the call; coaching the agent helps less.
-                if let Some(cs) = self.calls.get_mut(call) {
+                if let Some(cs) = self.src.calls.get_mut(call) {
                     let weight = if whisper { SAY_CALMING / 3.0 } else { SAY_CALMING };
                     let push = if analysis.sentiment < -0.2 { -weight } else { weight };
                     cs.mood = (cs.mood + push).clamp(-1.0, 1.0);
@@ -75,7 +65,7 @@ impl Engine {
                     state: *state,
                     reason: Some(format!("set by {}", actor.name)),
                 });
-                if let Some(s) = self.agents.get_mut(agent) {
+                if let Some(s) = self.src.agents.get_mut(agent) {
                     s.epoch += 1;
                     s.break_due = false;
                 }
@@ -89,12 +79,12 @@ impl Engine {
                 let old_agent = c.agent;
                 let was_talking = matches!(c.state, CallState::Connected | CallState::Held);
                 // Talk time already spent counts against the time the conversation still needs.
-                if let Some(cs) = self.calls.get_mut(call) {
+                if let Some(cs) = self.src.calls.get_mut(call) {
                     cs.epoch += 1;
                     if let Some(started) = cs.talk_started
                         && was_talking
                     {
-                        cs.talk_left -= self.now - started;
+                        cs.talk_left -= self.core.now - started;
                     }
                 }
                 self.emit(EventKind::CallTransferred {
@@ -112,8 +102,12 @@ impl Engine {
                 if to_agent.is_some() {
                     self.start_talk(*call);
                 } else {
-                    let patience =
-                        self.calls.get(call).and_then(|c| self.scenario.intents.get(c.intent)).map(|i| i.patience);
+                    let patience = self
+                        .src
+                        .calls
+                        .get(call)
+                        .and_then(|c| self.core.scenario.intents.get(c.intent))
+                        .map(|i| i.patience);
                     if let Some(p) = patience {
                         self.start_patience(*call, p);
                     }
@@ -121,8 +115,43 @@ impl Engine {
                 }
                 Ok(None)
             }
+            Command::AssignCallback { call, to_agent, to_queue } => {
+                self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
+                Ok(None)
+            }
+            Command::AddSeats { queue, count, skills, until, origin } => {
+                self.check_add_seats(queue, *count, skills, *until)?;
+                let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
+                let first = ids.first().map(|a| a.to_string()).unwrap_or_default();
+                let last = ids.last().map(|a| a.to_string()).unwrap_or_default();
+                Ok(Some(format!("{first}..{last} logged in")))
+            }
+            _ => self.decide_core(actor, cmd),
+        }
+    }
+}
+
+impl<S: Source> Ctx<'_, S> {
+    /// Checks `cmd` against the floor and emits its events, for the commands the core carries out whichever source
+    /// runs: joining and leaving calls, alerts, tickets, confirmations and the feed. A command that acts on calls or
+    /// seats otherwise is its source's (see [`Source::command`]) and is refused here.
+    pub(super) fn decide_core(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
+        cmd.check_text_limits()?;
+        match cmd {
+            Command::Monitor { call } | Command::Whisper { call } | Command::Barge { call } => {
+                let mode = cmd.mode().unwrap_or(SupervisorMode::Monitor);
+                self.check_join(actor, *call, mode)?;
+                self.emit(EventKind::SupervisorJoined { call: *call, supervisor: actor.name.clone(), mode });
+                Ok(None)
+            }
+            Command::Leave { call } => {
+                self.check_leave(actor, *call)?;
+                self.emit(EventKind::SupervisorLeft { call: *call, supervisor: actor.name.clone() });
+                Ok(None)
+            }
             Command::AckAlert { alert } => {
                 let a = self
+                    .core
                     .floor
                     .alerts
                     .get(alert)
@@ -144,7 +173,7 @@ impl Engine {
                     ));
                 }
                 // All or nothing: every id is checked before anything is acknowledged.
-                if let Some(missing) = alerts.iter().find(|a| !self.floor.alerts.contains_key(a)) {
+                if let Some(missing) = alerts.iter().find(|a| !self.core.floor.alerts.contains_key(a)) {
                     return Err(CommandError::not_found(format!(
                         "there is no alert {missing}: no alert was acknowledged"
                     )));
@@ -155,7 +184,7 @@ impl Engine {
                     if !seen.insert(*alert) {
                         continue;
                     }
-                    if self.floor.alerts.get(alert).is_some_and(|a| a.acked.is_some()) {
+                    if self.core.floor.alerts.get(alert).is_some_and(|a| a.acked.is_some()) {
                         already += 1;
                     } else {
                         self.emit(EventKind::AlertAcknowledged { alert: *alert, by: actor.name.clone() });
@@ -166,12 +195,13 @@ impl Engine {
             }
             Command::Escalate { ticket, note } => {
                 let t = self.open_ticket_ref(*ticket)?;
-                let max = self.scenario.tickets.max_level;
+                let max = self.core.scenario.tickets.max_level;
                 if t.level >= max {
                     return Err(CommandError::conflict(format!("{ticket} is already at the highest level ({max})")));
                 }
                 let level = t.level + 1;
-                let due = self.now + chrono::Duration::minutes(self.scenario.tickets.escalation_extends_min as i64);
+                let due =
+                    self.core.now + chrono::Duration::minutes(self.core.scenario.tickets.escalation_extends_min as i64);
                 self.emit(EventKind::TicketEscalated {
                     ticket: *ticket,
                     level,
@@ -179,7 +209,7 @@ impl Engine {
                     by: actor.name.clone(),
                     due,
                 });
-                self.sched.at(due, super::sim::Fact::TicketDue(*ticket, level));
+                self.core.timer(due, Timer::TicketDue(*ticket, level));
                 Ok(None)
             }
             Command::Note { ticket, text } => {
@@ -204,18 +234,11 @@ impl Engine {
                 Ok(None)
             }
             Command::Confirm { call, accept, note } => self.decide_confirm(actor, *call, *accept, note.as_deref()),
-            Command::AssignCallback { call, to_agent, to_queue } => {
-                self.assign_callback(actor, *call, *to_agent, to_queue.as_ref())?;
-                Ok(None)
-            }
             Command::Utterance { .. } | Command::CallTag { .. } => self.decide_ingest(actor, cmd),
-            Command::AddSeats { queue, count, skills, until, origin } => {
-                self.check_add_seats(queue, *count, skills, *until)?;
-                let ids = self.add_seats(queue, *count, skills, *until, *origin, &actor.name);
-                let first = ids.first().map(|a| a.to_string()).unwrap_or_default();
-                let last = ids.last().map(|a| a.to_string()).unwrap_or_default();
-                Ok(Some(format!("{first}..{last} logged in")))
-            }
+            other => Err(CommandError::conflict(format!(
+                "{} is not available on this floor",
+                other.name().replace('_', " ")
+            ))),
         }
     }
 
@@ -257,8 +280,8 @@ impl Engine {
         if queues.is_empty() {
             return Err(CommandError::conflict(format!("{agent} must serve at least one queue")));
         }
-        if let Some(q) = queues.iter().find(|q| self.floor.queue(q).is_none()) {
-            let names: Vec<&str> = self.floor.queues.iter().map(|q| q.id.as_str()).collect();
+        if let Some(q) = queues.iter().find(|q| self.core.floor.queue(q).is_none()) {
+            let names: Vec<&str> = self.core.floor.queues.iter().map(|q| q.id.as_str()).collect();
             return Err(CommandError::not_found(format!(
                 "there is no queue '{q}': the queues are {}",
                 names.join(", ")
@@ -318,7 +341,7 @@ impl Engine {
             )));
         }
         if let Some(q) = to_queue {
-            if self.floor.queue(q).is_none() {
+            if self.core.floor.queue(q).is_none() {
                 return Err(CommandError::not_found(format!("there is no queue '{q}'")));
             }
             self.check_temp_transfer(&c, Some(q))?;
@@ -345,19 +368,24 @@ impl Engine {
     }
 
     pub(super) fn live_call(&self, id: CallId) -> Result<&Call, CommandError> {
-        self.floor
+        self.core
+            .floor
             .calls
             .get(&id)
             .ok_or_else(|| CommandError::not_found(format!("there is no live call {id}: it may have ended")))
     }
 
     fn agent(&self, id: AgentId) -> Result<&Agent, CommandError> {
-        self.floor.agents.get(&id).ok_or_else(|| CommandError::not_found(format!("there is no agent {id}")))
+        self.core.floor.agents.get(&id).ok_or_else(|| CommandError::not_found(format!("there is no agent {id}")))
     }
 
     fn open_ticket_ref(&self, id: TicketId) -> Result<&Ticket, CommandError> {
-        let t =
-            self.floor.tickets.get(&id).ok_or_else(|| CommandError::not_found(format!("there is no ticket {id}")))?;
+        let t = self
+            .core
+            .floor
+            .tickets
+            .get(&id)
+            .ok_or_else(|| CommandError::not_found(format!("there is no ticket {id}")))?;
         if t.status == TicketStatus::Resolved {
             return Err(CommandError::conflict(format!("{id} is already resolved")));
         }

@@ -12,7 +12,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::sim::scenario::RuleSpec;
 use super::sim::{Fact, normal, sample};
-use super::{CallSim, Engine};
+use super::source::{Ctx, Source};
+use super::{CallMemo, CallSim, SimSource};
 use crate::model::*;
 
 /// Callers the per-caller index remembers; past this, those first seen longest ago are forgotten.
@@ -31,7 +32,7 @@ struct Contacts {
 
 /// A caller who will call again.
 #[derive(Debug)]
-struct Redial {
+pub(super) struct Redial {
     caller: String,
     lang: Lang,
     intent: usize,
@@ -40,15 +41,12 @@ struct Redial {
     elderly: bool,
 }
 
+/// The per-caller index: what the core knows of each caller's earlier contacts.
+#[derive(Default)]
 pub(super) struct Fin {
-    /// Draws of these features come from their own stream, so a seeded run is the same as before them until the
-    /// first repeat caller dials in.
-    rng: ChaCha8Rng,
     index: HashMap<String, Contacts>,
     /// Callers in the order first seen, for the index's cap.
     order: VecDeque<String>,
-    /// Callers who will call again, by their earlier call.
-    redials: HashMap<CallId, Redial>,
     /// Earlier contacts read back from the store, by caller key: a caller's entry moves into `index` when they call
     /// again.
     restored: HashMap<String, Contacts>,
@@ -56,18 +54,13 @@ pub(super) struct Fin {
     salt: Option<String>,
 }
 
-impl Fin {
-    pub(super) fn new(seed: u64) -> Fin {
-        Fin {
-            rng: ChaCha8Rng::seed_from_u64(seed ^ FIN_SEED),
-            index: HashMap::new(),
-            order: VecDeque::new(),
-            redials: HashMap::new(),
-            restored: HashMap::new(),
-            salt: None,
-        }
-    }
+/// The simulator's randomness for these features: its own stream, so a seeded run is the same as before them until
+/// the first repeat caller dials in.
+pub(super) fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ FIN_SEED)
+}
 
+impl Fin {
     /// Takes the earlier contacts a store kept, found by caller key from now on.
     pub(super) fn restore(&mut self, salt: Option<&str>, callers: &[super::store::SavedCaller]) {
         self.salt = salt.map(str::to_string);
@@ -155,22 +148,24 @@ pub(super) fn excerpt(call: &Call) -> Vec<Line> {
         .collect()
 }
 
-impl Engine {
+impl<S: Source> Ctx<'_, S> {
     /// A call arrived: a caller the index knows is recognised, with their earlier calls and tickets.
     pub(super) fn recognise_caller(&mut self, id: CallId) {
-        let Some(caller) = self.calls.get(&id).map(|c| c.caller.as_str()) else { return };
-        let earlier = self.fin.history(caller, Some(id));
+        let Some(caller) = self.core.calls.get(&id).map(|c| c.caller.as_str()) else { return };
+        let earlier = self.core.fin.history(caller, Some(id));
         if !earlier.is_empty() {
             self.emit(EventKind::CallerRecognised { call: id, earlier });
         }
     }
+}
 
+impl Ctx<'_, SimSource> {
     /// The IVR checks the caller's identity, on floors with `[verification]`.
     pub(super) fn ivr_verify(&mut self, id: CallId) {
-        let Some(policy) = &self.scenario.verification else { return };
-        let Some(cs) = self.calls.get(&id) else { return };
-        let shares = self.scenario.intents.get(cs.intent).and_then(|i| i.verification).unwrap_or(policy.shares);
-        let u: f64 = self.fin.rng.random();
+        let Some(policy) = &self.core.scenario.verification else { return };
+        let Some(cs) = self.src.calls.get(&id) else { return };
+        let shares = self.core.scenario.intents.get(cs.intent).and_then(|i| i.verification).unwrap_or(policy.shares);
+        let u: f64 = self.src.fin_rng.random();
         let verification = if u < shares.otp {
             Verification::Otp
         } else if u < shares.otp + shares.voiceprint {
@@ -182,11 +177,13 @@ impl Engine {
         };
         self.emit(EventKind::CallVerified { call: id, verification });
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// A rule that requires verification matched: on a call that is not verified, a critical alert and a second
     /// confirmation (unless one is already pending), which the agent looks at after `[verification] agent_after`.
     pub(super) fn require_verification(&mut self, id: CallId, rule: &RuleSpec, word: &str) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if call.verification.is_some_and(Verification::is_verified)
             || call.confirmation.as_ref().is_some_and(|c| c.is_pending())
         {
@@ -196,41 +193,45 @@ impl Engine {
         let message = format!("{id}: caller said '{word}' ({}) on a call that is {state}: confirm or refuse", rule.id);
         self.emit(EventKind::ConfirmationRequested { call: id, rule: rule.id.clone(), word: word.to_string() });
         self.raise(AlertKind::SecondConfirmation, Severity::Critical, id.to_string(), message);
-        self.schedule_agent_confirm(id);
+        S::confirmation_requested(self, id);
     }
+}
 
-    fn schedule_agent_confirm(&mut self, id: CallId) {
-        let Some(policy) = &self.scenario.verification else { return };
-        if let Some(d) = sample(&policy.agent_after, &mut self.fin.rng) {
-            self.sched.at(self.now + d, Fact::AgentConfirm(id));
+impl Ctx<'_, SimSource> {
+    pub(super) fn schedule_agent_confirm(&mut self, id: CallId) {
+        let Some(policy) = &self.core.scenario.verification else { return };
+        if let Some(d) = sample(&policy.agent_after, &mut self.src.fin_rng) {
+            self.at(self.core.now + d, Fact::AgentConfirm(id));
         }
     }
 
     /// The agent looks at a pending second confirmation: with `agent_decides` they settle it (confirming with
     /// `agent_accepts`), else they leave it to a supervisor. A call not yet with an agent is looked at again later.
     pub(super) fn agent_confirm(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if !call.confirmation.as_ref().is_some_and(|c| c.is_pending()) {
             return;
         }
-        let Some(policy) = &self.scenario.verification else { return };
+        let Some(policy) = &self.core.scenario.verification else { return };
         let (decides, accepts) = (policy.agent_decides, policy.agent_accepts);
         let agent = call.agent.filter(|_| matches!(call.state, CallState::Connected | CallState::Held));
         let Some(agent) = agent else {
             self.schedule_agent_confirm(id);
             return;
         };
-        if !self.fin.rng.random_bool(decides.clamp(0.0, 1.0)) {
+        if !self.src.fin_rng.random_bool(decides.clamp(0.0, 1.0)) {
             return;
         }
-        let accept = self.fin.rng.random_bool(accepts.clamp(0.0, 1.0));
+        let accept = self.src.fin_rng.random_bool(accepts.clamp(0.0, 1.0));
         let by = format!("agent {agent}");
         self.emit(EventKind::ConfirmationDecided { call: id, accept, by: by.clone(), note: None });
         if !accept {
             self.confirmation_refused(id, &by, None);
         }
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// The `confirm` command: confirms or refuses the call's pending second confirmation.
     pub(super) fn decide_confirm(
         &mut self,
@@ -240,6 +241,7 @@ impl Engine {
         note: Option<&str>,
     ) -> Result<Option<String>, CommandError> {
         let call = self
+            .core
             .floor
             .calls
             .get(&id)
@@ -273,7 +275,7 @@ impl Engine {
     /// flag and cannot be transferred, so the caller cannot try again at another desk) and an urgent
     /// identity-review ticket is opened.
     fn confirmation_refused(&mut self, id: CallId, by: &str, note: Option<&str>) {
-        let word = self.floor.calls.get(&id).and_then(|c| c.confirmation.as_ref()).map(|c| c.word.clone());
+        let word = self.core.floor.calls.get(&id).and_then(|c| c.confirmation.as_ref()).map(|c| c.word.clone());
         let why = note.map(|n| format!(": {n}")).unwrap_or_default();
         let summary = format!("second confirmation of {id} refused by {by} ('{}'){why}", word.unwrap_or_default());
         self.open_ticket(Some(id), "identity-review", TicketPriority::Urgent, summary, None);
@@ -281,54 +283,64 @@ impl Engine {
 
     /// Keeps a call's excerpt as it ends, for tickets opened after it left the floor (a survey's).
     pub(super) fn keep_excerpt(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         let lines = excerpt(call);
-        if let Some(cs) = self.calls.get_mut(&id) {
+        if let Some(cs) = self.core.calls.get_mut(&id) {
             cs.excerpt = lines;
         }
     }
 
     /// A call ended or was abandoned: it joins its caller's index, and the caller may call again.
     pub(super) fn call_finished(&mut self, id: CallId, outcome: CallState) {
-        let Some(cs) = self.calls.get(&id) else { return };
-        let (caller, intent, lang) = (cs.caller.clone(), cs.intent, cs.lang);
-        let (dialect, elderly) = (cs.dialect.clone(), cs.elderly);
-        let at = self.now;
-        let contacts = self.fin.contacts(&caller);
+        let Some(caller) = self.core.calls.get(&id).map(|c| c.caller.clone()) else { return };
+        let at = self.core.now;
+        let contacts = self.core.fin.contacts(&caller);
         contacts.calls.push_back(EarlierCall { call: id, outcome, at });
         while contacts.calls.len() > EARLIER_CAP {
             contacts.calls.pop_front();
         }
-        let r = &self.scenario.repeat;
+        S::call_finished(self, id, outcome);
+    }
+}
+
+impl Ctx<'_, SimSource> {
+    /// A simulated caller whose call ended or was abandoned may call again (the scenario's `[repeat]`).
+    pub(super) fn redial_maybe(&mut self, id: CallId, outcome: CallState) {
+        let Some(cs) = self.src.calls.get(&id) else { return };
+        let (intent, lang) = (cs.intent, cs.lang);
+        let (dialect, elderly) = (cs.dialect.clone(), cs.elderly);
+        let Some(caller) = self.core.calls.get(&id).map(|c| c.caller.clone()) else { return };
+        let r = &self.core.scenario.repeat;
         let abandoned = outcome == CallState::Abandoned;
         let share = if abandoned {
             r.after_abandon
-        } else if self.ticket_causes.get(&id).is_some_and(|t| !t.is_empty()) {
+        } else if self.core.ticket_causes.get(&id).is_some_and(|t| !t.is_empty()) {
             r.after_ticket
         } else {
             r.after_call
         };
-        if share > 0.0 && self.fin.rng.random_bool(share.clamp(0.0, 1.0)) {
-            let delay = sample(&r.delay, &mut self.fin.rng);
+        if share > 0.0 && self.src.fin_rng.random_bool(share.clamp(0.0, 1.0)) {
+            let delay = sample(&r.delay, &mut self.src.fin_rng);
             if let Some(d) = delay {
-                self.fin.redials.insert(id, Redial { caller, lang, intent, abandoned, dialect, elderly });
-                self.sched.at(self.now + d, Fact::Redial(id));
+                self.src.redials.insert(id, Redial { caller, lang, intent, abandoned, dialect, elderly });
+                self.at(self.core.now + d, Fact::Redial(id));
             }
         }
     }
 
     /// A caller calls again, with the same number, language and reason.
     pub(super) fn redial(&mut self, earlier: CallId) {
-        let Some(r) = self.fin.redials.remove(&earlier) else { return };
-        let Some(spec) = self.scenario.intents.get(r.intent) else { return };
-        self.next_call += 1;
-        let id = CallId(self.next_call);
+        let Some(r) = self.src.redials.remove(&earlier) else { return };
+        let Some(spec) = self.core.scenario.intents.get(r.intent) else { return };
+        self.core.next_call += 1;
+        let id = CallId(self.core.next_call);
         let base = spec.mood + if r.abandoned { REDIAL_AFTER_ABANDON_MOOD } else { 0.0 };
-        let mood = (base + 0.15 * normal(&mut self.fin.rng)).clamp(-1.0, 1.0);
+        let mood = (base + 0.15 * normal(&mut self.src.fin_rng)).clamp(-1.0, 1.0);
         let intent_id = spec.id.clone();
-        let mut cs = CallSim::new(r.intent, mood, r.caller.clone(), r.lang);
+        let mut cs = CallSim::new(r.intent, mood, r.lang);
         (cs.dialect, cs.elderly) = (r.dialect.clone(), r.elderly);
-        self.calls.insert(id, cs);
+        self.src.calls.insert(id, cs);
+        self.core.calls.insert(id, CallMemo::new(r.caller.clone()));
         self.emit(EventKind::CallArrived {
             call: id,
             caller: r.caller,
@@ -339,23 +351,25 @@ impl Engine {
         });
         self.recognise_caller(id);
         self.look_up_orders(id);
-        let d = sample(&self.scenario.behaviour.ivr, &mut self.fin.rng).unwrap_or_default();
-        self.sched.at(self.now + d, Fact::IvrDone(id));
+        let d = sample(&self.core.scenario.behaviour.ivr, &mut self.src.fin_rng).unwrap_or_default();
+        self.at(self.core.now + d, Fact::IvrDone(id));
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// What a ticket opened now for `call` links to: the call's excerpt and the caller's earlier contacts. The
     /// ticket then joins the caller's index.
     pub(super) fn ticket_links(&mut self, call: Option<CallId>, ticket: TicketId) -> TicketLinks {
         let Some(c) = call else { return TicketLinks::default() };
-        let live = self.floor.calls.get(&c);
+        let live = self.core.floor.calls.get(&c);
         let excerpt = match live {
             Some(x) => excerpt(x),
-            None => self.calls.get(&c).map(|s| s.excerpt.clone()).unwrap_or_default(),
+            None => self.core.calls.get(&c).map(|s| s.excerpt.clone()).unwrap_or_default(),
         };
-        let caller = live.map(|x| x.caller.clone()).or_else(|| self.calls.get(&c).map(|s| s.caller.clone()));
+        let caller = live.map(|x| x.caller.clone()).or_else(|| self.core.calls.get(&c).map(|s| s.caller.clone()));
         let Some(caller) = caller else { return TicketLinks { excerpt, earlier: CallerHistory::default() } };
-        let earlier = self.fin.history(&caller, Some(c));
-        let contacts = self.fin.contacts(&caller);
+        let earlier = self.core.fin.history(&caller, Some(c));
+        let contacts = self.core.fin.contacts(&caller);
         contacts.tickets.push_back((ticket, Some(c)));
         while contacts.tickets.len() > EARLIER_CAP {
             contacts.tickets.pop_front();
@@ -376,8 +390,8 @@ impl Engine {
 }
 
 impl CallSim {
-    /// The engine's state of a call that just arrived.
-    pub(super) fn new(intent: usize, mood: f64, caller: String, lang: Lang) -> CallSim {
+    /// The simulator's state of a call that just arrived.
+    pub(super) fn new(intent: usize, mood: f64, lang: Lang) -> CallSim {
         CallSim {
             intent,
             mood,
@@ -388,12 +402,8 @@ impl CallSim {
             agent_turn: true,
             agent_spoke: false,
             lines: 0,
-            rules_done: Vec::new(),
-            negative_alerted: None,
             final_mood: mood,
-            caller,
             lang,
-            excerpt: Vec::new(),
             dialect: None,
             elderly: false,
         }

@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 
-use super::Engine;
+use super::SimSource;
+use super::source::{Ctx, Source};
 use crate::model::*;
 
 /// What the engine remembers of the feed: the ended calls a feeder already scored, newest last (as many as the
@@ -19,7 +20,7 @@ fn bad_frame(message: impl Into<String>) -> CommandError {
     CommandError::new(ErrorCode::BadFrame, message)
 }
 
-impl Engine {
+impl<S: Source> Ctx<'_, S> {
     /// Decides a feed command (`utterance`, `call_tag`); the role was checked by the caller.
     pub(super) fn decide_ingest(&mut self, actor: &Actor, cmd: &Command) -> Result<Option<String>, CommandError> {
         match cmd {
@@ -75,7 +76,7 @@ impl Engine {
         {
             self.retag_lang(call, l, &actor.name);
         }
-        let analysis = self.analyzer.analyze(text);
+        let analysis = self.core.analyzer.analyze(text);
         self.emit(EventKind::Utterance {
             call,
             speaker,
@@ -108,21 +109,30 @@ impl Engine {
         self.after_tag(call, Some(lang), None);
     }
 
-    /// Keeps the simulator's state of a tagged call in step, and lets routing look again at a waiting call the
-    /// engine routes itself (one the simulator drives; a PBX routes its own).
+    /// Tells the source a call was retagged (the simulator keeps its state in step and routes again; a PBX routes
+    /// its own calls).
     fn after_tag(&mut self, call: CallId, lang: Option<Lang>, elderly: Option<bool>) {
-        let Some(cs) = self.calls.get_mut(&call) else { return };
+        S::retagged(self, call, lang, elderly);
+    }
+}
+
+impl Ctx<'_, SimSource> {
+    /// Keeps the simulator's state of a tagged call in step, and lets routing look again at a waiting call.
+    pub(super) fn retag_sim(&mut self, call: CallId, lang: Option<Lang>, elderly: Option<bool>) {
+        let Some(cs) = self.src.calls.get_mut(&call) else { return };
         if let Some(l) = lang {
             cs.lang = l;
         }
         if let Some(e) = elderly {
             cs.elderly = e;
         }
-        if lang.is_some() && self.floor.calls.get(&call).is_some_and(|c| c.state == CallState::Queued) {
+        if lang.is_some() && self.core.floor.calls.get(&call).is_some_and(|c| c.state == CallState::Queued) {
             self.route_call(call);
         }
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     fn fed_tag(
         &mut self,
         actor: &Actor,
@@ -140,9 +150,9 @@ impl Engine {
             return Err(bad_frame("the intent is empty: tag a short label such as 'billing'"));
         }
         if let Some(d) = dialect
-            && !self.floor.dialects.iter().any(|x| x.id == d)
+            && !self.core.floor.dialects.iter().any(|x| x.id == d)
         {
-            let known: Vec<&str> = self.floor.dialects.iter().map(|x| x.id.as_str()).collect();
+            let known: Vec<&str> = self.core.floor.dialects.iter().map(|x| x.id.as_str()).collect();
             return Err(CommandError::not_found(if known.is_empty() {
                 format!("there is no dialect '{d}': this floor has no dialects")
             } else {
@@ -161,7 +171,7 @@ impl Engine {
         self.emit(EventKind::CallTagged { call, intent, lang, dialect, elderly, by: actor.name.clone() });
         // An elderly caller waiting in a queue moves up as one tagged in the IVR would have.
         if elderly == Some(true)
-            && let Some(c) = self.floor.calls.get(&call).filter(|c| c.state == CallState::Queued)
+            && let Some(c) = self.core.floor.calls.get(&call).filter(|c| c.state == CallState::Queued)
         {
             let current = c.priority;
             let bumped = self.elderly_bump(call, current);
@@ -182,13 +192,13 @@ impl Engine {
         if !SURVEY_SCORES.contains(&score) {
             return Err(bad_frame(format!("a survey score runs from 1 to 5, not {score}")));
         }
-        if let Some(c) = self.floor.calls.get(&call) {
+        if let Some(c) = self.core.floor.calls.get(&call) {
             return Err(CommandError::conflict(format!(
                 "{call} is still {}: send its survey score once it has ended",
                 c.state.as_str()
             )));
         }
-        let Some(done) = self.floor.recent.iter().rev().find(|s| s.id == call) else {
+        let Some(done) = self.core.floor.recent.iter().rev().find(|s| s.id == call) else {
             return Err(CommandError::not_found(format!(
                 "there is no recently ended call {call}: scores are taken for the last {RECENT_CAP} calls that ended"
             )));
@@ -198,17 +208,17 @@ impl Engine {
                 "{call} was abandoned before anyone answered: there is no conversation to score"
             )));
         }
-        if self.feed.surveyed.contains(&call) {
+        if self.core.feed.surveyed.contains(&call) {
             return Err(CommandError::conflict(format!("{call} already has a survey score")));
         }
         let queue = done.queue.as_ref().map(|q| q.to_string()).unwrap_or_default();
         self.survey_scored(call, score, queue);
         // The caller answered: a simulated survey still due for this call has nothing left to ask.
-        self.calls.remove(&call);
-        self.ticket_causes.remove(&call);
-        self.feed.surveyed.push_back(call);
-        while self.feed.surveyed.len() > RECENT_CAP {
-            self.feed.surveyed.pop_front();
+        self.src.drop_call(call);
+        self.core.forget_call(call);
+        self.core.feed.surveyed.push_back(call);
+        while self.core.feed.surveyed.len() > RECENT_CAP {
+            self.core.feed.surveyed.pop_front();
         }
         Ok(None)
     }
@@ -217,34 +227,39 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::engine::sim::scenario::Scenario;
+    use crate::engine::source::AnySource;
 
-    /// A call the simulator does not drive (as a PBX's will be: the floor holds it, the engine has no sim state for
-    /// it) still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
+    /// A call the core keeps no memo of and the simulator does not drive (the floor holds it, nothing else does)
+    /// still gets its rules, once each, and its sentiment alerts, once per severity, from fed lines.
     #[test]
     fn a_call_without_sim_state_gets_rules_and_sentiment_alerts_once() {
         let Ok(s) = Scenario::load("bank") else { panic!("the bundled bank scenario must load") };
         let mut engine = Engine::new(s, 3);
         let mut call = None;
         for _ in 0..720 {
-            call = engine.floor.calls.values().find(|c| c.rule_hits.is_empty()).map(|c| c.id);
+            call = engine.core.floor.calls.values().find(|c| c.rule_hits.is_empty()).map(|c| c.id);
             if call.is_some() {
                 break;
             }
-            let t = engine.now + chrono::Duration::seconds(5);
+            let t = engine.core.now + chrono::Duration::seconds(5);
             engine.advance_to(t);
         }
         let Some(call) = call else { panic!("a call arrives within the hour") };
-        engine.calls.remove(&call);
+        engine.core.calls.remove(&call);
+        if let AnySource::Sim(s) = &mut engine.source {
+            s.calls.remove(&call);
+        }
         let feeder = Actor::new("asr", Role::Ingest);
         let say = |text: &str| Command::Utterance { call, speaker: Speaker::Caller, text: text.into(), lang: None };
         let alerts = |e: &Engine, kind: AlertKind| {
-            e.floor.alerts.values().filter(|a| a.kind == kind && a.subject == call.to_string()).count()
+            e.core.floor.alerts.values().filter(|a| a.kind == kind && a.subject == call.to_string()).count()
         };
         for _ in 0..2 {
             assert_eq!(engine.command(&feeder, &say("I was scammed, someone stole my money")), Ok(()));
         }
-        assert_eq!(engine.floor.calls[&call].rule_hits.len(), 1, "a rule acts once per call");
+        assert_eq!(engine.core.floor.calls[&call].rule_hits.len(), 1, "a rule acts once per call");
         assert_eq!(alerts(&engine, AlertKind::UrgentKeyword), 1);
         assert_eq!(engine.command(&feeder, &say("thank you, that is great, very helpful")), Ok(()));
         for _ in 0..10 {
@@ -252,10 +267,11 @@ mod tests {
         }
         assert_eq!(alerts(&engine, AlertKind::NegativeSentiment), 2, "a warning, then a critical alert, no more");
         // Past the alerts' re-trigger interval, the floor's alerts (not a timer) keep it at one per severity.
-        let t = engine.now + chrono::Duration::seconds(engine.scenario.thresholds.retrigger_s as i64 + 60);
+        let t = engine.core.now + chrono::Duration::seconds(engine.core.scenario.thresholds.retrigger_s as i64 + 60);
         engine.advance_to(t);
         assert_eq!(engine.command(&feeder, &say("this is terrible, I am furious and angry")), Ok(()));
         assert_eq!(alerts(&engine, AlertKind::NegativeSentiment), 2);
-        assert!(!engine.calls.contains_key(&call), "feeding makes no sim state");
+        let sim_kept = matches!(&engine.source, AnySource::Sim(s) if s.calls.contains_key(&call));
+        assert!(!engine.core.calls.contains_key(&call) && !sim_kept, "feeding makes no per-call state");
     }
 }

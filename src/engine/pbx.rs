@@ -10,30 +10,22 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{CallSim, Engine};
+use super::source::{Acted, Ctx, Source};
+use super::{CallMemo, Engine};
 use crate::bridge::{CallKey, EndReason, Observation, PbxAction, PbxSnapshot, Roster};
 use crate::engine::sim::scenario::FloorDescription;
 use crate::model::*;
 
-/// The engine's state of a PBX-fed floor.
+/// The PBX source: what the engine keeps of a PBX-fed floor apart from the core — the roster, the PBX's call keys,
+/// the calls in a transfer, and the count of observations that could not apply.
 #[derive(Debug, Default)]
-pub(super) struct PbxFloor {
-    pub(super) roster: Roster,
+pub(super) struct PbxSource {
+    roster: Roster,
     keys: HashMap<CallKey, CallId>,
     by_call: HashMap<CallId, CallKey>,
     /// Calls their agent transferred away (AgentComplete `Reason: transfer`): where they go next is a transfer.
     transferring: HashSet<CallId>,
-    pub(super) out_of_order: u64,
-}
-
-/// What became of a command on a PBX-fed floor.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Submitted {
-    /// Carried out on the floor (and audited), as on a simulated floor.
-    Done,
-    /// Checked against the floor; the PBX must carry it out. Its audit entry and the client's answer wait for the
-    /// PBX: hand the outcome to [`Engine::pbx_outcome`].
-    Pending(PbxAction),
+    out_of_order: u64,
 }
 
 /// What an observation needs of a live call.
@@ -51,35 +43,47 @@ impl Engine {
     /// observations its bridge sends. Floor time is `start` on (the wall clock, for a served floor). Seats are offline
     /// until the PBX's snapshot says otherwise.
     pub fn with_source(description: FloorDescription, seed: u64, start: Time) -> Engine {
-        let pbx = PbxFloor { roster: description.roster, ..PbxFloor::default() };
+        let pbx = PbxSource { roster: description.roster, ..PbxSource::default() };
         Engine::build(description.scenario, seed, start, Some(pbx))
     }
+}
 
-    /// Whether a PBX, not the simulator, feeds this floor.
-    pub fn is_pbx(&self) -> bool {
-        self.pbx.is_some()
+impl Source for PbxSource {
+    /// A PBX's seats are offline until its snapshot says otherwise.
+    fn seat_starts(_on_shift: bool) -> AgentState {
+        AgentState::Offline
     }
 
-    /// The PBX's names of this floor's queues, seats and supervisors' devices (empty on a simulated floor).
-    pub fn roster(&self) -> Roster {
-        self.pbx.as_ref().map(|p| p.roster.clone()).unwrap_or_default()
-    }
-
-    /// Observations dropped because the floor could not apply them.
-    pub fn out_of_order(&self) -> u64 {
-        self.pbx.as_ref().map_or(0, |p| p.out_of_order)
-    }
-
-    /// The floor call a PBX call key stands for.
-    pub fn call_of_key(&self, key: &CallKey) -> Option<CallId> {
-        self.pbx.as_ref().and_then(|p| p.keys.get(key).copied())
-    }
-
-    /// Applies what a PBX source saw. Ignored on a simulated floor.
-    pub fn observe(&mut self, obs: Observation) {
-        if self.pbx.is_none() {
-            return;
+    /// A command that acts on a call or a seat is checked as on any floor and becomes the [`PbxAction`] to send;
+    /// one the PBX cannot carry out is refused; the rest (alerts, tickets, confirmations, feed lines) the core
+    /// carries out at once.
+    fn command(ctx: &mut Ctx<'_, Self>, actor: &Actor, cmd: &Command) -> Result<Acted, CommandError> {
+        match ctx.plan_pbx(actor, cmd)? {
+            Some(action) => Ok(Acted::Pending(action)),
+            None => ctx.decide_core(actor, cmd).map(Acted::Done),
         }
+    }
+
+    fn observe(ctx: &mut Ctx<'_, Self>, obs: Observation) {
+        ctx.observe(obs);
+    }
+
+    fn out_of_order(&self) -> u64 {
+        self.out_of_order
+    }
+
+    fn roster(&self) -> Roster {
+        self.roster.clone()
+    }
+
+    fn call_of_key(&self, key: &CallKey) -> Option<CallId> {
+        self.keys.get(key).copied()
+    }
+}
+
+impl Ctx<'_, PbxSource> {
+    /// Applies what the PBX saw.
+    fn observe(&mut self, obs: Observation) {
         let applied = match obs {
             Observation::Snapshot(s) => {
                 self.pbx_snapshot(s);
@@ -132,8 +136,8 @@ impl Engine {
             }
             Observation::AgentState { agent, state, reason } => self.pbx_agent_state(agent, state, reason),
             Observation::AgentQueues { agent, queues } => {
-                let queues: Vec<QueueId> = queues.into_iter().filter(|q| self.floor.queue(q).is_some()).collect();
-                match self.floor.agents.get(&agent) {
+                let queues: Vec<QueueId> = queues.into_iter().filter(|q| self.core.floor.queue(q).is_some()).collect();
+                match self.core.floor.agents.get(&agent) {
                     Some(a) if a.queues != queues => {
                         self.emit(EventKind::AgentReassigned { agent, queues });
                         true
@@ -162,29 +166,28 @@ impl Engine {
                 None => true,
             },
         };
-        if !applied && let Some(p) = &mut self.pbx {
-            p.out_of_order += 1;
+        if !applied {
+            self.src.out_of_order += 1;
         }
     }
 
     /// The live floor call of a PBX key and what the observations look at: its state, agent and queue. Not the
     /// whole call: a copy of its transcript on every PBX event would be work on the apply path for nothing.
     fn live_key(&self, key: &CallKey) -> Option<(CallId, Live)> {
-        let id = self.call_of_key(key)?;
-        self.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
+        let id = self.src.call_of_key(key)?;
+        self.core.floor.calls.get(&id).map(|c| (id, Live { state: c.state, agent: c.agent, queue: c.queue.clone() }))
     }
 
     /// Whether `supervisor` is on the call (in `mode`, when given).
     fn supervising(&self, id: CallId, supervisor: &str, mode: Option<SupervisorMode>) -> bool {
-        self.floor.calls.get(&id).is_some_and(|c| {
+        self.core.floor.calls.get(&id).is_some_and(|c| {
             c.supervisors.iter().any(|p| p.supervisor == supervisor && mode.is_none_or(|m| p.mode == m))
         })
     }
 
     fn forget_key(&mut self, key: &CallKey) {
-        if let Some(p) = &mut self.pbx
-            && let Some(id) = p.keys.remove(key)
-        {
+        let p = &mut *self.src;
+        if let Some(id) = p.keys.remove(key) {
             p.by_call.remove(&id);
             p.transferring.remove(&id);
         }
@@ -194,7 +197,7 @@ impl Engine {
     /// queue's seats speak.
     fn queue_lang(&self, queue: &QueueId) -> Lang {
         let (mut zh, mut en) = (0, 0);
-        for a in self.floor.agents.values().filter(|a| a.queues.contains(queue)) {
+        for a in self.core.floor.agents.values().filter(|a| a.queues.contains(queue)) {
             zh += usize::from(a.langs.contains(&Lang::Zh));
             en += usize::from(a.langs.contains(&Lang::En));
         }
@@ -203,14 +206,12 @@ impl Engine {
 
     /// A new call from the PBX: it arrives and waits in `queue`.
     fn pbx_arrive(&mut self, key: CallKey, caller: String, queue: QueueId) -> CallId {
-        self.next_call += 1;
-        let id = CallId(self.next_call);
+        self.core.next_call += 1;
+        let id = CallId(self.core.next_call);
         let lang = self.queue_lang(&queue);
-        if let Some(p) = &mut self.pbx {
-            p.keys.insert(key.clone(), id);
-            p.by_call.insert(id, key);
-        }
-        self.calls.insert(id, CallSim::new(0, 0.0, caller.clone(), lang));
+        self.src.keys.insert(key.clone(), id);
+        self.src.by_call.insert(id, key);
+        self.core.calls.insert(id, CallMemo::new(caller.clone()));
         self.emit(EventKind::CallArrived {
             call: id,
             caller,
@@ -220,17 +221,17 @@ impl Engine {
             elderly: false,
         });
         self.recognise_caller(id);
-        let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+        let priority = self.core.floor.queue(&queue).map_or(0, |q| q.priority);
         self.emit(EventKind::CallQueued { call: id, queue, priority });
         id
     }
 
     fn pbx_queued(&mut self, key: CallKey, caller: String, queue: QueueId) -> bool {
-        if self.floor.queue(&queue).is_none() {
+        if self.core.floor.queue(&queue).is_none() {
             return false;
         }
         let Some((id, c)) = self.live_key(&key) else {
-            if self.call_of_key(&key).is_some() {
+            if self.src.call_of_key(&key).is_some() {
                 // An ended call's key came back: the PBX reused it (a callback, a new leg). A new call.
                 self.forget_key(&key);
             }
@@ -240,7 +241,7 @@ impl Engine {
         match c.state {
             CallState::Queued if c.queue.as_ref() == Some(&queue) => true,
             CallState::Ivr => {
-                let priority = self.floor.queue(&queue).map_or(0, |q| q.priority);
+                let priority = self.core.floor.queue(&queue).map_or(0, |q| q.priority);
                 self.emit(EventKind::CallQueued { call: id, queue, priority });
                 true
             }
@@ -252,14 +253,12 @@ impl Engine {
     }
 
     fn pbx_transferred(&mut self, id: CallId, to_agent: Option<AgentId>, to_queue: Option<QueueId>) {
-        if let Some(p) = &mut self.pbx {
-            p.transferring.remove(&id);
-        }
+        self.src.transferring.remove(&id);
         self.emit(EventKind::CallTransferred { call: id, to_agent, to_queue, by: BY_PBX.into() });
     }
 
     fn pbx_offered(&mut self, key: &CallKey, agent: AgentId) -> bool {
-        if !self.floor.agents.contains_key(&agent) {
+        if !self.core.floor.agents.contains_key(&agent) {
             return false;
         }
         match self.live_key(key) {
@@ -281,11 +280,11 @@ impl Engine {
     }
 
     fn pbx_answered(&mut self, key: &CallKey, agent: AgentId) -> bool {
-        if !self.floor.agents.contains_key(&agent) {
+        if !self.core.floor.agents.contains_key(&agent) {
             return false;
         }
         let Some((id, c)) = self.live_key(key) else { return false };
-        let transferring = self.pbx.as_ref().is_some_and(|p| p.transferring.contains(&id));
+        let transferring = self.src.transferring.contains(&id);
         match c.state {
             CallState::Ringing if c.agent == Some(agent) => {}
             CallState::Queued => self.emit(EventKind::CallOffered { call: id, agent }),
@@ -303,9 +302,6 @@ impl Engine {
             _ => return false,
         }
         self.emit(EventKind::CallAnswered { call: id, agent });
-        if let Some(cs) = self.calls.get_mut(&id) {
-            cs.talk_started = Some(self.now);
-        }
         true
     }
 
@@ -315,13 +311,11 @@ impl Engine {
             return false;
         }
         if reason == EndReason::Transfer {
-            if let Some(p) = &mut self.pbx {
-                p.transferring.insert(id);
-            }
+            self.src.transferring.insert(id);
             // The agent has handed the call on and left it: their seat is free of it (wrap-up until the PBX says
             // the seat is free), while the call lives on until it lands somewhere or its caller hangs up.
             if let Some(agent) = c.agent
-                && self.floor.agents.get(&agent).is_some_and(|a| a.call == Some(id))
+                && self.core.floor.agents.get(&agent).is_some_and(|a| a.call == Some(id))
             {
                 self.emit(EventKind::AgentStateChanged {
                     agent,
@@ -338,10 +332,10 @@ impl Engine {
     /// A conversation is over: the same end as a simulated call's (excerpt kept, follow-up tickets, the caller's
     /// history), without the simulator's survey and wrap-up timers: the PBX says when the seat is free again.
     fn pbx_end(&mut self, id: CallId) {
-        let sentiment = self.floor.calls.get(&id).map_or(0.0, |c| c.sentiment as f64);
+        let sentiment = self.core.floor.calls.get(&id).map_or(0.0, |c| c.sentiment as f64);
         self.keep_excerpt(id);
         self.emit(EventKind::CallEnded { call: id });
-        if sentiment <= self.scenario.tickets.negative_end_sentiment {
+        if sentiment <= self.core.scenario.tickets.negative_end_sentiment {
             self.open_ticket(
                 Some(id),
                 "unhappy-caller",
@@ -361,15 +355,14 @@ impl Engine {
     }
 
     fn pbx_forget_call(&mut self, id: CallId) {
-        if let Some(key) = self.pbx.as_ref().and_then(|p| p.by_call.get(&id).cloned()) {
+        if let Some(key) = self.src.by_call.get(&id).cloned() {
             self.forget_key(&key);
         }
-        self.calls.remove(&id);
-        self.ticket_causes.remove(&id);
+        self.core.forget_call(id);
     }
 
     fn pbx_agent_state(&mut self, agent: AgentId, state: AgentState, reason: Option<String>) -> bool {
-        let Some(a) = self.floor.agents.get(&agent) else { return false };
+        let Some(a) = self.core.floor.agents.get(&agent) else { return false };
         // Ringing and talking come with the call's own events, which know the call; a seat on a floor call keeps it
         // until those say otherwise. A seat busy on a call the floor does not show (an internal call) is on call.
         if matches!(state, AgentState::Ringing | AgentState::OnCall) && a.call.is_some() {
@@ -388,27 +381,22 @@ impl Engine {
     /// lacks arrive; floor calls it lacks ended while the link was down.
     fn pbx_snapshot(&mut self, s: PbxSnapshot) {
         let listed: HashSet<&CallKey> = s.calls.iter().map(|c| &c.key).collect();
-        let mut gone: Vec<CallId> = self
-            .pbx
-            .as_ref()
-            .map(|p| p.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect::<Vec<CallId>>())
-            .unwrap_or_default();
+        let mut gone: Vec<CallId> =
+            self.src.keys.iter().filter(|(k, _)| !listed.contains(k)).map(|(_, id)| *id).collect();
         gone.sort();
         if !gone.is_empty() {
             tracing::info!(calls = gone.len(), "calls the PBX no longer has ended while the link was down");
         }
         for id in gone {
-            match self.floor.calls.get(&id).map(|c| c.state) {
+            match self.core.floor.calls.get(&id).map(|c| c.state) {
                 Some(CallState::Connected | CallState::Held) => self.pbx_end(id),
                 Some(_) => self.pbx_abandon(id),
                 None => self.pbx_forget_call(id),
             }
         }
         for c in s.calls {
-            if self.floor.queue(&c.queue).is_none() {
-                if let Some(p) = &mut self.pbx {
-                    p.out_of_order += 1;
-                }
+            if self.core.floor.queue(&c.queue).is_none() {
+                self.src.out_of_order += 1;
                 continue;
             }
             let key = c.key.clone();
@@ -425,48 +413,10 @@ impl Engine {
         }
     }
 
-    /// Runs a supervisor command. On a simulated floor, and for commands the core carries out by itself (alerts,
-    /// tickets, confirmations), it is [`Engine::command`]. On a PBX-fed floor a command that acts on a call or a seat
-    /// is checked as the simulator checks it and becomes the [`PbxAction`] to send; one the PBX cannot carry out is
-    /// refused. Refusals are audited here; a pending command is audited by [`Engine::pbx_outcome`].
-    pub fn submit(&mut self, actor: &Actor, cmd: &Command) -> Result<Submitted, CommandError> {
-        if self.pbx.is_none() || !cmd.allowed_for(actor.role) {
-            return self.command(actor, cmd).map(|()| Submitted::Done);
-        }
-        match self.plan_pbx(actor, cmd) {
-            Ok(Some(action)) => Ok(Submitted::Pending(action)),
-            Ok(None) => self.command(actor, cmd).map(|()| Submitted::Done),
-            Err(e) => {
-                self.audit_refusal(actor, cmd, &e, 0);
-                Err(e)
-            }
-        }
-    }
-
-    /// What the PBX answered to a pending command: its audit entry is written, and the client's answer returned.
-    pub fn pbx_outcome(
-        &mut self,
-        actor: &Actor,
-        cmd: &Command,
-        outcome: Result<(), String>,
-    ) -> Result<(), CommandError> {
-        match outcome {
-            Ok(()) => {
-                self.write_ok_audit(actor, cmd, "ok: sent to the PBX".into());
-                Ok(())
-            }
-            Err(why) => {
-                let e = CommandError::pbx_refused(why);
-                self.audit_refusal(actor, cmd, &e, 0);
-                Err(e)
-            }
-        }
-    }
-
     /// The PBX action a command becomes on a PBX-fed floor, `None` for a command the core carries out itself.
     fn plan_pbx(&self, actor: &Actor, cmd: &Command) -> Result<Option<PbxAction>, CommandError> {
         cmd.check_text_limits()?;
-        let Some(pbx) = &self.pbx else { return Ok(None) };
+        let pbx = &*self.src;
         let key_of = |call: CallId| {
             pbx.by_call
                 .get(&call)
@@ -485,6 +435,7 @@ impl Engine {
                     )));
                 }
                 let agent = self
+                    .core
                     .floor
                     .calls
                     .get(call)
@@ -498,7 +449,7 @@ impl Engine {
             }
             Command::Reassign { agent, queues } => {
                 let wanted = self.check_reassign(*agent, queues)?;
-                let have = self.floor.agents.get(agent).map(|a| a.queues.clone()).unwrap_or_default();
+                let have = self.core.floor.agents.get(agent).map(|a| a.queues.clone()).unwrap_or_default();
                 let add: Vec<QueueId> = wanted.iter().filter(|q| !have.contains(q)).cloned().collect();
                 let remove: Vec<QueueId> = have.iter().filter(|q| !wanted.contains(q)).cloned().collect();
                 if add.is_empty() && remove.is_empty() {

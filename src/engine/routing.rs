@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use rand::Rng;
 
-use super::Engine;
+use super::SimSource;
 use super::dialect::handles_dialect;
 use super::sim::{Fact, sample};
+use super::source::Ctx;
 use crate::model::*;
 
 /// Available seats, longest idle first. Derived from the floor after every event.
@@ -72,24 +73,23 @@ pub(crate) fn can_take(agent: &Agent, call: &Call) -> bool {
     call.queue.as_ref().is_some_and(|q| agent.queues.contains(q)) && agent.langs.contains(&call.lang)
 }
 
-impl Engine {
+impl Ctx<'_, SimSource> {
     /// Offers a queued call to the longest-idle seat that can take it, if any.
     pub(crate) fn route_call(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if call.state != CallState::Queued {
             return;
         }
-        let fits = |a: &AgentId| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call));
+        let fits = |a: &AgentId| self.core.floor.agents.get(a).is_some_and(|ag| can_take(ag, call));
         let agent = if call.dialect.is_some() {
             // A seat that handles the caller's dialect first; another only once the caller may no longer wait
             // for one.
-            let by_dialect = self
-                .routing
-                .idle()
-                .find(|a| self.floor.agents.get(a).is_some_and(|ag| can_take(ag, call) && handles_dialect(ag, call)));
-            by_dialect.or_else(|| self.routing.idle().find(fits).filter(|a| !self.dialect_held(call, *a)))
+            let by_dialect = self.src.routing.idle().find(|a| {
+                self.core.floor.agents.get(a).is_some_and(|ag| can_take(ag, call) && handles_dialect(ag, call))
+            });
+            by_dialect.or_else(|| self.src.routing.idle().find(fits).filter(|a| !self.dialect_held(call, *a)))
         } else {
-            self.routing.idle().find(fits)
+            self.src.routing.idle().find(fits)
         };
         if let Some(agent) = agent {
             self.offer(id, agent);
@@ -98,22 +98,23 @@ impl Engine {
 
     /// Offers the best waiting call (highest priority, then oldest) from the seat's queues to an available seat.
     pub(crate) fn route_agent(&mut self, id: AgentId) {
-        let Some(agent) = self.floor.agents.get(&id) else { return };
+        let Some(agent) = self.core.floor.agents.get(&id) else { return };
         if agent.state != AgentState::Available {
             return;
         }
-        if !self.cb_pending.is_empty() && self.dial_pending_for(id) {
+        if !self.src.cb_pending.is_empty() && self.dial_pending_for(id) {
             return;
         }
-        let Some(agent) = self.floor.agents.get(&id) else { return };
+        let Some(agent) = self.core.floor.agents.get(&id) else { return };
         // Best by (priority, then a caller whose dialect the seat handles, then age). A dialect caller still
         // waiting for a seat that handles their dialect is left to it.
         // The language is on the queue entry: only a floor with dialects looks the call up.
-        let dialects = self.scenario.dialects.is_some();
+        let dialects = self.core.scenario.dialects.is_some();
         let takes = |w: &Waiting| {
             agent.langs.contains(&w.lang)
                 && (!dialects
                     || self
+                        .core
                         .floor
                         .calls
                         .get(&w.call)
@@ -121,13 +122,14 @@ impl Engine {
         };
         let mut best: Option<(u8, bool, Time, CallId)> = None;
         for q in &agent.queues {
-            let Some(queue) = self.floor.queue(q) else { continue };
+            let Some(queue) = self.core.floor.queue(q) else { continue };
             let Some(mut w) = queue.waiting.iter().find(|w| takes(w)) else { continue };
-            let mut matched = dialects && self.floor.calls.get(&w.call).is_some_and(|c| handles_dialect(agent, c));
+            let mut matched = dialects && self.core.floor.calls.get(&w.call).is_some_and(|c| handles_dialect(agent, c));
             if !matched && !agent.dialects.is_empty() {
                 let same_priority = queue.waiting.iter().skip_while(|x| x.priority > w.priority);
                 let dialect_caller = same_priority.take_while(|x| x.priority == w.priority).find(|x| {
-                    self.floor
+                    self.core
+                        .floor
                         .calls
                         .get(&x.call)
                         .is_some_and(|c| agent.langs.contains(&c.lang) && handles_dialect(agent, c))
@@ -153,24 +155,29 @@ impl Engine {
     /// Rings the seat; the simulation decides whether it answers or lets it ring out.
     fn offer(&mut self, call: CallId, agent: AgentId) {
         self.emit(EventKind::CallOffered { call, agent });
-        let offer = match self.calls.get_mut(&call) {
+        let offer = match self.src.calls.get_mut(&call) {
             Some(cs) => {
                 cs.offers += 1;
                 cs.offers
             }
             None => return,
         };
-        let group = self.agents.get(&agent).map(|a| a.group).unwrap_or(0);
+        let group = self.src.agents.get(&agent).map(|a| a.group).unwrap_or(0);
         // Temporary seats belong to no group: the scenario's `[temporary_seats] answer_rate` is theirs.
-        let answer_rate =
-            self.scenario.agents.get(group).map(|g| g.answer_rate).unwrap_or(self.scenario.temporary_seats.answer_rate);
-        if self.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
-            let delay = sample(&self.scenario.behaviour.answer_delay, &mut self.rng).unwrap_or_default();
-            let timeout = chrono::Duration::seconds(self.scenario.behaviour.ring_timeout_s as i64);
-            self.sched.at(self.now + delay.min(timeout), Fact::Answer(call, agent, offer));
+        let answer_rate = self
+            .core
+            .scenario
+            .agents
+            .get(group)
+            .map(|g| g.answer_rate)
+            .unwrap_or(self.core.scenario.temporary_seats.answer_rate);
+        if self.src.rng.random_bool(answer_rate.clamp(0.0, 1.0)) {
+            let delay = sample(&self.core.scenario.behaviour.answer_delay, &mut self.src.rng).unwrap_or_default();
+            let timeout = chrono::Duration::seconds(self.core.scenario.behaviour.ring_timeout_s as i64);
+            self.at(self.core.now + delay.min(timeout), Fact::Answer(call, agent, offer));
         } else {
-            let timeout = chrono::Duration::seconds(self.scenario.behaviour.ring_timeout_s.max(1) as i64);
-            self.sched.at(self.now + timeout, Fact::RingTimeout(call, agent, offer));
+            let timeout = chrono::Duration::seconds(self.core.scenario.behaviour.ring_timeout_s.max(1) as i64);
+            self.at(self.core.now + timeout, Fact::RingTimeout(call, agent, offer));
         }
     }
 }

@@ -6,7 +6,8 @@ use rand::Rng;
 
 use super::analysis::Analysis;
 use super::sim::{Fact, normal, sample, secs_to_duration};
-use super::{AgentSim, CallSim, Engine, Raised};
+use super::source::{Ctx, Source};
+use super::{AgentSim, CallMemo, CallSim, Raised, SimSource, Timer};
 use crate::model::*;
 
 /// Priority an urgent rule hit gives a call: above every queue's base priority.
@@ -44,10 +45,11 @@ fn secs_of_day(t: Time) -> u32 {
     t.num_seconds_from_midnight()
 }
 
-impl Engine {
+impl<S: Source> Ctx<'_, S> {
     /// Opens the floor: seats from the scenario's groups, queues, and the first scheduled facts.
     pub(super) fn open_floor(&mut self) {
         let queues: Vec<Queue> = self
+            .core
             .scenario
             .queues
             .iter()
@@ -60,10 +62,11 @@ impl Engine {
                 waiting: Default::default(),
             })
             .collect();
-        let now_s = secs_of_day(self.now);
+        let now_s = secs_of_day(self.core.now);
         let mut agents = Vec::new();
+        let mut opened = Vec::new();
         let mut n = 0u32;
-        for (gi, g) in self.scenario.agents.iter().enumerate() {
+        for (gi, g) in self.core.scenario.agents.iter().enumerate() {
             for i in 0..g.count {
                 n += 1;
                 let id = AgentId(n);
@@ -81,81 +84,99 @@ impl Engine {
                     name,
                     queues: g.queues.iter().map(QueueId::new).collect(),
                     langs: g.langs.clone(),
-                    // A PBX's seats are offline until its snapshot says otherwise.
-                    state: if on_shift && self.pbx.is_none() { AgentState::Available } else { AgentState::Offline },
-                    since: self.now,
+                    state: S::seat_starts(on_shift),
+                    since: self.core.now,
                     call: None,
                     missed: 0,
                     handled: 0,
                     temporary: None,
                     dialects: g.dialects.clone(),
                 });
-                self.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
-                if !g.dialects.is_empty() {
-                    self.dialect_seats.push(id);
-                }
-                if let Some(s) = &g.shift {
-                    let day = self.now - Duration::seconds(now_s as i64);
-                    let from = day + Duration::seconds(i64::from(s.from.secs()));
-                    let to = day + Duration::seconds(i64::from(s.to.secs()));
-                    if from > self.now {
-                        self.sched.at(from, Fact::ShiftStart(id));
-                    }
-                    if to > self.now {
-                        self.sched.at(to, Fact::ShiftEnd(id));
-                    }
-                }
-                if let Some(d) = sample(&self.scenario.behaviour.break_every, &mut self.rng) {
-                    self.sched.at(self.now + d, Fact::BreakStart(id));
-                }
+                opened.push((id, gi, on_shift));
             }
         }
+        for (id, gi, on_shift) in opened {
+            S::seat_opened(self, id, gi, on_shift);
+        }
         self.emit(EventKind::FloorOpened {
-            scenario: self.scenario.scenario.id.clone(),
-            title: self.scenario.scenario.title.clone(),
+            scenario: self.core.scenario.scenario.id.clone(),
+            title: self.core.scenario.scenario.title.clone(),
             queues,
             agents,
         });
-        if !self.scenario.cards.is_empty() {
-            let cards = self.scenario.cards.iter().map(card_of).collect();
+        if !self.core.scenario.cards.is_empty() {
+            let cards = self.core.scenario.cards.iter().map(card_of).collect();
             self.emit(EventKind::CardsLoaded { cards });
         }
         self.load_dialects();
-        self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
-        self.schedule_arrival();
-        self.schedule_seat_plan();
+        self.core.timer(self.core.now + Duration::seconds(1), Timer::Tick);
+        S::opened(self);
+    }
+}
+
+impl Ctx<'_, SimSource> {
+    /// Schedules a simulated fact at `t`.
+    pub(super) fn at(&mut self, t: Time, fact: Fact) {
+        let stamp = self.core.stamp();
+        self.src.sched.at_stamped(t, stamp, fact);
     }
 
+    /// The simulator's side of a seat the floor opens with: its shift, its first break, dialect routing.
+    pub(super) fn seat_opened(&mut self, id: AgentId, gi: usize, on_shift: bool) {
+        self.src.agents.insert(id, AgentSim { group: gi, off_shift: !on_shift, ..Default::default() });
+        let Some(g) = self.core.scenario.agents.get(gi) else { return };
+        if !g.dialects.is_empty() {
+            self.src.dialect_seats.push(id);
+        }
+        let now_s = secs_of_day(self.core.now);
+        let shift = g.shift.as_ref().map(|s| (s.from.secs(), s.to.secs()));
+        if let Some((from, to)) = shift {
+            let day = self.core.now - Duration::seconds(now_s as i64);
+            let from = day + Duration::seconds(i64::from(from));
+            let to = day + Duration::seconds(i64::from(to));
+            if from > self.core.now {
+                self.at(from, Fact::ShiftStart(id));
+            }
+            if to > self.core.now {
+                self.at(to, Fact::ShiftEnd(id));
+            }
+        }
+        if let Some(d) = sample(&self.core.scenario.behaviour.break_every, &mut self.src.rng) {
+            self.at(self.core.now + d, Fact::BreakStart(id));
+        }
+    }
+}
+
+impl Ctx<'_, SimSource> {
     /// Arrival rate (calls per second) at floor time `t`.
     fn rate_at(&self, t: Time) -> f64 {
         let s = secs_of_day(t);
         // Peak windows are disjoint (the loader checks); a multiplier below 1 is a lull.
-        let mult = self.peaks.iter().find(|(from, to, _)| *from <= s && s < *to).map_or(1.0, |p| p.2);
-        self.scenario.arrivals.base_per_hour.max(0.0) * mult / 3600.0
+        let mult = self.src.peaks.iter().find(|(from, to, _)| *from <= s && s < *to).map_or(1.0, |p| p.2);
+        self.core.scenario.arrivals.base_per_hour.max(0.0) * mult / 3600.0
     }
 
     /// Schedules the next arrival of a non-homogeneous Poisson process by thinning.
-    fn schedule_arrival(&mut self) {
-        if self.max_rate <= 0.0 {
+    pub(super) fn schedule_arrival(&mut self) {
+        if self.src.max_rate <= 0.0 {
             return;
         }
-        let mut t = self.now;
+        let mut t = self.core.now;
         for _ in 0..10_000 {
-            let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
-            t += secs_to_duration(-u.ln() / self.max_rate);
-            let accept: f64 = self.rng.random();
-            if accept * self.max_rate <= self.rate_at(t) {
-                self.sched.at(t, Fact::Arrival);
+            let u: f64 = self.src.rng.random_range(f64::EPSILON..1.0);
+            t += secs_to_duration(-u.ln() / self.src.max_rate);
+            let accept: f64 = self.src.rng.random();
+            if accept * self.src.max_rate <= self.rate_at(t) {
+                self.at(t, Fact::Arrival);
                 return;
             }
         }
         // The rate is near zero for a long stretch: draw again from there, without an arrival.
-        self.sched.at(t, Fact::DrawArrival);
+        self.at(t, Fact::DrawArrival);
     }
 
     pub(super) fn on_fact(&mut self, fact: Fact) {
         match fact {
-            Fact::Tick => self.on_tick(),
             Fact::Arrival => {
                 self.schedule_arrival();
                 self.arrive();
@@ -173,16 +194,16 @@ impl Engine {
             Fact::EndCall(c, epoch) => self.end_call(c, epoch),
             Fact::HoldStart(c, epoch) => {
                 if self.call_epoch(c) == Some(epoch)
-                    && self.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Connected)
+                    && self.core.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Connected)
                 {
                     self.emit(EventKind::CallHeld { call: c });
-                    let d = sample(&self.scenario.behaviour.hold_length, &mut self.rng).unwrap_or_default();
-                    self.sched.at(self.now + d, Fact::HoldEnd(c, epoch));
+                    let d = sample(&self.core.scenario.behaviour.hold_length, &mut self.src.rng).unwrap_or_default();
+                    self.at(self.core.now + d, Fact::HoldEnd(c, epoch));
                 }
             }
             Fact::HoldEnd(c, epoch) => {
                 if self.call_epoch(c) == Some(epoch)
-                    && self.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Held)
+                    && self.core.floor.calls.get(&c).is_some_and(|x| x.state == CallState::Held)
                 {
                     self.emit(EventKind::CallResumed { call: c });
                 }
@@ -191,18 +212,19 @@ impl Engine {
             Fact::BreakStart(a) => self.break_start(a),
             Fact::BreakEnd(a, epoch) => self.break_end(a, epoch),
             Fact::ShiftStart(a) => {
-                if let Some(s) = self.agents.get_mut(&a) {
+                if let Some(s) = self.src.agents.get_mut(&a) {
                     s.off_shift = false;
                 }
-                if self.floor.agents.get(&a).is_some_and(|x| x.state == AgentState::Offline) {
+                if self.core.floor.agents.get(&a).is_some_and(|x| x.state == AgentState::Offline) {
                     self.set_available(a, Some("shift started"));
                 }
             }
             Fact::ShiftEnd(a) => {
-                if let Some(s) = self.agents.get_mut(&a) {
+                if let Some(s) = self.src.agents.get_mut(&a) {
                     s.off_shift = true;
                 }
                 if self
+                    .core
                     .floor
                     .agents
                     .get(&a)
@@ -215,9 +237,8 @@ impl Engine {
                     });
                 }
             }
-            Fact::TicketDue(t, level) => self.ticket_due(t, level),
             Fact::BackOffice(t) => {
-                if self.floor.tickets.get(&t).is_some_and(|x| x.status != TicketStatus::Resolved) {
+                if self.core.floor.tickets.get(&t).is_some_and(|x| x.status != TicketStatus::Resolved) {
                     self.emit(EventKind::TicketResolved {
                         ticket: t,
                         note: "resolved by the back office".into(),
@@ -228,7 +249,7 @@ impl Engine {
             Fact::Survey(c) => self.survey(c),
             Fact::Callback(c) => {
                 // The back office takes only callbacks nobody was given.
-                if self.floor.callbacks.iter().any(|cb| cb.call == c && cb.status == CallbackStatus::Waiting) {
+                if self.core.floor.callbacks.iter().any(|cb| cb.call == c && cb.status == CallbackStatus::Waiting) {
                     self.emit(EventKind::CallbackDone { call: c });
                 }
             }
@@ -245,68 +266,82 @@ impl Engine {
     }
 
     pub(super) fn call_epoch(&self, c: CallId) -> Option<u32> {
-        self.calls.get(&c).map(|s| s.epoch)
+        self.src.calls.get(&c).map(|s| s.epoch)
     }
+}
 
-    fn on_tick(&mut self) {
-        self.ticks += 1;
+impl<S: Source> Ctx<'_, S> {
+    pub(super) fn on_tick(&mut self) {
+        self.core.ticks += 1;
         self.emit(EventKind::Tick);
-        self.sched.at(self.now + Duration::seconds(1), Fact::Tick);
-        if self.ticks.is_multiple_of(METRIC_CHECK_S) {
+        self.core.timer(self.core.now + Duration::seconds(1), Timer::Tick);
+        if self.core.ticks.is_multiple_of(METRIC_CHECK_S) {
             self.check_metric_alerts();
         }
     }
+}
 
+impl Ctx<'_, SimSource> {
     fn arrive(&mut self) {
-        self.next_call += 1;
-        let id = CallId(self.next_call);
-        let total: f64 = self.scenario.intents.iter().map(|i| i.weight.max(0.0)).sum();
-        let mut pick = self.rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
+        self.core.next_call += 1;
+        let id = CallId(self.core.next_call);
+        let total: f64 = self.core.scenario.intents.iter().map(|i| i.weight.max(0.0)).sum();
+        let mut pick = self.src.rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
         let mut intent = 0;
-        for (i, it) in self.scenario.intents.iter().enumerate() {
+        for (i, it) in self.core.scenario.intents.iter().enumerate() {
             pick -= it.weight.max(0.0);
             if pick < 0.0 {
                 intent = i;
                 break;
             }
         }
-        let lang =
-            if self.rng.random_bool(self.scenario.scenario.zh_share.clamp(0.0, 1.0)) { Lang::Zh } else { Lang::En };
+        let lang = if self.src.rng.random_bool(self.core.scenario.scenario.zh_share.clamp(0.0, 1.0)) {
+            Lang::Zh
+        } else {
+            Lang::En
+        };
         let caller = match lang {
             Lang::Zh => {
-                format!("+86 1{}{:09}", self.rng.random_range(3..=9), self.rng.random_range(0..1_000_000_000u64))
+                format!(
+                    "+86 1{}{:09}",
+                    self.src.rng.random_range(3..=9),
+                    self.src.rng.random_range(0..1_000_000_000u64)
+                )
             }
-            Lang::En => format!("+1 {}-555-{:04}", self.rng.random_range(201..=989), self.rng.random_range(0..10_000)),
+            Lang::En => {
+                format!("+1 {}-555-{:04}", self.src.rng.random_range(201..=989), self.src.rng.random_range(0..10_000))
+            }
         };
         let (dialect, elderly) = self.draw_dialect(lang);
         let contact = self.pick_student_contact(intent, lang).and_then(|who| self.student_contact(id, who));
         let caller = contact.as_ref().map_or(caller, |(number, _)| number.clone());
         let caller = if contact.is_none() { self.pick_customer(lang).unwrap_or(caller) } else { caller };
-        let spec = &self.scenario.intents[intent];
-        let mood = (spec.mood + 0.15 * normal(&mut self.rng)).clamp(-1.0, 1.0);
-        let mut cs = CallSim::new(intent, mood, caller.clone(), lang);
+        let spec = &self.core.scenario.intents[intent];
+        let mood = (spec.mood + 0.15 * normal(&mut self.src.rng)).clamp(-1.0, 1.0);
+        let mut cs = CallSim::new(intent, mood, lang);
         (cs.dialect, cs.elderly) = (dialect.clone(), elderly);
-        self.calls.insert(id, cs);
+        self.src.calls.insert(id, cs);
+        self.core.calls.insert(id, CallMemo::new(caller.clone()));
         self.emit(EventKind::CallArrived { call: id, caller, lang, intent: spec.id.clone(), dialect, elderly });
         self.recognise_caller(id);
         if let Some((_, linked)) = contact {
             self.emit(linked);
         }
         self.look_up_orders(id);
-        let d = sample(&self.scenario.behaviour.ivr, &mut self.rng).unwrap_or_default();
-        self.sched.at(self.now + d, Fact::IvrDone(id));
+        let d = sample(&self.core.scenario.behaviour.ivr, &mut self.src.rng).unwrap_or_default();
+        self.at(self.core.now + d, Fact::IvrDone(id));
     }
 
     /// The caller states their reason to the speech IVR (so urgent words are heard before queueing), then queues.
     fn ivr_done(&mut self, id: CallId) {
-        let Some(cs) = self.calls.get(&id) else { return };
-        let Some(spec) = self.scenario.intents.get(cs.intent) else { return };
+        let Some(cs) = self.src.calls.get(&id) else { return };
+        let Some(spec) = self.core.scenario.intents.get(cs.intent) else { return };
         let queue_id = QueueId::new(&spec.queue);
         let spec_patience = spec.patience;
-        let base = self.floor.queue(&queue_id).map(|q| q.priority).unwrap_or(0);
+        let base = self.core.floor.queue(&queue_id).map(|q| q.priority).unwrap_or(0);
         self.ivr_verify(id);
         self.caller_line(id, true);
-        let urgent = self.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
+        let urgent = self.core.floor.calls.get(&id).is_some_and(|c| c.flags.urgent);
         let priority = if urgent { URGENT_PRIORITY.max(base) } else { self.elderly_bump(id, base) };
         self.emit(EventKind::CallQueued { call: id, queue: queue_id, priority });
         self.start_patience(id, spec_patience);
@@ -317,18 +352,18 @@ impl Engine {
     /// The caller waits at most a patience draw from now (a transfer back to a queue starts a new wait).
     pub(super) fn start_patience(&mut self, id: CallId, patience: crate::engine::sim::scenario::Dist) {
         let Some(epoch) = self.call_epoch(id) else { return };
-        if let Some(d) = sample(&patience, &mut self.rng) {
-            self.sched.at(self.now + d, Fact::Patience(id, epoch));
+        if let Some(d) = sample(&patience, &mut self.src.rng) {
+            self.at(self.core.now + d, Fact::Patience(id, epoch));
         }
     }
 
     fn patience_out(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if !matches!(call.state, CallState::Queued | CallState::Ringing) {
             return;
         }
         let ringing_agent = if call.state == CallState::Ringing { call.agent } else { None };
-        if let Some(cs) = self.calls.get_mut(&id) {
+        if let Some(cs) = self.src.calls.get_mut(&id) {
             cs.epoch += 1;
             cs.offers += 1;
         }
@@ -336,8 +371,8 @@ impl Engine {
         self.call_finished(id, CallState::Abandoned);
         self.promise_callback(id);
         self.forget_call(id);
-        if let Some(d) = sample(&self.scenario.behaviour.callback_after, &mut self.rng) {
-            self.sched.at(self.now + d, Fact::Callback(id));
+        if let Some(d) = sample(&self.core.scenario.behaviour.callback_after, &mut self.src.rng) {
+            self.at(self.core.now + d, Fact::Callback(id));
         }
         if let Some(a) = ringing_agent {
             self.after_free(a);
@@ -345,8 +380,8 @@ impl Engine {
     }
 
     fn answer(&mut self, id: CallId, agent: AgentId, offer: u32) {
-        let valid = self.calls.get(&id).is_some_and(|s| s.offers == offer)
-            && self.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
+        let valid = self.src.calls.get(&id).is_some_and(|s| s.offers == offer)
+            && self.core.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
         if !valid {
             return;
         }
@@ -356,40 +391,40 @@ impl Engine {
 
     /// Starts (or resumes, after a transfer) the conversation on a connected call.
     pub(super) fn start_talk(&mut self, id: CallId) {
-        let Some(cs) = self.calls.get(&id) else { return };
+        let Some(cs) = self.src.calls.get(&id) else { return };
         let intent = cs.intent;
         let first = cs.talk_started.is_none();
         let talk = if first {
-            sample(&self.scenario.intents[intent].handle, &mut self.rng).unwrap_or(Duration::minutes(5))
+            sample(&self.core.scenario.intents[intent].handle, &mut self.src.rng).unwrap_or(Duration::minutes(5))
         } else {
             cs.talk_left.max(Duration::seconds(30))
         };
-        let hold = first && self.rng.random_bool(self.scenario.behaviour.hold_share.clamp(0.0, 1.0));
-        let Some(cs) = self.calls.get_mut(&id) else { return };
+        let hold = first && self.src.rng.random_bool(self.core.scenario.behaviour.hold_share.clamp(0.0, 1.0));
+        let Some(cs) = self.src.calls.get_mut(&id) else { return };
         cs.epoch += 1;
-        cs.talk_started = Some(self.now);
+        cs.talk_started = Some(self.core.now);
         cs.talk_left = talk;
         cs.agent_turn = true;
         let epoch = cs.epoch;
-        self.sched.at(self.now + Duration::seconds(1), Fact::NextLine(id, epoch));
-        self.sched.at(self.now + talk, Fact::EndCall(id, epoch));
+        self.at(self.core.now + Duration::seconds(1), Fact::NextLine(id, epoch));
+        self.at(self.core.now + talk, Fact::EndCall(id, epoch));
         if hold {
-            let at = self.now + secs_to_duration(talk.num_seconds() as f64 * self.rng.random_range(0.3..0.7));
-            self.sched.at(at, Fact::HoldStart(id, epoch));
+            let at = self.core.now + secs_to_duration(talk.num_seconds() as f64 * self.src.rng.random_range(0.3..0.7));
+            self.at(at, Fact::HoldStart(id, epoch));
         }
     }
 
     fn ring_out(&mut self, id: CallId, agent: AgentId, offer: u32) {
-        let valid = self.calls.get(&id).is_some_and(|s| s.offers == offer)
-            && self.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
+        let valid = self.src.calls.get(&id).is_some_and(|s| s.offers == offer)
+            && self.core.floor.calls.get(&id).is_some_and(|c| c.state == CallState::Ringing && c.agent == Some(agent));
         if !valid {
             return;
         }
         self.emit(EventKind::CallRingNoAnswer { call: id, agent });
-        let missed = self.floor.agents.get(&agent).map(|a| a.missed).unwrap_or(0);
-        let max = self.scenario.behaviour.max_no_answer;
+        let missed = self.core.floor.agents.get(&agent).map(|a| a.missed).unwrap_or(0);
+        let max = self.core.scenario.behaviour.max_no_answer;
         if max > 0 && missed >= max {
-            let name = self.floor.agents.get(&agent).map(|a| a.name.clone()).unwrap_or_default();
+            let name = self.core.floor.agents.get(&agent).map(|a| a.name.clone()).unwrap_or_default();
             self.emit(EventKind::AgentStateChanged {
                 agent,
                 state: AgentState::Break,
@@ -404,8 +439,8 @@ impl Engine {
             self.schedule_break_end(agent);
         }
         // A seat whose shift (or temporary seat's `until`) ended while the call rang logs off now.
-        if self.agents.get(&agent).is_some_and(|s| s.off_shift)
-            && self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Available)
+        if self.src.agents.get(&agent).is_some_and(|s| s.off_shift)
+            && self.core.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Available)
         {
             self.after_free(agent);
         }
@@ -419,24 +454,24 @@ impl Engine {
         if self.call_epoch(id) != Some(epoch) {
             return;
         }
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         match call.state {
             CallState::Held => {}
             CallState::Connected => {
-                let agent_turn = self.calls.get(&id).is_some_and(|c| c.agent_turn);
+                let agent_turn = self.src.calls.get(&id).is_some_and(|c| c.agent_turn);
                 if agent_turn {
                     self.agent_line(id);
                 } else {
                     self.caller_line(id, false);
                 }
-                if let Some(cs) = self.calls.get_mut(&id) {
+                if let Some(cs) = self.src.calls.get_mut(&id) {
                     cs.agent_turn = !cs.agent_turn;
                 }
             }
             _ => return,
         }
-        let gap = sample(&self.scenario.behaviour.line_gap, &mut self.rng).unwrap_or(Duration::seconds(8));
-        self.sched.at(self.now + gap, Fact::NextLine(id, epoch));
+        let gap = sample(&self.core.scenario.behaviour.line_gap, &mut self.src.rng).unwrap_or(Duration::seconds(8));
+        self.at(self.core.now + gap, Fact::NextLine(id, epoch));
     }
 
     fn bucket(mood: f64) -> usize {
@@ -469,12 +504,12 @@ impl Engine {
     }
 
     fn agent_line(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         let lang = call.lang;
-        let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
-        let first = !self.calls.get(&id).is_some_and(|c| c.agent_spoke);
-        let intent = self.calls.get(&id).and_then(|c| self.scenario.intents.get(c.intent));
-        let bank = intent.and_then(|i| i.agent_lines.as_ref()).unwrap_or(&self.scenario.agent_lines).lang(lang);
+        let mood = self.src.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
+        let first = !self.src.calls.get(&id).is_some_and(|c| c.agent_spoke);
+        let intent = self.src.calls.get(&id).and_then(|c| self.core.scenario.intents.get(c.intent));
+        let bank = intent.and_then(|i| i.agent_lines.as_ref()).unwrap_or(&self.core.scenario.agent_lines).lang(lang);
         let text = if first {
             bank.neutral.first()
         } else {
@@ -483,11 +518,11 @@ impl Engine {
             let last = call.transcript.iter().rev().find(|l| l.speaker == Speaker::Agent).map(|l| l.text.as_str());
             let greeting = bank.neutral.first().map(String::as_str);
             let avoid: Vec<&str> = [last, greeting].into_iter().flatten().collect();
-            Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.rng, &avoid)
+            Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.src.rng, &avoid)
         };
         let Some(text) = text.cloned() else { return };
-        let (sentiment, emotion) = self.bank_analysis.get(&text).map_or((0.0, None), |a| (a.sentiment, a.emotion));
-        if let Some(cs) = self.calls.get_mut(&id) {
+        let (sentiment, emotion) = self.src.bank_analysis.get(&text).map_or((0.0, None), |a| (a.sentiment, a.emotion));
+        if let Some(cs) = self.src.calls.get_mut(&id) {
             cs.agent_spoke = true;
         }
         self.emit(EventKind::Utterance {
@@ -503,14 +538,14 @@ impl Engine {
 
     /// The caller says a line that fits their mood; it is analysed and any rule that matches takes effect.
     fn caller_line(&mut self, id: CallId, in_ivr: bool) {
-        let Some(cs) = self.calls.get(&id) else { return };
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(cs) = self.src.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         let lang = call.lang;
         let intent = cs.intent;
-        let spec = &self.scenario.intents[intent];
+        let spec = &self.core.scenario.intents[intent];
         let mut mood = cs.mood;
         if !in_ivr {
-            mood += spec.drift + 0.08 * normal(&mut self.rng);
+            mood += spec.drift + 0.08 * normal(&mut self.src.rng);
             for p in &call.supervisors {
                 mood += match p.mode {
                     SupervisorMode::Barge => BARGE_CALMING,
@@ -525,18 +560,18 @@ impl Engine {
         let avoid: Vec<&str> = last.into_iter().collect();
         // In the IVR callers state their problem: never the "thank you" lines.
         let pick_mood = if in_ivr { mood.min(0.0) } else { mood };
-        let Some(text) = Self::pick_line(lines, pick_mood, &mut self.rng, &avoid).cloned() else {
+        let Some(text) = Self::pick_line(lines, pick_mood, &mut self.src.rng, &avoid).cloned() else {
             return;
         };
-        if let Some(cs) = self.calls.get_mut(&id) {
+        if let Some(cs) = self.src.calls.get_mut(&id) {
             cs.mood = mood;
             cs.lines += 1;
         }
         // Bank lines were analysed once at start; only lines with rule hits need their analysis copied.
-        let (sentiment, emotion, hits) = match self.bank_analysis.get(&text) {
+        let (sentiment, emotion, hits) = match self.src.bank_analysis.get(&text) {
             Some(a) => (a.sentiment, a.emotion, (!a.hits.is_empty()).then(|| a.clone())),
             None => {
-                let a = self.analyzer.analyze(&text);
+                let a = self.core.analyzer.analyze(&text);
                 (a.sentiment, a.emotion, (!a.hits.is_empty()).then_some(a))
             }
         };
@@ -554,22 +589,24 @@ impl Engine {
         }
         self.check_sentiment(id);
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// Acts on the rules an utterance matched, once per rule per call.
     pub(super) fn apply_rules(&mut self, id: CallId, analysis: &Analysis) {
         for hit in &analysis.hits {
-            let Some(rule) = self.scenario.rules.get(hit.rule).cloned() else { continue };
-            match self.calls.get_mut(&id) {
+            let Some(rule) = self.core.scenario.rules.get(hit.rule).cloned() else { continue };
+            match self.core.calls.get_mut(&id) {
                 Some(cs) => {
                     if cs.rules_done.contains(&hit.rule) {
                         continue;
                     }
                     cs.rules_done.push(hit.rule);
                 }
-                // A call the simulator does not drive (a PBX's, fed by the ingest role): the floor's rule hits say
-                // which rules already acted.
+                // A call the core keeps nothing of (one a PBX floor was not told arrive, fed by the ingest role): the
+                // floor's rule hits say which rules already acted.
                 None => {
-                    let Some(call) = self.floor.calls.get(&id) else { return };
+                    let Some(call) = self.core.floor.calls.get(&id) else { return };
                     if call.rule_hits.iter().any(|h| h.rule == rule.id) {
                         continue;
                     }
@@ -589,7 +626,7 @@ impl Engine {
             for action in &rule.actions {
                 match action {
                     RuleAction::Priority => {
-                        let current = self.floor.calls.get(&id).map(|c| c.priority).unwrap_or(0);
+                        let current = self.core.floor.calls.get(&id).map(|c| c.priority).unwrap_or(0);
                         if current < URGENT_PRIORITY {
                             self.emit(EventKind::CallPriorityRaised {
                                 call: id,
@@ -631,8 +668,8 @@ impl Engine {
     /// caller's current emotion when there is one, value first so a narrow column keeps both:
     /// "C-1023: caller angry, -0.54 and falling (agent A-09)".
     pub(super) fn check_sentiment(&mut self, id: CallId) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
-        let th = self.scenario.thresholds.negative_sentiment;
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
+        let th = self.core.scenario.thresholds.negative_sentiment;
         let s = call.sentiment as f64;
         let best = call.sentiment_trail.iter().copied().fold(f32::MIN, f32::max) as f64;
         let dropped = call.sentiment_trail.len() >= 3 && best - s >= SENTIMENT_DROP;
@@ -643,10 +680,11 @@ impl Engine {
         } else {
             return;
         };
-        // A call the simulator does not drive has no sim state: the floor's alerts about it say what was raised.
-        let alerted = match self.calls.get(&id) {
+        // A call the core keeps nothing of: the floor's alerts about it say what was raised.
+        let alerted = match self.core.calls.get(&id) {
             Some(c) => c.negative_alerted,
             None => self
+                .core
                 .floor
                 .alerts
                 .values()
@@ -657,7 +695,7 @@ impl Engine {
         if alerted.is_some_and(|a| a >= severity) {
             return;
         }
-        if let Some(c) = self.calls.get_mut(&id) {
+        if let Some(c) = self.core.calls.get_mut(&id) {
             c.negative_alerted = Some(severity);
         }
         let agent = call.agent.map(|a| format!(" (agent {a})")).unwrap_or_default();
@@ -671,25 +709,27 @@ impl Engine {
             },
         );
     }
+}
 
+impl Ctx<'_, SimSource> {
     fn end_call(&mut self, id: CallId, epoch: u32) {
         if self.call_epoch(id) != Some(epoch) {
             return;
         }
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if !matches!(call.state, CallState::Connected | CallState::Held) {
             return;
         }
         let agent = call.agent;
         let sentiment = call.sentiment as f64;
-        let mood = self.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
-        let intent = self.calls.get(&id).map(|c| c.intent).unwrap_or(0);
+        let mood = self.src.calls.get(&id).map(|c| c.mood).unwrap_or(0.0);
+        let intent = self.src.calls.get(&id).map(|c| c.intent).unwrap_or(0);
         self.keep_excerpt(id);
         self.emit(EventKind::CallEnded { call: id });
-        if let Some(spec) = self.scenario.intents.get(intent).and_then(|i| i.ticket.clone()) {
+        if let Some(spec) = self.core.scenario.intents.get(intent).and_then(|i| i.ticket.clone()) {
             self.open_ticket(Some(id), &spec.category, spec.priority, format!("follow-up of {id}"), None);
         }
-        if sentiment <= self.scenario.tickets.negative_end_sentiment {
+        if sentiment <= self.core.scenario.tickets.negative_end_sentiment {
             self.open_ticket(
                 Some(id),
                 "unhappy-caller",
@@ -698,14 +738,14 @@ impl Engine {
                 None,
             );
         }
-        if let Some(cs) = self.calls.get_mut(&id) {
+        if let Some(cs) = self.src.calls.get_mut(&id) {
             cs.final_mood = mood;
             cs.epoch += 1;
         }
         self.call_finished(id, CallState::Ended);
-        if self.rng.random_bool(self.scenario.survey.share.clamp(0.0, 1.0)) {
-            let d = Duration::seconds(self.rng.random_range(60..600));
-            self.sched.at(self.now + d, Fact::Survey(id));
+        if self.src.rng.random_bool(self.core.scenario.survey.share.clamp(0.0, 1.0)) {
+            let d = Duration::seconds(self.src.rng.random_range(60..600));
+            self.at(self.core.now + d, Fact::Survey(id));
         } else {
             self.forget_call(id);
         }
@@ -715,40 +755,40 @@ impl Engine {
     }
 
     pub(super) fn start_wrap(&mut self, agent: AgentId) {
-        let d = sample(&self.scenario.behaviour.wrap_up, &mut self.rng).unwrap_or(Duration::seconds(20));
+        let d = sample(&self.core.scenario.behaviour.wrap_up, &mut self.src.rng).unwrap_or(Duration::seconds(20));
         self.seat_timer(agent, d, Fact::WrapDone);
     }
 
     /// Schedules the end of what a seat does now (wrap-up, break) after `d`; any timer set before becomes void.
     fn seat_timer(&mut self, agent: AgentId, d: Duration, fact: fn(AgentId, u32) -> Fact) {
-        let Some(s) = self.agents.get_mut(&agent) else { return };
+        let Some(s) = self.src.agents.get_mut(&agent) else { return };
         s.epoch += 1;
         let epoch = s.epoch;
-        self.sched.at(self.now + d, fact(agent, epoch));
+        self.at(self.core.now + d, fact(agent, epoch));
     }
 
     fn wrap_done(&mut self, agent: AgentId, epoch: u32) {
-        if self.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
+        if self.src.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
             return;
         }
-        if self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::WrapUp) {
+        if self.core.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::WrapUp) {
             self.after_free(agent);
         }
     }
 
     /// A seat just finished with a call: it goes on a due break, off shift, or back to available.
     pub(super) fn after_free(&mut self, agent: AgentId) {
-        let Some(s) = self.agents.get(&agent) else { return };
+        let Some(s) = self.src.agents.get(&agent) else { return };
         if s.off_shift {
             let reason = if s.temp { super::edu::TEMP_SEAT_ENDED } else { "shift ended" };
             self.emit(EventKind::AgentStateChanged { agent, state: AgentState::Offline, reason: Some(reason.into()) });
         } else if s.break_due {
-            if let Some(s) = self.agents.get_mut(&agent) {
+            if let Some(s) = self.src.agents.get_mut(&agent) {
                 s.break_due = false;
             }
             self.emit(EventKind::AgentStateChanged { agent, state: AgentState::Break, reason: Some("break".into()) });
             self.schedule_break_end(agent);
-        } else if self.floor.agents.get(&agent).is_some_and(|a| a.state != AgentState::Available) {
+        } else if self.core.floor.agents.get(&agent).is_some_and(|a| a.state != AgentState::Available) {
             self.set_available(agent, None);
         } else {
             self.route_agent(agent);
@@ -765,10 +805,10 @@ impl Engine {
     }
 
     fn break_start(&mut self, agent: AgentId) {
-        if let Some(d) = sample(&self.scenario.behaviour.break_every, &mut self.rng) {
-            self.sched.at(self.now + d, Fact::BreakStart(agent));
+        if let Some(d) = sample(&self.core.scenario.behaviour.break_every, &mut self.src.rng) {
+            self.at(self.core.now + d, Fact::BreakStart(agent));
         }
-        match self.floor.agents.get(&agent).map(|a| a.state) {
+        match self.core.floor.agents.get(&agent).map(|a| a.state) {
             Some(AgentState::Available) => {
                 self.emit(EventKind::AgentStateChanged {
                     agent,
@@ -778,7 +818,7 @@ impl Engine {
                 self.schedule_break_end(agent);
             }
             Some(AgentState::Ringing | AgentState::OnCall | AgentState::WrapUp) => {
-                if let Some(s) = self.agents.get_mut(&agent) {
+                if let Some(s) = self.src.agents.get_mut(&agent) {
                     s.break_due = true;
                 }
             }
@@ -787,16 +827,16 @@ impl Engine {
     }
 
     pub(super) fn schedule_break_end(&mut self, agent: AgentId) {
-        let d = sample(&self.scenario.behaviour.break_length, &mut self.rng).unwrap_or(Duration::minutes(10));
+        let d = sample(&self.core.scenario.behaviour.break_length, &mut self.src.rng).unwrap_or(Duration::minutes(10));
         self.seat_timer(agent, d, Fact::BreakEnd);
     }
 
     fn break_end(&mut self, agent: AgentId, epoch: u32) {
-        if self.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
+        if self.src.agents.get(&agent).map(|s| s.epoch) != Some(epoch) {
             return;
         }
-        if self.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Break) {
-            if self.agents.get(&agent).is_some_and(|s| s.off_shift) {
+        if self.core.floor.agents.get(&agent).is_some_and(|a| a.state == AgentState::Break) {
+            if self.src.agents.get(&agent).is_some_and(|s| s.off_shift) {
                 self.emit(EventKind::AgentStateChanged {
                     agent,
                     state: AgentState::Offline,
@@ -808,29 +848,31 @@ impl Engine {
         }
     }
 
-    /// Drops the engine's state about a call that is over (and, after its survey, the tickets it opened).
+    /// Drops the simulator's and the core's state about a call that is over (and, after its survey, the tickets it
+    /// opened).
     fn forget_call(&mut self, id: CallId) {
-        self.calls.remove(&id);
-        self.ticket_causes.remove(&id);
+        self.src.calls.remove(&id);
+        self.core.forget_call(id);
     }
 
     fn survey(&mut self, id: CallId) {
         // Kept until the survey is dealt with: a follow-up ticket links the call's excerpt and caller.
-        let Some((final_mood, intent)) = self.calls.get(&id).map(|c| (c.final_mood, c.intent)) else { return };
-        let raw = 3.0 + 2.2 * final_mood + 0.7 * normal(&mut self.rng);
+        let Some((final_mood, intent)) = self.src.calls.get(&id).map(|c| (c.final_mood, c.intent)) else { return };
+        let raw = 3.0 + 2.2 * final_mood + 0.7 * normal(&mut self.src.rng);
         let score = raw.round().clamp(1.0, 5.0) as u8;
-        let queue = self.scenario.intents.get(intent).map(|i| i.queue.clone()).unwrap_or_default();
+        let queue = self.core.scenario.intents.get(intent).map(|i| i.queue.clone()).unwrap_or_default();
         self.survey_scored(id, score, queue);
-        self.calls.remove(&id);
-        self.ticket_causes.remove(&id);
+        self.forget_call(id);
     }
+}
 
+impl<S: Source> Ctx<'_, S> {
     /// A caller scored call `id` (of `queue`): the score is an event, a bad one a follow-up ticket, and several
     /// bad ones in the queue's recent surveys an alert. From the simulated survey or a feeder's `call_tag`.
     pub(super) fn survey_scored(&mut self, id: CallId, score: u8, queue: String) {
         self.emit(EventKind::SurveyAnswered { call: id, score });
-        if score <= self.scenario.survey.bad_score {
-            let due = Duration::minutes(self.scenario.survey.followup_min as i64);
+        if score <= self.core.scenario.survey.bad_score {
+            let due = Duration::minutes(self.core.scenario.survey.followup_min as i64);
             self.open_ticket(
                 Some(id),
                 "low-satisfaction",
@@ -840,8 +882,8 @@ impl Engine {
             );
         }
         // One bad score is a ticket; several in a queue's recent surveys are a pattern worth an alert.
-        let bad_score = self.scenario.survey.bad_score;
-        let recent = self.surveys.entry(queue.clone()).or_default();
+        let bad_score = self.core.scenario.survey.bad_score;
+        let recent = self.core.surveys.entry(queue.clone()).or_default();
         recent.push_back(score);
         if recent.len() > SURVEY_LOOKBACK {
             recent.pop_front();
@@ -868,17 +910,17 @@ impl Engine {
         due_in: Option<Duration>,
     ) {
         if let Some(c) = call {
-            let causes = self.ticket_causes.entry(c).or_default();
+            let causes = self.core.ticket_causes.entry(c).or_default();
             if causes.iter().any(|k| k == category) {
                 return;
             }
             causes.push(category.to_string());
         }
-        self.next_ticket += 1;
-        let id = TicketId(self.next_ticket);
-        let due_in =
-            due_in.unwrap_or_else(|| Duration::minutes(self.scenario.tickets.due_min.for_priority(priority) as i64));
-        let due = self.now + due_in;
+        self.core.next_ticket += 1;
+        let id = TicketId(self.core.next_ticket);
+        let due_in = due_in
+            .unwrap_or_else(|| Duration::minutes(self.core.scenario.tickets.due_min.for_priority(priority) as i64));
+        let due = self.core.now + due_in;
         let links = self.ticket_links(call, id);
         self.emit(EventKind::TicketOpened {
             ticket: Ticket {
@@ -889,30 +931,28 @@ impl Engine {
                 status: TicketStatus::Open,
                 level: 0,
                 summary,
-                opened: self.now,
+                opened: self.core.now,
                 due,
                 notes: Vec::new(),
-                history: vec![TicketNote { at: self.now, by: "engine".into(), text: "opened".into() }],
+                history: vec![TicketNote { at: self.core.now, by: "engine".into(), text: "opened".into() }],
                 notes_earlier: 0,
                 links,
             },
         });
-        self.sched.at(due, Fact::TicketDue(id, 0));
-        if let Some(d) = sample(&self.scenario.tickets.backoffice, &mut self.rng) {
-            self.sched.at(self.now + d, Fact::BackOffice(id));
-        }
+        self.core.timer(due, Timer::TicketDue(id, 0));
+        S::ticket_opened(self, id);
     }
 
     /// A ticket passed its due time at `level`: escalate it a level and alert (ignored if it moved on since).
-    fn ticket_due(&mut self, id: TicketId, level: u8) {
-        let Some(t) = self.floor.tickets.get(&id) else { return };
-        if t.status == TicketStatus::Resolved || t.level != level || t.due > self.now {
+    pub(super) fn ticket_due(&mut self, id: TicketId, level: u8) {
+        let Some(t) = self.core.floor.tickets.get(&id) else { return };
+        if t.status == TicketStatus::Resolved || t.level != level || t.due > self.core.now {
             return;
         }
-        let max = self.scenario.tickets.max_level;
+        let max = self.core.scenario.tickets.max_level;
         let category = t.category.clone();
         if level < max {
-            let due = self.now + Duration::minutes(self.scenario.tickets.escalation_extends_min as i64);
+            let due = self.core.now + Duration::minutes(self.core.scenario.tickets.escalation_extends_min as i64);
             self.emit(EventKind::TicketEscalated {
                 ticket: id,
                 level: level + 1,
@@ -920,7 +960,7 @@ impl Engine {
                 by: "engine".into(),
                 due,
             });
-            self.sched.at(due, Fact::TicketDue(id, level + 1));
+            self.core.timer(due, Timer::TicketDue(id, level + 1));
         }
         let severity = if level + 1 >= max { Severity::Critical } else { Severity::Warning };
         self.raise(
@@ -934,28 +974,35 @@ impl Engine {
     /// Raises an alert unless the same cause raised one recently at the same or a higher severity.
     pub(super) fn raise(&mut self, kind: AlertKind, severity: Severity, subject: String, message: String) {
         let key = (kind, subject.clone());
-        let retrigger = Duration::seconds(self.scenario.thresholds.retrigger_s as i64);
-        if let Some(r) = self.raised.get(&key)
-            && self.now - r.at < retrigger
+        let retrigger = Duration::seconds(self.core.scenario.thresholds.retrigger_s as i64);
+        if let Some(r) = self.core.raised.get(&key)
+            && self.core.now - r.at < retrigger
             && r.severity >= severity
         {
             return;
         }
-        self.raised.insert(key, Raised { at: self.now, severity });
-        self.next_alert += 1;
-        let alert =
-            Alert { id: AlertId(self.next_alert), kind, severity, subject, message, raised: self.now, acked: None };
+        self.core.raised.insert(key, Raised { at: self.core.now, severity });
+        self.core.next_alert += 1;
+        let alert = Alert {
+            id: AlertId(self.core.next_alert),
+            kind,
+            severity,
+            subject,
+            message,
+            raised: self.core.now,
+            acked: None,
+        };
         self.emit(EventKind::AlertRaised { alert });
     }
 
     /// Service level, abandon rate and longest wait against the scenario's warning and critical levels.
     fn check_metric_alerts(&mut self) {
         // Causes whose re-trigger interval has passed need no memory (keeps the map to recent causes).
-        let retrigger = Duration::seconds(self.scenario.thresholds.retrigger_s as i64);
-        let now = self.now;
-        self.raised.retain(|_, r| now - r.at < retrigger);
-        let m = self.metrics.snapshot_without_staffing(&self.floor, self.now);
-        let th = self.scenario.thresholds.clone();
+        let retrigger = Duration::seconds(self.core.scenario.thresholds.retrigger_s as i64);
+        let now = self.core.now;
+        self.core.raised.retain(|_, r| now - r.at < retrigger);
+        let m = self.core.metrics.snapshot_without_staffing(&self.core.floor, self.core.now);
+        let th = self.core.scenario.thresholds.clone();
         let window = m.window_s / 60;
         for q in &m.queues {
             let qid = q.queue.to_string();
@@ -986,36 +1033,52 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// A rule suggests `card` on a call (once per call): the card goes to the agent, who uses it with the card's
-    /// use rate after a conversational pause.
+impl<S: Source> Ctx<'_, S> {
+    /// A rule suggests `card` on a call (once per call): the card goes to the agent (on a simulated floor the agent
+    /// then uses it, see [`Ctx::card_suggested`]).
     fn suggest(&mut self, id: CallId, card: Option<&str>, word: &str) {
         let Some(card) = card else { return };
-        let Some(index) = self.scenario.cards.iter().position(|c| c.id == card) else { return };
-        let Some(call) = self.floor.calls.get(&id) else { return };
+        let Some(index) = self.core.scenario.cards.iter().position(|c| c.id == card) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
         if call.suggestions.iter().any(|s| s.card == card) {
             return;
         }
         self.emit(EventKind::CardSuggested { call: id, card: card.to_string(), word: word.to_string() });
-        let rate = self.scenario.cards[index].use_rate.clamp(0.0, 1.0);
-        if self.card_rng.random_bool(rate) {
-            let d = sample(&self.scenario.behaviour.line_gap, &mut self.card_rng).unwrap_or(Duration::seconds(8));
-            self.sched.at(self.now + d, Fact::CardUse(id, index));
+        S::card_suggested(self, id, index);
+    }
+}
+
+impl Ctx<'_, SimSource> {
+    /// The simulated agent uses a suggested card with the card's use rate, after a conversational pause.
+    pub(super) fn card_suggested(&mut self, id: CallId, index: usize) {
+        let rate = self.core.scenario.cards.get(index).map_or(0.0, |c| c.use_rate.clamp(0.0, 1.0));
+        if self.src.card_rng.random_bool(rate) {
+            let d =
+                sample(&self.core.scenario.behaviour.line_gap, &mut self.src.card_rng).unwrap_or(Duration::seconds(8));
+            self.at(self.core.now + d, Fact::CardUse(id, index));
+        }
+    }
+
+    /// The back office may resolve a ticket the floor opened.
+    pub(super) fn ticket_opened(&mut self, id: TicketId) {
+        if let Some(d) = sample(&self.core.scenario.tickets.backoffice, &mut self.src.rng) {
+            self.at(self.core.now + d, Fact::BackOffice(id));
         }
     }
 
     /// The agent uses a suggested card: now if they are on the call, after another pause if the call has not reached
     /// them yet, never if it is over.
     fn use_card(&mut self, id: CallId, index: usize) {
-        let Some(call) = self.floor.calls.get(&id) else { return };
-        let Some(card) = self.scenario.cards.get(index) else { return };
+        let Some(call) = self.core.floor.calls.get(&id) else { return };
+        let Some(card) = self.core.scenario.cards.get(index) else { return };
         match call.state {
             CallState::Connected | CallState::Held => {
                 self.emit(EventKind::CardUsed { call: id, card: card.id.clone() });
             }
             CallState::Ivr | CallState::Queued | CallState::Ringing => {
-                let d = sample(&self.scenario.behaviour.line_gap, &mut self.card_rng).unwrap_or(Duration::seconds(8));
-                self.sched.at(self.now + d, Fact::CardUse(id, index));
+                let d = sample(&self.core.scenario.behaviour.line_gap, &mut self.src.card_rng)
+                    .unwrap_or(Duration::seconds(8));
+                self.at(self.core.now + d, Fact::CardUse(id, index));
             }
             CallState::WrapUp | CallState::Ended | CallState::Abandoned => {}
         }

@@ -1,31 +1,39 @@
 //! The ESL link: connect and authenticate (the password never reaches a log), subscribe, read the snapshot, then
 //! map live events and carry out actions until the link drops; then reconnect with capped backoff and a fresh
 //! snapshot. Actions still waiting for FreeSWITCH when the link drops are answered with a sentence saying so.
+//!
+//! The socket is ours (tokio `TcpStream`), framed by [`super::frame::FrameReader`]. mod_event_socket answers the
+//! commands of one connection in the order they were sent, so a reply (`command/reply`, `api/response`) goes to the
+//! oldest command still waiting; events may come between them. Reading is backpressured: the link reads the socket
+//! only as fast as it maps what it read, so nothing is dropped for want of a queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
-use freeswitch_esl_tokio::{
-    ConnectionStatus, EslClient, EslConnectOptions, EslError, EslEvent, EventFormat, parse_api_body,
-};
-use futures_util::FutureExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::command::{Plan, Step, plan, refused};
+use super::frame::{FrameReader, FrameStats, Kind, Limits};
 use super::map::{Mapper, QueueTables};
 use super::{EslConfig, SUBSCRIPTION};
 use crate::bridge::{ActionRequest, BridgeEnds, Observation, Roster, SourceStatus};
 
-/// Events the ESL crate may buffer while the bridge is busy (reading the snapshot, waiting for the engine) before
-/// it drops them; a drop is counted as malformed and said in the health line.
-const EVENT_BUFFER: usize = 65_536;
+/// Bytes asked of the socket per read: a few hundred plain events.
+const READ_SIZE: usize = 128 * 1024;
 
-/// Events handled in a row (when the crate has them buffered) before the health line is updated and actions get a
-/// turn.
-const BATCH: usize = 1024;
+/// Bytes of events that may arrive while the snapshot is read, kept to be mapped after it; past this they are
+/// dropped, counted as malformed and said in the health line.
+const DEFER_MAX: usize = 32 * 1024 * 1024;
 
 /// `BACKGROUND_JOB` results that came before their `bgapi` reply was seen, kept at most.
 const EARLY_JOBS: usize = 256;
+
+/// Commands action tasks may queue for the link loop to write.
+const COMMAND_QUEUE: usize = 64;
 
 /// Runs the bridge on a new tokio task until the engine drops its end.
 pub fn spawn(config: EslConfig, roster: Roster, ends: BridgeEnds) -> JoinHandle<()> {
@@ -55,6 +63,159 @@ struct Pending {
     spy_leg: Option<String>,
 }
 
+/// FreeSWITCH's answer to one command, copied out of its frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reply {
+    kind: Kind,
+    /// `Reply-Text` of a `command/reply` (`+OK accepted`, `-ERR invalid`, `+OK Job-UUID: …`).
+    text: String,
+    job: Option<String>,
+    /// The body: an api/response's output, a rejection's text.
+    body: String,
+}
+
+/// A command line for the link loop to write, and where its reply goes.
+struct Command {
+    /// The whole command, `api …\n\n`.
+    wire: String,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// How action tasks reach the link: their commands go through the link loop, which owns the socket.
+#[derive(Clone)]
+struct Commander {
+    tx: mpsc::Sender<Command>,
+    timeout: Duration,
+}
+
+impl Commander {
+    async fn call(&self, verb: &str, line: &str) -> Result<Reply, String> {
+        let (reply, rx) = oneshot::channel();
+        let wire = format!("{verb} {line}\n\n");
+        if self.tx.send(Command { wire, reply }).await.is_err() {
+            return Err("the link closed".into());
+        }
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(_)) => Err("the link closed before the answer came".into()),
+            Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f64())),
+        }
+    }
+}
+
+/// One connection: the socket's halves and the frames read from it.
+struct Conn {
+    rd: OwnedReadHalf,
+    wr: OwnedWriteHalf,
+    reader: FrameReader,
+    buf: Vec<u8>,
+    target: String,
+}
+
+impl Conn {
+    /// Reads more bytes into the frame reader; `Err` with a sentence when the link is gone.
+    async fn fill(&mut self) -> Result<(), String> {
+        match self.rd.read(&mut self.buf).await {
+            Ok(0) => Err(format!("the link to FreeSWITCH at {} dropped: the connection was closed", self.target)),
+            Ok(n) => {
+                self.reader.push(&self.buf[..n]);
+                Ok(())
+            }
+            Err(e) => Err(format!("the link to FreeSWITCH at {} dropped: {e}", self.target)),
+        }
+    }
+
+    async fn send(&mut self, wire: &str) -> Result<(), String> {
+        self.wr
+            .write_all(wire.as_bytes())
+            .await
+            .map_err(|e| format!("the link to FreeSWITCH at {} dropped: {e}", self.target))
+    }
+
+    /// The next frame that is not an event; events met on the way are appended (as sent) to `deferred` while it
+    /// holds less than [`DEFER_MAX`], else counted in `dropped`.
+    async fn reply(&mut self, deferred: &mut Vec<u8>, dropped: &mut u64) -> Result<Reply, String> {
+        loop {
+            while let Some(f) = self.reader.next_frame() {
+                if f.kind() == Kind::Event {
+                    if deferred.len() + f.wire().len() <= DEFER_MAX {
+                        deferred.extend_from_slice(f.wire());
+                    } else {
+                        *dropped += 1;
+                    }
+                    continue;
+                }
+                return Ok(reply_of(&f));
+            }
+            self.fill().await?;
+        }
+    }
+}
+
+fn reply_of(f: &super::frame::Frame<'_>) -> Reply {
+    Reply {
+        kind: f.kind(),
+        text: f.header("Reply-Text").map(|t| t.into_owned()).unwrap_or_default(),
+        job: f.header("Job-UUID").map(|t| t.into_owned()),
+        body: f.body_text().into_owned(),
+    }
+}
+
+/// Connects and authenticates.
+async fn open(config: &EslConfig) -> Result<Conn, String> {
+    let target = config.target();
+    let stream = TcpStream::connect((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| format!("cannot reach FreeSWITCH at {target}: {e}"))?;
+    // Commands are single small writes that wait for their answer.
+    let _ = stream.set_nodelay(true);
+    let (rd, wr) = stream.into_split();
+    let mut conn = Conn { rd, wr, reader: FrameReader::new(Limits::default()), buf: vec![0; READ_SIZE], target };
+    let (mut none, mut dropped) = (Vec::new(), 0);
+    let hello = conn.reply(&mut none, &mut dropped).await?;
+    match hello.kind {
+        Kind::AuthRequest => {}
+        Kind::RudeRejection => return Err(turned_away(&conn.target, &hello.body)),
+        _ => {
+            return Err(format!(
+                "FreeSWITCH at {} did not ask for the event socket password (is that port its event socket?)",
+                conn.target
+            ));
+        }
+    }
+    // The only place the password is exposed; the line is never logged.
+    conn.send(&format!("auth {}\n\n", config.password.expose())).await?;
+    let answer = conn.reply(&mut none, &mut dropped).await?;
+    match answer.kind {
+        Kind::CommandReply if answer.text.starts_with("+OK") => Ok(conn),
+        Kind::CommandReply => Err(format!(
+            "FreeSWITCH at {} refused the event socket password: check --secret-file or CALLFLOOR_ESL_PASSWORD",
+            conn.target
+        )),
+        Kind::RudeRejection => Err(turned_away(&conn.target, &answer.body)),
+        _ => Err(format!("FreeSWITCH at {} did not answer the event socket password", conn.target)),
+    }
+}
+
+fn turned_away(target: &str, body: &str) -> String {
+    let reason = body.trim();
+    let reason = if reason.is_empty() { "access denied" } else { reason };
+    format!("FreeSWITCH at {target} turned the connection away ({reason}): check its event socket ACL")
+}
+
+/// `+OK …` or anything else → `Ok`; `-ERR …`/`-USAGE …` → `Err(the answer)`; an empty answer is an error too.
+fn api_outcome(body: &str) -> Result<(), String> {
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    if body.is_empty() {
+        Err("an empty answer".into())
+    } else if body.starts_with("-ERR") || body.starts_with("-USAGE") {
+        Err(body.to_string())
+    } else {
+        Ok(())
+    }
+}
+
 struct Link<'a> {
     config: &'a EslConfig,
     mapper: &'a mut Mapper,
@@ -62,12 +223,25 @@ struct Link<'a> {
     actions: &'a mut mpsc::Receiver<ActionRequest>,
     actions_open: &'a mut bool,
     health: &'a watch::Sender<SourceStatus>,
-    /// Stream errors (events the crate could not read or dropped), on top of the mapper's own counts.
+    /// Stream problems of earlier links and of this one outside its frame reader (replies nobody waited for,
+    /// events dropped while the snapshot was read), on top of the mapper's own counts.
     link_malformed: &'a mut u64,
     frames: &'a mut u64,
     next_id: &'a mut u64,
     legs: &'a mut u64,
     names_logged: &'a mut usize,
+}
+
+/// What the link loop keeps about actions in flight.
+#[derive(Default)]
+struct InFlight {
+    pending: HashMap<u64, Pending>,
+    /// Job-UUID → action, for `bgapi`s accepted and not yet answered.
+    background: HashMap<String, u64>,
+    /// BACKGROUND_JOB results whose bgapi reply has not reached its action task yet.
+    early: Vec<(String, Result<(), String>)>,
+    /// Replies owed to commands written, oldest first.
+    waiting: VecDeque<oneshot::Sender<Reply>>,
 }
 
 /// The bridge: connects to FreeSWITCH and keeps the link up, sending observations and carrying out actions, until
@@ -132,33 +306,46 @@ pub async fn run(config: EslConfig, roster: Roster, ends: BridgeEnds) {
     }
 }
 
+/// The reader's problems, as the health line counts them.
+fn stream_malformed(s: FrameStats) -> u64 {
+    s.garbage + s.oversized + s.bad_escapes
+}
+
 impl Link<'_> {
     /// One link, from connect to its end; says whether it came up (authenticated and past the snapshot).
     async fn run(&mut self, was_up: &mut bool) -> (Ended, bool) {
         let target = self.config.target();
-        let options = EslConnectOptions::new()
-            .with_event_queue_size(EVENT_BUFFER)
-            .with_connect_timeout(self.config.connect_timeout);
-        let connected = tokio::select! {
-            c = EslClient::connect_with_options(
-                &self.config.host,
-                self.config.port,
-                self.config.password.expose(),
-                options,
-            ) => c,
+        let opened = tokio::select! {
+            c = tokio::time::timeout(self.config.connect_timeout, open(self.config)) => c,
             _ = self.observations.closed() => return (Ended::EngineGone, false),
         };
-        let (client, mut events) = match connected {
-            Ok(pair) => pair,
-            Err(e) => return (Ended::Link(connect_error(&target, &e)), false),
+        let mut conn = match opened {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return (Ended::Link(e), false),
+            Err(_) => {
+                return (
+                    Ended::Link(format!(
+                        "cannot reach FreeSWITCH at {target}: no answer within {} s",
+                        self.config.connect_timeout.as_secs_f64()
+                    )),
+                    false,
+                );
+            }
         };
-        client.set_command_timeout(self.config.command_timeout);
-        if let Err(e) = client.subscribe_events_raw(EventFormat::Plain, SUBSCRIPTION).await {
-            return (Ended::Link(format!("FreeSWITCH at {target} refused the event subscription: {e}")), false);
-        }
-        let observation = match self.snapshot(&client).await {
-            Ok(o) => o,
-            Err(e) => return (Ended::Link(e), false),
+        let (mut deferred, mut dropped) = (Vec::new(), 0u64);
+        let timeout = self.config.command_timeout;
+        let ready =
+            tokio::time::timeout(timeout, self.subscribe_and_snapshot(&mut conn, &mut deferred, &mut dropped)).await;
+        let observation = match ready {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return self.close(Ended::Link(e), &conn, false),
+            Err(_) => {
+                let e = format!(
+                    "FreeSWITCH at {target} did not answer the subscription and snapshot within {} s",
+                    timeout.as_secs_f64()
+                );
+                return self.close(Ended::Link(e), &conn, false);
+            }
         };
         if self.observations.send(observation).await.is_err() {
             return (Ended::EngineGone, false);
@@ -175,75 +362,72 @@ impl Link<'_> {
         });
         tracing::info!(target: "callfloor::bridge::esl", "connected to FreeSWITCH at {target}");
 
-        let mut jobs: JoinSet<Outcome> = JoinSet::new();
-        let mut pending: HashMap<u64, Pending> = HashMap::new();
-        let mut background: HashMap<String, u64> = HashMap::new();
-        let mut early: Vec<(String, Result<(), String>)> = Vec::new();
+        let mut flight = InFlight::default();
         let mut out = Vec::new();
-        let mut dropped_seen = 0u64;
+        // Events that came while the snapshot was read, mapped after it.
+        if !deferred.is_empty() {
+            let mut early = FrameReader::new(Limits { max_body_bytes: DEFER_MAX, ..Limits::default() });
+            early.push(&deferred);
+            drop(deferred);
+            self.frames_read(&mut early, &mut flight, &mut out);
+            *self.link_malformed += stream_malformed(early.stats());
+        }
+        // Frames that came in the same reads as the snapshot's last answers.
+        let mut end = self.frames_read(&mut conn.reader, &mut flight, &mut out);
+        let mut error = None;
+        if dropped > 0 {
+            *self.link_malformed += dropped;
+            error = Some("events were dropped: the bridge fell behind FreeSWITCH while reading the snapshot".into());
+        }
+        if let Some(gone) = self.deliver(&mut out).await {
+            end = Some(gone);
+        }
+        self.publish(error, conn.reader.stats());
+        if let Some(end) = end {
+            return self.close(end, &conn, true);
+        }
+
+        let (commands, mut queued) = mpsc::channel::<Command>(COMMAND_QUEUE);
+        let commander = Commander { tx: commands, timeout: self.config.command_timeout };
+        let mut jobs: JoinSet<Outcome> = JoinSet::new();
         let ended = loop {
             tokio::select! {
-                first = events.recv() => {
-                    // This event and those already buffered behind it (up to BATCH), then one health update.
-                    let mut item = first;
-                    let (mut batch, mut error, mut end) = (0, None, None);
-                    loop {
-                        match item {
-                            None => {
-                                end = Some(Ended::Link(lost(&target, events.status())));
-                                break;
-                            }
-                            Some(Ok(ev)) => {
-                                *self.frames += 1;
-                                if ev.header_str("Event-Name") == Some("BACKGROUND_JOB") {
-                                    self.job_done(&ev, &mut pending, &mut background, &mut early);
-                                } else {
-                                    self.mapper.event(&ev, &mut out);
-                                }
-                            }
-                            Some(Err(EslError::QueueFull)) => {
-                                let dropped = client.dropped_event_count();
-                                *self.link_malformed += dropped.saturating_sub(dropped_seen).max(1);
-                                dropped_seen = dropped;
-                                error = Some("events were dropped: the bridge fell behind FreeSWITCH".to_string());
-                            }
-                            Some(Err(_)) => *self.link_malformed += 1,
-                        }
-                        for o in out.drain(..) {
-                            if self.observations.send(o).await.is_err() {
-                                end = Some(Ended::EngineGone);
-                                break;
-                            }
-                        }
-                        batch += 1;
-                        if end.is_some() || batch >= BATCH {
-                            break;
-                        }
-                        match events.recv().now_or_never() {
-                            Some(next) => item = next,
-                            None => break,
-                        }
+                read = conn.rd.read(&mut conn.buf) => {
+                    match read {
+                        Ok(0) => break Ended::Link(format!("the link to FreeSWITCH at {target} dropped: the connection was closed")),
+                        Ok(n) => conn.reader.push(&conn.buf[..n]),
+                        Err(e) => break Ended::Link(format!("the link to FreeSWITCH at {target} dropped: {e}")),
                     }
-                    self.publish(error);
+                    let end = self.frames_read(&mut conn.reader, &mut flight, &mut out);
+                    if let Some(end) = self.deliver(&mut out).await {
+                        break end;
+                    }
+                    self.publish(None, conn.reader.stats());
                     if let Some(end) = end {
                         break end;
                     }
                 },
+                Some(cmd) = queued.recv() => {
+                    if let Err(e) = conn.send(&cmd.wire).await {
+                        break Ended::Link(e);
+                    }
+                    flight.waiting.push_back(cmd.reply);
+                },
                 req = self.actions.recv(), if *self.actions_open => match req {
-                    Some(req) => self.start(req, &client, &mut jobs, &mut pending),
+                    Some(req) => self.start(req, &commander, &mut jobs, &mut flight.pending),
                     None => *self.actions_open = false,
                 },
                 done = jobs.join_next(), if !jobs.is_empty() => match done {
-                    Some(Ok(Outcome::Done(id, result))) => self.finish(id, result, &mut pending),
+                    Some(Ok(Outcome::Done(id, result))) => self.finish(id, result, &mut flight.pending),
                     Some(Ok(Outcome::Started(id, job))) => {
-                        match early.iter().position(|(j, _)| *j == job) {
+                        match flight.early.iter().position(|(j, _)| *j == job) {
                             Some(i) => {
-                                let (_, result) = early.swap_remove(i);
-                                let label = pending.get(&id).map(|p| p.label.clone()).unwrap_or_default();
-                                self.finish(id, result.map_err(|e| refused(&label, &e)), &mut pending);
+                                let (_, result) = flight.early.swap_remove(i);
+                                let label = flight.pending.get(&id).map(|p| p.label.clone()).unwrap_or_default();
+                                self.finish(id, result.map_err(|e| refused(&label, &e)), &mut flight.pending);
                             }
                             None => {
-                                background.insert(job, id);
+                                flight.background.insert(job, id);
                             }
                         }
                     }
@@ -259,7 +443,7 @@ impl Link<'_> {
             Ended::Link(reason) => reason.clone(),
             Ended::EngineGone => "the engine stopped".to_string(),
         };
-        for (_, p) in pending.drain() {
+        for (_, p) in flight.pending.drain() {
             if let Some(leg) = &p.spy_leg {
                 self.mapper.forget_spy(leg);
             }
@@ -268,26 +452,123 @@ impl Link<'_> {
                 p.label
             )));
         }
-        (ended, true)
+        self.close(ended, &conn, true)
     }
 
-    /// `callcenter_config queue list agents|members|tiers` for every roster queue, as one observation.
-    async fn snapshot(&mut self, client: &EslClient) -> Result<Observation, String> {
-        let queues: Vec<String> = self.mapper.roster().queues.iter().map(|q| q.pbx.clone()).collect();
-        let mut tables = Vec::with_capacity(queues.len());
-        for queue in queues {
-            let mut t = QueueTables { queue: queue.clone(), ..QueueTables::default() };
-            for (what, slot) in [("agents", &mut t.agents), ("members", &mut t.members), ("tiers", &mut t.tiers)] {
-                let line = format!("callcenter_config queue list {what} {queue}");
-                let reply = client
-                    .api(&line)
-                    .await
-                    .map_err(|e| format!("FreeSWITCH did not answer `{line}` for the snapshot: {e}"))?;
-                let body = reply.body().unwrap_or("");
-                if let Err(EslError::CommandFailed { reply_text }) = parse_api_body(body) {
-                    return Err(format!("{} (is mod_callcenter loaded?)", refused(&line, &reply_text)));
+    /// Ends a link: the reader's counts join the totals (a frame cut off by the drop is not counted: it never came).
+    fn close(&mut self, ended: Ended, conn: &Conn, came_up: bool) -> (Ended, bool) {
+        *self.link_malformed += stream_malformed(conn.reader.stats());
+        if conn.reader.buffered() > 0 {
+            tracing::debug!(
+                target: "callfloor::bridge::esl",
+                "{} bytes of an unfinished frame went with the link",
+                conn.reader.buffered()
+            );
+        }
+        (ended, came_up)
+    }
+
+    /// Sends the observations mapped so far; `Some` when the engine is gone.
+    async fn deliver(&mut self, out: &mut Vec<Observation>) -> Option<Ended> {
+        for o in out.drain(..) {
+            if self.observations.send(o).await.is_err() {
+                return Some(Ended::EngineGone);
+            }
+        }
+        None
+    }
+
+    /// Maps every complete frame the reader holds (events into `out`, replies to their commands, job results to
+    /// their actions); `Some` when FreeSWITCH said it is closing the link.
+    fn frames_read(
+        &mut self,
+        reader: &mut FrameReader,
+        flight: &mut InFlight,
+        out: &mut Vec<Observation>,
+    ) -> Option<Ended> {
+        while let Some(f) = reader.next_frame() {
+            match f.kind() {
+                Kind::Event => {
+                    let Some(ev) = f.event() else { continue };
+                    *self.frames += 1;
+                    if ev.header("Event-Name").as_deref() == Some("BACKGROUND_JOB") {
+                        let job = ev.header("Job-UUID").map(|j| j.into_owned());
+                        let result = api_outcome(&ev.body().unwrap_or_default());
+                        self.job_done(job, result, flight);
+                    } else {
+                        self.mapper.event(&ev, out);
+                    }
                 }
-                *slot = body.to_string();
+                Kind::CommandReply | Kind::ApiResponse => match flight.waiting.pop_front() {
+                    Some(tx) => {
+                        let _ = tx.send(reply_of(&f));
+                    }
+                    None => *self.link_malformed += 1,
+                },
+                Kind::DisconnectNotice => {
+                    let target = self.config.target();
+                    return Some(Ended::Link(format!(
+                        "FreeSWITCH at {target} closed the event socket (disconnect notice)"
+                    )));
+                }
+                Kind::RudeRejection => {
+                    return Some(Ended::Link(turned_away(&self.config.target(), &f.body_text())));
+                }
+                // auth/request again, log/data, other formats: nothing the bridge asked for.
+                Kind::AuthRequest | Kind::Other => *self.link_malformed += 1,
+            }
+        }
+        None
+    }
+
+    /// `event plain …`, then `callcenter_config queue list agents|members|tiers` for every roster queue (sent at
+    /// once: FreeSWITCH answers in order), as one observation. Events arriving meanwhile go to `deferred`.
+    async fn subscribe_and_snapshot(
+        &mut self,
+        conn: &mut Conn,
+        deferred: &mut Vec<u8>,
+        dropped: &mut u64,
+    ) -> Result<Observation, String> {
+        let target = conn.target.clone();
+        conn.send(&format!("event plain {SUBSCRIPTION}\n\n")).await?;
+        let r = conn.reply(deferred, dropped).await?;
+        if !(r.kind == Kind::CommandReply && r.text.starts_with("+OK")) {
+            let why = if r.text.is_empty() { r.body.trim().to_string() } else { r.text };
+            return Err(format!("FreeSWITCH at {target} refused the event subscription: {why}"));
+        }
+        let queues: Vec<String> = self.mapper.roster().queues.iter().map(|q| q.pbx.clone()).collect();
+        let mut lines = Vec::with_capacity(queues.len() * 3);
+        for queue in &queues {
+            for what in ["agents", "members", "tiers"] {
+                lines.push(format!("callcenter_config queue list {what} {queue}"));
+            }
+        }
+        let wire: String = lines.iter().map(|l| format!("api {l}\n\n")).collect();
+        if !wire.is_empty() {
+            conn.send(&wire).await?;
+        }
+        let mut tables = Vec::with_capacity(queues.len());
+        let mut answers = lines.iter();
+        for queue in queues {
+            let mut t = QueueTables { queue, ..QueueTables::default() };
+            for slot in [&mut t.agents, &mut t.members, &mut t.tiers] {
+                let line = answers.next().map(String::as_str).unwrap_or_default();
+                let reply = conn.reply(deferred, dropped).await?;
+                if reply.kind != Kind::ApiResponse {
+                    let what = match reply.kind {
+                        Kind::DisconnectNotice => "a disconnect notice",
+                        Kind::RudeRejection => "a rejection",
+                        Kind::CommandReply => "a command reply",
+                        _ => "something else",
+                    };
+                    return Err(format!("FreeSWITCH at {target} answered `{line}` with {what}, not its output"));
+                }
+                let body = reply.body.trim_start();
+                if body.starts_with("-ERR") || body.starts_with("-USAGE") {
+                    let answer = body.trim_end();
+                    return Err(format!("{} (is mod_callcenter loaded?)", refused(line, answer)));
+                }
+                *slot = reply.body;
             }
             tables.push(t);
         }
@@ -298,7 +579,7 @@ impl Link<'_> {
     fn start(
         &mut self,
         req: ActionRequest,
-        client: &EslClient,
+        commander: &Commander,
         jobs: &mut JoinSet<Outcome>,
         pending: &mut HashMap<u64, Pending>,
     ) {
@@ -326,8 +607,8 @@ impl Link<'_> {
         let id = *self.next_id;
         let label = steps.first().map(|s| s.line.clone()).unwrap_or_default();
         pending.insert(id, Pending { reply: req.reply, label, spy_leg });
-        let client = client.clone();
-        jobs.spawn(async move { execute(id, &client, steps).await });
+        let commander = commander.clone();
+        jobs.spawn(async move { execute(id, &commander, steps).await });
     }
 
     fn finish(&mut self, id: u64, result: Result<(), String>, pending: &mut HashMap<u64, Pending>) {
@@ -338,48 +619,41 @@ impl Link<'_> {
                 self.mapper.forget_spy(leg);
             }
             if let Err(e) = &result {
-                self.publish(Some(e.clone()));
+                self.publish_error(e.clone());
             }
             let _ = p.reply.send(result);
         }
     }
 
     /// A BACKGROUND_JOB event: the answer to a `bgapi` (an originate), `+OK <uuid>` or `-ERR <cause>`.
-    fn job_done(
-        &mut self,
-        ev: &EslEvent,
-        pending: &mut HashMap<u64, Pending>,
-        background: &mut HashMap<String, u64>,
-        early: &mut Vec<(String, Result<(), String>)>,
-    ) {
-        let Some(job) = ev.header_str("Job-UUID") else {
+    fn job_done(&mut self, job: Option<String>, result: Result<(), String>, flight: &mut InFlight) {
+        let Some(job) = job else {
             *self.link_malformed += 1;
             return;
         };
-        let body = ev.body().unwrap_or("");
-        let result = match parse_api_body(body) {
-            Ok(_) => Ok(()),
-            Err(EslError::CommandFailed { reply_text }) => Err(reply_text),
-            Err(e) => Err(e.to_string()),
-        };
-        match background.remove(job) {
+        match flight.background.remove(&job) {
             Some(id) => {
-                let label = pending.get(&id).map(|p| p.label.clone()).unwrap_or_default();
-                self.finish(id, result.map_err(|e| refused(&label, &e)), pending);
+                let label = flight.pending.get(&id).map(|p| p.label.clone()).unwrap_or_default();
+                self.finish(id, result.map_err(|e| refused(&label, &e)), &mut flight.pending);
             }
             None => {
                 // The job's bgapi reply may still be on its way to the action task.
-                if early.len() >= EARLY_JOBS {
-                    drop(early.remove(0));
+                if flight.early.len() >= EARLY_JOBS {
+                    drop(flight.early.remove(0));
                 }
-                early.push((job.to_string(), result));
+                flight.early.push((job, result));
             }
         }
     }
 
+    /// An action's refusal as the health line's error.
+    fn publish_error(&mut self, error: String) {
+        self.health.send_modify(|s| s.error = Some(error));
+    }
+
     /// Copies the counters (and an error sentence, when given) into the health line. Events naming an agent or
     /// queue the floor description lacks count as unknown; each such name is logged once.
-    fn publish(&mut self, error: Option<String>) {
+    fn publish(&mut self, error: Option<String>, stream: FrameStats) {
         let stats = self.mapper.stats();
         for name in stats.unmapped_names.iter().skip(*self.names_logged) {
             tracing::warn!(
@@ -388,8 +662,11 @@ impl Link<'_> {
             );
         }
         *self.names_logged = stats.unmapped_names.len();
-        let (frames, unknown, malformed) =
-            (*self.frames, stats.unknown + stats.unmapped, stats.malformed + *self.link_malformed);
+        let (frames, unknown, malformed) = (
+            *self.frames,
+            stats.unknown + stats.unmapped,
+            stats.malformed + *self.link_malformed + stream_malformed(stream),
+        );
         self.health.send_modify(|s| {
             s.frames = frames;
             s.unknown = unknown;
@@ -402,30 +679,27 @@ impl Link<'_> {
 }
 
 /// Runs a plan's commands in order; the first one refused stops the rest.
-async fn execute(id: u64, client: &EslClient, steps: Vec<Step>) -> Outcome {
+async fn execute(id: u64, commander: &Commander, steps: Vec<Step>) -> Outcome {
     for step in steps {
         if step.background {
-            let reply = match client.bgapi(&step.line).await {
+            let reply = match commander.call("bgapi", &step.line).await {
                 Ok(r) => r,
                 Err(e) => return Outcome::Done(id, Err(no_answer(&step.line, &e))),
             };
-            if !reply.is_success() {
-                return Outcome::Done(id, Err(refused(&step.line, reply.reply_text().unwrap_or(""))));
+            if !reply.text.starts_with("+OK") {
+                return Outcome::Done(id, Err(refused(&step.line, &reply.text)));
             }
-            return match reply.job_uuid() {
-                Some(job) => Outcome::Started(id, job.to_string()),
+            let job = reply.job.or_else(|| reply.text.strip_prefix("+OK Job-UUID:").map(|j| j.trim().to_string()));
+            return match job.filter(|j| !j.is_empty()) {
+                Some(job) => Outcome::Started(id, job),
                 None => Outcome::Done(id, Err(format!("FreeSWITCH gave no Job-UUID for {}", short(&step.line)))),
             };
         }
-        let reply = match client.api(&step.line).await {
+        let reply = match commander.call("api", &step.line).await {
             Ok(r) => r,
             Err(e) => return Outcome::Done(id, Err(no_answer(&step.line, &e))),
         };
-        if let Err(e) = reply.api_result() {
-            let text = match e {
-                EslError::CommandFailed { reply_text } => reply_text,
-                other => other.to_string(),
-            };
+        if let Err(text) = api_outcome(&reply.body) {
             return Outcome::Done(id, Err(refused(&step.line, &text)));
         }
     }
@@ -436,25 +710,6 @@ fn short(line: &str) -> &str {
     if line.starts_with("originate ") { "the originate of the listening leg" } else { line }
 }
 
-fn no_answer(line: &str, e: &EslError) -> String {
+fn no_answer(line: &str, e: &str) -> String {
     format!("FreeSWITCH did not answer {}: {e}", short(line))
-}
-
-fn connect_error(target: &str, e: &EslError) -> String {
-    match e {
-        EslError::AuthenticationFailed { .. } => format!(
-            "FreeSWITCH at {target} refused the event socket password: check --secret-file or CALLFLOOR_ESL_PASSWORD"
-        ),
-        EslError::AccessDenied { reason } => {
-            format!("FreeSWITCH at {target} turned the connection away ({reason}): check its event socket ACL")
-        }
-        other => format!("cannot reach FreeSWITCH at {target}: {other}"),
-    }
-}
-
-fn lost(target: &str, status: ConnectionStatus) -> String {
-    match status {
-        ConnectionStatus::Disconnected(reason) => format!("the link to FreeSWITCH at {target} dropped: {reason}"),
-        _ => format!("the link to FreeSWITCH at {target} dropped"),
-    }
 }

@@ -1,5 +1,6 @@
 //! mod_callcenter and channel events → [`Observation`]s. Pure: no I/O, no clock; the client feeds it events as the
-//! ESL crate decoded them (headers already URL-decoded) and the `callcenter_config … list` tables after a connect.
+//! frame reader gives them (each value percent-decoded when the mapper reads it) and the `callcenter_config … list`
+//! tables after a connect.
 //!
 //! Call key = `CC-Member-Session-UUID` (the caller's channel, stable while the caller is in mod_callcenter); agent =
 //! `CC-Agent` (`1001@default`) through [`Roster::agent_by_member`]; queue = `CC-Queue` through
@@ -8,9 +9,10 @@
 //! Unknown actions and events are counted, events without a field the mapping needs are counted as malformed, names
 //! the roster does not know are counted as unmapped; none of them is an error.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
-use freeswitch_esl_tokio::EslEvent;
+use super::frame::Event;
 
 use crate::bridge::{CallKey, EndReason, Observation, PbxSnapshot, Roster, SnapshotAgent, SnapshotCall};
 use crate::model::{AgentId, AgentState, QueueId, SupervisorMode};
@@ -141,11 +143,11 @@ impl Mapper {
     }
 
     /// Maps one event; observations are appended to `out`.
-    pub fn event(&mut self, ev: &EslEvent, out: &mut Vec<Observation>) {
+    pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<Observation>) {
         self.stats.events += 1;
-        match ev.header_str("Event-Name") {
+        match ev.header("Event-Name").as_deref() {
             Some("CUSTOM") => {
-                if ev.header_str("Event-Subclass") == Some("callcenter::info") {
+                if ev.header("Event-Subclass").as_deref() == Some("callcenter::info") {
                     self.callcenter(ev, out)
                 } else {
                     self.stats.unknown += 1
@@ -160,15 +162,15 @@ impl Mapper {
         }
     }
 
-    fn callcenter(&mut self, ev: &EslEvent, out: &mut Vec<Observation>) {
-        let Some(action) = ev.header_str("CC-Action") else {
+    fn callcenter(&mut self, ev: &Event<'_>, out: &mut Vec<Observation>) {
+        let Some(action) = ev.header("CC-Action") else {
             self.stats.malformed += 1;
             return;
         };
-        match action {
+        match &*action {
             "member-queue-start" => {
                 let (Some(key), Some(queue)) = (self.key(ev), self.queue(ev)) else { return };
-                let caller = ev.header_str("CC-Member-CID-Number").unwrap_or("").to_string();
+                let caller = ev.header("CC-Member-CID-Number").map(Cow::into_owned).unwrap_or_default();
                 let track = self.track(&key);
                 track.queue = Some(queue.clone());
                 track.phase = Phase::Waiting;
@@ -181,7 +183,7 @@ impl Mapper {
             }
             "bridge-agent-start" => {
                 let (Some(key), Some(agent)) = (self.key(ev), self.agent(ev)) else { return };
-                let leg = ev.header_str("CC-Agent-UUID").filter(|l| !l.is_empty()).map(str::to_string);
+                let leg = ev.header("CC-Agent-UUID").filter(|l| !l.is_empty()).map(Cow::into_owned);
                 if let Some(old) = self.track(&key).agent_leg.take() {
                     self.agent_legs.remove(&old);
                 }
@@ -219,9 +221,10 @@ impl Mapper {
             }
             "member-queue-end" => {
                 let Some(key) = self.key(ev) else { return };
-                match ev.header_str("CC-Cause") {
+                match ev.header("CC-Cause").as_deref() {
                     Some("Cancel") => {
-                        let reason = ev.header_str("CC-Cancel-Reason").unwrap_or("NONE");
+                        let reason = ev.header("CC-Cancel-Reason");
+                        let reason = reason.as_deref().unwrap_or("NONE");
                         match self.stats.cancel_reasons.iter_mut().find(|(r, _)| r == reason) {
                             Some((_, n)) => *n += 1,
                             None => self.stats.cancel_reasons.push((reason.to_string(), 1)),
@@ -248,7 +251,7 @@ impl Mapper {
             }
             "agent-status-change" => {
                 let Some(agent) = self.agent(ev) else { return };
-                let Some(status) = ev.header_str("CC-Agent-Status") else {
+                let Some(status) = ev.header("CC-Agent-Status") else {
                     self.stats.malformed += 1;
                     return;
                 };
@@ -258,7 +261,7 @@ impl Mapper {
             }
             "agent-state-change" => {
                 let Some(agent) = self.agent(ev) else { return };
-                let Some(state) = ev.header_str("CC-Agent-State") else {
+                let Some(state) = ev.header("CC-Agent-State") else {
                     self.stats.malformed += 1;
                     return;
                 };
@@ -268,7 +271,7 @@ impl Mapper {
             }
             "members-count" => {
                 let Some(queue) = self.queue(ev) else { return };
-                let Some(count) = ev.header_str("CC-Count").and_then(|c| c.trim().parse::<usize>().ok()) else {
+                let Some(count) = ev.header("CC-Count").and_then(|c| c.trim().parse::<usize>().ok()) else {
                     self.stats.malformed += 1;
                     return;
                 };
@@ -300,12 +303,12 @@ impl Mapper {
         self.agent_legs.get(uuid).cloned()
     }
 
-    fn hold(&mut self, ev: &EslEvent, held: bool, out: &mut Vec<Observation>) {
-        let Some(uuid) = ev.header_str("Unique-ID") else {
+    fn hold(&mut self, ev: &Event<'_>, held: bool, out: &mut Vec<Observation>) {
+        let Some(uuid) = ev.header("Unique-ID") else {
             self.stats.malformed += 1;
             return;
         };
-        match self.call_of_channel(uuid) {
+        match self.call_of_channel(&uuid) {
             Some(key) if self.calls.get(&key).is_some_and(|c| c.phase == Phase::Connected) => {
                 out.push(if held { Observation::CallHeld { key } } else { Observation::CallResumed { key } })
             }
@@ -314,12 +317,12 @@ impl Mapper {
     }
 
     /// A channel starting `eavesdrop` on an agent leg (or a caller's channel): a supervisor joined that call.
-    fn execute(&mut self, ev: &EslEvent, out: &mut Vec<Observation>) {
-        if ev.header_str("Application") != Some("eavesdrop") {
+    fn execute(&mut self, ev: &Event<'_>, out: &mut Vec<Observation>) {
+        if ev.header("Application").as_deref() != Some("eavesdrop") {
             self.stats.ignored += 1;
             return;
         }
-        let (Some(spy), Some(target)) = (ev.header_str("Unique-ID"), ev.header_str("Application-Data")) else {
+        let (Some(spy), Some(target)) = (ev.header("Unique-ID"), ev.header("Application-Data")) else {
             self.stats.malformed += 1;
             return;
         };
@@ -327,16 +330,16 @@ impl Mapper {
             self.stats.ignored += 1;
             return;
         };
-        let supervisor = match ev.header_str(&format!("variable_{SUPERVISOR_VAR}")) {
-            Some(s) if !s.is_empty() => s.to_string(),
+        let supervisor = match ev.header(&format!("variable_{SUPERVISOR_VAR}")) {
+            Some(s) if !s.is_empty() => s.into_owned(),
             _ => self
                 .spies
-                .get(spy)
+                .get(&*spy)
                 .map(|s| s.supervisor.clone())
-                .or_else(|| ev.header_str("Channel-Name").map(str::to_string))
+                .or_else(|| ev.header("Channel-Name").map(Cow::into_owned))
                 .unwrap_or_else(|| spy.to_string()),
         };
-        let on = |name: &str| ev.header_str(&format!("variable_{name}")).is_some_and(is_true);
+        let on = |name: &str| ev.header(&format!("variable_{name}")).is_some_and(|v| is_true(&v));
         let mode = match (on("eavesdrop_whisper_aleg"), on("eavesdrop_whisper_bleg")) {
             (true, true) => SupervisorMode::Barge,
             (true, false) | (false, true) => SupervisorMode::Whisper,
@@ -347,17 +350,17 @@ impl Mapper {
         out.push(Observation::SpyStarted { key, supervisor, mode });
     }
 
-    fn hangup(&mut self, ev: &EslEvent, out: &mut Vec<Observation>) {
-        let Some(uuid) = ev.header_str("Unique-ID") else {
+    fn hangup(&mut self, ev: &Event<'_>, out: &mut Vec<Observation>) {
+        let Some(uuid) = ev.header("Unique-ID") else {
             self.stats.malformed += 1;
             return;
         };
-        if let Some(spy) = self.spies.remove(uuid) {
+        if let Some(spy) = self.spies.remove(&*uuid) {
             out.push(Observation::SpyStopped { key: spy.key, supervisor: spy.supervisor });
             return;
         }
         // An agent leg hanging up while its bridge is live: the agent ended the call (the bridge's end says so).
-        if let Some(key) = self.agent_legs.get(uuid) {
+        if let Some(key) = self.agent_legs.get(&*uuid) {
             if let Some(t) = self.calls.get_mut(key) {
                 t.agent_hung_up = true;
             }
@@ -378,8 +381,8 @@ impl Mapper {
         }
     }
 
-    fn key(&mut self, ev: &EslEvent) -> Option<CallKey> {
-        match ev.header_str("CC-Member-Session-UUID") {
+    fn key(&mut self, ev: &Event<'_>) -> Option<CallKey> {
+        match ev.header("CC-Member-Session-UUID") {
             Some(k) if !k.is_empty() => Some(CallKey(k.to_string())),
             _ => {
                 self.stats.malformed += 1;
@@ -388,26 +391,26 @@ impl Mapper {
         }
     }
 
-    fn agent(&mut self, ev: &EslEvent) -> Option<AgentId> {
-        let Some(name) = ev.header_str("CC-Agent") else {
+    fn agent(&mut self, ev: &Event<'_>) -> Option<AgentId> {
+        let Some(name) = ev.header("CC-Agent") else {
             self.stats.malformed += 1;
             return None;
         };
-        let found = self.roster.agent_by_member(name).map(|a| a.id);
+        let found = self.roster.agent_by_member(&name).map(|a| a.id);
         if found.is_none() {
-            self.unmapped(name);
+            self.unmapped(&name);
         }
         found
     }
 
-    fn queue(&mut self, ev: &EslEvent) -> Option<QueueId> {
-        let Some(name) = ev.header_str("CC-Queue") else {
+    fn queue(&mut self, ev: &Event<'_>) -> Option<QueueId> {
+        let Some(name) = ev.header("CC-Queue") else {
             self.stats.malformed += 1;
             return None;
         };
-        let found = self.roster.queue_by_pbx(name).map(|q| q.id.clone());
+        let found = self.roster.queue_by_pbx(&name).map(|q| q.id.clone());
         if found.is_none() {
-            self.unmapped(name);
+            self.unmapped(&name);
         }
         found
     }

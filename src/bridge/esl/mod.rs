@@ -1,12 +1,11 @@
-//! FreeSWITCH event socket (mod_callcenter) bridge: [`map`] turns events into observations, [`command`] actions into
-//! API commands, [`client`] runs the link (connect, password, subscription, snapshot, events, actions, reconnect).
-//!
-//! The ESL framing (Content-Type/Content-Length, URL-decoded plain-event headers, api/bgapi replies) is the
-//! `freeswitch-esl-tokio` crate's, pinned; it does not reconnect, so [`client::run`] does, with capped backoff and a
-//! fresh snapshot each time.
+//! FreeSWITCH event socket (mod_callcenter) bridge: [`frame`] reads the wire format (Content-Type/Content-Length
+//! frames, plain events with percent-encoded values decoded on demand), [`map`] turns events into observations,
+//! [`command`] actions into API commands, [`client`] runs the link (connect, password, subscription, snapshot, events,
+//! `api`/`bgapi` replies, actions, reconnect with capped backoff and a fresh snapshot each time).
 
 pub mod client;
 pub mod command;
+pub mod frame;
 pub mod map;
 
 use std::time::Duration;

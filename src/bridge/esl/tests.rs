@@ -1,6 +1,5 @@
-use freeswitch_esl_tokio::EslEvent;
-
 use super::command::{plan, refused};
+use super::frame::{FrameReader, plain_event};
 use super::map::{Mapper, QueueTables, Table, floor_state};
 use crate::bridge::{
     CallKey, EndReason, Observation, PbxAction, Roster, RosterAgent, RosterQueue, RosterSupervisor, SnapshotCall,
@@ -33,23 +32,26 @@ fn roster() -> Roster {
     }
 }
 
-fn event(headers: &[(&str, &str)]) -> EslEvent {
-    let mut ev = EslEvent::new();
-    for (k, v) in headers {
-        ev.set_header(*k, *v);
-    }
-    ev
+/// An event as FreeSWITCH sends it (a `text/event-plain` frame, values percent-encoded); [`map`] reads it back
+/// through the frame reader, so the mapper sees what it sees on a link.
+fn event(headers: &[(&str, &str)]) -> Vec<u8> {
+    plain_event(headers, None)
 }
 
-fn cc(action: &str, more: &[(&str, &str)]) -> EslEvent {
+fn cc(action: &str, more: &[(&str, &str)]) -> Vec<u8> {
     let mut h = vec![("Event-Name", "CUSTOM"), ("Event-Subclass", "callcenter::info"), ("CC-Action", action)];
     h.extend_from_slice(more);
     event(&h)
 }
 
-fn map(m: &mut Mapper, ev: &EslEvent) -> Vec<Observation> {
+fn map(m: &mut Mapper, wire: &[u8]) -> Vec<Observation> {
+    let mut reader = FrameReader::default();
+    reader.push(wire);
+    let frame = reader.next_frame().expect("the test's event frames");
+    let ev = frame.event().expect("a plain event");
     let mut out = Vec::new();
-    m.event(ev, &mut out);
+    m.event(&ev, &mut out);
+    assert!(reader.next_frame().is_none(), "one event per frame");
     out
 }
 
@@ -80,11 +82,11 @@ fn connect(m: &mut Mapper) {
     assert_eq!(m.agent_leg(&key()), Some(AGENT_LEG));
 }
 
-fn bridge_end() -> EslEvent {
+fn bridge_end() -> Vec<u8> {
     cc("bridge-agent-end", &[("CC-Agent", "1002@default"), ("CC-Member-Session-UUID", CALLER)])
 }
 
-fn hangup(uuid: &str) -> EslEvent {
+fn hangup(uuid: &str) -> Vec<u8> {
     event(&[("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Unique-ID", uuid)])
 }
 

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::Engine;
+use super::SimSource;
 use super::sim::scenario::OrdersSpec;
+use super::source::{Ctx, Source};
 use crate::model::*;
 
 pub use http::{OrderLookups, OrderReply, OrderRequest};
@@ -62,15 +63,15 @@ impl Orders {
     }
 }
 
-impl Engine {
+impl Ctx<'_, SimSource> {
     /// For an arriving caller of `lang`: with `[orders] caller_share`, the number of one of the shop's customers.
     /// Draws from its own stream, so floors without customers run as before.
     pub(super) fn pick_customer(&mut self, lang: Lang) -> Option<String> {
-        let share = self.scenario.orders.as_ref().map_or(0.0, |o| o.caller_share);
+        let share = self.core.scenario.orders.as_ref().map_or(0.0, |o| o.caller_share);
         if share <= 0.0 {
             return None;
         }
-        let o = &mut self.orders;
+        let o = &mut self.src.orders;
         let numbers = &o.numbers[usize::from(lang == Lang::En)];
         if numbers.is_empty() || !o.rng.random_bool(share.clamp(0.0, 1.0)) {
             return None;
@@ -81,20 +82,20 @@ impl Engine {
     /// A call arrived: look up the caller's orders. The table answers at once (a number it does not hold gets
     /// nothing); an endpoint is asked for every caller, without waiting.
     pub(super) fn look_up_orders(&mut self, call: CallId) {
-        let Some(spec) = &self.scenario.orders else { return };
-        let Some(caller) = self.calls.get(&call).map(|c| &c.caller) else { return };
+        let Some(spec) = &self.core.scenario.orders else { return };
+        let Some(caller) = self.core.calls.get(&call).map(|c| &c.caller) else { return };
         match spec.source {
             OrderSource::Table => {
-                let Some((orders, more)) = self.orders.table.get(caller) else { return };
+                let Some((orders, more)) = self.src.orders.table.get(caller) else { return };
                 let (orders, more) = (orders.clone(), *more);
                 self.emit(EventKind::OrdersFound { call, source: OrderSource::Table, orders, more });
             }
             OrderSource::Http => {
-                if !self.orders.attached {
+                if !self.src.orders.attached {
                     return;
                 }
                 let caller = caller.clone();
-                self.orders.requests.push(OrderRequest { call, caller });
+                self.src.orders.requests.push(OrderRequest { call, caller });
                 self.emit(EventKind::OrdersRequested { call, source: OrderSource::Http });
             }
         }
@@ -103,23 +104,26 @@ impl Engine {
     /// The floor's HTTP order lookups, for whoever runs this engine: from now on arriving calls ask the endpoint
     /// (hand [`Engine::take_order_requests`] to [`OrderLookups::start`], and answers to [`Engine::orders_reply`]).
     /// `None` when the scenario looks orders up in its table or not at all.
-    pub fn attach_order_lookups(&mut self) -> Option<(OrderLookups, tokio::sync::mpsc::UnboundedReceiver<OrderReply>)> {
-        let spec = self.scenario.orders.as_ref().filter(|o| o.source == OrderSource::Http)?;
+    pub(in crate::engine) fn attach_order_lookups(
+        &mut self,
+    ) -> Option<(OrderLookups, tokio::sync::mpsc::UnboundedReceiver<OrderReply>)> {
+        let spec = self.core.scenario.orders.as_ref().filter(|o| o.source == OrderSource::Http)?;
         let lookups = OrderLookups::new(spec)?;
-        self.orders.attached = true;
+        self.src.orders.attached = true;
         Some(lookups)
     }
+}
 
-    /// HTTP lookups to start since the last call, oldest first.
-    pub fn take_order_requests(&mut self) -> Vec<OrderRequest> {
-        std::mem::take(&mut self.orders.requests)
-    }
-
+impl<S: Source> Ctx<'_, S> {
     /// An answer from the order endpoint: `orders_found` or `orders_failed` on the call, if it is still on the floor
     /// and still waiting for it.
-    pub fn orders_reply(&mut self, reply: OrderReply) {
-        let waiting =
-            self.floor.calls.get(&reply.call).is_some_and(|c| matches!(c.orders, Some(CallOrders::Pending { .. })));
+    pub(in crate::engine) fn orders_reply(&mut self, reply: OrderReply) {
+        let waiting = self
+            .core
+            .floor
+            .calls
+            .get(&reply.call)
+            .is_some_and(|c| matches!(c.orders, Some(CallOrders::Pending { .. })));
         if !waiting {
             return;
         }
@@ -136,5 +140,33 @@ impl Engine {
                 self.emit(EventKind::OrdersFailed { call, reason });
             }
         }
+    }
+}
+
+impl super::Engine {
+    /// The floor's HTTP order lookups, for whoever runs this engine: from now on arriving calls ask the endpoint
+    /// (hand [`super::Engine::take_order_requests`] to [`OrderLookups::start`], and answers to
+    /// [`super::Engine::orders_reply`]). `None` when the scenario looks orders up in its table or not at all, and on
+    /// a PBX floor (a bridge sends its own CRM's answers).
+    pub fn attach_order_lookups(&mut self) -> Option<(OrderLookups, tokio::sync::mpsc::UnboundedReceiver<OrderReply>)> {
+        super::source::with_ctx!(self, ctx => Source::attach_order_lookups(&mut ctx))
+    }
+
+    /// HTTP lookups to start since the last call, oldest first.
+    pub fn take_order_requests(&mut self) -> Vec<OrderRequest> {
+        super::source::with_ctx!(self, ctx => ctx.src.take_order_requests())
+    }
+
+    /// An answer from the order endpoint: `orders_found` or `orders_failed` on the call, if it is still on the floor
+    /// and still waiting for it.
+    pub fn orders_reply(&mut self, reply: OrderReply) {
+        super::source::with_ctx!(self, ctx => ctx.orders_reply(reply));
+    }
+}
+
+impl SimSource {
+    /// HTTP lookups to start since the last call, oldest first.
+    pub(in crate::engine) fn order_requests(&mut self) -> Vec<OrderRequest> {
+        std::mem::take(&mut self.orders.requests)
     }
 }

@@ -329,17 +329,15 @@ impl Hub {
                     let _ = reply.send((Err(err), self.engine.floor().seq));
                     return false;
                 }
-                let result = if self.engine.is_pbx() {
-                    match self.engine.submit(&actor, &command) {
-                        Ok(Submitted::Done) => Ok(()),
-                        Ok(Submitted::Pending(action)) => {
-                            self.send_action(actor, command, action, reply);
-                            return false;
-                        }
-                        Err(e) => Err(e),
+                // Any source the same way: the source carries the command out on the floor, or (a PBX) hands back
+                // the action to send.
+                let result = match self.engine.submit(&actor, &command) {
+                    Ok(Submitted::Done) => Ok(()),
+                    Ok(Submitted::Pending(action)) => {
+                        self.send_action(actor, command, action, reply);
+                        return false;
                     }
-                } else {
-                    self.engine.command(&actor, &command)
+                    Err(e) => Err(e),
                 };
                 self.finish_command(&actor, &command, result, reply);
             }

@@ -19,8 +19,6 @@ use scenario::Dist;
 /// Something the simulation will make happen at a given floor time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fact {
-    /// Once per floor-second: time moves on, metric alerts are checked every few ticks.
-    Tick,
     /// The next caller dials in.
     Arrival,
     /// Draw the next arrival time again from here (after a long stretch of near-zero rate), without an arrival.
@@ -46,8 +44,6 @@ pub enum Fact {
     BreakEnd(AgentId, u32),
     ShiftStart(AgentId),
     ShiftEnd(AgentId),
-    /// A ticket's due time passed at the given escalation level.
-    TicketDue(TicketId, u8),
     /// The back office resolves a ticket.
     BackOffice(TicketId),
     /// A post-call survey comes back.
@@ -74,36 +70,49 @@ pub enum Fact {
     DialectWait(CallId),
 }
 
-/// Facts ordered by time, then by the order they were scheduled in, so equal times replay identically.
+/// Facts (of any kind `F`) ordered by time, then by the order they were scheduled in, so equal times replay
+/// identically. Two schedulers that share a stamp counter ([`Scheduler::at_stamped`]) merge into one order by
+/// (time, stamp): the core's timers and the simulator's facts are kept apart that way and still replay as one.
 ///
 /// A calendar queue: facts wait in one bucket per floor-second; the earliest bucket is sorted once when it comes
 /// due. Almost every fact is scheduled seconds to minutes ahead, so this beats a binary heap of tens of thousands
 /// of pending facts on a busy floor.
-#[derive(Debug, Default)]
-pub struct Scheduler {
-    buckets: BTreeMap<i64, Vec<Entry>>,
+#[derive(Debug)]
+pub struct Scheduler<F = Fact> {
+    buckets: BTreeMap<i64, Vec<(i64, u64, F)>>,
     /// The bucket being drained, sorted latest first (so the next fact pops off the end).
-    current: Vec<Entry>,
+    current: Vec<(i64, u64, F)>,
     current_sec: Option<i64>,
     next: u64,
     len: usize,
 }
 
-type Entry = (i64, u64, Fact);
+impl<F> Default for Scheduler<F> {
+    fn default() -> Self {
+        Scheduler { buckets: BTreeMap::new(), current: Vec::new(), current_sec: None, next: 0, len: 0 }
+    }
+}
 
 const MICROS: i64 = 1_000_000;
 
-impl Scheduler {
-    pub fn at(&mut self, t: Time, fact: Fact) {
+impl<F: Copy> Scheduler<F> {
+    /// Schedules `fact` at `t`, stamped by this scheduler's own counter.
+    pub fn at(&mut self, t: Time, fact: F) {
         self.next += 1;
+        self.at_stamped(t, self.next, fact);
+    }
+
+    /// Schedules `fact` at `t` with a stamp from a counter shared with other schedulers: among facts due at the
+    /// same time the lower stamp comes first.
+    pub fn at_stamped(&mut self, t: Time, stamp: u64, fact: F) {
         self.len += 1;
         let micros = t.timestamp_micros();
         let sec = micros.div_euclid(MICROS);
-        let entry = (micros, self.next, fact);
+        let entry = (micros, stamp, fact);
         match self.current_sec {
             Some(cur) if sec <= cur => {
                 // Into the bucket being drained: keep it sorted latest first.
-                let key = (micros, self.next);
+                let key = (micros, stamp);
                 let pos = self.current.partition_point(|e| (e.0, e.1) > key);
                 self.current.insert(pos, entry);
             }
@@ -112,16 +121,19 @@ impl Scheduler {
     }
 
     /// The earliest fact due at or before `t`, if any.
-    pub fn pop_due(&mut self, t: Time) -> Option<(Time, Fact)> {
+    pub fn pop_due(&mut self, t: Time) -> Option<(Time, F)> {
+        self.peek_due(t)?;
+        let (at, _, fact) = self.current.pop()?;
+        self.len -= 1;
+        Some((chrono::DateTime::from_timestamp_micros(at).unwrap_or(t), fact))
+    }
+
+    /// When the earliest fact due at or before `t` is due (microseconds) and its stamp, without taking it.
+    pub fn peek_due(&mut self, t: Time) -> Option<(i64, u64)> {
         let micros = t.timestamp_micros();
         loop {
-            if let Some(&(at, _, fact)) = self.current.last() {
-                if at > micros {
-                    return None;
-                }
-                self.current.pop();
-                self.len -= 1;
-                return Some((chrono::DateTime::from_timestamp_micros(at).unwrap_or(t), fact));
+            if let Some(&(at, stamp, _)) = self.current.last() {
+                return (at <= micros).then_some((at, stamp));
             }
             // Load the next bucket, if it has begun.
             let (&sec, _) = self.buckets.first_key_value()?;
@@ -197,12 +209,12 @@ mod tests {
         let ms = |n: i64| t0 + Duration::milliseconds(n);
         let mut s = Scheduler::default();
         s.at(ms(2500), Fact::Arrival);
-        s.at(ms(100), Fact::Tick);
+        s.at(ms(100), Fact::DrawArrival);
         s.at(ms(2500), Fact::IvrDone(CallId(1)));
         s.at(ms(900), Fact::IvrDone(CallId(2)));
         assert_eq!(s.len(), 4);
         assert_eq!(s.pop_due(ms(50)), None, "nothing is due yet");
-        assert_eq!(s.pop_due(ms(1000)).map(|x| x.1), Some(Fact::Tick));
+        assert_eq!(s.pop_due(ms(1000)).map(|x| x.1), Some(Fact::DrawArrival));
         // Scheduled while its second is being drained, before a fact already there.
         s.at(ms(500), Fact::IvrDone(CallId(3)));
         assert_eq!(s.pop_due(ms(1000)).map(|x| x.1), Some(Fact::IvrDone(CallId(3))));
@@ -211,5 +223,42 @@ mod tests {
         assert_eq!(s.pop_due(ms(3000)).map(|x| x.1), Some(Fact::Arrival));
         assert_eq!(s.pop_due(ms(3000)).map(|x| x.1), Some(Fact::IvrDone(CallId(1))));
         assert!(s.is_empty());
+    }
+
+    /// The core's timers and the simulator's facts live in two schedulers that share one stamp counter; taking
+    /// whichever is due first by (time, stamp) gives the order one scheduler holding both gave (what keeps seeded runs
+    /// byte for byte the same), equal times included.
+    #[test]
+    fn two_schedulers_sharing_stamps_replay_as_one() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).single().unwrap_or_default();
+        let ms = |n: i64| t0 + Duration::milliseconds(n);
+        // (time, which scheduler) in the order they are scheduled: equal times across the two on purpose.
+        let plan = [(1000, 'a'), (1000, 'b'), (500, 'b'), (1000, 'a'), (1500, 'b'), (500, 'a'), (2000, 'a')];
+        let mut one: Scheduler<usize> = Scheduler::default();
+        let (mut a, mut b): (Scheduler<usize>, Scheduler<usize>) = Default::default();
+        let mut stamps = 0;
+        for (n, (at, which)) in plan.iter().enumerate() {
+            one.at(ms(*at), n);
+            stamps += 1;
+            match which {
+                'a' => a.at_stamped(ms(*at), stamps, n),
+                _ => b.at_stamped(ms(*at), stamps, n),
+            }
+        }
+        let end = ms(5000);
+        let single: Vec<usize> = std::iter::from_fn(|| one.pop_due(end).map(|x| x.1)).collect();
+        let mut merged = Vec::new();
+        loop {
+            let first_a = match (a.peek_due(end), b.peek_due(end)) {
+                (Some(x), Some(y)) => x < y,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if first_a { a.pop_due(end) } else { b.pop_due(end) };
+            merged.extend(next.map(|x| x.1));
+        }
+        assert_eq!(single, vec![2, 5, 0, 1, 3, 4, 6]);
+        assert_eq!(merged, single);
     }
 }

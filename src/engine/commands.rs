@@ -40,7 +40,7 @@ impl Ctx<'_, SimSource> {
                     speaker: Speaker::Supervisor,
                     text: text.to_string(),
                     sentiment: analysis.sentiment,
-                    emotion: analysis.emotion,
+                    emotion: None,
                     whisper,
                     by: Some(actor.name.clone()),
                 });

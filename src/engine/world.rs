@@ -521,7 +521,7 @@ impl Ctx<'_, SimSource> {
             Self::pick_line(bank, if mood < -0.25 { -1.0 } else { mood }, &mut self.src.rng, &avoid)
         };
         let Some(text) = text.cloned() else { return };
-        let (sentiment, emotion) = self.src.bank_analysis.get(&text).map_or((0.0, None), |a| (a.sentiment, a.emotion));
+        let sentiment = self.src.bank_analysis.get(&text).map(|a| a.sentiment).unwrap_or(0.0);
         if let Some(cs) = self.src.calls.get_mut(&id) {
             cs.agent_spoke = true;
         }
@@ -530,7 +530,8 @@ impl Ctx<'_, SimSource> {
             speaker: Speaker::Agent,
             text,
             sentiment,
-            emotion,
+            // Emotion labels are the caller's: an agent's "I know this is frightening" is empathy, not fear.
+            emotion: None,
             whisper: false,
             by: None,
         });

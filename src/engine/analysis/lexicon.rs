@@ -4,12 +4,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
 const VADER: &str = include_str!("../../../data/vader_lexicon.tsv");
 const EN_DOMAIN: &str = include_str!("../../../data/en_domain.tsv");
-const ZH_LEXICON: &str = include_str!("../../../data/zh_lexicon.tsv");
-const ZH_MODIFIERS: &str = include_str!("../../../data/zh_modifiers.tsv");
 
 /// VADER's empirically derived increment for a booster word ("very").
 pub(super) const B_INCR: f32 = 0.293;
@@ -264,89 +260,18 @@ impl EnLexicon {
     }
 }
 
-/// What a Chinese match is.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum ZhEntry {
-    /// A sentiment word (valence 0: a blocker).
-    Word(f32),
-    /// A negator.
-    Neg,
-    /// An intensifier (> 0) or dampener (< 0).
-    Int(f32),
-    /// A contrast word ("但是").
-    But,
-}
-
-/// The Chinese lexicon: one leftmost-longest automaton over words and modifiers.
-pub(super) struct ZhLexicon {
-    pub automaton: Option<AhoCorasick>,
-    pub entries: Vec<ZhEntry>,
-    /// Lines of the bundled files that did not parse (a test keeps this empty).
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests; logged when built"))]
-    pub errors: Vec<String>,
-}
-
-impl ZhLexicon {
-    fn build() -> ZhLexicon {
-        let mut errors = Vec::new();
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut entries: Vec<ZhEntry> = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut add = |word: &'static str, entry: ZhEntry, errors: &mut Vec<String>| {
-            if let Some(&i) = seen.get(word) {
-                errors.push(format!("'{word}' is listed twice in the Chinese lexicon files"));
-                entries[i] = entry;
-            } else {
-                seen.insert(word, patterns.len());
-                patterns.push(word);
-                entries.push(entry);
-            }
-        };
-        for (word, valence) in parse_valences(ZH_LEXICON, "data/zh_lexicon.tsv", &mut errors) {
-            add(word, ZhEntry::Word(valence), &mut errors);
-        }
-        for (n, line) in data_lines(ZH_MODIFIERS) {
-            let mut fields = line.split('\t');
-            let (word, kind, scalar) = (fields.next().unwrap_or(""), fields.next(), fields.next());
-            let entry = match (kind, scalar.map(str::parse::<f32>)) {
-                (Some("neg"), None) => ZhEntry::Neg,
-                (Some("but"), None) => ZhEntry::But,
-                (Some("int"), Some(Ok(s))) if s.is_finite() => ZhEntry::Int(s),
-                _ => {
-                    errors.push(format!(
-                        "data/zh_modifiers.tsv, line {n}: expected 'word<TAB>neg', 'word<TAB>but' or \
-                         'word<TAB>int<TAB>number', found '{line}'"
-                    ));
-                    continue;
-                }
-            };
-            add(word, entry, &mut errors);
-        }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| errors.push(format!("cannot build the Chinese lexicon automaton: {e}")))
-            .ok();
-        log_errors(&errors);
-        ZhLexicon { automaton, entries, errors }
-    }
-}
-
 /// The English lexicon, parsed on first use.
 pub(super) static EN: LazyLock<EnLexicon> = LazyLock::new(EnLexicon::build);
-/// The Chinese lexicon, parsed on first use.
-pub(super) static ZH: LazyLock<ZhLexicon> = LazyLock::new(ZhLexicon::build);
 
 /// Reports lines of the bundled data that were skipped (only a broken build can have any).
-fn log_errors(errors: &[String]) {
+pub(super) fn log_errors(errors: &[String]) {
     for e in errors {
         tracing::error!("sentiment lexicon: {e}; the line is skipped");
     }
 }
 
 /// Non-blank, non-comment lines with their 1-based numbers.
-fn data_lines(text: &'static str) -> impl Iterator<Item = (usize, &'static str)> {
+pub(super) fn data_lines(text: &'static str) -> impl Iterator<Item = (usize, &'static str)> {
     text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r'))).filter(|(_, l)| {
         let t = l.trim();
         !t.is_empty() && !t.starts_with('#')
@@ -354,7 +279,7 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = (usize, &'static str)>
 }
 
 /// `word<TAB>valence` lines; bad lines are reported in `errors` and skipped.
-fn parse_valences(text: &'static str, file: &str, errors: &mut Vec<String>) -> Vec<(&'static str, f32)> {
+pub(super) fn parse_valences(text: &'static str, file: &str, errors: &mut Vec<String>) -> Vec<(&'static str, f32)> {
     let mut out = Vec::new();
     for (n, line) in data_lines(text) {
         let parsed = line.split_once('\t').and_then(|(w, v)| {

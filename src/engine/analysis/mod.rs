@@ -2,7 +2,10 @@
 //!
 //! - [`detect_lang`]: Chinese when CJK ideographs dominate the letters of a line.
 //! - [`sentiment`]: a lexicon score in [-1, 1]: VADER's rules and lexicon for English (negation, boosters, "but",
-//!   exclamation marks, ALL CAPS), the same scale and rules for a curated Chinese lexicon (see data/README.md).
+//!   exclamation marks, ALL CAPS; spoken fillers skipped); for Chinese the line is segmented into words
+//!   (`zh_seg`, jieba's frequencies) and scored word by word with negation, degree, contrast and clause rules that
+//!   also hold on unpunctuated speech (`zh_score`), with a naive-Bayes fallback for lines without a sentiment word
+//!   (`zh_model`); see data/README.md. Keyword rules still match the raw text, not the words.
 //! - [`emotion()`]: anger, anxiety or confusion from cue lists, with negation (不着急 is not anxiety).
 //! - [`Analyzer`]: the above plus a scenario's keyword rules, matched with one Aho-Corasick automaton built once.
 //! - [`redact`]: masking of phone, ID, card and account numbers.
@@ -14,6 +17,10 @@ pub mod eval;
 mod lexicon;
 pub mod redact;
 mod sentiment;
+mod zh_dict;
+mod zh_model;
+mod zh_score;
+mod zh_seg;
 
 use std::io::{BufRead, Write};
 
@@ -205,7 +212,7 @@ pub fn detect_lang(text: &str) -> Lang {
 pub fn sentiment(text: &str, lang: Lang) -> f32 {
     match lang {
         Lang::En => sentiment::score_en(text),
-        Lang::Zh => sentiment::score_zh(text),
+        Lang::Zh => zh_score::score_zh(text),
     }
 }
 
@@ -320,5 +327,7 @@ pub fn misjudged_lines(scenario: &Scenario) -> Vec<String> {
     out
 }
 
+#[cfg(test)]
+mod speech_tests;
 #[cfg(test)]
 mod tests;

@@ -2,13 +2,13 @@
 
 use std::cell::RefCell;
 
-use super::lexicon::{B_INCR, C_INCR, EN, MAX_PHRASE_TOKENS, N_SCALAR, WordInfo, ZH, ZhEntry};
+use super::lexicon::{B_INCR, C_INCR, EN, MAX_PHRASE_TOKENS, N_SCALAR, WordInfo};
 
 /// VADER's normalisation constant: `x / sqrt(x² + ALPHA)` maps a valence sum into (-1, 1).
 const ALPHA: f32 = 15.0;
 
 /// Maps a summed valence into [-1, 1] like VADER's compound score.
-fn normalize(sum: f32) -> f32 {
+pub(super) fn normalize(sum: f32) -> f32 {
     (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
@@ -33,20 +33,20 @@ fn punctuation_emphasis(text: &str) -> f32 {
 
 /// Sums sentiment, weighting around the first contrast word ("but", "但是"): half before it, 1.5 times after it.
 #[derive(Default)]
-struct Accumulator {
+pub(super) struct Accumulator {
     before: f32,
     after: f32,
-    seen_but: bool,
+    pub seen_but: bool,
     any: bool,
 }
 
 impl Accumulator {
-    fn add(&mut self, v: f32) {
+    pub fn add(&mut self, v: f32) {
         self.any = true;
         if self.seen_but { self.after += v } else { self.before += v }
     }
 
-    fn compound(&self, text: &str) -> f32 {
+    pub fn compound(&self, text: &str) -> f32 {
         if !self.any {
             return 0.0;
         }
@@ -164,6 +164,7 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
             clause: this_clause,
         });
     }
+    drop_fillers(lower, toks);
     let n = toks.len();
     if n == 0 {
         return 0.0;
@@ -277,6 +278,56 @@ fn score_en_with(text: &str, scratch: &mut Scratch) -> f32 {
     acc.compound(text)
 }
 
+/// Spoken fillers: removed before scoring, so that they neither count nor keep a negator or booster from the word
+/// it modifies ("not um really good").
+const FILLERS: &[&str] = &["um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "mhm"];
+
+/// Words after which "like" is a filler ("it was like broken", "and like it never came").
+const LIKE_AS_FILLER_AFTER: &[&str] = &["was", "were", "is", "it's", "i'm", "and", "so", "but", "just"];
+
+/// Words before which a "like" opening a clause is a filler ("like it never came", "like the agent hung up").
+const LIKE_AS_FILLER_BEFORE: &[&str] =
+    &["i", "i'm", "it", "it's", "you", "we", "they", "he", "she", "the", "this", "that", "nobody", "nothing"];
+
+/// Removes speech fillers from `toks`: "um", "uh"…, "you know" and "I mean", "like" as a filler (next to another
+/// filler or repeated, after "was"/"and"/"so", or opening a clause before a pronoun or article), and "well"
+/// opening a clause before a word that is not in the lexicon ("well it broke again" is not praise; "well done" is).
+/// "Like" as a verb or a preposition keeps its valence: VADER's raters scored "looks like" and "feels like" too.
+fn drop_fillers(lower: &str, toks: &mut Vec<Tok>) {
+    let word = |t: &Tok| lower.get(t.start as usize..t.end as usize).unwrap_or("");
+    let mut kept = 0usize;
+    let mut skip_next = false;
+    for i in 0..toks.len() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        let t = toks[i];
+        let w = word(&t);
+        let next = toks.get(i + 1).filter(|n| n.clause == t.clause).map_or("", word);
+        let prev = kept.checked_sub(1).map(|k| toks[k]);
+        let prev_word = prev.as_ref().map_or("", word);
+        let clause_start = prev.is_none_or(|p| p.clause != t.clause);
+        if matches!((w, next), ("you", "know") | ("i", "mean")) {
+            skip_next = true;
+            continue;
+        }
+        let like_filler = FILLERS.contains(&prev_word)
+            || FILLERS.contains(&next)
+            || next == "like"
+            || (next == "you" && toks.get(i + 2).is_some_and(|n| word(n) == "know"))
+            || LIKE_AS_FILLER_AFTER.contains(&prev_word)
+            || (clause_start && LIKE_AS_FILLER_BEFORE.contains(&next));
+        let filler = FILLERS.contains(&w)
+            || (w == "like" && like_filler)
+            || (w == "well" && clause_start && toks.get(i + 1).is_some_and(|n| n.info.valence.is_none()));
+        if !filler {
+            toks[kept] = t;
+            kept += 1;
+        }
+    }
+    toks.truncate(kept);
+}
+
 /// VADER's negation check for the word `back + 1` positions before item `i`.
 fn negation_check<'a>(v: f32, back: usize, i: usize, word: &impl Fn(usize) -> &'a str, toks: &[Tok]) -> f32 {
     let negated = |j: usize| toks.get(j).is_some_and(|t| t.info.negation);
@@ -312,73 +363,4 @@ fn negation_check<'a>(v: f32, back: usize, i: usize, word: &impl Fn(usize) -> &'
         }
     }
     v
-}
-
-/// Characters that end the reach of a Chinese negator or intensifier.
-fn is_clause_break(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '…' | ',' | '.' | '!' | '?' | ';' | ':' | '\n' | '~' | '～'
-    )
-}
-
-/// True when at most 2 characters, none of them punctuation, lie between a modifier and a word.
-fn within_reach(text: &str, modifier_end: usize, word_start: usize) -> bool {
-    let Some(gap) = text.get(modifier_end..word_start) else { return false };
-    let mut count = 0;
-    for c in gap.chars() {
-        count += 1;
-        if count > 2 || is_clause_break(c) {
-            return false;
-        }
-    }
-    true
-}
-
-/// Chinese sentiment: leftmost-longest lexicon matches, each negated (x -0.74) by a negator and strengthened by an
-/// intensifier within 2 characters before it, summed with the contrast rule and punctuation emphasis, normalised
-/// like VADER's compound.
-pub(super) fn score_zh(text: &str) -> f32 {
-    let lex = &*ZH;
-    let Some(ac) = &lex.automaton else { return 0.0 };
-    let mut acc = Accumulator::default();
-    let mut neg_end: Option<usize> = None;
-    let mut int: Option<(usize, f32)> = None;
-    for m in ac.find_iter(text) {
-        let Some(&entry) = lex.entries.get(m.pattern().as_usize()) else { continue };
-        match entry {
-            ZhEntry::Neg => neg_end = Some(m.end()),
-            ZhEntry::Int(s) => {
-                // Stacked intensifiers ("真的非常") add up.
-                let carried = int.filter(|&(end, _)| end == m.start()).map_or(0.0, |(_, s)| s);
-                int = Some((m.end(), s + carried));
-            }
-            ZhEntry::But => {
-                acc.seen_but = true;
-                neg_end = None;
-                int = None;
-            }
-            ZhEntry::Word(base) => {
-                if base == 0.0 {
-                    // A blocker: it only hides the words inside it.
-                    continue;
-                }
-                let mut v = base;
-                if let Some((end, s)) = int
-                    && within_reach(text, end, m.start())
-                {
-                    v += s * v.signum();
-                }
-                if let Some(end) = neg_end
-                    && within_reach(text, end, m.start())
-                {
-                    v *= N_SCALAR;
-                }
-                neg_end = None;
-                int = None;
-                acc.add(v);
-            }
-        }
-    }
-    acc.compound(text)
 }

@@ -106,7 +106,15 @@ fn big_floor() -> Floor {
                 apply(
                     &mut floor,
                     at,
-                    EventKind::Utterance { call, speaker, text: text.into(), sentiment, whisper: false, by: None },
+                    EventKind::Utterance {
+                        call,
+                        speaker,
+                        text: text.into(),
+                        sentiment,
+                        emotion: None,
+                        whisper: false,
+                        by: None,
+                    },
                 );
             }
         }
@@ -177,6 +185,7 @@ fn tick_batch(app: &App, n: u64) -> Update {
                 speaker: Speaker::Caller,
                 text: "still waiting for the courier".into(),
                 sentiment: -0.4,
+                emotion: None,
                 whisper: false,
                 by: None,
             },

@@ -80,7 +80,7 @@ fn eval_gives_the_exact_confusion_table_of_a_small_file() {
         ])
     );
     assert_eq!(v["emotions"], json!({"anger": 1, "anxiety": 1, "none": 1}), "emotion labels are counted");
-    assert_eq!(v["emotions_scored"], false);
+    assert_eq!(v["emotions_scored"], true, "the emotion column is scored (tests/analyze_emotion.rs)");
     // Throughput is reported (never asserted on its value): the whole file at least once, on one thread.
     let t = &v["throughput"];
     assert!(t["passes"].as_u64().is_some_and(|p| p >= 1), "{t}");
@@ -103,7 +103,7 @@ fn eval_gives_the_exact_confusion_table_of_a_small_file() {
         "    labelled pos             1              1         0\n    \
          labelled neg             0              2         0\n",
         "  en: 6 lines, sign accuracy 0.5000, scored 0 0.3333\n",
-        "emotions (read and counted, not scored yet): anger 1, anxiety 1, none 1\n",
+        "emotion labels: anger 1, anxiety 1, none 1\n",
         "utterances/s on 1 thread",
     ];
     for e in expected {

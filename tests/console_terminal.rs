@@ -345,6 +345,7 @@ fn the_console_never_writes_what_a_caller_typed_as_controls_to_the_terminal() {
         speaker: callfloor::model::Speaker::Caller,
         text: hostile.into(),
         sentiment: -0.5,
+        emotion: None,
         whisper: false,
         by: Some(hostile.into()),
     };

@@ -349,6 +349,7 @@ fn sentiment_and_overdue_tickets_are_red() {
             speaker: Speaker::Caller,
             text: text.into(),
             sentiment: -0.9,
+            emotion: None,
             whisper: false,
             by: None,
         },

@@ -85,18 +85,19 @@ async fn tail_escapes_c1_controls_and_bidi_overrides_and_its_json_still_reads_th
         "type": "welcome", "protocol": 1, "role": "supervisor", "server": format!("engine {HOSTILE}"), "user": HOSTILE,
     });
     let call = CallId(1042);
-    let said = |by: Option<String>| Event {
+    let said = |by: Option<String>, emotion: Option<Emotion>| Event {
         at: chrono::DateTime::UNIX_EPOCH,
         kind: EventKind::Utterance {
             call,
             speaker: Speaker::Caller,
             text: HOSTILE.into(),
             sentiment: -0.5,
+            emotion,
             whisper: false,
             by,
         },
     };
-    let events = vec![said(None), said(Some(HOSTILE.into())), said(None)];
+    let events = vec![said(None, None), said(Some(HOSTILE.into()), Some(Emotion::Anger)), said(None, None)];
     for frame in
         [welcome.to_string(), protocol::encode_snapshot(&Floor::default()), protocol::encode_events(0, &events)]
     {
@@ -113,6 +114,8 @@ async fn tail_escapes_c1_controls_and_bidi_overrides_and_its_json_still_reads_th
     assert_eq!(lines.len(), 2, "{text}");
     assert_eq!(lines[0]["text"], HOSTILE, "the escapes are JSON's own: the text reads back unchanged");
     assert_eq!(lines[1]["by"], HOSTILE);
+    assert_eq!(lines[1]["emotion"], "anger", "tail shows a line's emotion");
+    assert!(lines[0].get("emotion").is_none(), "and leaves it out when there is none: {text}");
     assert!(text.contains("\\u009b2J") && text.contains("\\u202e"), "{text}");
     // stderr: the status line shows what it cannot print as escapes.
     let said = status.bytes();

@@ -524,6 +524,7 @@ mod tests {
             speaker: Speaker::Supervisor,
             text: "I am the duty supervisor".into(),
             sentiment: 0.3,
+            emotion: None,
             whisper: false,
             by: Some("sue".into()),
         };

@@ -132,7 +132,8 @@ pub const CALL_COLUMNS: &[Column] = &[
     col("wait", "Wait", Fixed(6), Fixed(6), Desc),
     col("talk", "Talk", Fixed(6), Fixed(6), Desc),
     col("agent", "Agent", Fixed(5), Fixed(5), Asc),
-    col("sentiment", "Sentiment", Fixed(10), Fixed(11), Asc),
+    // Wide enough for the emotion word that may follow the value: `-0.62 conf.`, `-0.62 confused`.
+    col("sentiment", "Sentiment", Fixed(11), Fixed(14), Asc),
     col("flags", "Flags", Fixed(6), Fixed(6), Desc),
     col("id", "ID", Hidden, Fixed(5), Asc),
     col("pri", "Pri", Hidden, Fixed(3), Desc),

@@ -40,6 +40,7 @@ impl Ctx<'_, SimSource> {
                     speaker: Speaker::Supervisor,
                     text: text.to_string(),
                     sentiment: analysis.sentiment,
+                    emotion: None,
                     whisper,
                     by: Some(actor.name.clone()),
                 });

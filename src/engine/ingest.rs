@@ -82,6 +82,8 @@ impl<S: Source> Ctx<'_, S> {
             speaker,
             text: text.to_string(),
             sentiment: analysis.sentiment,
+            // Emotion labels are the caller's (as for the simulator's lines).
+            emotion: if speaker == Speaker::Caller { analysis.emotion } else { None },
             whisper: false,
             by: None,
         });

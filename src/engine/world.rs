@@ -530,6 +530,8 @@ impl Ctx<'_, SimSource> {
             speaker: Speaker::Agent,
             text,
             sentiment,
+            // Emotion labels are the caller's: an agent's "I know this is frightening" is empathy, not fear.
+            emotion: None,
             whisper: false,
             by: None,
         });
@@ -567,11 +569,11 @@ impl Ctx<'_, SimSource> {
             cs.lines += 1;
         }
         // Bank lines were analysed once at start; only lines with rule hits need their analysis copied.
-        let (sentiment, hits) = match self.src.bank_analysis.get(&text) {
-            Some(a) => (a.sentiment, (!a.hits.is_empty()).then(|| a.clone())),
+        let (sentiment, emotion, hits) = match self.src.bank_analysis.get(&text) {
+            Some(a) => (a.sentiment, a.emotion, (!a.hits.is_empty()).then(|| a.clone())),
             None => {
                 let a = self.core.analyzer.analyze(&text);
-                (a.sentiment, (!a.hits.is_empty()).then_some(a))
+                (a.sentiment, a.emotion, (!a.hits.is_empty()).then_some(a))
             }
         };
         self.emit(EventKind::Utterance {
@@ -579,6 +581,7 @@ impl Ctx<'_, SimSource> {
             speaker: Speaker::Caller,
             text,
             sentiment,
+            emotion,
             whisper: false,
             by: None,
         });
@@ -662,7 +665,9 @@ impl<S: Source> Ctx<'_, S> {
 
     /// Raises a negative-sentiment alert when a call's rolling sentiment has *fallen* past the thresholds: a trend,
     /// at least [`SENTIMENT_DROP`] below the call's best so far, not a caller who was upset from the first word (the
-    /// keyword rules and the end-of-call ticket cover those). Once per call and severity.
+    /// keyword rules and the end-of-call ticket cover those). Once per call and severity. The text names the
+    /// caller's current emotion when there is one, value first so a narrow column keeps both:
+    /// "C-1023: caller angry, -0.54 and falling (agent A-09)".
     pub(super) fn check_sentiment(&mut self, id: CallId) {
         let Some(call) = self.core.floor.calls.get(&id) else { return };
         let th = self.core.scenario.thresholds.negative_sentiment;
@@ -699,7 +704,10 @@ impl<S: Source> Ctx<'_, S> {
             AlertKind::NegativeSentiment,
             severity,
             id.to_string(),
-            format!("{id}: caller sentiment down to {s:+.2}{agent}"),
+            match call.emotion() {
+                Some(e) => format!("{id}: caller {}, {s:+.2} and falling{agent}", e.adjective()),
+                None => format!("{id}: caller sentiment down to {s:+.2}{agent}"),
+            },
         );
     }
 }

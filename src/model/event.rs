@@ -91,6 +91,9 @@ pub enum EventKind {
         speaker: Speaker,
         text: String,
         sentiment: f32,
+        /// The emotion the line expresses (`anger`, `anxiety`, `confusion`); absent when none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emotion: Option<super::Emotion>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         whisper: bool,
         /// Who said it, for a supervisor's line: the supervisor's user name.
@@ -397,6 +400,7 @@ mod tests {
                 speaker: Speaker::Supervisor,
                 text: "I am the duty supervisor".into(),
                 sentiment: 0.2,
+                emotion: None,
                 whisper: false,
                 by: Some("sue".into()),
             },

@@ -328,13 +328,14 @@ impl Floor {
                     c.state = CallState::Connected;
                 }
             }
-            EventKind::Utterance { call, speaker, text, sentiment, whisper, by } => {
+            EventKind::Utterance { call, speaker, text, sentiment, emotion, whisper, by } => {
                 let Some(c) = self.calls.get_mut(call) else { return };
                 c.transcript.push(Line {
                     at,
                     speaker: *speaker,
                     text: text.clone(),
                     sentiment: *sentiment,
+                    emotion: *emotion,
                     whisper: *whisper,
                     by: by.clone(),
                 });

@@ -4,6 +4,7 @@
 pub mod command;
 pub mod dialect;
 pub mod edu;
+pub mod emotion;
 pub mod event;
 pub mod floor;
 pub mod ids;
@@ -20,6 +21,7 @@ pub use command::{
 };
 pub use dialect::*;
 pub use edu::*;
+pub use emotion::{EMOTION_CALM_LINES, Emotion};
 pub use event::{Event, EventKind};
 pub use floor::*;
 pub use ids::*;

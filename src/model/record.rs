@@ -222,7 +222,7 @@ mod tests {
     use super::*;
 
     fn line(speaker: Speaker, sentiment: f32) -> Line {
-        Line { at: Time::default(), speaker, text: String::new(), sentiment, whisper: false, by: None }
+        Line { at: Time::default(), speaker, text: String::new(), sentiment, emotion: None, whisper: false, by: None }
     }
 
     /// A call read back from the store draws the same sentiment trail the floor drew while it was live: agent lines

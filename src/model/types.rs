@@ -278,6 +278,9 @@ pub struct Line {
     pub text: String,
     /// Sentiment of this line in [-1, 1].
     pub sentiment: f32,
+    /// The emotion the line expresses, if any (absent on the wire when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<super::Emotion>,
     /// Whispered lines are heard by the agent only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub whisper: bool,

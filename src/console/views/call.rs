@@ -1,5 +1,5 @@
 //! The Call view: one call in depth: who is on it (and in which mode), its live transcript with per-line
-//! sentiment and rule hits highlighted, and the sentiment over the call.
+//! sentiment, emotion (`[angry]`) and rule hits highlighted, and the sentiment and current emotion over the call.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -147,10 +147,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     // Sentiment over the call.
     let trail: Vec<u64> =
         c.sentiment_trail.iter().map(|s| (((s + 1.0) * 50.0).round().clamp(0.0, 100.0)) as u64).collect();
-    let label_w = 18u16;
+    let label_w = 20u16;
     let [label_a, chart_a] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(spark_a);
+    // The caller's current emotion, as a word (so it reads without colour), next to the heading.
+    let mut heading = vec![Span::styled(" sentiment", th.get(S::Muted))];
+    if let Some(e) = c.emotion() {
+        heading.push(Span::styled(format!(" {}", e.adjective()), th.get(S::SentNegative)));
+    }
     let label = vec![
-        Line::styled(" sentiment", th.get(S::Muted)),
+        Line::from(heading),
         Line::from(vec![Span::raw(" "), sentiment_span(th, c.sentiment, 5)]),
         Line::styled(format!(" {} caller lines", c.sentiment_trail.len()), th.get(S::Muted)),
     ];
@@ -317,6 +322,9 @@ fn transcript_line(th: &Theme, l: &Line_, words: &[&str], width: usize) -> Vec<L
     let mut pieces: Vec<(String, Style)> = Vec::new();
     if l.whisper {
         pieces.push(("(whisper) ".to_string(), th.get(S::Muted)));
+    }
+    if let Some(e) = l.emotion {
+        pieces.push((format!("[{}] ", e.adjective()), th.get(S::SentNegative)));
     }
     let mut at = 0;
     for (s, e) in hit_ranges(&l.text, words) {

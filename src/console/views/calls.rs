@@ -96,10 +96,17 @@ fn cell(app: &App, c: &Call, col: &Column, wide: bool) -> Line<'static> {
             let mark = c.agent.and_then(|a| f.agents.get(&a)).filter(|a| a.temporary.is_some()).map_or("", |_| "⧗");
             Line::from(format!("{}{mark}", c.agent.map(|a| a.to_string()).unwrap_or_default()))
         }
+        // The caller's current emotion, as a word, takes the bar's place: `-0.62 angry` (`anx.`, `conf.` when narrow).
         "sentiment" => Line::from(if c.sentiment_trail.is_empty() {
             Span::styled("  —", th.get(S::Muted))
         } else {
-            sentiment_span(th, c.sentiment, if wide { 5 } else { 4 })
+            match c.emotion() {
+                Some(e) => Span::styled(
+                    format!("{:+.2} {}", c.sentiment, if wide { e.adjective() } else { e.short() }),
+                    th.get(S::SentNegative),
+                ),
+                None => sentiment_span(th, c.sentiment, if wide { 5 } else { 4 }),
+            }
         }),
         "flags" => {
             let mut flags = Vec::new();

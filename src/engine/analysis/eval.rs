@@ -1,8 +1,9 @@
 //! `callfloor analyze --eval FILE.tsv`: how well the sentiment score's sign agrees with labelled lines.
 //!
 //! A file holds `label<TAB>text` lines, the label `pos` or `neg`, with an optional third column naming an emotion
-//! (`anger`, `anxiety`, `confusion`, `none`, ...). Emotions are read and counted but not scored yet: the analyzer has
-//! no emotion labels. Blank lines and lines starting with `#` are ignored; any other line that cannot be used (no
+//! (`anger`, `anxiety`, `confusion` or `none`). Lines with one of those four are also scored on emotion: a table of
+//! labelled against predicted emotion (`none` included) and the share where they agree. Other emotion words are
+//! counted and named, not scored. Blank lines and lines starting with `#` are ignored; any other line that cannot be used (no
 //! TAB, a label other than pos/neg, empty text, not UTF-8) is skipped and reported with the file and line number.
 //!
 //! [`evaluate`] is deterministic (counts only); [`throughput`] times the analyzer on the file's lines and is only
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use super::Analyzer;
 use crate::engine::sim::scenario::has_cjk;
+use crate::model::Emotion;
 
 /// At most this many skipped lines are listed (the count covers them all).
 pub const MAX_SKIPS_LISTED: usize = 20;
@@ -198,10 +200,118 @@ pub struct EvalReport {
     pub scores: Scores,
     /// Per language (`zh` lines have a CJK character); one entry per language present, zh first.
     pub languages: Vec<LangScores>,
-    /// Lines per emotion label of the optional third column (read and counted, not scored yet).
+    /// Lines per emotion label of the optional third column.
     pub emotions: BTreeMap<String, usize>,
-    /// Always false for now: the analyzer gives no emotion to compare with.
+    /// True when some line has an emotion label that is scored (`anger`, `anxiety`, `confusion`, `none`).
     pub emotions_scored: bool,
+    /// Emotion figures over the lines with a scored emotion label; absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<EmotionScores>,
+}
+
+/// One row of the emotion table: how many lines of a label got each predicted emotion (`none`: no emotion).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EmotionRow {
+    pub anger: usize,
+    pub anxiety: usize,
+    pub confusion: usize,
+    pub none: usize,
+}
+
+impl EmotionRow {
+    fn cell(&mut self, e: Option<Emotion>) -> &mut usize {
+        match e {
+            Some(Emotion::Anger) => &mut self.anger,
+            Some(Emotion::Anxiety) => &mut self.anxiety,
+            Some(Emotion::Confusion) => &mut self.confusion,
+            None => &mut self.none,
+        }
+    }
+
+    fn get(&self, e: Option<Emotion>) -> usize {
+        match e {
+            Some(Emotion::Anger) => self.anger,
+            Some(Emotion::Anxiety) => self.anxiety,
+            Some(Emotion::Confusion) => self.confusion,
+            None => self.none,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.anger + self.anxiety + self.confusion + self.none
+    }
+}
+
+/// The emotion table: labelled emotion (rows) × predicted emotion (columns), `none` included on both sides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EmotionConfusion {
+    pub anger: EmotionRow,
+    pub anxiety: EmotionRow,
+    pub confusion: EmotionRow,
+    pub none: EmotionRow,
+}
+
+impl EmotionConfusion {
+    fn row(&mut self, label: Option<Emotion>) -> &mut EmotionRow {
+        match label {
+            Some(Emotion::Anger) => &mut self.anger,
+            Some(Emotion::Anxiety) => &mut self.anxiety,
+            Some(Emotion::Confusion) => &mut self.confusion,
+            None => &mut self.none,
+        }
+    }
+
+    /// Rows in table order, with their labels.
+    fn rows(&self) -> [(Option<Emotion>, EmotionRow); 4] {
+        [
+            (Some(Emotion::Anger), self.anger),
+            (Some(Emotion::Anxiety), self.anxiety),
+            (Some(Emotion::Confusion), self.confusion),
+            (None, self.none),
+        ]
+    }
+}
+
+/// How well the predicted emotion agrees with the labelled one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EmotionScores {
+    /// Lines with a scored emotion label (`anger`, `anxiety`, `confusion`, `none`).
+    pub scored: usize,
+    /// Lines whose predicted emotion (or none) is the label.
+    pub correct: usize,
+    /// `correct / scored`, 0..1.
+    pub accuracy: f64,
+    /// Lines labelled with an emotion (not `none`) that got exactly that emotion, and their share of such lines.
+    pub emotional: usize,
+    pub emotional_correct: usize,
+    pub emotional_recall: f64,
+    pub confusion: EmotionConfusion,
+}
+
+impl EmotionScores {
+    fn add(&mut self, label: Option<Emotion>, predicted: Option<Emotion>) {
+        *self.confusion.row(label).cell(predicted) += 1;
+    }
+
+    fn finish(mut self) -> Option<EmotionScores> {
+        let rows = self.confusion.rows();
+        self.scored = rows.iter().map(|(_, r)| r.total()).sum();
+        if self.scored == 0 {
+            return None;
+        }
+        self.correct = rows.iter().map(|(l, r)| r.get(*l)).sum();
+        self.accuracy = self.correct as f64 / self.scored as f64;
+        self.emotional = self.scored - self.confusion.none.total();
+        self.emotional_correct = self.correct - self.confusion.none.none;
+        self.emotional_recall =
+            if self.emotional == 0 { 0.0 } else { self.emotional_correct as f64 / self.emotional as f64 };
+        Some(self)
+    }
+}
+
+/// The emotion an evaluation label names: `Some(None)` for `none`, `None` for a word that is not scored.
+fn emotion_label(label: &str) -> Option<Option<Emotion>> {
+    if label == "none" { Some(None) } else { Emotion::parse(label).map(Some) }
 }
 
 /// Scores every usable line of `file` with `analyzer` and counts the results.
@@ -209,14 +319,20 @@ pub fn evaluate(analyzer: &Analyzer, name: &str, file: &EvalFile) -> EvalReport 
     let mut all = Scores::default();
     let (mut zh, mut en) = (Scores::default(), Scores::default());
     let mut emotions = BTreeMap::new();
+    let mut emotion = EmotionScores::default();
     for l in &file.labelled {
-        let score = analyzer.analyze(&l.text).sentiment;
+        let a = analyzer.analyze(&l.text);
+        let score = a.sentiment;
         all.add(l.label, score);
         if has_cjk(&l.text) { &mut zh } else { &mut en }.add(l.label, score);
         if let Some(e) = &l.emotion {
             *emotions.entry(e.clone()).or_insert(0) += 1;
+            if let Some(label) = emotion_label(e) {
+                emotion.add(label, a.emotion);
+            }
         }
     }
+    let emotion = emotion.finish();
     let languages = [("zh", zh), ("en", en)]
         .into_iter()
         .map(|(lang, s)| LangScores { lang, scores: s.finish() })
@@ -230,7 +346,8 @@ pub fn evaluate(analyzer: &Analyzer, name: &str, file: &EvalFile) -> EvalReport 
         scores: all.finish(),
         languages,
         emotions,
-        emotions_scored: false,
+        emotions_scored: emotion.is_some(),
+        emotion,
     }
 }
 
@@ -311,6 +428,29 @@ fn table(out: &mut String, c: &Confusion) {
     }
 }
 
+fn emotion_name(e: Option<Emotion>) -> &'static str {
+    e.map_or("none", Emotion::as_str)
+}
+
+fn emotion_table(out: &mut String, e: &EmotionScores) {
+    out.push_str(&format!(
+        "emotion accuracy {:.4} ({} of {} lines with an emotion label; none is a label too)\n",
+        e.accuracy, e.correct, e.scored
+    ));
+    out.push_str(&format!(
+        "emotion recall   {:.4} ({} of {} lines labelled anger, anxiety or confusion got that emotion)\n",
+        e.emotional_recall, e.emotional_correct, e.emotional
+    ));
+    out.push_str("emotions:        predicted anger  anxiety  confusion  none\n");
+    for (label, row) in e.confusion.rows() {
+        let label = format!("labelled {}", emotion_name(label));
+        out.push_str(&format!(
+            "    {label:<18} {:>11}  {:>7}  {:>9}  {:>4}\n",
+            row.anger, row.anxiety, row.confusion, row.none
+        ));
+    }
+}
+
 /// The human-readable report.
 pub fn render(r: &EvalReport, t: &Throughput) -> String {
     let mut out = String::new();
@@ -342,7 +482,18 @@ pub fn render(r: &EvalReport, t: &Throughput) -> String {
     }
     if !r.emotions.is_empty() {
         let list: Vec<String> = r.emotions.iter().map(|(e, n)| format!("{e} {n}")).collect();
-        out.push_str(&format!("emotions (read and counted, not scored yet): {}\n", list.join(", ")));
+        out.push_str(&format!("emotion labels: {}\n", list.join(", ")));
+        let unscored: Vec<String> =
+            r.emotions.iter().filter(|(e, _)| emotion_label(e).is_none()).map(|(e, n)| format!("{e} {n}")).collect();
+        if !unscored.is_empty() {
+            out.push_str(&format!(
+                "  not scored (an emotion label is anger, anxiety, confusion or none): {}\n",
+                unscored.join(", ")
+            ));
+        }
+    }
+    if let Some(e) = &r.emotion {
+        emotion_table(&mut out, e);
     }
     out.push_str(&format!(
         "throughput     {:.0} utterances/s on {} thread ({} passes over the file, {} utterances in {:.2} s; \

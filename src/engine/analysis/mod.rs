@@ -6,11 +6,13 @@
 //!   (`zh_seg`, jieba's frequencies) and scored word by word with negation, degree, contrast and clause rules that
 //!   also hold on unpunctuated speech (`zh_score`), with a naive-Bayes fallback for lines without a sentiment word
 //!   (`zh_model`); see data/README.md. Keyword rules still match the raw text, not the words.
+//! - [`emotion()`]: anger, anxiety or confusion from cue lists, with negation (不着急 is not anxiety).
 //! - [`Analyzer`]: the above plus a scenario's keyword rules, matched with one Aho-Corasick automaton built once.
 //! - [`redact`]: masking of phone, ID, card and account numbers.
 //! - [`run_analyze`]: the `callfloor analyze` filter, one JSON object per input line.
 //! - [`eval`]: `callfloor analyze --eval FILE.tsv`, sign accuracy on labelled lines.
 
+pub mod emotion;
 pub mod eval;
 mod lexicon;
 pub mod redact;
@@ -25,8 +27,9 @@ use std::io::{BufRead, Write};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
+pub use self::emotion::emotion;
 use crate::engine::sim::scenario::{Bank, RuleSpec, Scenario};
-use crate::model::{Lang, RuleAction};
+use crate::model::{Emotion, Lang, RuleAction};
 
 /// A keyword rule that matched: the index of the rule in the scenario's `rules` and the matched text.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +40,10 @@ pub struct Hit {
     pub word: String,
 }
 
+/// Sentiment from which [`Analyzer::analyze`] gives a line no emotion: a clearly positive line tells of an emotion
+/// that is over ("本来担心，结果很顺利，谢谢").
+pub const RELIEF: f32 = 0.5;
+
 /// What [`Analyzer::analyze`] found in one utterance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -44,6 +51,9 @@ pub struct Analysis {
     pub lang: Lang,
     /// In [-1, 1].
     pub sentiment: f32,
+    /// Anger, anxiety or confusion, when the line's cues say so (see [`emotion()`]) and its sentiment is below
+    /// [`RELIEF`].
+    pub emotion: Option<Emotion>,
     /// At most one per rule (its first match in the line), in rule order.
     pub hits: Vec<Hit>,
 }
@@ -132,7 +142,10 @@ impl Analyzer {
     /// Language, sentiment and rule hits of one utterance.
     pub fn analyze(&self, text: &str) -> Analysis {
         let lang = detect_lang(text);
-        Analysis { lang, sentiment: sentiment(text, lang), hits: self.hits(text, lang) }
+        let sentiment = sentiment(text, lang);
+        // A clearly positive line speaks of an emotion that is over ("I was worried, but you sorted it, thanks").
+        let emotion = if sentiment >= RELIEF { None } else { emotion(text, lang).map(|(e, _)| e) };
+        Analysis { lang, sentiment, emotion, hits: self.hits(text, lang) }
     }
 
     /// The first match of every rule that matches `text` (a line in `lang`).
@@ -209,6 +222,9 @@ struct AnalyzedLine<'a> {
     text: &'a str,
     lang: Lang,
     sentiment: f32,
+    /// Absent when the line expresses none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emotion: Option<Emotion>,
     rules: Vec<RuleHitOut<'a>>,
 }
 
@@ -222,7 +238,7 @@ struct RuleHitOut<'a> {
 }
 
 /// Reads utterances, one per line, and writes one JSON object per non-blank line:
-/// `{"text":"...","lang":"zh","sentiment":0.42,"rules":[{"id":"urgent-medical","action":"priority",
+/// `{"text":"...","lang":"zh","sentiment":-0.42,"emotion":"anxiety","rules":[{"id":"urgent-medical","action":"priority",
 /// "actions":["priority","alert"],"word":"胸痛"}]}`. Sentiment is rounded to 3 decimals. Returns the number of
 /// utterances written. Input that is not UTF-8 is refused with the line number.
 pub fn run_analyze(analyzer: &Analyzer, mut input: impl BufRead, mut output: impl Write) -> std::io::Result<u64> {
@@ -259,7 +275,13 @@ pub fn run_analyze(analyzer: &Analyzer, mut input: impl BufRead, mut output: imp
                 })
             })
             .collect();
-        let line = AnalyzedLine { text, lang: a.lang, sentiment: (a.sentiment * 1000.0).round() / 1000.0, rules };
+        let line = AnalyzedLine {
+            text,
+            lang: a.lang,
+            sentiment: (a.sentiment * 1000.0).round() / 1000.0,
+            emotion: a.emotion,
+            rules,
+        };
         serde_json::to_writer(&mut output, &line)?;
         output.write_all(b"\n")?;
         count += 1;

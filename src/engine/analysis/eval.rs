@@ -229,12 +229,8 @@ impl EmotionRow {
     }
 
     fn get(&self, e: Option<Emotion>) -> usize {
-        match e {
-            Some(Emotion::Anger) => self.anger,
-            Some(Emotion::Anxiety) => self.anxiety,
-            Some(Emotion::Confusion) => self.confusion,
-            None => self.none,
-        }
+        let mut row = *self;
+        *row.cell(e)
     }
 
     fn total(&self) -> usize {

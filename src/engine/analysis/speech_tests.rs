@@ -7,15 +7,7 @@ use super::*;
 use crate::engine::sim::scenario::RuleSpec;
 use crate::model::{RuleAction, Severity};
 
-fn zh(text: &str) -> f32 {
-    assert_eq!(detect_lang(text), Lang::Zh, "{text:?} should read as Chinese");
-    sentiment(text, Lang::Zh)
-}
-
-fn en(text: &str) -> f32 {
-    assert_eq!(detect_lang(text), Lang::En, "{text:?} should read as English");
-    sentiment(text, Lang::En)
-}
+use super::tests::{en, zh};
 
 /// The words of a segmented line, with their kind when it is not a plain word: "不[neg]", "满意(2)".
 fn words(text: &str) -> Vec<String> {

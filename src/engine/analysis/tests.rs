@@ -41,12 +41,12 @@ fn hits(a: &Analyzer, text: &str) -> Vec<(String, String)> {
     a.analyze(text).hits.into_iter().map(|h| (a.rules()[h.rule].id.clone(), h.word)).collect()
 }
 
-fn en(text: &str) -> f32 {
+pub(super) fn en(text: &str) -> f32 {
     assert_eq!(detect_lang(text), Lang::En, "{text:?} should read as English");
     sentiment(text, Lang::En)
 }
 
-fn zh(text: &str) -> f32 {
+pub(super) fn zh(text: &str) -> f32 {
     assert_eq!(detect_lang(text), Lang::Zh, "{text:?} should read as Chinese");
     sentiment(text, Lang::Zh)
 }

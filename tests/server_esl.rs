@@ -60,7 +60,14 @@ async fn the_fixtures_calls_reach_the_served_floor_through_the_esl_bridge() {
         .then_send(LAST_LIST, events);
     let replay = Replay::start(vec![conn]).await;
     let server = start(&replay).await;
-    let f = floor_until(&server, "both calls over", |f| f.recent.len() == 2 && f.calls.is_empty()).await;
+    // The seats' last states come after the calls end in the fixture: wait for the whole replay, not the calls only.
+    let f = floor_until(&server, "both calls over and the seats settled", |f| {
+        f.recent.len() == 2
+            && f.calls.is_empty()
+            && f.agents.get(&AgentId(1)).is_some_and(|a| a.state == AgentState::Break)
+            && f.agents.get(&AgentId(2)).is_some_and(|a| a.state == AgentState::Available)
+    })
+    .await;
     let outcomes: Vec<_> = f.recent.iter().map(|c| (c.state, c.agent)).collect();
     assert_eq!(outcomes, vec![(CallState::Ended, Some(AgentId(2))), (CallState::Abandoned, None)]);
     assert_eq!(f.agents[&AgentId(1)].state, AgentState::Break, "1001 went on break last");
